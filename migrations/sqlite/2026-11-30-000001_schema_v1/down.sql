@@ -1,0 +1,9 @@
+DROP TABLE comments;
+DROP TABLE article_tags;
+DROP TABLE article_categories;
+DROP TABLE article_authors;
+DROP TABLE articles;
+DROP TABLE tags;
+DROP TABLE categories;
+DROP TABLE authors;
+DROP TABLE media;

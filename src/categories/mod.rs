@@ -1,0 +1,11 @@
+//! Category taxonomy.
+
+pub mod dto;
+pub mod handlers;
+pub mod model;
+pub mod repo;
+
+/// Registers the categories routes under `/api/v1`.
+pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
+    cfg.service(handlers::list_categories);
+}

@@ -1,0 +1,49 @@
+//! HTTP handlers for comments.
+
+use actix_web::{get, web, HttpRequest, HttpResponse};
+
+use super::dto::{Comment, CommentList};
+use super::repo;
+use crate::error::{ApiError, Problem};
+use crate::pagination::{self, PageQuery};
+use crate::startup::AppState;
+
+/// List the approved comments of a published article, oldest first.
+///
+/// Pingbacks and trackbacks are left out; replies carry `parent_id`. A
+/// password-protected article shows an empty list.
+#[utoipa::path(
+    tag = "comments",
+    params(("slug" = String, Path, description = "Article slug"), PageQuery),
+    responses(
+        (status = 200, description = "A page of comments; `Link` header has first/prev/next/last", body = CommentList),
+        (status = 400, description = "A bad or unknown query parameter", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No published article with this slug", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "Database unavailable", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/articles/{slug}/comments")]
+pub async fn list_article_comments(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    slug: web::Path<String>,
+    query: web::Query<PageQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let page = query.params()?;
+    let slug = slug.into_inner();
+    let lookup = slug.clone();
+    let now = crate::db::now();
+    let (rows, total) = crate::db::run(&state.pool, move |c| {
+        let article = crate::articles::repo::find_public_by_slug(c, &lookup, now)?;
+        if article.password_protected {
+            // Like its body, a protected article's discussion is not public.
+            return Ok((Vec::new(), 0));
+        }
+        Ok(repo::list_approved(c, article.id, &page)?)
+    })
+    .await
+    .map_err(|e| e.with_not_found(format!("no published article with slug `{slug}`")))?;
+    let meta = page.meta(total);
+    let body = CommentList { data: rows.into_iter().map(Comment::from).collect(), meta };
+    Ok(pagination::respond(&state.settings.public_base_url, &req, &meta, &body))
+}

@@ -1,0 +1,176 @@
+//! Settings read from the environment (and `.env` when present).
+//!
+//! Every variable is listed in `.env.example` with its default. A bad value
+//! fails start-up with a [`ConfigError`] that names the variable.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+/// Where the database lives, parsed from `DATABASE_URL`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum DatabaseUrl {
+    /// `sqlite://PATH`: an embedded SQLite file, created (with its folder) if missing.
+    Sqlite(PathBuf),
+    /// `postgres://…` or `postgresql://…`: passed to libpq unchanged.
+    Postgres(String),
+}
+
+impl DatabaseUrl {
+    /// Parses `sqlite://PATH`, `postgres://…` or `postgresql://…`.
+    ///
+    /// Any other scheme (including a bare path or a typo such as `postgress://`)
+    /// is an error, so a mistyped PostgreSQL URL never creates a SQLite file.
+    pub fn parse(raw: &str) -> Result<Self, String> {
+        let raw = raw.trim();
+        if let Some(path) = raw.strip_prefix("sqlite://") {
+            if path.is_empty() {
+                return Err("sqlite:// needs a file path, e.g. sqlite://data/broadsheet.db".into());
+            }
+            return Ok(Self::Sqlite(PathBuf::from(path)));
+        }
+        if raw.starts_with("postgres://") || raw.starts_with("postgresql://") {
+            url::Url::parse(raw).map_err(|e| format!("not a valid PostgreSQL URL: {e}"))?;
+            return Ok(Self::Postgres(raw.to_owned()));
+        }
+        let scheme = raw.split("://").next().filter(|_| raw.contains("://"));
+        Err(match scheme {
+            Some(s) => format!("unknown scheme `{s}://`; expected sqlite:// or postgres://"),
+            None => "expected a URL starting with sqlite:// or postgres://".into(),
+        })
+    }
+
+    /// `"sqlite"` or `"postgres"`, for logs and the health check.
+    pub fn backend_name(&self) -> &'static str {
+        match self {
+            Self::Sqlite(_) => "sqlite",
+            Self::Postgres(_) => "postgres",
+        }
+    }
+}
+
+/// A configuration error; its message names the offending variable.
+#[derive(Debug, thiserror::Error)]
+#[error("invalid {var}: {message}")]
+pub struct ConfigError {
+    /// The environment variable, e.g. `DATABASE_URL`.
+    pub var: &'static str,
+    /// What is wrong with its value.
+    pub message: String,
+}
+
+/// Runtime settings. See `.env.example` for every variable and its default.
+#[derive(Clone, Debug)]
+pub struct Settings {
+    /// `DATABASE_URL`; default `sqlite://data/broadsheet.db`.
+    pub database_url: DatabaseUrl,
+    /// `DATABASE_POOL_SIZE`: connections in the r2d2 pool, 1–256; default 10.
+    pub pool_size: u32,
+    /// `BIND_ADDR`: socket address to listen on; default `127.0.0.1:8080`.
+    pub bind_addr: SocketAddr,
+    /// `PUBLIC_BASE_URL`: absolute origin used in links (`Link` headers);
+    /// default `http://{BIND_ADDR}`. No trailing slash.
+    pub public_base_url: String,
+}
+
+impl Settings {
+    /// Reads the settings from the process environment, loading `.env` first if present.
+    pub fn from_env() -> Result<Self, ConfigError> {
+        let _ = dotenvy::dotenv();
+        Self::from_lookup(|k| std::env::var(k).ok())
+    }
+
+    /// Reads the settings through `get` (used by tests with a fixed map).
+    pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let non_empty = |k: &str| get(k).filter(|v| !v.trim().is_empty());
+
+        let database_url = DatabaseUrl::parse(
+            &non_empty("DATABASE_URL").unwrap_or_else(|| "sqlite://data/broadsheet.db".into()),
+        )
+        .map_err(|message| ConfigError { var: "DATABASE_URL", message })?;
+
+        let pool_size = match non_empty("DATABASE_POOL_SIZE") {
+            None => 10,
+            Some(v) => v
+                .trim()
+                .parse::<u32>()
+                .ok()
+                .filter(|n| (1..=256).contains(n))
+                .ok_or_else(|| ConfigError {
+                    var: "DATABASE_POOL_SIZE",
+                    message: format!("`{v}` is not a whole number from 1 to 256"),
+                })?,
+        };
+
+        let bind_raw = non_empty("BIND_ADDR").unwrap_or_else(|| "127.0.0.1:8080".into());
+        let bind_addr: SocketAddr = bind_raw.trim().parse().map_err(|e| ConfigError {
+            var: "BIND_ADDR",
+            message: format!("`{bind_raw}` is not a socket address like 127.0.0.1:8080 ({e})"),
+        })?;
+
+        let public_base_url = match non_empty("PUBLIC_BASE_URL") {
+            None => format!("http://{bind_addr}"),
+            Some(v) => {
+                let parsed = url::Url::parse(v.trim()).map_err(|e| ConfigError {
+                    var: "PUBLIC_BASE_URL",
+                    message: format!("`{v}` is not an absolute URL ({e})"),
+                })?;
+                if !matches!(parsed.scheme(), "http" | "https") {
+                    return Err(ConfigError {
+                        var: "PUBLIC_BASE_URL",
+                        message: format!("`{v}` must use http or https"),
+                    });
+                }
+                v.trim().trim_end_matches('/').to_owned()
+            }
+        };
+
+        Ok(Self { database_url, pool_size, bind_addr, public_base_url })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn settings(vars: &[(&str, &str)]) -> Result<Settings, ConfigError> {
+        let map: HashMap<String, String> =
+            vars.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        Settings::from_lookup(|k| map.get(k).cloned())
+    }
+
+    #[test]
+    fn defaults_are_embedded_sqlite_on_localhost() {
+        let s = settings(&[]).expect("defaults parse");
+        assert_eq!(s.database_url, DatabaseUrl::Sqlite("data/broadsheet.db".into()));
+        assert_eq!(s.bind_addr.to_string(), "127.0.0.1:8080");
+        assert_eq!(s.public_base_url, "http://127.0.0.1:8080");
+        assert_eq!(s.pool_size, 10);
+    }
+
+    #[test]
+    fn bad_values_name_their_variable() {
+        let cases = [
+            ("DATABASE_URL", "postgress://localhost/db"),
+            ("DATABASE_URL", "data/broadsheet.db"),
+            ("DATABASE_URL", "sqlite://"),
+            ("DATABASE_URL", "mysql://localhost/db"),
+            ("BIND_ADDR", "localhost"),
+            ("PUBLIC_BASE_URL", "example.com"),
+            ("PUBLIC_BASE_URL", "ftp://example.com"),
+            ("DATABASE_POOL_SIZE", "0"),
+            ("DATABASE_POOL_SIZE", "many"),
+        ];
+        for (var, value) in cases {
+            let err = settings(&[(var, value)]).expect_err(&format!("{var}={value} must fail"));
+            assert_eq!(err.var, var, "{var}={value}");
+            assert!(err.to_string().contains(var), "message names {var}: {err}");
+        }
+    }
+
+    #[test]
+    fn postgres_urls_are_accepted() {
+        let s = settings(&[("DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/x")]).unwrap();
+        assert_eq!(s.database_url.backend_name(), "postgres");
+    }
+}

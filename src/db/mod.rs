@@ -1,0 +1,175 @@
+//! Database access: one connection type over SQLite and PostgreSQL.
+//!
+//! [`DbConnection`] is a diesel `MultiConnection`; repositories take
+//! `&mut DbConnection` and return `QueryResult`, and handlers reach them only
+//! through [`run`], which moves the blocking work onto actix's blocking pool.
+//! Errors from here are mapped to HTTP by `crate::error`.
+
+pub mod schema;
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use diesel::connection::{Instrumentation, InstrumentationEvent, SimpleConnection};
+use diesel::prelude::*;
+use diesel::r2d2::{self, ManageConnection};
+use diesel::{PgConnection, SqliteConnection};
+use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
+
+use crate::config::DatabaseUrl;
+use crate::error::ApiError;
+
+/// One connection over both backends, picked from the `DATABASE_URL` scheme.
+#[derive(diesel::MultiConnection)]
+pub enum DbConnection {
+    /// PostgreSQL (production).
+    Postgresql(PgConnection),
+    /// SQLite (embedded default).
+    Sqlite(SqliteConnection),
+}
+
+/// The r2d2 pool every request draws from.
+pub type Pool = r2d2::Pool<ConnectionManager>;
+
+/// Migrations for SQLite, embedded from `migrations/sqlite`.
+pub const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
+/// Migrations for PostgreSQL, embedded from `migrations/postgres`.
+pub const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
+
+/// SQLite busy timeout, in milliseconds, set on every connection.
+pub const SQLITE_BUSY_TIMEOUT_MS: u32 = 5_000;
+
+/// Counts SQL statements run through a pool; used by tests to prove that a
+/// list page costs a fixed number of queries.
+#[derive(Clone, Debug, Default)]
+pub struct QueryCounter(Arc<AtomicUsize>);
+
+impl QueryCounter {
+    /// Statements started since this counter was created.
+    pub fn get(&self) -> usize {
+        self.0.load(Ordering::SeqCst)
+    }
+}
+
+struct CountQueries(Arc<AtomicUsize>);
+
+impl Instrumentation for CountQueries {
+    fn on_connection_event(&mut self, event: InstrumentationEvent<'_>) {
+        if let InstrumentationEvent::StartQuery { .. } = event {
+            self.0.fetch_add(1, Ordering::SeqCst);
+        }
+    }
+}
+
+/// Opens connections of exactly the backend named by the URL. (diesel's own
+/// `MultiConnection::establish` tries each backend in turn, and SQLite accepts
+/// any string as a file name, so a PostgreSQL outage would silently create a
+/// SQLite file. This manager never falls back.)
+pub struct ConnectionManager {
+    url: DatabaseUrl,
+    counter: Option<QueryCounter>,
+}
+
+impl ManageConnection for ConnectionManager {
+    type Connection = DbConnection;
+    type Error = r2d2::Error;
+
+    fn connect(&self) -> Result<DbConnection, r2d2::Error> {
+        let mut conn = match &self.url {
+            DatabaseUrl::Postgres(url) => DbConnection::Postgresql(
+                PgConnection::establish(url).map_err(r2d2::Error::ConnectionError)?,
+            ),
+            DatabaseUrl::Sqlite(path) => {
+                let path = path.to_string_lossy();
+                let mut c = SqliteConnection::establish(&path).map_err(r2d2::Error::ConnectionError)?;
+                // WAL lets readers run beside the single writer; foreign keys are off by
+                // default in SQLite; the busy timeout makes writers wait instead of failing.
+                c.batch_execute(&format!(
+                    "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
+                     PRAGMA foreign_keys = ON; PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS};"
+                ))
+                .map_err(r2d2::Error::QueryError)?;
+                DbConnection::Sqlite(c)
+            }
+        };
+        if let Some(counter) = &self.counter {
+            conn.set_instrumentation(CountQueries(counter.0.clone()));
+        }
+        Ok(conn)
+    }
+
+    fn is_valid(&self, conn: &mut DbConnection) -> Result<(), r2d2::Error> {
+        conn.batch_execute("SELECT 1").map_err(r2d2::Error::QueryError)
+    }
+
+    fn has_broken(&self, _conn: &mut DbConnection) -> bool {
+        false
+    }
+}
+
+/// Builds the pool, creating the SQLite file's folder if needed. Does not
+/// connect eagerly beyond r2d2's minimum; call [`migrate`] next.
+pub fn build_pool(
+    url: &DatabaseUrl,
+    size: u32,
+    counter: Option<QueryCounter>,
+) -> anyhow::Result<Pool> {
+    if let DatabaseUrl::Sqlite(path) = url {
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir)
+                .map_err(|e| anyhow::anyhow!("cannot create {}: {e}", dir.display()))?;
+        }
+    }
+    let manager = ConnectionManager { url: url.clone(), counter };
+    let pool = r2d2::Pool::builder()
+        .max_size(size)
+        .min_idle(Some(1))
+        .connection_timeout(Duration::from_secs(5))
+        .build(manager)
+        .map_err(|e| anyhow::anyhow!("cannot connect to the {} database: {e}", url.backend_name()))?;
+    Ok(pool)
+}
+
+/// Builds a pool whose statements are counted by the returned counter.
+pub fn build_counted_pool(url: &DatabaseUrl, size: u32) -> anyhow::Result<(Pool, QueryCounter)> {
+    let counter = QueryCounter::default();
+    let pool = build_pool(url, size, Some(counter.clone()))?;
+    Ok((pool, counter))
+}
+
+/// Applies every pending embedded migration for the connection's backend and
+/// returns the names of those applied.
+pub fn migrate(conn: &mut DbConnection) -> anyhow::Result<Vec<String>> {
+    let applied = match conn {
+        DbConnection::Postgresql(c) => c.run_pending_migrations(POSTGRES_MIGRATIONS),
+        DbConnection::Sqlite(c) => c.run_pending_migrations(SQLITE_MIGRATIONS),
+    }
+    .map_err(|e| anyhow::anyhow!("migration failed: {e}"))?;
+    Ok(applied.iter().map(|v| v.to_string()).collect())
+}
+
+/// Runs blocking database work `f` on actix's blocking thread pool with a
+/// pooled connection. A pool timeout becomes 503; diesel errors map through
+/// `From<diesel::result::Error> for ApiError`.
+pub async fn run<T, F>(pool: &Pool, f: F) -> Result<T, ApiError>
+where
+    F: FnOnce(&mut DbConnection) -> Result<T, ApiError> + Send + 'static,
+    T: Send + 'static,
+{
+    let pool = pool.clone();
+    actix_web::web::block(move || {
+        let mut conn = pool.get().map_err(|e| ApiError::Unavailable(e.to_string()))?;
+        f(&mut conn)
+    })
+    .await
+    .map_err(|e| ApiError::Internal(anyhow::anyhow!("blocking task failed: {e}")))?
+}
+
+/// The current UTC time as stored in `TIMESTAMP` columns (microsecond precision,
+/// the finest both backends keep).
+pub fn now() -> chrono::NaiveDateTime {
+    let now = chrono::Utc::now().naive_utc();
+    chrono::Timelike::with_nanosecond(&now, now.and_utc().timestamp_subsec_micros() * 1000)
+        .unwrap_or(now)
+}

@@ -1,0 +1,146 @@
+//! Diesel table definitions, written by hand to match `migrations/sqlite` and
+//! `migrations/postgres` (both trees produce these same portable types).
+
+diesel::table! {
+    media (id) {
+        id -> BigInt,
+        file_name -> Text,
+        mime_type -> Nullable<Text>,
+        byte_size -> Nullable<BigInt>,
+        width -> Nullable<Integer>,
+        height -> Nullable<Integer>,
+        title -> Nullable<Text>,
+        alt_text -> Nullable<Text>,
+        caption -> Nullable<Text>,
+        credit -> Nullable<Text>,
+        source_url -> Nullable<Text>,
+        import_source -> Nullable<Text>,
+        import_key -> Nullable<Text>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    authors (id) {
+        id -> BigInt,
+        slug -> Text,
+        display_name -> Text,
+        email -> Nullable<Text>,
+        bio -> Nullable<Text>,
+        avatar_url -> Nullable<Text>,
+        website -> Nullable<Text>,
+        import_source -> Nullable<Text>,
+        import_key -> Nullable<Text>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    categories (id) {
+        id -> BigInt,
+        slug -> Text,
+        name -> Text,
+        description -> Nullable<Text>,
+        parent_id -> Nullable<BigInt>,
+        import_source -> Nullable<Text>,
+        import_key -> Nullable<Text>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    tags (id) {
+        id -> BigInt,
+        slug -> Text,
+        name -> Text,
+        description -> Nullable<Text>,
+        import_source -> Nullable<Text>,
+        import_key -> Nullable<Text>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    articles (id) {
+        id -> BigInt,
+        slug -> Text,
+        title -> Text,
+        subtitle -> Nullable<Text>,
+        excerpt -> Nullable<Text>,
+        body_html -> Text,
+        status -> Text,
+        published_at -> Nullable<Timestamp>,
+        featured_media_id -> Nullable<BigInt>,
+        comment_status -> Text,
+        is_sticky -> Bool,
+        password_protected -> Bool,
+        import_source -> Nullable<Text>,
+        import_key -> Nullable<Text>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    article_authors (article_id, author_id) {
+        article_id -> BigInt,
+        author_id -> BigInt,
+        position -> Integer,
+    }
+}
+
+diesel::table! {
+    article_categories (article_id, category_id) {
+        article_id -> BigInt,
+        category_id -> BigInt,
+    }
+}
+
+diesel::table! {
+    article_tags (article_id, tag_id) {
+        article_id -> BigInt,
+        tag_id -> BigInt,
+    }
+}
+
+diesel::table! {
+    comments (id) {
+        id -> BigInt,
+        article_id -> BigInt,
+        parent_id -> Nullable<BigInt>,
+        author_name -> Text,
+        author_email -> Nullable<Text>,
+        author_url -> Nullable<Text>,
+        body -> Text,
+        status -> Text,
+        kind -> Text,
+        import_source -> Nullable<Text>,
+        import_key -> Nullable<Text>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(articles -> media (featured_media_id));
+diesel::joinable!(article_authors -> articles (article_id));
+diesel::joinable!(article_authors -> authors (author_id));
+diesel::joinable!(article_categories -> articles (article_id));
+diesel::joinable!(article_categories -> categories (category_id));
+diesel::joinable!(article_tags -> articles (article_id));
+diesel::joinable!(article_tags -> tags (tag_id));
+diesel::joinable!(comments -> articles (article_id));
+
+diesel::allow_tables_to_appear_in_same_query!(
+    media,
+    authors,
+    categories,
+    tags,
+    articles,
+    article_authors,
+    article_categories,
+    article_tags,
+    comments,
+);

@@ -1,0 +1,301 @@
+//! The one error type, [`ApiError`], and its wire form, [`Problem`]
+//! (RFC 9457 `application/problem+json`).
+//!
+//! Handlers return `Result<_, ApiError>`. Repositories return diesel's
+//! `QueryResult`, converted here: not found → 404, unique violation → 409,
+//! foreign-key violation → 422, anything else → 500. actix's own errors
+//! (bad query strings, bad JSON, unknown routes, wrong methods, oversized
+//! bodies) are converted by the handlers at the bottom of this module, so no
+//! response ever leaves as plain text. A 5xx logs its cause chain and tells the
+//! client nothing internal.
+
+use actix_web::body::{BoxBody, EitherBody, MessageBody};
+use actix_web::dev::ServiceResponse;
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::http::StatusCode;
+use actix_web::middleware::ErrorHandlerResponse;
+use actix_web::{HttpRequest, HttpResponse, ResponseError};
+use diesel::result::{DatabaseErrorKind, Error as DieselError};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+/// Media type of every error body (RFC 9457 §3).
+pub const PROBLEM_JSON: &str = "application/problem+json";
+
+/// One invalid input, named by its query parameter, path segment or body field.
+#[derive(Clone, Debug, Serialize, ToSchema, PartialEq, Eq)]
+pub struct FieldError {
+    /// The parameter or field, e.g. `per_page`.
+    pub field: String,
+    /// What is wrong with it, in plain English.
+    pub message: String,
+}
+
+/// An RFC 9457 problem document; the body of every 4xx and 5xx response.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+#[schema(example = json!({
+    "type": "urn:broadsheet:problem:invalid_parameter",
+    "title": "Bad Request",
+    "status": 400,
+    "detail": "per_page must be a whole number from 1 to 100",
+    "code": "invalid_parameter",
+    "errors": [{"field": "per_page", "message": "must be a whole number from 1 to 100"}]
+}))]
+pub struct Problem {
+    /// A URI naming the problem type: `urn:broadsheet:problem:{code}`.
+    #[serde(rename = "type")]
+    pub type_: String,
+    /// The HTTP reason phrase for `status`.
+    pub title: String,
+    /// The HTTP status code, repeated from the response.
+    pub status: u16,
+    /// A human-readable explanation of this occurrence.
+    pub detail: String,
+    /// A stable snake_case code clients can switch on, e.g. `not_found`.
+    pub code: String,
+    /// Per-field validation errors; empty unless the input was invalid.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<FieldError>,
+}
+
+/// Every failure a handler can return.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// 400 `invalid_parameter`: bad query parameters, path segments or body fields.
+    #[error("{detail}")]
+    BadRequest {
+        /// Summary for `detail`.
+        detail: String,
+        /// Each invalid field.
+        errors: Vec<FieldError>,
+    },
+    /// 404 `not_found`: no such resource, or not visible to the caller.
+    #[error("{0}")]
+    NotFound(String),
+    /// 405 `method_not_allowed`; `allowed` fills the `Allow` header.
+    #[error("method not allowed")]
+    MethodNotAllowed {
+        /// Methods the path does support.
+        allowed: Vec<String>,
+    },
+    /// 409 `conflict`: a unique field is already taken.
+    #[error("{0}")]
+    Conflict(String),
+    /// 413 `payload_too_large`.
+    #[error("{0}")]
+    PayloadTooLarge(String),
+    /// 422 `unprocessable`: well-formed input that refers to something missing.
+    #[error("{0}")]
+    Unprocessable(String),
+    /// 503 `unavailable`: the database cannot be reached (pool timeout).
+    #[error("service unavailable: {0}")]
+    Unavailable(String),
+    /// 500 `internal`: logged with its cause; the client sees a generic message.
+    #[error(transparent)]
+    Internal(#[from] anyhow::Error),
+}
+
+impl ApiError {
+    /// A 400 for one named field.
+    pub fn invalid(field: impl Into<String>, message: impl Into<String>) -> Self {
+        let field = field.into();
+        let message = message.into();
+        Self::BadRequest {
+            detail: format!("{field} {message}"),
+            errors: vec![FieldError { field, message }],
+        }
+    }
+
+    /// Replaces the generic detail of a 404 with `detail`; other errors pass through.
+    pub fn with_not_found(self, detail: String) -> Self {
+        match self {
+            Self::NotFound(_) => Self::NotFound(detail),
+            other => other,
+        }
+    }
+
+    fn code(&self) -> &'static str {
+        match self {
+            Self::BadRequest { .. } => "invalid_parameter",
+            Self::NotFound(_) => "not_found",
+            Self::MethodNotAllowed { .. } => "method_not_allowed",
+            Self::Conflict(_) => "conflict",
+            Self::PayloadTooLarge(_) => "payload_too_large",
+            Self::Unprocessable(_) => "unprocessable",
+            Self::Unavailable(_) => "unavailable",
+            Self::Internal(_) => "internal",
+        }
+    }
+
+    /// The problem document for this error.
+    pub fn problem(&self) -> Problem {
+        let status = self.status_code();
+        let (detail, errors) = match self {
+            Self::BadRequest { detail, errors } => (detail.clone(), errors.clone()),
+            Self::MethodNotAllowed { allowed } => {
+                (format!("this path supports only {}", allowed.join(", ")), vec![])
+            }
+            Self::Unavailable(_) => {
+                ("the database is unavailable; try again shortly".to_owned(), vec![])
+            }
+            Self::Internal(_) => ("an unexpected error occurred; it has been logged".into(), vec![]),
+            other => (other.to_string(), vec![]),
+        };
+        Problem::new(status, self.code(), detail, errors)
+    }
+}
+
+impl Problem {
+    /// Builds a problem for `status` with a stable `code`.
+    pub fn new(status: StatusCode, code: &str, detail: String, errors: Vec<FieldError>) -> Self {
+        Self {
+            type_: format!("urn:broadsheet:problem:{code}"),
+            title: status.canonical_reason().unwrap_or("Error").to_owned(),
+            status: status.as_u16(),
+            detail,
+            code: code.to_owned(),
+            errors,
+        }
+    }
+
+    fn into_response(self) -> HttpResponse {
+        let status = StatusCode::from_u16(self.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        HttpResponse::build(status).content_type(PROBLEM_JSON).json(self)
+    }
+}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            Self::BadRequest { .. } => StatusCode::BAD_REQUEST,
+            Self::NotFound(_) => StatusCode::NOT_FOUND,
+            Self::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
+            Self::Conflict(_) => StatusCode::CONFLICT,
+            Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::Unprocessable(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        match self {
+            Self::Internal(e) => tracing::error!(error = ?e, "internal error"),
+            Self::Unavailable(e) => tracing::error!(error = %e, "database unavailable"),
+            _ => {}
+        }
+        let mut res = self.problem().into_response();
+        if let Self::MethodNotAllowed { allowed } = self {
+            if let Ok(v) = HeaderValue::from_str(&allowed.join(", ")) {
+                res.headers_mut().insert(header::ALLOW, v);
+            }
+        }
+        res
+    }
+}
+
+impl From<DieselError> for ApiError {
+    fn from(e: DieselError) -> Self {
+        match e {
+            DieselError::NotFound => Self::NotFound("resource not found".into()),
+            DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, info) => {
+                let what = info
+                    .column_name()
+                    .or(info.constraint_name())
+                    .map(str::to_owned)
+                    .unwrap_or_else(|| "a unique field".into());
+                Self::Conflict(format!("{what} is already taken"))
+            }
+            DieselError::DatabaseError(DatabaseErrorKind::ForeignKeyViolation, _) => {
+                Self::Unprocessable("a referenced resource does not exist".into())
+            }
+            other => Self::Internal(anyhow::Error::new(other)),
+        }
+    }
+}
+
+/// Extracts the field from serde's "unknown field `x`" / "missing field `x`" messages.
+fn field_from_serde_message(msg: &str) -> Option<String> {
+    let start = msg.find('`')? + 1;
+    let len = msg[start..].find('`')?;
+    Some(msg[start..start + len].to_owned())
+}
+
+/// `QueryConfig` error handler: a malformed query string is a 400 naming the parameter.
+pub fn query_error(err: actix_web::error::QueryPayloadError, _req: &HttpRequest) -> actix_web::Error {
+    let msg = err.to_string();
+    let field = field_from_serde_message(&msg).unwrap_or_else(|| "query".into());
+    let message = msg.trim_start_matches("Query deserialize error: ").to_owned();
+    ApiError::BadRequest {
+        detail: format!("invalid query string: {message}"),
+        errors: vec![FieldError { field, message }],
+    }
+    .into()
+}
+
+/// `PathConfig` error handler: a path segment of the wrong shape is a 400.
+pub fn path_error(err: actix_web::error::PathError, _req: &HttpRequest) -> actix_web::Error {
+    ApiError::invalid("path", format!("is malformed: {err}")).into()
+}
+
+/// `JsonConfig` error handler: bad or oversized JSON bodies become 400/413/415 problems.
+pub fn json_error(err: actix_web::error::JsonPayloadError, _req: &HttpRequest) -> actix_web::Error {
+    use actix_web::error::JsonPayloadError as J;
+    match &err {
+        J::OverflowKnownLength { .. } | J::Overflow { .. } => {
+            ApiError::PayloadTooLarge("the request body is too large".into()).into()
+        }
+        J::ContentType => {
+            let p = Problem::new(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "unsupported_media_type",
+                "the request body must be application/json".into(),
+                vec![],
+            );
+            actix_web::error::InternalError::from_response(err, p.into_response()).into()
+        }
+        J::Deserialize(e) => {
+            let msg = e.to_string();
+            let field = field_from_serde_message(&msg).unwrap_or_else(|| "body".into());
+            ApiError::BadRequest {
+                detail: format!("invalid JSON body: {msg}"),
+                errors: vec![FieldError { field, message: msg }],
+            }
+            .into()
+        }
+        other => ApiError::invalid("body", format!("is not valid JSON: {other}")).into(),
+    }
+}
+
+/// Catch-all for `middleware::ErrorHandlers`: any 4xx/5xx that is not yet
+/// problem+json (actix's own plain-text errors) is rewritten as one, keeping
+/// its status and headers such as `Allow`.
+pub fn problem_for_any_error<B: MessageBody + 'static>(
+    res: ServiceResponse<B>,
+) -> actix_web::Result<ErrorHandlerResponse<B>> {
+    let is_problem = res
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with(PROBLEM_JSON));
+    if is_problem {
+        return Ok(ErrorHandlerResponse::Response(res.map_into_left_body()));
+    }
+    let status = res.status();
+    let (code, detail) = match status {
+        StatusCode::NOT_FOUND => ("not_found", "no resource at this path".to_owned()),
+        StatusCode::PAYLOAD_TOO_LARGE => ("payload_too_large", "the request body is too large".into()),
+        s if s.is_server_error() => ("internal", "an unexpected error occurred; it has been logged".into()),
+        s => ("http_error", s.canonical_reason().unwrap_or("error").to_lowercase()),
+    };
+    let (req, old) = res.into_parts();
+    let mut new = Problem::new(status, code, detail, vec![]).into_response();
+    for (name, value) in old.headers() {
+        if name != header::CONTENT_TYPE && name != header::CONTENT_LENGTH {
+            new.headers_mut().insert(name.clone(), value.clone());
+        }
+    }
+    let res: ServiceResponse<EitherBody<B, BoxBody>> =
+        ServiceResponse::new(req, new).map_into_right_body();
+    Ok(ErrorHandlerResponse::Response(res))
+}

@@ -1,0 +1,66 @@
+//! Importers, one module per source format.
+
+pub mod html;
+pub mod wordpress;
+pub mod wxr;
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+/// What an import did, by record kind (`articles`, `authors`, `media`, …).
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Summary {
+    /// Rows created, by kind.
+    pub created: BTreeMap<&'static str, usize>,
+    /// Existing rows (from an earlier import) updated, by kind.
+    pub updated: BTreeMap<&'static str, usize>,
+    /// Entries not imported, by reason (`pages`, `menu items`, `bad items`, …).
+    pub skipped: BTreeMap<String, usize>,
+    /// One line per problem that did not stop the import.
+    pub warnings: Vec<String>,
+    /// Whether everything was rolled back at the end (`--dry-run`).
+    pub dry_run: bool,
+}
+
+impl Summary {
+    pub(crate) fn saved(&mut self, kind: &'static str, created: bool) {
+        let map = if created { &mut self.created } else { &mut self.updated };
+        *map.entry(kind).or_default() += 1;
+    }
+
+    pub(crate) fn skip(&mut self, reason: impl Into<String>) {
+        *self.skipped.entry(reason.into()).or_default() += 1;
+    }
+
+    pub(crate) fn warn(&mut self, message: impl Into<String>) {
+        self.warnings.push(message.into());
+    }
+}
+
+impl fmt::Display for Summary {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let list = |m: &BTreeMap<&'static str, usize>| {
+            if m.is_empty() {
+                "nothing".to_owned()
+            } else {
+                m.iter().map(|(k, v)| format!("{v} {k}")).collect::<Vec<_>>().join(", ")
+            }
+        };
+        if self.dry_run {
+            writeln!(f, "dry run: nothing was written")?;
+        }
+        writeln!(f, "created: {}", list(&self.created))?;
+        writeln!(f, "updated: {}", list(&self.updated))?;
+        let skipped = if self.skipped.is_empty() {
+            "nothing".to_owned()
+        } else {
+            self.skipped.iter().map(|(k, v)| format!("{v} {k}")).collect::<Vec<_>>().join(", ")
+        };
+        writeln!(f, "skipped: {skipped}")?;
+        writeln!(f, "warnings: {}", self.warnings.len())?;
+        for w in &self.warnings {
+            writeln!(f, "  - {w}")?;
+        }
+        Ok(())
+    }
+}

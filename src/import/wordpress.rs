@@ -1,0 +1,537 @@
+//! WordPress importer: a WXR 1.0–1.2 export into authors, categories, tags,
+//! media, articles and comments.
+//!
+//! The whole import runs in one transaction, so a file that is not WXR or is
+//! truncated writes nothing. Each entry runs in its own savepoint: one bad
+//! entry is reported in the [`Summary`] and skipped. Every record remembers its
+//! source (`wp:base_blog_url`) and WordPress id, so importing the same file
+//! again updates rows instead of adding them.
+
+use std::collections::HashMap;
+use std::io::BufRead;
+
+use chrono::{DateTime, NaiveDateTime};
+use diesel::Connection;
+
+use super::html::{autop, sanitize};
+use super::wxr::{self, Record, WxrAuthor, WxrError, WxrItem, WxrTerm};
+use super::Summary;
+use crate::articles::model::{status, ArticleForm};
+use crate::authors::model::NewAuthor;
+use crate::comments::model::{kind as comment_kind, status as comment_status, CommentForm};
+use crate::db::DbConnection;
+use crate::media::model::MediaForm;
+use crate::slugs;
+
+/// Why an import failed as a whole (and wrote nothing).
+#[derive(Debug, thiserror::Error)]
+pub enum ImportError {
+    /// The file is not readable WXR.
+    #[error(transparent)]
+    Wxr(#[from] WxrError),
+    /// The database failed outside any single entry.
+    #[error("database error: {0}")]
+    Db(#[from] diesel::result::Error),
+    /// Used internally to roll back a dry run; never returned.
+    #[error("dry run")]
+    DryRun(Box<Summary>),
+}
+
+/// Imports a WXR export read from `input` into `conn`. With `dry_run`, all
+/// work is rolled back and the summary says what would have happened.
+pub fn import(conn: &mut DbConnection, input: impl BufRead, dry_run: bool) -> Result<Summary, ImportError> {
+    let result = conn.transaction::<Summary, ImportError, _>(|conn| {
+        let mut state = Importer::new(conn);
+        wxr::read::<_, ImportError>(input, |record| state.record(record))?;
+        state.finish()?;
+        let summary = std::mem::take(&mut state.summary);
+        if dry_run {
+            return Err(ImportError::DryRun(Box::new(summary)));
+        }
+        Ok(summary)
+    });
+    match result {
+        Err(ImportError::DryRun(mut summary)) => {
+            summary.dry_run = true;
+            Ok(*summary)
+        }
+        other => other,
+    }
+}
+
+struct Importer<'c> {
+    conn: &'c mut DbConnection,
+    source: String,
+    summary: Summary,
+    /// `wp:author_login` → author id.
+    authors: HashMap<String, i64>,
+    /// category nicename → id.
+    categories: HashMap<String, i64>,
+    /// tag slug → id.
+    tags: HashMap<String, i64>,
+    /// (category id, its nicename, parent nicename), linked at the end.
+    category_parents: Vec<(i64, String, String)>,
+    /// attachment `wp:post_id` → media id.
+    attachments: HashMap<String, i64>,
+    /// (article id, article slug, `_thumbnail_id`), linked at the end.
+    thumbnails: Vec<(i64, String, String)>,
+}
+
+/// Parses a WXR date (`YYYY-MM-DD HH:MM:SS`); WordPress writes
+/// `0000-00-00 00:00:00` for "never", which is `None`.
+fn wp_date(raw: Option<&str>) -> Option<NaiveDateTime> {
+    let raw = raw?.trim();
+    if raw.starts_with("0000") {
+        return None;
+    }
+    NaiveDateTime::parse_from_str(raw, "%Y-%m-%d %H:%M:%S").ok()
+}
+
+/// The UTC time of an item from its `*_gmt` field, else its local field (the
+/// site's offset is unknown, so it is taken as UTC), else `pubDate` (RFC 2822).
+fn item_time(item: &WxrItem, gmt: &str, local: &str) -> Option<NaiveDateTime> {
+    wp_date(item.get(gmt))
+        .or_else(|| wp_date(item.get(local)))
+        .or_else(|| item.get("pubDate").and_then(|d| DateTime::parse_from_rfc2822(d).ok()).map(|d| d.naive_utc()))
+}
+
+/// Strips the stray characters seen in hand-edited exports (`>login`, `login>`).
+fn clean_login(raw: &str) -> String {
+    raw.trim().trim_matches(|c: char| !(c.is_alphanumeric() || c == '_' || c == '.' || c == '-' || c == '@')).to_owned()
+}
+
+impl<'c> Importer<'c> {
+    fn new(conn: &'c mut DbConnection) -> Self {
+        Self {
+            conn,
+            source: String::new(),
+            summary: Summary::default(),
+            authors: HashMap::new(),
+            categories: HashMap::new(),
+            tags: HashMap::new(),
+            category_parents: Vec::new(),
+            attachments: HashMap::new(),
+            thumbnails: Vec::new(),
+        }
+    }
+
+    fn record(&mut self, record: Record) -> Result<(), ImportError> {
+        match record {
+            Record::Channel(channel) => {
+                self.source = channel
+                    .base_blog_url
+                    .or(channel.base_site_url)
+                    .unwrap_or_else(|| "wordpress".into());
+                Ok(())
+            }
+            Record::Author(a) => self.author(a),
+            Record::Category(t) => self.category(t),
+            Record::Tag(t) => self.tag(t),
+            Record::Item(i) => self.item(*i),
+        }
+    }
+
+    /// Runs `f` in a savepoint; a database error skips the entry with a warning.
+    fn guarded<T>(
+        &mut self,
+        what: &str,
+        f: impl FnOnce(&mut DbConnection, &mut Summary) -> diesel::QueryResult<T>,
+    ) -> Option<T> {
+        let summary = &mut self.summary;
+        match self.conn.transaction(|c| f(c, summary)) {
+            Ok(v) => Some(v),
+            Err(e) => {
+                self.summary.warn(format!("{what}: skipped after a database error: {e}"));
+                self.summary.skip("bad entries");
+                None
+            }
+        }
+    }
+
+    fn author(&mut self, a: WxrAuthor) -> Result<(), ImportError> {
+        let login = clean_login(&a.login);
+        if login.is_empty() {
+            self.summary.warn("an author without wp:author_login was skipped");
+            self.summary.skip("bad entries");
+            return Ok(());
+        }
+        let full_name = [a.first_name.as_deref(), a.last_name.as_deref()]
+            .into_iter()
+            .flatten()
+            .collect::<Vec<_>>()
+            .join(" ");
+        let display_name = a
+            .display_name
+            .clone()
+            .or(Some(full_name).filter(|n| !n.trim().is_empty()))
+            .unwrap_or_else(|| login.clone());
+        if let Some(id) = self.save_author(&login, &display_name, a.email.clone()) {
+            self.authors.insert(login, id);
+        }
+        Ok(())
+    }
+
+    fn save_author(&mut self, login: &str, display_name: &str, email: Option<String>) -> Option<i64> {
+        let source = self.source.clone();
+        let (login, display_name) = (login.to_owned(), display_name.to_owned());
+        self.guarded(&format!("author `{login}`"), move |c, summary| {
+            let now = crate::db::now();
+            let existing = crate::authors::repo::find_imported(c, &source, &login)?;
+            let base = Some(slugs::slugify(&login)).filter(|s| !s.is_empty()).unwrap_or_else(|| "author".into());
+            let slug = slugs::unique(&base, |s| crate::authors::repo::slug_taken(c, s, existing))?;
+            let new = NewAuthor {
+                slug,
+                display_name,
+                email,
+                bio: None,
+                website: None,
+                import_source: Some(source.clone()),
+                import_key: Some(login),
+                created_at: now,
+                updated_at: now,
+            };
+            let id = match existing {
+                Some(id) => {
+                    crate::authors::repo::update_imported(c, id, &new)?;
+                    id
+                }
+                None => crate::authors::repo::insert(c, &new)?,
+            };
+            summary.saved("authors", existing.is_none());
+            Ok(id)
+        })
+    }
+
+    fn category(&mut self, t: WxrTerm) -> Result<(), ImportError> {
+        let Some((key, slug)) = self.term_key("category", &t) else { return Ok(()) };
+        let source = self.source.clone();
+        let name = if t.name.is_empty() { t.slug.clone() } else { t.name.clone() };
+        let description = t.description.clone();
+        let id = self.guarded(&format!("category `{key}`"), |c, summary| {
+            let existing = crate::categories::repo::find_imported(c, &source, &key)?;
+            let slug = slugs::unique(&slug, |s| crate::categories::repo::slug_taken(c, s, existing))?;
+            let (id, created) =
+                crate::categories::repo::upsert_imported(c, &source, &key, &slug, &name, description.as_deref())?;
+            summary.saved("categories", created);
+            Ok(id)
+        });
+        if let Some(id) = id {
+            if let Some(parent) = t.parent.filter(|p| !p.trim().is_empty()) {
+                self.category_parents.push((id, key.clone(), parent.trim().to_owned()));
+            }
+            self.categories.insert(key, id);
+        }
+        Ok(())
+    }
+
+    fn tag(&mut self, t: WxrTerm) -> Result<(), ImportError> {
+        let Some((key, slug)) = self.term_key("tag", &t) else { return Ok(()) };
+        let source = self.source.clone();
+        let name = if t.name.is_empty() { t.slug.clone() } else { t.name.clone() };
+        let description = t.description.clone();
+        let id = self.guarded(&format!("tag `{key}`"), |c, summary| {
+            let existing = crate::tags::repo::find_imported(c, &source, &key)?;
+            let slug = slugs::unique(&slug, |s| crate::tags::repo::slug_taken(c, s, existing))?;
+            let (id, created) =
+                crate::tags::repo::upsert_imported(c, &source, &key, &slug, &name, description.as_deref())?;
+            summary.saved("tags", created);
+            Ok(id)
+        });
+        if let Some(id) = id {
+            self.tags.insert(key, id);
+        }
+        Ok(())
+    }
+
+    /// The import key (the WordPress slug as written) and our slug for a term;
+    /// `None` (with a warning) when the term has neither slug nor name.
+    fn term_key(&mut self, kind: &str, t: &WxrTerm) -> Option<(String, String)> {
+        let key = if t.slug.trim().is_empty() { t.name.trim().to_owned() } else { t.slug.trim().to_owned() };
+        let slug = slugs::slugify(&key);
+        let slug = if slug.is_empty() { slugs::slugify(&t.name) } else { slug };
+        if key.is_empty() || slug.is_empty() {
+            self.summary.warn(format!("a {kind} without slug or name was skipped"));
+            self.summary.skip("bad entries");
+            return None;
+        }
+        Some((key, slug))
+    }
+
+    fn item(&mut self, item: WxrItem) -> Result<(), ImportError> {
+        let post_type = item.get("wp:post_type").unwrap_or("post").to_owned();
+        match post_type.as_str() {
+            "post" => self.post(item),
+            "attachment" => self.attachment(item),
+            "page" => self.summary.skip("pages"),
+            "nav_menu_item" => self.summary.skip("menu items"),
+            other => self.summary.skip(format!("items of type `{other}`")),
+        }
+        Ok(())
+    }
+
+    fn attachment(&mut self, item: WxrItem) {
+        let Some(wp_id) = item.get("wp:post_id").map(str::to_owned) else {
+            self.summary.warn("an attachment without wp:post_id was skipped");
+            self.summary.skip("bad entries");
+            return;
+        };
+        let url = item.get("wp:attachment_url").or_else(|| item.get("guid")).map(str::to_owned);
+        let file_name = url
+            .as_deref()
+            .and_then(|u| url::Url::parse(u).ok())
+            .and_then(|u| u.path_segments().and_then(|mut s| s.next_back().map(str::to_owned)))
+            .filter(|s| !s.is_empty())
+            .unwrap_or_else(|| format!("attachment-{wp_id}"));
+        let mime_type = mime_guess::from_path(&file_name).first().map(|m| m.essence_str().to_owned());
+        let created = item_time(&item, "wp:post_date_gmt", "wp:post_date").unwrap_or_else(crate::db::now);
+        let updated = item_time(&item, "wp:post_modified_gmt", "wp:post_modified").unwrap_or(created);
+        let form = MediaForm {
+            file_name,
+            mime_type,
+            title: item.get("title").map(str::to_owned),
+            alt_text: item.meta("_wp_attachment_image_alt").map(str::to_owned),
+            caption: item.get("excerpt:encoded").map(str::to_owned),
+            credit: None,
+            source_url: url,
+            import_source: Some(self.source.clone()),
+            import_key: Some(wp_id.clone()),
+            created_at: created,
+            updated_at: updated,
+        };
+        if let Some(id) = self.guarded(&format!("attachment {wp_id}"), |c, summary| {
+            let (id, created) = crate::media::repo::upsert_imported(c, &form)?;
+            summary.saved("media", created);
+            Ok(id)
+        }) {
+            self.attachments.insert(wp_id, id);
+        }
+    }
+
+    /// The author for `dc:creator`, repairing or creating one when it matches
+    /// no `wp:author`: a post is never dropped for its author.
+    fn resolve_author(&mut self, creator: Option<&str>, wp_id: &str) -> Option<i64> {
+        let raw = creator.unwrap_or("").to_owned();
+        if let Some(id) = self.authors.get(raw.trim()) {
+            return Some(*id);
+        }
+        let cleaned = clean_login(&raw);
+        if let Some(id) = self.authors.get(&cleaned) {
+            self.summary
+                .warn(format!("post {wp_id}: dc:creator `{raw}` is malformed; attributed to `{cleaned}`"));
+            return Some(*id);
+        }
+        let (login, name) = if cleaned.is_empty() {
+            ("unknown".to_owned(), "Unknown author".to_owned())
+        } else {
+            (cleaned.clone(), cleaned.clone())
+        };
+        self.summary.warn(format!(
+            "post {wp_id}: dc:creator `{raw}` matches no wp:author; attributed to author `{login}`"
+        ));
+        let id = self.save_author(&login, &name, None)?;
+        self.authors.insert(login, id);
+        Some(id)
+    }
+
+    fn resolve_terms(&mut self, item: &WxrItem, wp_id: &str) -> (Vec<i64>, Vec<i64>) {
+        let mut cats = Vec::new();
+        let mut tags = Vec::new();
+        for a in &item.terms {
+            let key = if a.nicename.trim().is_empty() { a.name.trim() } else { a.nicename.trim() };
+            let t = WxrTerm { slug: key.to_owned(), name: a.name.clone(), ..WxrTerm::default() };
+            match a.domain.as_str() {
+                "category" => {
+                    if !self.categories.contains_key(key) && !key.is_empty() {
+                        self.summary.warn(format!("post {wp_id}: category `{key}` was not declared; created it"));
+                        let _ = self.category(t);
+                    }
+                    cats.extend(self.categories.get(key));
+                }
+                "post_tag" => {
+                    if !self.tags.contains_key(key) && !key.is_empty() {
+                        self.summary.warn(format!("post {wp_id}: tag `{key}` was not declared; created it"));
+                        let _ = self.tag(t);
+                    }
+                    tags.extend(self.tags.get(key));
+                }
+                _ => {}
+            }
+        }
+        (cats, tags)
+    }
+
+    fn post(&mut self, item: WxrItem) {
+        let Some(wp_id) = item.get("wp:post_id").map(str::to_owned) else {
+            self.summary.warn("a post without wp:post_id was skipped");
+            self.summary.skip("bad entries");
+            return;
+        };
+        let wp_status = item.get("wp:status").unwrap_or("draft");
+        let article_status = match wp_status {
+            "publish" => status::PUBLISHED,
+            "future" => status::SCHEDULED,
+            "draft" | "pending" | "private" | "auto-draft" => status::DRAFT,
+            "trash" => {
+                self.summary.skip("trashed posts");
+                return;
+            }
+            other => {
+                self.summary.warn(format!("post {wp_id}: unknown status `{other}`; imported as a draft"));
+                status::DRAFT
+            }
+        };
+        let created = item_time(&item, "wp:post_date_gmt", "wp:post_date");
+        let published_at = match article_status {
+            status::PUBLISHED | status::SCHEDULED => created.or_else(|| Some(crate::db::now())),
+            _ => None,
+        };
+        let created = created.unwrap_or_else(crate::db::now);
+        let updated = item_time(&item, "wp:post_modified_gmt", "wp:post_modified").unwrap_or(created).max(created);
+        let title = item.get("title").unwrap_or("").to_owned();
+        let author = self.resolve_author(item.get("dc:creator"), &wp_id);
+        let (cats, tags) = self.resolve_terms(&item, &wp_id);
+        let thumbnail = item.meta("_thumbnail_id").map(str::to_owned);
+        let base_slug = [item.get("wp:post_name").map(slugs::slugify), Some(slugs::slugify(&title))]
+            .into_iter()
+            .flatten()
+            .find(|s| !s.is_empty())
+            .unwrap_or_else(|| format!("post-{wp_id}"));
+        let excerpt = item.get("excerpt:encoded").map(|e| sanitize(&autop(e))).filter(|e| !e.trim().is_empty());
+        let mut form = ArticleForm {
+            slug: base_slug.clone(),
+            title,
+            excerpt,
+            body_html: sanitize(&autop(item.fields.get("content:encoded").map(String::as_str).unwrap_or(""))),
+            status: article_status.to_owned(),
+            published_at,
+            featured_media_id: None,
+            comment_status: if item.get("wp:comment_status") == Some("open") { "open" } else { "closed" }.to_owned(),
+            is_sticky: item.get("wp:is_sticky") == Some("1"),
+            password_protected: item.get("wp:post_password").is_some(),
+            import_source: Some(self.source.clone()),
+            import_key: Some(wp_id.clone()),
+            created_at: created,
+            updated_at: updated,
+        };
+        let source = self.source.clone();
+        let comments = item.comments;
+        let saved = self.guarded(&format!("post {wp_id}"), |c, summary| {
+            let existing = crate::articles::repo::find_imported(c, &source, &wp_id)?;
+            form.slug = slugs::unique(&base_slug, |s| crate::articles::repo::slug_taken(c, s, existing))?;
+            if form.slug != base_slug {
+                summary.warn(format!("post {wp_id}: slug `{base_slug}` is taken; using `{}`", form.slug));
+            }
+            let id = crate::articles::repo::save_imported(c, existing, &form)?;
+            crate::articles::repo::replace_relations(c, id, &author.into_iter().collect::<Vec<_>>(), &cats, &tags)?;
+            summary.saved("articles", existing.is_none());
+            Ok((id, form.slug.clone()))
+        });
+        let Some((article_id, slug)) = saved else { return };
+        if let Some(thumb) = thumbnail {
+            self.thumbnails.push((article_id, slug, thumb));
+        }
+        self.comments(article_id, &wp_id, comments);
+    }
+
+    fn comments(&mut self, article_id: i64, wp_post_id: &str, comments: Vec<wxr::WxrComment>) {
+        let mut ids: HashMap<String, i64> = HashMap::new();
+        let mut parents: Vec<(i64, String, String)> = Vec::new();
+        for cm in comments {
+            let Some(wp_id) = cm.get("comment_id").map(str::to_owned) else {
+                self.summary.warn(format!("post {wp_post_id}: a comment without wp:comment_id was skipped"));
+                self.summary.skip("bad entries");
+                continue;
+            };
+            let status = match cm.get("comment_approved").unwrap_or("0") {
+                "1" | "approve" | "approved" => comment_status::APPROVED,
+                "0" | "hold" => comment_status::PENDING,
+                "spam" => comment_status::SPAM,
+                "trash" | "post-trashed" => comment_status::TRASH,
+                other => {
+                    self.summary.warn(format!("comment {wp_id}: unknown approval `{other}`; held for moderation"));
+                    comment_status::PENDING
+                }
+            };
+            let kind = match cm.get("comment_type").unwrap_or("comment") {
+                "pingback" => comment_kind::PINGBACK,
+                "trackback" => comment_kind::TRACKBACK,
+                _ => comment_kind::COMMENT,
+            };
+            let created = wp_date(cm.get("comment_date_gmt"))
+                .or_else(|| wp_date(cm.get("comment_date")))
+                .unwrap_or_else(crate::db::now);
+            let form = CommentForm {
+                article_id,
+                author_name: cm.get("comment_author").unwrap_or("Anonymous").to_owned(),
+                author_email: cm.get("comment_author_email").map(str::to_owned),
+                author_url: cm.get("comment_author_url").map(str::to_owned),
+                body: sanitize(&autop(cm.fields.get("comment_content").map(String::as_str).unwrap_or(""))),
+                status: status.to_owned(),
+                kind: kind.to_owned(),
+                import_source: Some(self.source.clone()),
+                import_key: Some(format!("comment:{wp_id}")),
+                created_at: created,
+            };
+            if let Some(id) = self.guarded(&format!("comment {wp_id}"), |c, summary| {
+                let (id, created) = crate::comments::repo::upsert_imported(c, &form)?;
+                summary.saved("comments", created);
+                Ok(id)
+            }) {
+                if let Some(parent) = cm.get("comment_parent").filter(|p| *p != "0") {
+                    parents.push((id, wp_id.clone(), parent.to_owned()));
+                }
+                ids.insert(wp_id, id);
+            }
+        }
+        for (id, wp_id, parent) in parents {
+            let parent_id = ids.get(&parent).copied();
+            if parent_id.is_none() {
+                self.summary.warn(format!("comment {wp_id}: parent {parent} is not on the same post; made top-level"));
+            }
+            self.guarded(&format!("comment {wp_id}"), |c, _| crate::comments::repo::set_parent(c, id, parent_id));
+        }
+    }
+
+    /// Links what can only be linked once everything is read: category parents
+    /// and featured images.
+    fn finish(&mut self) -> Result<(), ImportError> {
+        for (id, key, parent) in std::mem::take(&mut self.category_parents) {
+            let parent_id = self.categories.get(&parent).copied();
+            if parent_id.is_none() {
+                self.summary.warn(format!("category `{key}`: parent `{parent}` not found; made top-level"));
+            }
+            self.guarded(&format!("category `{key}`"), |c, _| crate::categories::repo::set_parent(c, id, parent_id));
+        }
+        for (article_id, slug, thumb) in std::mem::take(&mut self.thumbnails) {
+            match self.attachments.get(&thumb).copied() {
+                Some(media_id) => {
+                    self.guarded(&format!("article `{slug}`"), |c, _| {
+                        crate::articles::repo::set_featured_media(c, article_id, Some(media_id))
+                    });
+                }
+                None => self.summary.warn(format!(
+                    "article `{slug}`: featured image {thumb} is not an attachment in this file"
+                )),
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn repairs_stray_characters_in_logins() {
+        assert_eq!(clean_login(">themereviewteam"), "themereviewteam");
+        assert_eq!(clean_login("themereviewteam> "), "themereviewteam");
+        assert_eq!(clean_login("<>"), "");
+    }
+
+    #[test]
+    fn zero_dates_mean_never() {
+        assert_eq!(wp_date(Some("0000-00-00 00:00:00")), None);
+        assert!(wp_date(Some("2013-01-10 20:15:40")).is_some());
+    }
+}

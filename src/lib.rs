@@ -1,0 +1,20 @@
+//! broadsheet: a headless CMS REST API for news publications.
+//! See `ARCHITECTURE.md` for the decisions that cut across resources.
+
+pub mod articles;
+pub mod authors;
+pub mod categories;
+pub mod cli;
+pub mod comments;
+pub mod config;
+pub mod db;
+pub mod error;
+pub mod health;
+pub mod import;
+pub mod media;
+pub mod openapi;
+pub mod pagination;
+pub mod slugs;
+pub mod startup;
+pub mod tags;
+pub mod telemetry;

@@ -1,0 +1,35 @@
+//! The OpenAPI 3.1 document, built by utoipa from the same route table the
+//! server uses (`startup::configure_api`), and serialized deterministically.
+
+use utoipa::OpenApi;
+
+/// Top-level document metadata; paths and schemas come from the routes.
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "broadsheet",
+        description = "Headless CMS REST API for news publications: articles, authors, media, comments and taxonomy as JSON. Every error is `application/problem+json` (RFC 9457). Lists use `page`/`per_page` and return `{data, meta}` with an RFC 8288 `Link` header.",
+        license(name = "MIT", identifier = "MIT"),
+        contact(name = "broadsheet maintainers")
+    ),
+    servers((url = "/", description = "This server")),
+    tags(
+        (name = "articles", description = "Published articles, with bylines, taxonomy and featured media"),
+        (name = "comments", description = "Approved reader comments, threaded by `parent_id`"),
+        (name = "authors", description = "Author profiles (never with emails)"),
+        (name = "taxonomy", description = "Categories (a tree) and tags"),
+        (name = "media", description = "Images and files with alt text, caption and credit"),
+        (name = "health", description = "Liveness and readiness"),
+    ),
+    components(schemas(crate::error::Problem, crate::error::FieldError))
+)]
+pub struct ApiDoc;
+
+/// The spec as pretty JSON with a trailing newline: the exact bytes of
+/// `openapi/openapi.json`, `broadsheet openapi` and `GET /openapi.json`.
+pub fn spec_json() -> String {
+    let spec = crate::startup::openapi_spec();
+    let mut s = serde_json::to_string_pretty(&spec).expect("the OpenAPI document serializes");
+    s.push('\n');
+    s
+}

@@ -1,0 +1,61 @@
+//! Slugs: lowercase ASCII words joined by `-`, unique per resource.
+
+use diesel::QueryResult;
+
+/// Longest slug kept, in bytes; longer ones are cut at a `-` boundary when possible.
+pub const MAX_SLUG_LEN: usize = 200;
+
+/// Turns any text into a slug, transliterating to ASCII (`slug` crate, via
+/// `deunicode`). Percent-encoded input (as in WordPress `post_name`) is decoded
+/// first. Returns an empty string when nothing usable remains.
+pub fn slugify(text: &str) -> String {
+    let decoded = percent_decode(text);
+    let mut s = slug::slugify(decoded);
+    if s.len() > MAX_SLUG_LEN {
+        s.truncate(MAX_SLUG_LEN);
+        s = s.trim_end_matches('-').to_owned();
+    }
+    s
+}
+
+fn percent_decode(text: &str) -> String {
+    url::form_urlencoded::parse(format!("x={}", text.replace('+', "%2B")).as_bytes())
+        .next()
+        .map(|(_, v)| v.into_owned())
+        .unwrap_or_else(|| text.to_owned())
+}
+
+/// Returns `base` if free, else `base-2`, `base-3`, … — the first that `taken`
+/// says is free.
+pub fn unique(base: &str, mut taken: impl FnMut(&str) -> QueryResult<bool>) -> QueryResult<String> {
+    if !taken(base)? {
+        return Ok(base.to_owned());
+    }
+    let mut n = 2u32;
+    loop {
+        let candidate = format!("{base}-{n}");
+        if !taken(&candidate)? {
+            return Ok(candidate);
+        }
+        n += 1;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn transliterates_and_decodes() {
+        assert_eq!(slugify("Hello, Wörld!"), "hello-world");
+        assert_eq!(slugify("%e4%b8%ad%e6%96%87"), "zhong-wen");
+        assert_eq!(slugify("   "), "");
+    }
+
+    #[test]
+    fn unique_appends_the_first_free_suffix() {
+        let used = ["a", "a-2"];
+        let got = unique("a", |s| Ok(used.contains(&s))).unwrap();
+        assert_eq!(got, "a-3");
+    }
+}

@@ -1,0 +1,179 @@
+//! Builds the actix application: shared state, the route table, error
+//! conversion, and the listening server.
+
+use std::net::TcpListener;
+use std::sync::Arc;
+
+use actix_web::dev::Server;
+use actix_web::middleware::{ErrorHandlers, NormalizePath, TrailingSlash};
+use actix_web::{get, web, App, HttpRequest, HttpResponse, HttpServer};
+use utoipa::OpenApi;
+use utoipa_actix_web::{scope, AppExt};
+
+use crate::config::Settings;
+use crate::db::Pool;
+use crate::error::{self, ApiError};
+
+/// State shared by every handler.
+pub struct AppState {
+    /// The database pool.
+    pub pool: Pool,
+    /// Runtime settings.
+    pub settings: Settings,
+    /// The serialized OpenAPI document (served at `/openapi.json`).
+    pub spec_json: Arc<String>,
+    /// `(path template, methods)` from the spec, used to answer 405 with `Allow`.
+    pub routes: Arc<Vec<(String, Vec<String>)>>,
+}
+
+/// Largest accepted JSON body, in bytes (1 MiB).
+pub const JSON_LIMIT: usize = 1024 * 1024;
+
+/// Registers every `/api/v1` route. The server, the tests and
+/// `broadsheet openapi` all build from this one table.
+pub fn configure_api(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
+    crate::articles::configure(cfg);
+    crate::authors::configure(cfg);
+    crate::categories::configure(cfg);
+    crate::tags::configure(cfg);
+    crate::media::configure(cfg);
+}
+
+/// Serves the OpenAPI 3.1 document (byte-identical to `openapi/openapi.json`).
+#[utoipa::path(
+    tag = "health",
+    responses((status = 200, description = "The OpenAPI 3.1 document", content_type = "application/json", body = Object))
+)]
+#[get("/openapi.json")]
+pub async fn get_openapi(state: web::Data<AppState>) -> HttpResponse {
+    HttpResponse::Ok().content_type("application/json").body(state.spec_json.as_str().to_owned())
+}
+
+/// Builds the OpenAPI document from the route table without starting a server.
+pub fn openapi_spec() -> utoipa::openapi::OpenApi {
+    let (_app, api) = App::new()
+        .into_utoipa_app()
+        .openapi(crate::openapi::ApiDoc::openapi())
+        .service(crate::health::health)
+        .service(get_openapi)
+        .service(scope::scope("/api/v1").configure(configure_api))
+        .split_for_parts();
+    api
+}
+
+/// Parses a positive integer id from a path segment; anything else is a 400
+/// naming `field`.
+pub fn parse_id(field: &str, raw: &str) -> Result<i64, ApiError> {
+    raw.parse::<i64>()
+        .ok()
+        .filter(|n| *n >= 1)
+        .ok_or_else(|| ApiError::invalid(field, "must be a positive integer"))
+}
+
+fn route_table(spec: &utoipa::openapi::OpenApi) -> Vec<(String, Vec<String>)> {
+    spec.paths
+        .paths
+        .iter()
+        .map(|(path, item)| {
+            let mut methods = Vec::new();
+            let ops = [
+                ("GET", &item.get),
+                ("POST", &item.post),
+                ("PUT", &item.put),
+                ("PATCH", &item.patch),
+                ("DELETE", &item.delete),
+            ];
+            for (m, op) in ops {
+                if op.is_some() {
+                    methods.push(m.to_owned());
+                }
+            }
+            if methods.iter().any(|m| m == "GET") {
+                methods.push("HEAD".into());
+            }
+            (path.clone(), methods)
+        })
+        .collect()
+}
+
+fn template_matches(template: &str, path: &str) -> bool {
+    let t: Vec<&str> = template.trim_matches('/').split('/').collect();
+    let p: Vec<&str> = path.trim_matches('/').split('/').collect();
+    t.len() == p.len()
+        && t.iter()
+            .zip(&p)
+            .all(|(t, p)| (t.starts_with('{') && !p.is_empty()) || t == p)
+}
+
+/// Fallback for requests no route took: 405 with `Allow` when the path exists
+/// under another method, otherwise 404.
+async fn not_routed(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+    let path = req.path();
+    match state.routes.iter().find(|(t, _)| template_matches(t, path)) {
+        Some((_, methods)) => Err(ApiError::MethodNotAllowed { allowed: methods.clone() }),
+        None => Err(ApiError::NotFound(format!("no resource at {path}"))),
+    }
+}
+
+/// A running server and the port it bound.
+pub struct Application {
+    port: u16,
+    server: Server,
+}
+
+impl Application {
+    /// Binds `settings.bind_addr` (port 0 picks a free port, for tests) and
+    /// prepares the server over `pool`. Migrations must already have run.
+    pub fn build(settings: Settings, pool: Pool) -> anyhow::Result<Self> {
+        let listener = TcpListener::bind(settings.bind_addr)
+            .map_err(|e| anyhow::anyhow!("cannot bind BIND_ADDR {}: {e}", settings.bind_addr))?;
+        let port = listener.local_addr()?.port();
+        let spec = openapi_spec();
+        let routes = Arc::new(route_table(&spec));
+        let spec_json = Arc::new(crate::openapi::spec_json());
+        let state = web::Data::new(AppState { pool, settings, spec_json, routes });
+        let server = HttpServer::new(move || {
+            App::new()
+                .app_data(state.clone())
+                .app_data(web::QueryConfig::default().error_handler(error::query_error))
+                .app_data(web::PathConfig::default().error_handler(error::path_error))
+                .app_data(web::JsonConfig::default().limit(JSON_LIMIT).error_handler(error::json_error))
+                .app_data(web::PayloadConfig::default().limit(JSON_LIMIT))
+                .wrap(ErrorHandlers::new().default_handler(error::problem_for_any_error))
+                .wrap(NormalizePath::new(TrailingSlash::Trim))
+                .wrap(tracing_actix_web::TracingLogger::default())
+                .service(crate::health::health)
+                .service(get_openapi)
+                .service(web::scope("/api/v1").configure(|cfg| {
+                    let mut wrapped = utoipa_actix_web::service_config::ServiceConfig::new(cfg);
+                    configure_api(&mut wrapped);
+                }))
+                .default_service(web::to(not_routed))
+        })
+        .listen(listener)?
+        .run();
+        Ok(Self { port, server })
+    }
+
+    /// The bound port.
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// Runs until stopped.
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::template_matches;
+
+    #[test]
+    fn templates_match_by_segment() {
+        assert!(template_matches("/api/v1/articles/{slug}", "/api/v1/articles/hello"));
+        assert!(!template_matches("/api/v1/articles/{slug}", "/api/v1/articles/a/b"));
+        assert!(!template_matches("/api/v1/articles/{slug}", "/api/v1/authors/a"));
+    }
+}

@@ -1,0 +1,11 @@
+//! Tag taxonomy.
+
+pub mod dto;
+pub mod handlers;
+pub mod model;
+pub mod repo;
+
+/// Registers the tags routes under `/api/v1`.
+pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
+    cfg.service(handlers::list_tags);
+}
