@@ -96,7 +96,8 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             let mut conn = pool.get()?;
             let result = crate::import::wordpress::import(&mut conn, BufReader::new(bar.wrap_read(f)), dry_run);
             bar.finish_and_clear();
-            let summary = result.map_err(|e| anyhow::anyhow!("import of {} failed, nothing was written: {e}", file.display()))?;
+            let summary =
+                result.map_err(|e| anyhow::anyhow!("import of {} failed, nothing was written: {e}", file.display()))?;
             print!("{summary}");
             Ok(())
         }

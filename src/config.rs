@@ -83,22 +83,16 @@ impl Settings {
     pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
         let non_empty = |k: &str| get(k).filter(|v| !v.trim().is_empty());
 
-        let database_url = DatabaseUrl::parse(
-            &non_empty("DATABASE_URL").unwrap_or_else(|| "sqlite://data/broadsheet.db".into()),
-        )
-        .map_err(|message| ConfigError { var: "DATABASE_URL", message })?;
+        let database_url =
+            DatabaseUrl::parse(&non_empty("DATABASE_URL").unwrap_or_else(|| "sqlite://data/broadsheet.db".into()))
+                .map_err(|message| ConfigError { var: "DATABASE_URL", message })?;
 
         let pool_size = match non_empty("DATABASE_POOL_SIZE") {
             None => 10,
-            Some(v) => v
-                .trim()
-                .parse::<u32>()
-                .ok()
-                .filter(|n| (1..=256).contains(n))
-                .ok_or_else(|| ConfigError {
-                    var: "DATABASE_POOL_SIZE",
-                    message: format!("`{v}` is not a whole number from 1 to 256"),
-                })?,
+            Some(v) => v.trim().parse::<u32>().ok().filter(|n| (1..=256).contains(n)).ok_or_else(|| ConfigError {
+                var: "DATABASE_POOL_SIZE",
+                message: format!("`{v}` is not a whole number from 1 to 256"),
+            })?,
         };
 
         let bind_raw = non_empty("BIND_ADDR").unwrap_or_else(|| "127.0.0.1:8080".into());
@@ -134,8 +128,7 @@ mod tests {
     use std::collections::HashMap;
 
     fn settings(vars: &[(&str, &str)]) -> Result<Settings, ConfigError> {
-        let map: HashMap<String, String> =
-            vars.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        let map: HashMap<String, String> = vars.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
         Settings::from_lookup(|k| map.get(k).cloned())
     }
 

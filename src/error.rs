@@ -100,10 +100,7 @@ impl ApiError {
     pub fn invalid(field: impl Into<String>, message: impl Into<String>) -> Self {
         let field = field.into();
         let message = message.into();
-        Self::BadRequest {
-            detail: format!("{field} {message}"),
-            errors: vec![FieldError { field, message }],
-        }
+        Self::BadRequest { detail: format!("{field} {message}"), errors: vec![FieldError { field, message }] }
     }
 
     /// Replaces the generic detail of a 404 with `detail`; other errors pass through.
@@ -132,12 +129,8 @@ impl ApiError {
         let status = self.status_code();
         let (detail, errors) = match self {
             Self::BadRequest { detail, errors } => (detail.clone(), errors.clone()),
-            Self::MethodNotAllowed { allowed } => {
-                (format!("this path supports only {}", allowed.join(", ")), vec![])
-            }
-            Self::Unavailable(_) => {
-                ("the database is unavailable; try again shortly".to_owned(), vec![])
-            }
+            Self::MethodNotAllowed { allowed } => (format!("this path supports only {}", allowed.join(", ")), vec![]),
+            Self::Unavailable(_) => ("the database is unavailable; try again shortly".to_owned(), vec![]),
             Self::Internal(_) => ("an unexpected error occurred; it has been logged".into(), vec![]),
             other => (other.to_string(), vec![]),
         };
@@ -295,7 +288,6 @@ pub fn problem_for_any_error<B: MessageBody + 'static>(
             new.headers_mut().insert(name.clone(), value.clone());
         }
     }
-    let res: ServiceResponse<EitherBody<B, BoxBody>> =
-        ServiceResponse::new(req, new).map_into_right_body();
+    let res: ServiceResponse<EitherBody<B, BoxBody>> = ServiceResponse::new(req, new).map_into_right_body();
     Ok(ErrorHandlerResponse::Response(res))
 }

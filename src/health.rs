@@ -5,6 +5,7 @@ use diesel::connection::SimpleConnection;
 use serde::Serialize;
 use utoipa::ToSchema;
 
+use crate::db::DbConnection;
 use crate::error::{ApiError, Problem};
 use crate::startup::AppState;
 
@@ -29,12 +30,13 @@ pub struct Health {
 )]
 #[get("/health")]
 pub async fn health(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
-    crate::db::run(&state.pool, |c| {
-        c.batch_execute("SELECT 1").map_err(|e| ApiError::Unavailable(e.to_string()))
+    let database = crate::db::run(&state.pool, |c| {
+        c.batch_execute("SELECT 1").map_err(|e| ApiError::Unavailable(e.to_string()))?;
+        Ok(match c {
+            DbConnection::Postgresql(_) => "postgres",
+            DbConnection::Sqlite(_) => "sqlite",
+        })
     })
     .await?;
-    Ok(HttpResponse::Ok().json(Health {
-        status: "ok".into(),
-        database: state.settings.database_url.backend_name().into(),
-    }))
+    Ok(HttpResponse::Ok().json(Health { status: "ok".into(), database: database.into() }))
 }

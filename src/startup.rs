@@ -64,10 +64,7 @@ pub fn openapi_spec() -> utoipa::openapi::OpenApi {
 /// Parses a positive integer id from a path segment; anything else is a 400
 /// naming `field`.
 pub fn parse_id(field: &str, raw: &str) -> Result<i64, ApiError> {
-    raw.parse::<i64>()
-        .ok()
-        .filter(|n| *n >= 1)
-        .ok_or_else(|| ApiError::invalid(field, "must be a positive integer"))
+    raw.parse::<i64>().ok().filter(|n| *n >= 1).ok_or_else(|| ApiError::invalid(field, "must be a positive integer"))
 }
 
 fn route_table(spec: &utoipa::openapi::OpenApi) -> Vec<(String, Vec<String>)> {
@@ -88,9 +85,6 @@ fn route_table(spec: &utoipa::openapi::OpenApi) -> Vec<(String, Vec<String>)> {
                     methods.push(m.to_owned());
                 }
             }
-            if methods.iter().any(|m| m == "GET") {
-                methods.push("HEAD".into());
-            }
             (path.clone(), methods)
         })
         .collect()
@@ -99,10 +93,7 @@ fn route_table(spec: &utoipa::openapi::OpenApi) -> Vec<(String, Vec<String>)> {
 fn template_matches(template: &str, path: &str) -> bool {
     let t: Vec<&str> = template.trim_matches('/').split('/').collect();
     let p: Vec<&str> = path.trim_matches('/').split('/').collect();
-    t.len() == p.len()
-        && t.iter()
-            .zip(&p)
-            .all(|(t, p)| (t.starts_with('{') && !p.is_empty()) || t == p)
+    t.len() == p.len() && t.iter().zip(&p).all(|(t, p)| (t.starts_with('{') && !p.is_empty()) || t == p)
 }
 
 /// Fallback for requests no route took: 405 with `Allow` when the path exists

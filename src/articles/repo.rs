@@ -11,7 +11,9 @@ use diesel::dsl::count_star;
 use diesel::prelude::*;
 
 use super::model::{status, ArticleForm, ArticleRow, BylineRow, TermRow};
-use crate::db::schema::{article_authors, article_categories, article_tags, articles, authors, categories, comments, tags};
+use crate::db::schema::{
+    article_authors, article_categories, article_tags, articles, authors, categories, comments, tags,
+};
 use crate::db::DbConnection;
 use crate::media::model::MediaRow;
 use crate::pagination::PageParams;
@@ -44,9 +46,9 @@ pub struct Relations {
 fn public_articles<'a>(now: NaiveDateTime) -> articles::BoxedQuery<'a, Backend> {
     articles::table
         .filter(
-            articles::status.eq(status::PUBLISHED).or(articles::status
-                .eq(status::SCHEDULED)
-                .and(articles::published_at.le(now))),
+            articles::status
+                .eq(status::PUBLISHED)
+                .or(articles::status.eq(status::SCHEDULED).and(articles::published_at.le(now))),
         )
         .into_boxed()
 }
@@ -74,14 +76,9 @@ fn filtered<'a>(filter: &ArticleFilter, now: NaiveDateTime) -> articles::BoxedQu
         );
     }
     if let Some(slug) = filter.tag.clone() {
-        q = q.filter(
-            articles::id.eq_any(
-                article_tags::table
-                    .inner_join(tags::table)
-                    .filter(tags::slug.eq(slug))
-                    .select(article_tags::article_id),
-            ),
-        );
+        q = q.filter(articles::id.eq_any(
+            article_tags::table.inner_join(tags::table).filter(tags::slug.eq(slug)).select(article_tags::article_id),
+        ));
     }
     q
 }
@@ -107,10 +104,7 @@ pub fn list_public(
 /// The public article with `slug`; `NotFound` for drafts, future scheduled,
 /// archived and unknown slugs.
 pub fn find_public_by_slug(conn: &mut DbConnection, slug: &str, now: NaiveDateTime) -> QueryResult<ArticleRow> {
-    public_articles(now)
-        .filter(articles::slug.eq(slug.to_owned()))
-        .select(ArticleRow::as_select())
-        .first(conn)
+    public_articles(now).filter(articles::slug.eq(slug.to_owned())).select(ArticleRow::as_select()).first(conn)
 }
 
 /// Loads bylines, categories, tags, featured media and approved comment counts
@@ -166,11 +160,8 @@ pub fn load_relations(conn: &mut DbConnection, rows: &[ArticleRow]) -> QueryResu
 
 /// Whether `slug` is used by an article other than `except`.
 pub fn slug_taken(conn: &mut DbConnection, slug: &str, except: Option<i64>) -> QueryResult<bool> {
-    let id: Option<i64> = articles::table
-        .filter(articles::slug.eq(slug))
-        .select(articles::id)
-        .first(conn)
-        .optional()?;
+    let id: Option<i64> =
+        articles::table.filter(articles::slug.eq(slug)).select(articles::id).first(conn).optional()?;
     Ok(id.is_some() && id != except)
 }
 
@@ -188,10 +179,7 @@ pub fn find_imported(conn: &mut DbConnection, source: &str, key: &str) -> QueryR
 pub fn save_imported(conn: &mut DbConnection, existing: Option<i64>, form: &ArticleForm) -> QueryResult<i64> {
     match existing {
         Some(id) => diesel::update(articles::table.find(id)).set(form).execute(conn).map(|_| id),
-        None => diesel::insert_into(articles::table)
-            .values(form)
-            .returning(articles::id)
-            .get_result(conn),
+        None => diesel::insert_into(articles::table).values(form).returning(articles::id).get_result(conn),
     }
 }
 
@@ -205,8 +193,7 @@ pub fn replace_relations(
     tag_ids: &[i64],
 ) -> QueryResult<()> {
     diesel::delete(article_authors::table.filter(article_authors::article_id.eq(article_id))).execute(conn)?;
-    diesel::delete(article_categories::table.filter(article_categories::article_id.eq(article_id)))
-        .execute(conn)?;
+    diesel::delete(article_categories::table.filter(article_categories::article_id.eq(article_id))).execute(conn)?;
     diesel::delete(article_tags::table.filter(article_tags::article_id.eq(article_id))).execute(conn)?;
     // One INSERT per row: diesel's MultiConnection has no batch insert.
     for (pos, author_id) in dedup(author_ids).into_iter().enumerate() {

@@ -21,19 +21,12 @@ pub fn list(conn: &mut DbConnection, page: &PageParams) -> QueryResult<(Vec<Auth
 
 /// The author with `slug`.
 pub fn find_by_slug(conn: &mut DbConnection, slug: &str) -> QueryResult<AuthorRow> {
-    authors::table
-        .filter(authors::slug.eq(slug))
-        .select(AuthorRow::as_select())
-        .first(conn)
+    authors::table.filter(authors::slug.eq(slug)).select(AuthorRow::as_select()).first(conn)
 }
 
 /// Whether `slug` is used by an author other than `except`.
 pub fn slug_taken(conn: &mut DbConnection, slug: &str, except: Option<i64>) -> QueryResult<bool> {
-    let id: Option<i64> = authors::table
-        .filter(authors::slug.eq(slug))
-        .select(authors::id)
-        .first(conn)
-        .optional()?;
+    let id: Option<i64> = authors::table.filter(authors::slug.eq(slug)).select(authors::id).first(conn).optional()?;
     Ok(id.is_some() && id != except)
 }
 
@@ -49,20 +42,14 @@ pub fn find_imported(conn: &mut DbConnection, source: &str, key: &str) -> QueryR
 
 /// Inserts an author and returns its id.
 pub fn insert(conn: &mut DbConnection, new: &NewAuthor) -> QueryResult<i64> {
-    diesel::insert_into(authors::table)
-        .values(new)
-        .returning(authors::id)
-        .get_result(conn)
+    diesel::insert_into(authors::table).values(new).returning(authors::id).get_result(conn)
 }
 
 /// Refreshes an imported author's name, email and website (slug and bio are kept,
 /// since editors may have changed them since the first import).
 pub fn update_imported(conn: &mut DbConnection, id: i64, new: &NewAuthor) -> QueryResult<()> {
     diesel::update(authors::table.find(id))
-        .set((
-            authors::display_name.eq(&new.display_name),
-            authors::email.eq(&new.email),
-        ))
+        .set((authors::display_name.eq(&new.display_name), authors::email.eq(&new.email)))
         .execute(conn)
         .map(|_| ())
 }

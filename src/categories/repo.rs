@@ -21,11 +21,8 @@ pub fn list(conn: &mut DbConnection, page: &PageParams) -> QueryResult<(Vec<Cate
 
 /// Whether `slug` is used by a row other than `except`.
 pub fn slug_taken(conn: &mut DbConnection, slug: &str, except: Option<i64>) -> QueryResult<bool> {
-    let id: Option<i64> = categories::table
-        .filter(categories::slug.eq(slug))
-        .select(categories::id)
-        .first(conn)
-        .optional()?;
+    let id: Option<i64> =
+        categories::table.filter(categories::slug.eq(slug)).select(categories::id).first(conn).optional()?;
     Ok(id.is_some() && id != except)
 }
 
@@ -74,8 +71,5 @@ pub fn upsert_imported(
 
 /// Sets the parent of category `id`.
 pub fn set_parent(conn: &mut DbConnection, id: i64, parent: Option<i64>) -> QueryResult<()> {
-    diesel::update(categories::table.find(id))
-        .set(categories::parent_id.eq(parent))
-        .execute(conn)
-        .map(|_| ())
+    diesel::update(categories::table.find(id)).set(categories::parent_id.eq(parent)).execute(conn).map(|_| ())
 }

@@ -45,10 +45,7 @@ pub fn upsert_imported(conn: &mut DbConnection, form: &CommentForm) -> QueryResu
             Ok((id, false))
         }
         None => {
-            let id = diesel::insert_into(comments::table)
-                .values(form)
-                .returning(comments::id)
-                .get_result(conn)?;
+            let id = diesel::insert_into(comments::table).values(form).returning(comments::id).get_result(conn)?;
             Ok((id, true))
         }
     }
@@ -56,8 +53,5 @@ pub fn upsert_imported(conn: &mut DbConnection, form: &CommentForm) -> QueryResu
 
 /// Sets the parent of comment `id`.
 pub fn set_parent(conn: &mut DbConnection, id: i64, parent: Option<i64>) -> QueryResult<()> {
-    diesel::update(comments::table.find(id))
-        .set(comments::parent_id.eq(parent))
-        .execute(conn)
-        .map(|_| ())
+    diesel::update(comments::table.find(id)).set(comments::parent_id.eq(parent)).execute(conn).map(|_| ())
 }

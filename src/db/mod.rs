@@ -77,9 +77,9 @@ impl ManageConnection for ConnectionManager {
 
     fn connect(&self) -> Result<DbConnection, r2d2::Error> {
         let mut conn = match &self.url {
-            DatabaseUrl::Postgres(url) => DbConnection::Postgresql(
-                PgConnection::establish(url).map_err(r2d2::Error::ConnectionError)?,
-            ),
+            DatabaseUrl::Postgres(url) => {
+                DbConnection::Postgresql(PgConnection::establish(url).map_err(r2d2::Error::ConnectionError)?)
+            }
             DatabaseUrl::Sqlite(path) => {
                 let path = path.to_string_lossy();
                 let mut c = SqliteConnection::establish(&path).map_err(r2d2::Error::ConnectionError)?;
@@ -110,15 +110,10 @@ impl ManageConnection for ConnectionManager {
 
 /// Builds the pool, creating the SQLite file's folder if needed. Does not
 /// connect eagerly beyond r2d2's minimum; call [`migrate`] next.
-pub fn build_pool(
-    url: &DatabaseUrl,
-    size: u32,
-    counter: Option<QueryCounter>,
-) -> anyhow::Result<Pool> {
+pub fn build_pool(url: &DatabaseUrl, size: u32, counter: Option<QueryCounter>) -> anyhow::Result<Pool> {
     if let DatabaseUrl::Sqlite(path) = url {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir)
-                .map_err(|e| anyhow::anyhow!("cannot create {}: {e}", dir.display()))?;
+            std::fs::create_dir_all(dir).map_err(|e| anyhow::anyhow!("cannot create {}: {e}", dir.display()))?;
         }
     }
     let manager = ConnectionManager { url: url.clone(), counter };
@@ -170,6 +165,5 @@ where
 /// the finest both backends keep).
 pub fn now() -> chrono::NaiveDateTime {
     let now = chrono::Utc::now().naive_utc();
-    chrono::Timelike::with_nanosecond(&now, now.and_utc().timestamp_subsec_micros() * 1000)
-        .unwrap_or(now)
+    chrono::Timelike::with_nanosecond(&now, now.and_utc().timestamp_subsec_micros() * 1000).unwrap_or(now)
 }

@@ -8,9 +8,42 @@ pub fn sanitize(html: &str) -> String {
 }
 
 const BLOCK_TAGS: &[&str] = &[
-    "address", "article", "aside", "blockquote", "dd", "div", "dl", "dt", "figcaption", "figure", "footer", "form",
-    "h1", "h2", "h3", "h4", "h5", "h6", "header", "hr", "iframe", "li", "nav", "ol", "p", "pre", "section",
-    "table", "tbody", "td", "tfoot", "th", "thead", "tr", "ul", "!--",
+    "address",
+    "article",
+    "aside",
+    "blockquote",
+    "dd",
+    "div",
+    "dl",
+    "dt",
+    "figcaption",
+    "figure",
+    "footer",
+    "form",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "header",
+    "hr",
+    "iframe",
+    "li",
+    "nav",
+    "ol",
+    "p",
+    "pre",
+    "section",
+    "table",
+    "tbody",
+    "td",
+    "tfoot",
+    "th",
+    "thead",
+    "tr",
+    "ul",
+    "!--",
 ];
 
 fn starts_with_block(chunk: &str) -> bool {
@@ -48,30 +81,30 @@ pub fn autop(text: &str) -> String {
 }
 
 fn paragraphs(text: &str, out: &mut String) {
-    let mut block = String::new();
-    let flush = |block: &mut String, out: &mut String| {
-        let chunk = block.trim();
-        if !chunk.is_empty() {
-            if starts_with_block(chunk) {
-                out.push_str(chunk);
-            } else {
-                out.push_str("<p>");
-                out.push_str(&chunk.lines().map(str::trim_end).collect::<Vec<_>>().join("<br>\n"));
-                out.push_str("</p>");
-            }
-            out.push('\n');
+    let mut para: Vec<&str> = Vec::new();
+    let flush = |para: &mut Vec<&str>, out: &mut String| {
+        if !para.is_empty() {
+            out.push_str("<p>");
+            out.push_str(&para.join("<br>\n"));
+            out.push_str("</p>\n");
+            para.clear();
         }
-        block.clear();
     };
     for line in text.split('\n') {
-        if line.trim().is_empty() {
-            flush(&mut block, out);
+        let line = line.trim_end();
+        let trimmed = line.trim_start();
+        if trimmed.is_empty() {
+            flush(&mut para, out);
+        } else if starts_with_block(trimmed) {
+            // A line that opens or closes a block element stands on its own.
+            flush(&mut para, out);
+            out.push_str(line);
+            out.push('\n');
         } else {
-            block.push_str(line);
-            block.push('\n');
+            para.push(line);
         }
     }
-    flush(&mut block, out);
+    flush(&mut para, out);
 }
 
 #[cfg(test)]
@@ -82,11 +115,23 @@ mod tests {
     fn wraps_text_blocks_and_keeps_block_tags_and_pre() {
         let got = autop("Hello\nworld\n\n<ul>\n<li>a</li>\n</ul>\n\n<pre>x\n\ny</pre>\nEnd");
         assert_eq!(got, "<p>Hello<br>\nworld</p>\n<ul>\n<li>a</li>\n</ul>\n<pre>x\n\ny</pre>\n<p>End</p>");
+        assert_eq!(
+            autop("<strong>H</strong>\n<h1>One</h1>\nText"),
+            "<p><strong>H</strong></p>\n<h1>One</h1>\n<p>Text</p>"
+        );
     }
 
     #[test]
     fn sanitize_removes_script_handlers_and_js_urls() {
-        let got = sanitize(r#"<p onclick="x()">a<script>alert(1)</script><a href="javascript:alert(1)">l</a><img src="data:image/png;base64,AA"></p>"#);
-        assert!(!got.contains("script") && !got.contains("onclick") && !got.contains("javascript:") && !got.contains("data:"), "{got}");
+        let got = sanitize(
+            r#"<p onclick="x()">a<script>alert(1)</script><a href="javascript:alert(1)">l</a><img src="data:image/png;base64,AA"></p>"#,
+        );
+        assert!(
+            !got.contains("script")
+                && !got.contains("onclick")
+                && !got.contains("javascript:")
+                && !got.contains("data:"),
+            "{got}"
+        );
     }
 }

@@ -118,10 +118,7 @@ impl<'c> Importer<'c> {
     fn record(&mut self, record: Record) -> Result<(), ImportError> {
         match record {
             Record::Channel(channel) => {
-                self.source = channel
-                    .base_blog_url
-                    .or(channel.base_site_url)
-                    .unwrap_or_else(|| "wordpress".into());
+                self.source = channel.base_blog_url.or(channel.base_site_url).unwrap_or_else(|| "wordpress".into());
                 Ok(())
             }
             Record::Author(a) => self.author(a),
@@ -155,11 +152,8 @@ impl<'c> Importer<'c> {
             self.summary.skip("bad entries");
             return Ok(());
         }
-        let full_name = [a.first_name.as_deref(), a.last_name.as_deref()]
-            .into_iter()
-            .flatten()
-            .collect::<Vec<_>>()
-            .join(" ");
+        let full_name =
+            [a.first_name.as_deref(), a.last_name.as_deref()].into_iter().flatten().collect::<Vec<_>>().join(" ");
         let display_name = a
             .display_name
             .clone()
@@ -316,8 +310,7 @@ impl<'c> Importer<'c> {
         }
         let cleaned = clean_login(&raw);
         if let Some(id) = self.authors.get(&cleaned) {
-            self.summary
-                .warn(format!("post {wp_id}: dc:creator `{raw}` is malformed; attributed to `{cleaned}`"));
+            self.summary.warn(format!("post {wp_id}: dc:creator `{raw}` is malformed; attributed to `{cleaned}`"));
             return Some(*id);
         }
         let (login, name) = if cleaned.is_empty() {
@@ -325,9 +318,8 @@ impl<'c> Importer<'c> {
         } else {
             (cleaned.clone(), cleaned.clone())
         };
-        self.summary.warn(format!(
-            "post {wp_id}: dc:creator `{raw}` matches no wp:author; attributed to author `{login}`"
-        ));
+        self.summary
+            .warn(format!("post {wp_id}: dc:creator `{raw}` matches no wp:author; attributed to author `{login}`"));
         let id = self.save_author(&login, &name, None)?;
         self.authors.insert(login, id);
         Some(id)
@@ -509,9 +501,9 @@ impl<'c> Importer<'c> {
                         crate::articles::repo::set_featured_media(c, article_id, Some(media_id))
                     });
                 }
-                None => self.summary.warn(format!(
-                    "article `{slug}`: featured image {thumb} is not an attachment in this file"
-                )),
+                None => self
+                    .summary
+                    .warn(format!("article `{slug}`: featured image {thumb} is not an attachment in this file")),
             }
         }
         Ok(())

@@ -134,8 +134,8 @@ pub enum WxrError {
     /// Well-formed XML, but not a WordPress export.
     #[error("not a WordPress export (WXR): {0}")]
     NotWxr(String),
-    /// The file ended inside an element.
-    #[error("the file is truncated: it ends inside <{0}>")]
+    /// The file ended inside an element, tag, comment or CDATA section.
+    #[error("the file is truncated: {0}")]
     Truncated(String),
 }
 
@@ -169,7 +169,11 @@ pub fn read<R: BufRead, E: From<WxrError>>(
     };
 
     loop {
-        let event = reader.read_event_into(&mut buf).map_err(|e| xml_err(&reader, &e))?;
+        let event = reader.read_event_into(&mut buf).map_err(|e| match e {
+            // quick-xml's syntax errors are all "X not closed before end of input".
+            quick_xml::Error::Syntax(s) => WxrError::Truncated(format!("{s}")),
+            e => xml_err(&reader, &e),
+        })?;
         match event {
             Event::Start(e) => {
                 let name = String::from_utf8_lossy(e.name().as_ref()).into_owned();
@@ -182,7 +186,9 @@ pub fn read<R: BufRead, E: From<WxrError>>(
                 let depth = stack.len();
                 let in_channel = depth == 2 && stack[1] == "channel";
                 if in_channel {
-                    if !channel_announced && matches!(name.as_str(), "wp:author" | "wp:category" | "wp:tag" | "wp:term" | "item") {
+                    if !channel_announced
+                        && matches!(name.as_str(), "wp:author" | "wp:category" | "wp:tag" | "wp:term" | "item")
+                    {
                         if channel.wxr_version.is_none() {
                             return Err(WxrError::NotWxr("no <wp:wxr_version> before the first entry".into()).into());
                         }
@@ -228,7 +234,19 @@ pub fn read<R: BufRead, E: From<WxrError>>(
                 }
                 text.clear();
                 stack.push(name);
-                close(&stack, &mut text, &mut channel, &mut author, &mut term, &mut item, &mut comment, &mut meta_key, &mut meta_value, &mut assignment, &mut on_record)?;
+                close(
+                    &stack,
+                    &mut text,
+                    &mut channel,
+                    &mut author,
+                    &mut term,
+                    &mut item,
+                    &mut comment,
+                    &mut meta_key,
+                    &mut meta_value,
+                    &mut assignment,
+                    &mut on_record,
+                )?;
                 stack.pop();
             }
             Event::Text(t) => {
@@ -254,13 +272,25 @@ pub fn read<R: BufRead, E: From<WxrError>>(
                 }
             }
             Event::End(_) => {
-                close(&stack, &mut text, &mut channel, &mut author, &mut term, &mut item, &mut comment, &mut meta_key, &mut meta_value, &mut assignment, &mut on_record)?;
+                close(
+                    &stack,
+                    &mut text,
+                    &mut channel,
+                    &mut author,
+                    &mut term,
+                    &mut item,
+                    &mut comment,
+                    &mut meta_key,
+                    &mut meta_value,
+                    &mut assignment,
+                    &mut on_record,
+                )?;
                 stack.pop();
                 text.clear();
             }
             Event::Eof => {
                 if let Some(open) = stack.last() {
-                    return Err(WxrError::Truncated(open.clone()).into());
+                    return Err(WxrError::Truncated(format!("it ends inside <{open}>")).into());
                 }
                 if !saw_rss {
                     return Err(WxrError::NotWxr("the file holds no XML elements".into()).into());

@@ -21,11 +21,7 @@ pub fn list(conn: &mut DbConnection, page: &PageParams) -> QueryResult<(Vec<TagR
 
 /// Whether `slug` is used by a row other than `except`.
 pub fn slug_taken(conn: &mut DbConnection, slug: &str, except: Option<i64>) -> QueryResult<bool> {
-    let id: Option<i64> = tags::table
-        .filter(tags::slug.eq(slug))
-        .select(tags::id)
-        .first(conn)
-        .optional()?;
+    let id: Option<i64> = tags::table.filter(tags::slug.eq(slug)).select(tags::id).first(conn).optional()?;
     Ok(id.is_some() && id != except)
 }
 

@@ -1,0 +1,268 @@
+//! Test harness: a real server on port 0 over a throw-away database.
+//!
+//! SQLite: a temp file per test. PostgreSQL: a fresh database per test on the
+//! server named by `TEST_DATABASE_URL` (an admin URL such as
+//! `postgres://postgres@127.0.0.1:5432/postgres`), dropped afterwards.
+//! Without that variable PostgreSQL scenarios are skipped, unless
+//! `REQUIRE_POSTGRES=1` or `CI=true`, when they fail.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use awc::http::header::HeaderMap;
+use awc::http::StatusCode;
+use broadsheet::config::{DatabaseUrl, Settings};
+use broadsheet::db::{self, DbConnection, Pool, QueryCounter};
+use diesel::connection::SimpleConnection;
+use diesel::{Connection, PgConnection};
+use serde_json::Value;
+
+/// The shared WordPress fixture.
+pub const FIXTURE: &str =
+    concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/fixtures/wordpress/themeunittestdata.wordpress.xml");
+
+/// Which database a scenario runs on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// Generates `mod name { fn sqlite(); fn postgres() }` for each scenario
+/// `async fn name(backend: Backend)`.
+macro_rules! backend_tests {
+    ($($name:ident),* $(,)?) => {
+        $(
+            mod $name {
+                #[actix_web::test]
+                async fn sqlite() {
+                    super::$name($crate::helpers::Backend::Sqlite).await
+                }
+                #[actix_web::test]
+                async fn postgres() {
+                    super::$name($crate::helpers::Backend::Postgres).await
+                }
+            }
+        )*
+    };
+}
+pub(crate) use backend_tests;
+
+enum Guard {
+    Sqlite(#[allow(dead_code)] tempfile::TempDir),
+    Postgres { admin_url: String, name: String },
+}
+
+impl Drop for Guard {
+    fn drop(&mut self) {
+        if let Guard::Postgres { admin_url, name } = self {
+            if let Ok(mut c) = PgConnection::establish(admin_url) {
+                let _ = c.batch_execute(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"));
+            }
+        }
+    }
+}
+
+/// A throw-away database with migrations applied, and a pool counting its queries.
+pub struct TestDb {
+    pub pool: Pool,
+    pub queries: QueryCounter,
+    _guard: Guard,
+}
+
+fn postgres_admin_url() -> Option<String> {
+    match std::env::var("TEST_DATABASE_URL").ok().filter(|s| !s.is_empty()) {
+        Some(url) => Some(url),
+        None => {
+            let required = std::env::var("REQUIRE_POSTGRES").is_ok_and(|v| v == "1")
+                || std::env::var("CI").is_ok_and(|v| v == "true");
+            assert!(!required, "TEST_DATABASE_URL is not set but PostgreSQL tests are required (CI/REQUIRE_POSTGRES)");
+            eprintln!("skipping PostgreSQL scenario: TEST_DATABASE_URL is not set");
+            None
+        }
+    }
+}
+
+static COUNTER: AtomicUsize = AtomicUsize::new(0);
+
+impl TestDb {
+    /// A fresh database, or `None` when PostgreSQL is skipped.
+    pub fn create(backend: Backend) -> Option<Self> {
+        let (url, guard) = match backend {
+            Backend::Sqlite => {
+                let dir = tempfile::tempdir().expect("temp dir");
+                let path = dir.path().join("test.db");
+                (DatabaseUrl::Sqlite(path), Guard::Sqlite(dir))
+            }
+            Backend::Postgres => {
+                let admin_url = postgres_admin_url()?;
+                let name = format!(
+                    "broadsheet_test_{}_{}_{}",
+                    std::process::id(),
+                    COUNTER.fetch_add(1, Ordering::SeqCst),
+                    chrono::Utc::now().timestamp_subsec_nanos()
+                );
+                let mut admin = PgConnection::establish(&admin_url).expect("connect to TEST_DATABASE_URL");
+                admin.batch_execute(&format!("CREATE DATABASE \"{name}\"")).expect("create test database");
+                let mut url = url::Url::parse(&admin_url).expect("TEST_DATABASE_URL is a URL");
+                url.set_path(&name);
+                (DatabaseUrl::Postgres(url.to_string()), Guard::Postgres { admin_url, name })
+            }
+        };
+        let (pool, queries) = db::build_counted_pool(&url, 4).expect("pool");
+        db::migrate(&mut pool.get().expect("connection")).expect("migrations apply");
+        Some(Self { pool, queries, _guard: guard })
+    }
+
+    /// A pooled connection.
+    pub fn conn(&self) -> diesel::r2d2::PooledConnection<db::ConnectionManager> {
+        self.pool.get().expect("connection")
+    }
+
+    /// Imports the shared WordPress fixture.
+    pub fn import_fixture(&self) -> broadsheet::import::Summary {
+        import_file(&mut self.conn(), FIXTURE, false).expect("fixture imports")
+    }
+
+    /// Row counts of every content table, for before/after comparisons.
+    pub fn counts(&self) -> Vec<(&'static str, i64)> {
+        use broadsheet::db::schema::*;
+        use diesel::prelude::*;
+        let c = &mut *self.conn();
+        vec![
+            ("articles", articles::table.count().get_result(c).unwrap()),
+            ("authors", authors::table.count().get_result(c).unwrap()),
+            ("categories", categories::table.count().get_result(c).unwrap()),
+            ("tags", tags::table.count().get_result(c).unwrap()),
+            ("media", media::table.count().get_result(c).unwrap()),
+            ("comments", comments::table.count().get_result(c).unwrap()),
+            ("article_authors", article_authors::table.count().get_result(c).unwrap()),
+            ("article_categories", article_categories::table.count().get_result(c).unwrap()),
+            ("article_tags", article_tags::table.count().get_result(c).unwrap()),
+        ]
+    }
+}
+
+/// Imports a WXR file through the library entry point the CLI uses.
+pub fn import_file(
+    conn: &mut DbConnection,
+    path: &str,
+    dry_run: bool,
+) -> Result<broadsheet::import::Summary, broadsheet::import::wordpress::ImportError> {
+    let f = std::fs::File::open(path).expect("fixture file");
+    broadsheet::import::wordpress::import(conn, std::io::BufReader::new(f), dry_run)
+}
+
+/// Imports WXR text.
+pub fn import_str(
+    conn: &mut DbConnection,
+    xml: &str,
+) -> Result<broadsheet::import::Summary, broadsheet::import::wordpress::ImportError> {
+    broadsheet::import::wordpress::import(conn, xml.as_bytes(), false)
+}
+
+/// A running server over a [`TestDb`].
+pub struct TestApp {
+    pub address: String,
+    pub db: TestDb,
+    client: awc::Client,
+}
+
+/// A response read whole.
+pub struct Response {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub body: Vec<u8>,
+}
+
+impl Response {
+    pub fn json(&self) -> Value {
+        serde_json::from_slice(&self.body)
+            .unwrap_or_else(|e| panic!("body is not JSON ({e}): {}", String::from_utf8_lossy(&self.body)))
+    }
+
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
+    pub fn content_type(&self) -> &str {
+        self.header("content-type").unwrap_or("")
+    }
+
+    /// Asserts a problem+json error with `status`, returning its body.
+    pub fn assert_problem(&self, status: u16) -> Value {
+        assert_eq!(self.status.as_u16(), status, "body: {}", String::from_utf8_lossy(&self.body));
+        assert_eq!(self.content_type(), "application/problem+json");
+        let body = self.json();
+        assert_eq!(body["status"], status);
+        assert!(body["type"].as_str().is_some_and(|t| t.starts_with("urn:broadsheet:problem:")), "{body}");
+        assert!(body["detail"].as_str().is_some_and(|d| !d.is_empty()), "{body}");
+        assert!(body["code"].is_string(), "{body}");
+        body
+    }
+}
+
+impl TestApp {
+    /// A server over an empty migrated database, or `None` when skipped.
+    pub async fn spawn(backend: Backend) -> Option<Self> {
+        let db = TestDb::create(backend)?;
+        let settings = Settings::from_lookup(|k| match k {
+            "BIND_ADDR" => Some("127.0.0.1:0".into()),
+            "PUBLIC_BASE_URL" => Some("http://broadsheet.test".into()),
+            _ => None,
+        })
+        .expect("test settings");
+        let app = broadsheet::startup::Application::build(settings, db.pool.clone()).expect("app builds");
+        let address = format!("http://127.0.0.1:{}", app.port());
+        actix_web::rt::spawn(app.run_until_stopped());
+        Some(Self { address, db, client: awc::Client::default() })
+    }
+
+    /// A server with the WordPress fixture imported.
+    pub async fn with_fixture(backend: Backend) -> Option<Self> {
+        let app = Self::spawn(backend).await?;
+        app.db.import_fixture();
+        Some(app)
+    }
+
+    /// Sends `method path` with an optional body.
+    pub async fn request(&self, method: &str, path: &str, body: Option<&[u8]>) -> Response {
+        let method = awc::http::Method::from_bytes(method.as_bytes()).expect("method");
+        let req = self.client.request(method, format!("{}{path}", self.address));
+        let mut res = match body {
+            Some(b) => req.insert_header(("content-type", "application/json")).send_body(b.to_vec()).await,
+            None => req.send().await,
+        }
+        .expect("request sent");
+        let body = res.body().limit(64 * 1024 * 1024).await.expect("body read").to_vec();
+        Response { status: res.status(), headers: res.headers().clone(), body }
+    }
+
+    /// `GET path`.
+    pub async fn get(&self, path: &str) -> Response {
+        self.request("GET", path, None).await
+    }
+
+    /// `GET path`, asserting a 200 JSON response, returning the body.
+    pub async fn get_ok(&self, path: &str) -> Value {
+        let res = self.get(path).await;
+        assert_eq!(res.status, StatusCode::OK, "GET {path}: {}", String::from_utf8_lossy(&res.body));
+        assert_eq!(res.content_type(), "application/json", "GET {path}");
+        res.json()
+    }
+}
+
+/// Every value of `key` anywhere in `v` (to check, say, that no `email` leaks).
+pub fn find_keys<'a>(v: &'a Value, key: &str, out: &mut Vec<&'a Value>) {
+    match v {
+        Value::Object(m) => {
+            for (k, val) in m {
+                if k.contains(key) {
+                    out.push(val);
+                }
+                find_keys(val, key, out);
+            }
+        }
+        Value::Array(a) => a.iter().for_each(|x| find_keys(x, key, out)),
+        _ => {}
+    }
+}

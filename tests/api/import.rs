@@ -1,0 +1,190 @@
+//! The WordPress importer on the shared fixture and on hand-made WXR.
+
+use crate::helpers::{backend_tests, import_file, import_str, Backend, TestDb, FIXTURE};
+use broadsheet::db::schema::*;
+use diesel::prelude::*;
+
+backend_tests!(
+    imports_the_fixture_with_mapped_statuses_and_links,
+    reimporting_the_same_file_changes_no_counts,
+    a_dry_run_writes_nothing,
+    a_file_that_is_not_wxr_or_is_truncated_writes_nothing,
+    one_bad_item_is_skipped_and_the_rest_imported,
+    missing_and_duplicate_slugs_are_derived_and_suffixed,
+);
+
+async fn imports_the_fixture_with_mapped_statuses_and_links(backend: Backend) {
+    let Some(db) = TestDb::create(backend) else { return };
+
+    let summary = db.import_fixture();
+
+    // Counted from the fixture: 58 posts (39 + 19 in CDATA), 37 attachments,
+    // 21 pages and 70 menu items; 5 tags used by posts but never declared.
+    assert_eq!(summary.created.get("articles"), Some(&58), "{summary}");
+    assert_eq!(summary.created.get("media"), Some(&37), "{summary}");
+    assert_eq!(summary.created.get("authors"), Some(&2), "{summary}");
+    assert_eq!(summary.skipped.get("pages"), Some(&21), "{summary}");
+    assert_eq!(summary.skipped.get("menu items"), Some(&70), "{summary}");
+    assert!(summary.updated.is_empty(), "{summary}");
+    let c = &mut *db.conn();
+    let by_status: Vec<(String, i64)> = articles::table
+        .group_by(articles::status)
+        .select((articles::status, diesel::dsl::count_star()))
+        .order(articles::status)
+        .load(c)
+        .unwrap();
+    assert_eq!(by_status, vec![("draft".into(), 1), ("published".into(), 56), ("scheduled".into(), 1)]);
+    // `future` keeps its GMT time: 2030-01-01 19:00:18 in the export.
+    let scheduled_at: Option<chrono::NaiveDateTime> =
+        articles::table.filter(articles::slug.eq("scheduled")).select(articles::published_at).first(c).unwrap();
+    assert_eq!(scheduled_at.unwrap().to_string(), "2030-01-01 19:00:18");
+    // The post whose dc:creator is `>themereviewteam` keeps a real author.
+    let creator: String = articles::table
+        .inner_join(article_authors::table.inner_join(authors::table))
+        .filter(articles::import_key.eq("1730"))
+        .select(authors::slug)
+        .first(c)
+        .unwrap();
+    assert_eq!(creator, "themereviewteam");
+    assert!(summary.warnings.iter().any(|w| w.contains(">themereviewteam")), "{summary}");
+    // Every article has a byline.
+    let without_byline: i64 = articles::table
+        .filter(diesel::dsl::not(articles::id.eq_any(article_authors::table.select(article_authors::article_id))))
+        .count()
+        .get_result(c)
+        .unwrap();
+    assert_eq!(without_byline, 0);
+    // Threaded comments keep their parents; pingbacks and trackbacks their kind.
+    let replies: i64 = comments::table.filter(comments::parent_id.is_not_null()).count().get_result(c).unwrap();
+    assert_eq!(replies, 9);
+    let pings: Vec<(String, i64)> = comments::table
+        .filter(comments::kind.ne("comment"))
+        .group_by(comments::kind)
+        .select((comments::kind, diesel::dsl::count_star()))
+        .order(comments::kind)
+        .load(c)
+        .unwrap();
+    assert_eq!(pings, vec![("pingback".into(), 2), ("trackback".into(), 2)]);
+    // `_thumbnail_id` links featured images; `_wp_attachment_image_alt` gives alt text.
+    let featured: Option<i64> = articles::table
+        .filter(articles::slug.eq("template-featured-image-horizontal"))
+        .select(articles::featured_media_id)
+        .first(c)
+        .unwrap();
+    let alt: Option<String> =
+        media::table.find(featured.expect("featured image linked")).select(media::alt_text).first(c).unwrap();
+    assert!(alt.is_some_and(|a| !a.is_empty()));
+    // The category tree keeps its parents.
+    let children: i64 = categories::table.filter(categories::parent_id.is_not_null()).count().get_result(c).unwrap();
+    assert_eq!(children, 10);
+    // Bodies are sanitized.
+    let bodies: Vec<String> = articles::table.select(articles::body_html).load(c).unwrap();
+    assert!(bodies.iter().all(|b| !b.contains("<script") && !b.contains("javascript:")));
+}
+
+async fn reimporting_the_same_file_changes_no_counts(backend: Backend) {
+    let Some(db) = TestDb::create(backend) else { return };
+    db.import_fixture();
+    let before = db.counts();
+
+    let second = db.import_fixture();
+
+    assert_eq!(db.counts(), before, "re-import changed row counts");
+    assert!(second.created.is_empty(), "re-import created rows: {second}");
+    assert_eq!(second.updated.get("articles"), Some(&58), "{second}");
+}
+
+async fn a_dry_run_writes_nothing(backend: Backend) {
+    let Some(db) = TestDb::create(backend) else { return };
+
+    let summary = import_file(&mut db.conn(), FIXTURE, true).expect("dry run succeeds");
+
+    assert!(summary.dry_run);
+    assert_eq!(summary.created.get("articles"), Some(&58));
+    assert!(db.counts().iter().all(|(_, n)| *n == 0), "dry run wrote rows: {:?}", db.counts());
+}
+
+async fn a_file_that_is_not_wxr_or_is_truncated_writes_nothing(backend: Backend) {
+    let Some(db) = TestDb::create(backend) else { return };
+    let full = std::fs::read_to_string(FIXTURE).unwrap();
+    let truncated = &full[..full.len() / 2];
+    let cases: [(&str, &str, &str); 4] = [
+        ("html", "<html><body>hi</body></html>", "not a WordPress export"),
+        ("rss without wxr", "<rss><channel><item><title>x</title></item></channel></rss>", "wxr_version"),
+        ("not xml", "this is { not xml", "not a WordPress export"),
+        ("truncated", truncated, "truncated"),
+    ];
+    for (name, xml, expected) in cases {
+        let err = import_str(&mut db.conn(), xml).expect_err(name);
+        assert!(err.to_string().contains(expected), "{name}: {err}");
+        assert!(db.counts().iter().all(|(_, n)| *n == 0), "{name} wrote rows: {:?}", db.counts());
+    }
+}
+
+const WXR_HEAD: &str = r#"<?xml version="1.0" encoding="UTF-8"?>
+<rss version="2.0" xmlns:excerpt="http://wordpress.org/export/1.2/excerpt/" xmlns:content="http://purl.org/rss/1.0/modules/content/" xmlns:dc="http://purl.org/dc/elements/1.1/" xmlns:wp="http://wordpress.org/export/1.2/">
+<channel><wp:wxr_version>1.2</wp:wxr_version><wp:base_blog_url>https://example.test</wp:base_blog_url>
+<wp:author><wp:author_login>ed</wp:author_login><wp:author_display_name>Ed</wp:author_display_name></wp:author>
+"#;
+
+fn post(id: &str, title: &str, slug: &str, creator: &str) -> String {
+    format!(
+        "<item><title>{title}</title><dc:creator>{creator}</dc:creator><content:encoded><![CDATA[Body <script>x()</script>]]></content:encoded>\
+         {id}<wp:post_date_gmt>2020-01-01 10:00:00</wp:post_date_gmt><wp:post_name>{slug}</wp:post_name>\
+         <wp:status>publish</wp:status><wp:post_type>post</wp:post_type></item>\n"
+    )
+}
+
+async fn one_bad_item_is_skipped_and_the_rest_imported(backend: Backend) {
+    let Some(db) = TestDb::create(backend) else { return };
+    let xml = format!(
+        "{WXR_HEAD}{}{}{}</channel></rss>",
+        post("", "No id", "no-id", "ed"),
+        post("<wp:post_id>2</wp:post_id>", "Good", "good", "ed"),
+        post("<wp:post_id>3</wp:post_id>", "Ghost writer", "ghost", "nobody-known"),
+    );
+
+    let summary = import_str(&mut db.conn(), &xml).expect("import succeeds");
+
+    assert_eq!(summary.created.get("articles"), Some(&2), "{summary}");
+    assert_eq!(summary.skipped.get("bad entries"), Some(&1), "{summary}");
+    assert!(summary.warnings.iter().any(|w| w.contains("wp:post_id")), "{summary}");
+    let c = &mut *db.conn();
+    let ghost_author: String = articles::table
+        .inner_join(article_authors::table.inner_join(authors::table))
+        .filter(articles::slug.eq("ghost"))
+        .select(authors::slug)
+        .first(c)
+        .unwrap();
+    assert_eq!(ghost_author, "nobody-known");
+}
+
+async fn missing_and_duplicate_slugs_are_derived_and_suffixed(backend: Backend) {
+    let Some(db) = TestDb::create(backend) else { return };
+    let xml = format!(
+        "{WXR_HEAD}{}{}{}{}</channel></rss>",
+        post("<wp:post_id>1</wp:post_id>", "Hello Wörld", "", "ed"),
+        post("<wp:post_id>2</wp:post_id>", "Other", "hello-world", "ed"),
+        post("<wp:post_id>3</wp:post_id>", "", "", "ed"),
+        post("<wp:post_id>4</wp:post_id>", "", "untitled", "ed"),
+    );
+
+    import_str(&mut db.conn(), &xml).expect("import succeeds");
+    import_str(&mut db.conn(), &xml).expect("re-import succeeds");
+
+    let c = &mut *db.conn();
+    let slugs: Vec<(String, String, String)> = articles::table
+        .order(articles::import_key)
+        .select((articles::import_key.assume_not_null(), articles::slug, articles::title))
+        .load(c)
+        .unwrap();
+    assert_eq!(
+        slugs,
+        vec![
+            ("1".into(), "hello-world".into(), "Hello Wörld".into()),
+            ("2".into(), "hello-world-2".into(), "Other".into()),
+            ("3".into(), "post-3".into(), "".into()),
+            ("4".into(), "untitled".into(), "".into()),
+        ]
+    );
+}

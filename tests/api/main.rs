@@ -1,0 +1,14 @@
+//! The one integration-test binary. Each scenario runs on SQLite and on
+//! PostgreSQL through `helpers::backend_tests!`.
+
+mod helpers;
+
+mod articles;
+mod cli;
+mod comments;
+mod errors;
+mod import;
+mod migrations;
+mod openapi;
+mod parity;
+mod resources;

@@ -1,0 +1,61 @@
+//! The committed spec is the served spec is the generated spec.
+
+use crate::helpers::{Backend, TestApp};
+
+const SPEC_PATH: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/openapi/openapi.json");
+
+#[test]
+fn the_committed_spec_matches_the_generated_one() {
+    let generated = broadsheet::openapi::spec_json();
+    let committed = std::fs::read_to_string(SPEC_PATH).unwrap_or_default();
+    assert!(
+        generated == committed,
+        "openapi/openapi.json is out of date; regenerate it with:\n    cargo run -- openapi > openapi/openapi.json"
+    );
+}
+
+#[test]
+fn every_route_documents_its_errors_as_problem_json() {
+    let spec: serde_json::Value = serde_json::from_str(&broadsheet::openapi::spec_json()).unwrap();
+    let paths = spec["paths"].as_object().unwrap();
+    for expected in [
+        "/health",
+        "/openapi.json",
+        "/api/v1/articles",
+        "/api/v1/articles/{slug}",
+        "/api/v1/articles/{slug}/comments",
+        "/api/v1/authors",
+        "/api/v1/authors/{slug}",
+        "/api/v1/categories",
+        "/api/v1/tags",
+        "/api/v1/media/{id}",
+    ] {
+        assert!(paths.contains_key(expected), "{expected} is not in the spec");
+    }
+    for (path, item) in paths {
+        for (method, op) in item.as_object().unwrap() {
+            for (status, res) in op["responses"].as_object().unwrap() {
+                if status.starts_with('4') || status.starts_with('5') {
+                    assert!(
+                        res["content"]["application/problem+json"]["schema"]["$ref"] == "#/components/schemas/Problem",
+                        "{method} {path} {status} is not documented as a Problem"
+                    );
+                }
+            }
+            if path.starts_with("/api/v1") {
+                assert!(op["responses"].get("503").is_some(), "{method} {path} does not document 503");
+            }
+        }
+    }
+}
+
+#[actix_web::test]
+async fn the_server_serves_the_committed_spec_byte_for_byte() {
+    let Some(app) = TestApp::spawn(Backend::Sqlite).await else { return };
+
+    let res = app.get("/openapi.json").await;
+
+    assert_eq!(res.status.as_u16(), 200);
+    assert_eq!(res.content_type(), "application/json");
+    assert!(res.body == broadsheet::openapi::spec_json().into_bytes(), "served spec differs from generated");
+}
