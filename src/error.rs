@@ -54,7 +54,6 @@ pub struct Problem {
     /// A stable snake_case code clients can switch on, e.g. `not_found`.
     pub code: String,
     /// Per-field validation errors; empty unless the input was invalid.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub errors: Vec<FieldError>,
 }
 
@@ -290,4 +289,26 @@ pub fn problem_for_any_error<B: MessageBody + 'static>(
     }
     let res: ServiceResponse<EitherBody<B, BoxBody>> = ServiceResponse::new(req, new).map_into_right_body();
     Ok(ErrorHandlerResponse::Response(res))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn internal_errors_tell_the_client_nothing_internal() {
+        let err = ApiError::Internal(anyhow::anyhow!("SELECT * FROM secret WHERE path = '/etc/passwd'"));
+
+        let problem = err.problem();
+
+        assert_eq!(problem.status, 500);
+        assert_eq!(problem.code, "internal");
+        assert!(!problem.detail.contains("SELECT") && !problem.detail.contains("/etc"), "{}", problem.detail);
+    }
+
+    #[test]
+    fn diesel_errors_map_to_their_statuses() {
+        assert_eq!(ApiError::from(DieselError::NotFound).status_code(), StatusCode::NOT_FOUND);
+        assert_eq!(ApiError::from(DieselError::RollbackTransaction).status_code(), StatusCode::INTERNAL_SERVER_ERROR);
+    }
 }

@@ -58,7 +58,30 @@ pub fn openapi_spec() -> utoipa::openapi::OpenApi {
         .service(get_openapi)
         .service(scope::scope("/api/v1").configure(configure_api))
         .split_for_parts();
+    let mut api = api;
+    mark_every_property_required(&mut api);
     api
+}
+
+/// Our DTOs serialize every field, writing `null` for absent values (see
+/// ARCHITECTURE.md, "Envelope"), but utoipa marks `Option` fields as not
+/// required. Mark them all required so the spec tells clients the truth:
+/// the key is always there, and its type says whether it may be `null`.
+fn mark_every_property_required(api: &mut utoipa::openapi::OpenApi) {
+    use utoipa::openapi::schema::Schema;
+    use utoipa::openapi::RefOr;
+    fn fix(schema: &mut RefOr<Schema>) {
+        match schema {
+            RefOr::T(Schema::Object(obj)) => {
+                obj.required = obj.properties.keys().cloned().collect();
+            }
+            RefOr::T(Schema::AllOf(all)) => all.items.iter_mut().for_each(fix),
+            _ => {}
+        }
+    }
+    if let Some(components) = api.components.as_mut() {
+        components.schemas.values_mut().for_each(fix);
+    }
 }
 
 /// Parses a positive integer id from a path segment; anything else is a 400
