@@ -32,6 +32,49 @@ pub enum Command {
     },
     /// Print the OpenAPI 3.1 document (identical to openapi/openapi.json).
     Openapi,
+    /// Manage user accounts.
+    Users {
+        /// What to do.
+        #[command(subcommand)]
+        action: UsersAction,
+    },
+}
+
+/// `broadsheet users …`
+#[derive(Debug, Subcommand)]
+pub enum UsersAction {
+    /// Create a user (e.g. the first admin). The password is read from stdin:
+    /// prompted for without echo on a terminal, else the first line.
+    Create {
+        /// Login email.
+        #[arg(long)]
+        email: String,
+        /// admin, editor, author or contributor.
+        #[arg(long, value_parser = parse_role)]
+        role: crate::auth::Role,
+        /// Read the password from stdin without prompting, even on a terminal.
+        #[arg(long)]
+        password_stdin: bool,
+    },
+}
+
+fn parse_role(s: &str) -> Result<crate::auth::Role, String> {
+    crate::auth::Role::parse(s).ok_or_else(|| format!("`{s}` is not one of admin, editor, author, contributor"))
+}
+
+fn read_password(no_prompt: bool) -> anyhow::Result<String> {
+    let stdin = std::io::stdin();
+    let password = if stdin.is_terminal() && !no_prompt {
+        let first = rpassword::prompt_password("Password: ")?;
+        let again = rpassword::prompt_password("Repeat password: ")?;
+        anyhow::ensure!(first == again, "the passwords do not match");
+        first
+    } else {
+        let mut line = String::new();
+        std::io::BufRead::read_line(&mut stdin.lock(), &mut line)?;
+        line.trim_end_matches(['\r', '\n']).to_owned()
+    };
+    Ok(password)
 }
 
 /// Import sources.
@@ -99,6 +142,19 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             let summary =
                 result.map_err(|e| anyhow::anyhow!("import of {} failed, nothing was written: {e}", file.display()))?;
             print!("{summary}");
+            Ok(())
+        }
+        Command::Users { action: UsersAction::Create { email, role, password_stdin } } => {
+            let password = read_password(password_stdin)?;
+            let mut conn = pool.get()?;
+            let user = crate::users::handlers::create(&mut conn, &email, &password, role, None).map_err(|e| {
+                let p = e.problem();
+                match p.errors.first() {
+                    Some(f) => anyhow::anyhow!("{}: {}", f.field, f.message),
+                    None => anyhow::anyhow!("{}", p.detail),
+                }
+            })?;
+            println!("created user {} <{}> with role {}", user.id, user.email, user.role);
             Ok(())
         }
         Command::Openapi => unreachable!("handled above"),

@@ -70,6 +70,66 @@ pub struct Settings {
     /// `PUBLIC_BASE_URL`: absolute origin used in links (`Link` headers);
     /// default `http://{BIND_ADDR}`. No trailing slash.
     pub public_base_url: String,
+    /// `DATA_DIR`: where generated state lives (the JWT secret file when
+    /// `JWT_SECRET` is unset); default `data`.
+    pub data_dir: std::path::PathBuf,
+    /// `JWT_SECRET`: HMAC-SHA256 key for access tokens, at least 32 bytes.
+    /// When unset, a random one is generated under `DATA_DIR` and kept.
+    pub jwt_secret: Option<Secret>,
+    /// `JWT_ISSUER`: the `iss` claim issued and required; default `broadsheet`.
+    pub jwt_issuer: String,
+    /// `ACCESS_TOKEN_TTL_SECONDS`: access-token lifetime, 60–86400; default 900 (15 min).
+    pub access_token_ttl_secs: i64,
+    /// `REFRESH_TOKEN_TTL_DAYS`: refresh-token lifetime, 1–365; default 30.
+    pub refresh_token_ttl_days: i64,
+    /// `LOGIN_MAX_FAILURES_PER_CLIENT`: failed logins per client address per
+    /// window before 429, 1–10000; default 20.
+    pub login_max_failures_per_client: u32,
+    /// `LOGIN_MAX_FAILURES_PER_ACCOUNT`: failed logins per email per window
+    /// before 429, 1–1000; default 5.
+    pub login_max_failures_per_account: u32,
+    /// `LOGIN_FAILURE_WINDOW_SECONDS`: the throttling window, 1–86400; default 900.
+    pub login_failure_window_secs: u64,
+    /// `TRUST_PROXY_HEADERS`: `true` to take the client address from
+    /// `Forwarded`/`X-Forwarded-For` (only behind a proxy that sets them); default `false`.
+    pub trust_proxy_headers: bool,
+}
+
+/// A secret string; its `Debug` output is redacted so it never reaches logs.
+#[derive(Clone)]
+pub struct Secret(String);
+
+impl Secret {
+    /// Wraps a secret value.
+    pub fn new(s: impl Into<String>) -> Self {
+        Self(s.into())
+    }
+
+    /// The secret itself; use only where it is needed.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Secret(***)")
+    }
+}
+
+fn parse_ranged<T>(var: &'static str, raw: Option<String>, default: T, min: T, max: T) -> Result<T, ConfigError>
+where
+    T: std::str::FromStr + PartialOrd + std::fmt::Display + Copy,
+{
+    match raw {
+        None => Ok(default),
+        Some(v) => v
+            .trim()
+            .parse::<T>()
+            .ok()
+            .filter(|n| *n >= min && *n <= max)
+            .ok_or_else(|| ConfigError { var, message: format!("`{v}` is not a whole number from {min} to {max}") }),
+    }
 }
 
 impl Settings {
@@ -118,7 +178,65 @@ impl Settings {
             }
         };
 
-        Ok(Self { database_url, pool_size, bind_addr, public_base_url })
+        let jwt_secret = match non_empty("JWT_SECRET") {
+            Some(v) if v.len() < 32 => {
+                return Err(ConfigError { var: "JWT_SECRET", message: "must be at least 32 bytes".into() })
+            }
+            other => other.map(Secret::new),
+        };
+        let trust_proxy_headers = match non_empty("TRUST_PROXY_HEADERS").as_deref().map(str::trim) {
+            None | Some("false") | Some("0") => false,
+            Some("true") | Some("1") => true,
+            Some(v) => {
+                return Err(ConfigError { var: "TRUST_PROXY_HEADERS", message: format!("`{v}` is not true or false") })
+            }
+        };
+
+        Ok(Self {
+            database_url,
+            pool_size,
+            bind_addr,
+            public_base_url,
+            data_dir: non_empty("DATA_DIR").unwrap_or_else(|| "data".into()).into(),
+            jwt_secret,
+            jwt_issuer: non_empty("JWT_ISSUER").unwrap_or_else(|| "broadsheet".into()),
+            access_token_ttl_secs: parse_ranged(
+                "ACCESS_TOKEN_TTL_SECONDS",
+                non_empty("ACCESS_TOKEN_TTL_SECONDS"),
+                900,
+                60,
+                86_400,
+            )?,
+            refresh_token_ttl_days: parse_ranged(
+                "REFRESH_TOKEN_TTL_DAYS",
+                non_empty("REFRESH_TOKEN_TTL_DAYS"),
+                30,
+                1,
+                365,
+            )?,
+            login_max_failures_per_client: parse_ranged(
+                "LOGIN_MAX_FAILURES_PER_CLIENT",
+                non_empty("LOGIN_MAX_FAILURES_PER_CLIENT"),
+                20,
+                1,
+                10_000,
+            )?,
+            login_max_failures_per_account: parse_ranged(
+                "LOGIN_MAX_FAILURES_PER_ACCOUNT",
+                non_empty("LOGIN_MAX_FAILURES_PER_ACCOUNT"),
+                5,
+                1,
+                1_000,
+            )?,
+            login_failure_window_secs: parse_ranged(
+                "LOGIN_FAILURE_WINDOW_SECONDS",
+                non_empty("LOGIN_FAILURE_WINDOW_SECONDS"),
+                900,
+                1,
+                86_400,
+            )?,
+            trust_proxy_headers,
+        })
     }
 }
 
@@ -153,6 +271,11 @@ mod tests {
             ("PUBLIC_BASE_URL", "ftp://example.com"),
             ("DATABASE_POOL_SIZE", "0"),
             ("DATABASE_POOL_SIZE", "many"),
+            ("JWT_SECRET", "too-short"),
+            ("ACCESS_TOKEN_TTL_SECONDS", "5"),
+            ("REFRESH_TOKEN_TTL_DAYS", "0"),
+            ("LOGIN_MAX_FAILURES_PER_ACCOUNT", "x"),
+            ("TRUST_PROXY_HEADERS", "maybe"),
         ];
         for (var, value) in cases {
             let err = settings(&[(var, value)]).expect_err(&format!("{var}={value} must fail"));

@@ -68,6 +68,13 @@ pub enum ApiError {
         /// Each invalid field.
         errors: Vec<FieldError>,
     },
+    /// 401 `unauthorized`: missing, malformed, expired or revoked credentials.
+    /// Sent with `WWW-Authenticate: Bearer`.
+    #[error("{0}")]
+    Unauthorized(String),
+    /// 403 `forbidden`: authenticated, but not allowed.
+    #[error("{0}")]
+    Forbidden(String),
     /// 404 `not_found`: no such resource, or not visible to the caller.
     #[error("{0}")]
     NotFound(String),
@@ -83,6 +90,12 @@ pub enum ApiError {
     /// 413 `payload_too_large`.
     #[error("{0}")]
     PayloadTooLarge(String),
+    /// 429 `too_many_requests`; `retry_after_secs` fills `Retry-After`.
+    #[error("too many attempts; retry in {retry_after_secs} s")]
+    TooManyRequests {
+        /// Seconds until a retry may succeed.
+        retry_after_secs: u64,
+    },
     /// 422 `unprocessable`: well-formed input that refers to something missing.
     #[error("{0}")]
     Unprocessable(String),
@@ -113,6 +126,9 @@ impl ApiError {
     fn code(&self) -> &'static str {
         match self {
             Self::BadRequest { .. } => "invalid_parameter",
+            Self::Unauthorized(_) => "unauthorized",
+            Self::Forbidden(_) => "forbidden",
+            Self::TooManyRequests { .. } => "too_many_requests",
             Self::NotFound(_) => "not_found",
             Self::MethodNotAllowed { .. } => "method_not_allowed",
             Self::Conflict(_) => "conflict",
@@ -160,6 +176,9 @@ impl ResponseError for ApiError {
     fn status_code(&self) -> StatusCode {
         match self {
             Self::BadRequest { .. } => StatusCode::BAD_REQUEST,
+            Self::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            Self::Forbidden(_) => StatusCode::FORBIDDEN,
+            Self::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::NotFound(_) => StatusCode::NOT_FOUND,
             Self::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
             Self::Conflict(_) => StatusCode::CONFLICT,
@@ -177,10 +196,19 @@ impl ResponseError for ApiError {
             _ => {}
         }
         let mut res = self.problem().into_response();
-        if let Self::MethodNotAllowed { allowed } = self {
-            if let Ok(v) = HeaderValue::from_str(&allowed.join(", ")) {
-                res.headers_mut().insert(header::ALLOW, v);
+        match self {
+            Self::MethodNotAllowed { allowed } => {
+                if let Ok(v) = HeaderValue::from_str(&allowed.join(", ")) {
+                    res.headers_mut().insert(header::ALLOW, v);
+                }
             }
+            Self::Unauthorized(_) => {
+                res.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+            }
+            Self::TooManyRequests { retry_after_secs } => {
+                res.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(*retry_after_secs));
+            }
+            _ => {}
         }
         res
     }

@@ -1,7 +1,9 @@
 //! broadsheet: a headless CMS REST API for news publications.
 //! See `ARCHITECTURE.md` for the decisions that cut across resources.
 
+pub mod api_keys;
 pub mod articles;
+pub mod auth;
 pub mod authors;
 pub mod categories;
 pub mod cli;
@@ -14,7 +16,9 @@ pub mod import;
 pub mod media;
 pub mod openapi;
 pub mod pagination;
+pub mod patch;
 pub mod slugs;
 pub mod startup;
 pub mod tags;
 pub mod telemetry;
+pub mod users;

@@ -15,7 +15,44 @@ pub fn slugify(text: &str) -> String {
         s.truncate(MAX_SLUG_LEN);
         s = s.trim_end_matches('-').to_owned();
     }
+    // An all-digit slug would read as an id in `/{id-or-slug}` paths; like
+    // WordPress, give it a suffix.
+    if !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()) {
+        s.push_str("-2");
+    }
     s
+}
+
+/// Whether `s` is already a valid slug: 1–200 bytes of `a-z`, `0-9` and
+/// single inner `-`, not all digits.
+pub fn is_valid(s: &str) -> bool {
+    !s.is_empty()
+        && s.len() <= MAX_SLUG_LEN
+        && s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && !s.starts_with('-')
+        && !s.ends_with('-')
+        && !s.contains("--")
+        && !s.bytes().all(|b| b.is_ascii_digit())
+}
+
+/// A path segment naming a resource: all digits is an id, anything else a slug.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum IdOrSlug {
+    /// A numeric id.
+    Id(i64),
+    /// A slug.
+    Slug(String),
+}
+
+impl IdOrSlug {
+    /// Reads a path segment. Slugs are never all digits (see [`slugify`]), so
+    /// the two cannot collide.
+    pub fn parse(segment: &str) -> Self {
+        match segment.parse::<i64>() {
+            Ok(id) if segment.bytes().all(|b| b.is_ascii_digit()) => Self::Id(id),
+            _ => Self::Slug(segment.to_owned()),
+        }
+    }
 }
 
 fn percent_decode(text: &str) -> String {
@@ -50,6 +87,10 @@ mod tests {
         assert_eq!(slugify("Hello, Wörld!"), "hello-world");
         assert_eq!(slugify("%e4%b8%ad%e6%96%87"), "zhong-wen");
         assert_eq!(slugify("   "), "");
+        assert_eq!(slugify("2024"), "2024-2");
+        assert!(is_valid("a-b-1") && !is_valid("A") && !is_valid("-a") && !is_valid("123") && !is_valid("a--b"));
+        assert_eq!(IdOrSlug::parse("42"), IdOrSlug::Id(42));
+        assert_eq!(IdOrSlug::parse("6-1"), IdOrSlug::Slug("6-1".into()));
     }
 
     #[test]

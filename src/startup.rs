@@ -24,6 +24,8 @@ pub struct AppState {
     pub spec_json: Arc<String>,
     /// `(path template, methods)` from the spec, used to answer 405 with `Allow`.
     pub routes: Arc<Vec<(String, Vec<String>)>>,
+    /// Token keys, lifetimes and the login throttle.
+    pub auth: Arc<crate::auth::AuthState>,
 }
 
 /// Largest accepted JSON body, in bytes (1 MiB).
@@ -32,6 +34,9 @@ pub const JSON_LIMIT: usize = 1024 * 1024;
 /// Registers every `/api/v1` route. The server, the tests and
 /// `broadsheet openapi` all build from this one table.
 pub fn configure_api(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
+    crate::auth::configure(cfg);
+    crate::users::configure(cfg);
+    crate::api_keys::configure(cfg);
     crate::articles::configure(cfg);
     crate::authors::configure(cfg);
     crate::categories::configure(cfg);
@@ -145,7 +150,8 @@ impl Application {
         let spec = openapi_spec();
         let routes = Arc::new(route_table(&spec));
         let spec_json = Arc::new(crate::openapi::spec_json());
-        let state = web::Data::new(AppState { pool, settings, spec_json, routes });
+        let auth = Arc::new(crate::auth::AuthState::from_settings(&settings)?);
+        let state = web::Data::new(AppState { pool, settings, spec_json, routes, auth });
         let server = HttpServer::new(move || {
             App::new()
                 .app_data(state.clone())

@@ -1,44 +1,197 @@
-//! Wire types for authors. The private email is never part of them.
+//! Wire types for authors. The private email is never part of public responses.
+
+use std::collections::{BTreeMap, HashMap};
 
 use chrono::{DateTime, Utc};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::model::AuthorRow;
+use crate::error::{ApiError, FieldError};
+use crate::media::model::MediaRow;
 
 /// An author profile as served publicly (no email).
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Author {
     /// Numeric id.
     pub id: i64,
-    /// URL-safe unique name, e.g. `jane-doe`.
+    /// URL-safe unique name, e.g. `jane-doe`; never all digits.
     pub slug: String,
     /// Name shown in bylines.
     pub name: String,
     /// Short biography, plain text.
     pub bio: Option<String>,
-    /// Absolute URL of the author's photo.
+    /// The avatar's media id, if one is set.
+    pub avatar_media_id: Option<i64>,
+    /// Absolute URL of the author's photo (from `avatar_media_id`, else as imported).
     pub avatar_url: Option<String>,
     /// Personal or professional website.
     pub website: Option<String>,
+    /// Social profiles by network name, e.g. `{"mastodon": "https://…"}`.
+    pub social_links: BTreeMap<String, String>,
     /// RFC 3339 UTC.
     pub created_at: DateTime<Utc>,
     /// RFC 3339 UTC.
     pub updated_at: DateTime<Utc>,
 }
 
-impl From<AuthorRow> for Author {
-    fn from(r: AuthorRow) -> Self {
+impl Author {
+    /// Builds the public view; `avatars` maps media ids to rows loaded for the page.
+    pub fn build(r: AuthorRow, avatars: &HashMap<i64, MediaRow>) -> Self {
+        let avatar_url =
+            r.avatar_media_id.and_then(|id| avatars.get(&id)).and_then(|m| m.source_url.clone()).or(r.avatar_url);
         Self {
             id: r.id,
             slug: r.slug,
             name: r.display_name,
             bio: r.bio,
-            avatar_url: r.avatar_url,
+            avatar_media_id: r.avatar_media_id,
+            avatar_url,
             website: r.website,
+            social_links: serde_json::from_str(&r.social_links).unwrap_or_default(),
             created_at: r.created_at.and_utc(),
             updated_at: r.updated_at.and_utc(),
         }
+    }
+}
+
+/// `POST /authors` body.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"name": "Jane Doe", "bio": "Covers city hall.", "website": "https://jane.example", "social_links": {"mastodon": "https://mastodon.example/@jane"}}))]
+pub struct CreateAuthor {
+    /// Name shown in bylines, 1–200 characters.
+    pub name: String,
+    /// Optional slug; derived from `name` when omitted. Lowercase ASCII, digits and `-`.
+    #[serde(default)]
+    pub slug: Option<String>,
+    /// Private contact email; never shown publicly.
+    #[serde(default)]
+    pub email: Option<String>,
+    /// Biography, plain text, at most 5000 characters.
+    #[serde(default)]
+    pub bio: Option<String>,
+    /// Media id of the author's photo.
+    #[serde(default)]
+    pub avatar_media_id: Option<i64>,
+    /// http(s) URL.
+    #[serde(default)]
+    pub website: Option<String>,
+    /// Network name → http(s) URL; at most 20.
+    #[serde(default)]
+    pub social_links: Option<BTreeMap<String, String>>,
+}
+
+/// `PATCH /authors/{author}` and `PATCH /authors/me` body. Omitted fields are
+/// unchanged; `null` clears a nullable field.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"bio": "Now covering the courts."}))]
+pub struct UpdateAuthor {
+    /// Name shown in bylines, 1–200 characters.
+    #[serde(default)]
+    pub name: Option<String>,
+    /// New slug (editors only).
+    #[serde(default)]
+    pub slug: Option<String>,
+    /// Private contact email, or `null`.
+    #[serde(default, deserialize_with = "crate::patch::double_option")]
+    #[schema(value_type = Option<String>)]
+    pub email: Option<Option<String>>,
+    /// Biography, or `null`.
+    #[serde(default, deserialize_with = "crate::patch::double_option")]
+    #[schema(value_type = Option<String>)]
+    pub bio: Option<Option<String>>,
+    /// Media id of the photo, or `null`.
+    #[serde(default, deserialize_with = "crate::patch::double_option")]
+    #[schema(value_type = Option<i64>)]
+    pub avatar_media_id: Option<Option<i64>>,
+    /// http(s) URL, or `null`.
+    #[serde(default, deserialize_with = "crate::patch::double_option")]
+    #[schema(value_type = Option<String>)]
+    pub website: Option<Option<String>>,
+    /// Replaces all social links.
+    #[serde(default)]
+    pub social_links: Option<BTreeMap<String, String>>,
+}
+
+fn http_url(s: &str) -> bool {
+    url::Url::parse(s).is_ok_and(|u| matches!(u.scheme(), "http" | "https") && u.host().is_some()) && s.len() <= 2000
+}
+
+/// Collects every invalid profile field into one 400.
+pub struct ProfileCheck(Vec<FieldError>);
+
+impl ProfileCheck {
+    /// An empty check.
+    pub fn new() -> Self {
+        Self(Vec::new())
+    }
+
+    fn fail(&mut self, field: &str, message: &str) {
+        self.0.push(FieldError { field: field.into(), message: message.into() });
+    }
+
+    /// Checks a display name.
+    pub fn name(&mut self, name: &str) {
+        if name.trim().is_empty() || name.chars().count() > 200 {
+            self.fail("name", "must be 1 to 200 characters");
+        }
+    }
+
+    /// Checks a requested slug.
+    pub fn slug(&mut self, slug: &str) {
+        if !crate::slugs::is_valid(slug) || slug == "me" {
+            self.fail("slug", "must be lowercase letters, digits and single hyphens, not all digits, and not `me`");
+        }
+    }
+
+    /// Checks an email.
+    pub fn email(&mut self, email: &str) {
+        if crate::users::handlers::validate_email(&email.trim().to_lowercase()).is_err() {
+            self.fail("email", "is not a valid email address");
+        }
+    }
+
+    /// Checks a bio.
+    pub fn bio(&mut self, bio: &str) {
+        if bio.chars().count() > 5000 {
+            self.fail("bio", "must be at most 5000 characters");
+        }
+    }
+
+    /// Checks a website.
+    pub fn website(&mut self, url: &str) {
+        if !http_url(url) {
+            self.fail("website", "must be an absolute http(s) URL");
+        }
+    }
+
+    /// Checks social links.
+    pub fn social_links(&mut self, links: &BTreeMap<String, String>) {
+        if links.len() > 20 {
+            self.fail("social_links", "must have at most 20 entries");
+        }
+        for (network, url) in links {
+            if network.trim().is_empty() || network.len() > 50 || !http_url(url) {
+                self.fail(&format!("social_links.{network}"), "must map a network name (≤ 50 chars) to an http(s) URL");
+            }
+        }
+    }
+
+    /// `Ok` when nothing failed, else a 400 listing every field.
+    pub fn finish(self) -> Result<(), ApiError> {
+        if self.0.is_empty() {
+            return Ok(());
+        }
+        let fields: Vec<&str> = self.0.iter().map(|e| e.field.as_str()).collect();
+        Err(ApiError::BadRequest { detail: format!("invalid fields: {}", fields.join(", ")), errors: self.0 })
+    }
+}
+
+impl Default for ProfileCheck {
+    fn default() -> Self {
+        Self::new()
     }
 }
 

@@ -20,6 +20,22 @@ pub struct AuthorRow {
     pub import_key: Option<String>,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    pub avatar_media_id: Option<i64>,
+    pub social_links: String,
+}
+
+/// Changes to an author; `None` leaves a column alone, `Some(None)` nulls it.
+#[derive(Clone, Debug, Default, AsChangeset)]
+#[diesel(table_name = authors)]
+pub struct AuthorChanges {
+    pub slug: Option<String>,
+    pub display_name: Option<String>,
+    pub email: Option<Option<String>>,
+    pub bio: Option<Option<String>>,
+    pub avatar_media_id: Option<Option<i64>>,
+    pub website: Option<Option<String>>,
+    pub social_links: Option<String>,
+    pub updated_at: Option<NaiveDateTime>,
 }
 
 /// Fields written when an author is imported.

@@ -53,3 +53,53 @@ pub fn update_imported(conn: &mut DbConnection, id: i64, new: &NewAuthor) -> Que
         .execute(conn)
         .map(|_| ())
 }
+
+/// The author named by an id or a slug.
+pub fn find_by_key(conn: &mut DbConnection, key: &crate::slugs::IdOrSlug) -> QueryResult<AuthorRow> {
+    match key {
+        crate::slugs::IdOrSlug::Id(id) => authors::table.find(*id).select(AuthorRow::as_select()).first(conn),
+        crate::slugs::IdOrSlug::Slug(s) => find_by_slug(conn, s),
+    }
+}
+
+/// The author `id`.
+pub fn find(conn: &mut DbConnection, id: i64) -> QueryResult<AuthorRow> {
+    authors::table.find(id).select(AuthorRow::as_select()).first(conn)
+}
+
+/// Applies `changes` to author `id` and returns the row.
+pub fn update(conn: &mut DbConnection, id: i64, changes: &super::model::AuthorChanges) -> QueryResult<AuthorRow> {
+    diesel::update(authors::table.find(id)).set(changes).execute(conn)?;
+    find(conn, id)
+}
+
+/// Bylines naming author `id`.
+pub fn byline_count(conn: &mut DbConnection, id: i64) -> QueryResult<i64> {
+    use crate::db::schema::article_authors;
+    article_authors::table.filter(article_authors::author_id.eq(id)).count().get_result(conn)
+}
+
+/// Moves every byline of `from` to `to`, dropping `from` where an article
+/// already credits `to`.
+pub fn reassign_bylines(conn: &mut DbConnection, from: i64, to: i64) -> QueryResult<()> {
+    use crate::db::schema::article_authors;
+    let already: Vec<i64> = article_authors::table
+        .filter(article_authors::author_id.eq(to))
+        .select(article_authors::article_id)
+        .load(conn)?;
+    diesel::delete(
+        article_authors::table
+            .filter(article_authors::author_id.eq(from))
+            .filter(article_authors::article_id.eq_any(&already)),
+    )
+    .execute(conn)?;
+    diesel::update(article_authors::table.filter(article_authors::author_id.eq(from)))
+        .set(article_authors::author_id.eq(to))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Deletes author `id`.
+pub fn delete(conn: &mut DbConnection, id: i64) -> QueryResult<()> {
+    diesel::delete(authors::table.find(id)).execute(conn).map(|_| ())
+}

@@ -34,6 +34,8 @@ diesel::table! {
         import_key -> Nullable<Text>,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        avatar_media_id -> Nullable<BigInt>,
+        social_links -> Text,
     }
 }
 
@@ -144,3 +146,49 @@ diesel::allow_tables_to_appear_in_same_query!(
     article_tags,
     comments,
 );
+
+diesel::table! {
+    users (id) {
+        id -> BigInt,
+        email -> Text,
+        password_hash -> Text,
+        role -> Text,
+        author_id -> Nullable<BigInt>,
+        disabled -> Bool,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    sessions (id) {
+        id -> BigInt,
+        user_id -> BigInt,
+        family_id -> Text,
+        refresh_token_hash -> Text,
+        expires_at -> Timestamp,
+        rotated_at -> Nullable<Timestamp>,
+        revoked_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    api_keys (id) {
+        id -> BigInt,
+        name -> Text,
+        kind -> Text,
+        scopes -> Text,
+        key_prefix -> Text,
+        key_hash -> Text,
+        created_by -> Nullable<BigInt>,
+        expires_at -> Nullable<Timestamp>,
+        last_used_at -> Nullable<Timestamp>,
+        revoked_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(sessions -> users (user_id));
+diesel::joinable!(users -> authors (author_id));
+diesel::allow_tables_to_appear_in_same_query!(users, sessions, api_keys, authors);

@@ -208,6 +208,7 @@ impl TestApp {
         let settings = Settings::from_lookup(|k| match k {
             "BIND_ADDR" => Some("127.0.0.1:0".into()),
             "PUBLIC_BASE_URL" => Some("http://broadsheet.test".into()),
+            "JWT_SECRET" => Some("test-secret-test-secret-test-secret-0123".into()),
             _ => None,
         })
         .expect("test settings");

@@ -25,7 +25,17 @@ fn every_route_documents_its_errors_as_problem_json() {
         "/api/v1/articles/{slug}",
         "/api/v1/articles/{slug}/comments",
         "/api/v1/authors",
-        "/api/v1/authors/{slug}",
+        "/api/v1/authors/{author}",
+        "/api/v1/authors/me",
+        "/api/v1/auth/login",
+        "/api/v1/auth/refresh",
+        "/api/v1/auth/logout",
+        "/api/v1/auth/me",
+        "/api/v1/auth/password",
+        "/api/v1/users",
+        "/api/v1/users/{id}",
+        "/api/v1/api-keys",
+        "/api/v1/api-keys/{id}",
         "/api/v1/categories",
         "/api/v1/tags",
         "/api/v1/media/{id}",
@@ -44,6 +54,14 @@ fn every_route_documents_its_errors_as_problem_json() {
             }
             if path.starts_with("/api/v1") {
                 assert!(op["responses"].get("503").is_some(), "{method} {path} does not document 503");
+            }
+            // Anything that takes credentials documents 401, and 403 when it can refuse them.
+            let secured = op["security"].as_array().is_some_and(|s| !s.is_empty());
+            if secured {
+                assert!(op["responses"].get("401").is_some(), "{method} {path} takes credentials but lacks 401");
+            }
+            if op["security"].as_array().is_some_and(|s| !s.iter().any(|r| r.as_object().is_some_and(|o| o.is_empty()))) && secured {
+                assert!(op["responses"].get("403").is_some(), "{method} {path} requires credentials but lacks 403");
             }
         }
     }

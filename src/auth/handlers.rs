@@ -1,0 +1,274 @@
+//! HTTP handlers for `/api/v1/auth`.
+
+use actix_web::{get, post, put, web, HttpRequest, HttpResponse};
+use chrono::Duration;
+use diesel::Connection;
+
+use super::dto::{ChangePassword, LoginRequest, RefreshRequest, TokenEnvelope, TokenPair};
+use super::jwt::{Claims, AUDIENCE};
+use super::{password, repo, tokens, AuthState, AuthUser};
+use crate::db::DbConnection;
+use crate::error::{ApiError, Problem};
+use crate::startup::AppState;
+use crate::users::dto::{User, UserEnvelope};
+use crate::users::model::UserRow;
+use crate::users::repo as users_repo;
+
+const BAD_CREDENTIALS: &str = "the email or password is incorrect";
+
+/// The client address used for throttling.
+fn client_addr(req: &HttpRequest, auth: &AuthState) -> String {
+    let info = req.connection_info();
+    let addr = if auth.trust_proxy_headers { info.realip_remote_addr() } else { info.peer_addr() };
+    addr.unwrap_or("unknown").to_owned()
+}
+
+/// Starts a new session family for `user` (or continues `family`), returning the token pair.
+fn issue(
+    conn: &mut DbConnection,
+    auth: &AuthState,
+    user: UserRow,
+    family: Option<String>,
+) -> Result<TokenPair, ApiError> {
+    let now = chrono::Utc::now();
+    let family = family.unwrap_or_else(tokens::random_id);
+    let refresh_token = tokens::random_secret();
+    let refresh_ttl = Duration::days(auth.refresh_ttl_days);
+    repo::insert_session(conn, user.id, &family, &tokens::digest(&refresh_token), crate::db::now() + refresh_ttl)?;
+    let claims = Claims {
+        sub: user.id.to_string(),
+        role: user.role.clone(),
+        iat: now.timestamp(),
+        exp: now.timestamp() + auth.access_ttl_secs,
+        iss: auth.keys.issuer().to_owned(),
+        aud: AUDIENCE.to_owned(),
+        jti: tokens::random_id(),
+        sid: family,
+    };
+    Ok(TokenPair {
+        access_token: auth.keys.sign(&claims)?,
+        token_type: "Bearer".into(),
+        expires_in: auth.access_ttl_secs,
+        refresh_token,
+        refresh_expires_in: refresh_ttl.num_seconds(),
+        user: User::from(user),
+    })
+}
+
+/// Log in with email and password.
+///
+/// Returns a 15-minute access token and a single-use refresh token. Unknown
+/// emails and wrong passwords get the same 401 in about the same time.
+/// Repeated failures from one client or for one account are answered 429 with
+/// `Retry-After`.
+#[utoipa::path(
+    tag = "auth",
+    request_body = LoginRequest,
+    responses(
+        (status = 200, description = "Signed in", body = TokenEnvelope),
+        (status = 400, description = "Malformed body", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Wrong email or password", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The account is disabled", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "Body too large", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "Body is not JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Too many failed attempts; see `Retry-After`", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "Database unavailable", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/auth/login")]
+pub async fn login(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    body: web::Json<LoginRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let LoginRequest { email, password } = body.into_inner();
+    let email = users_repo::normalize_email(&email);
+    if password.len() > password::MAX_PASSWORD_BYTES {
+        return Err(ApiError::invalid("password", format!("must be at most {} bytes", password::MAX_PASSWORD_BYTES)));
+    }
+    let client = client_addr(&req, &state.auth);
+    state.auth.throttle.check(&client, &email).map_err(|secs| ApiError::TooManyRequests { retry_after_secs: secs })?;
+    let st = state.clone();
+    let lookup = email.clone();
+    let outcome = crate::db::run(&state.pool, move |c| {
+        let user = users_repo::find_by_email(c, &lookup)?;
+        let Some(user) = user else {
+            password::verify_dummy(&password);
+            return Ok(Err(false));
+        };
+        if !password::verify(&password, &user.password_hash) {
+            return Ok(Err(false));
+        }
+        if user.disabled {
+            return Ok(Err(true));
+        }
+        c.transaction(|c| issue(c, &st.auth, user, None)).map(Ok)
+    })
+    .await?;
+    match outcome {
+        Ok(pair) => Ok(HttpResponse::Ok().json(TokenEnvelope { data: pair })),
+        Err(true) => Err(ApiError::Forbidden("this account is disabled".into())),
+        Err(false) => {
+            state.auth.throttle.record_failure(&client, &email);
+            Err(ApiError::Unauthorized(BAD_CREDENTIALS.into()))
+        }
+    }
+}
+
+/// Exchange a refresh token for a new token pair (rotation).
+///
+/// Each refresh token works once. Presenting one that was already rotated is
+/// treated as theft: the whole session is revoked and the call is refused.
+#[utoipa::path(
+    tag = "auth",
+    request_body = RefreshRequest,
+    responses(
+        (status = 200, description = "New tokens", body = TokenEnvelope),
+        (status = 400, description = "Malformed body", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Unknown, expired, revoked or reused refresh token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The account is disabled", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "Body too large", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "Body is not JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "Database unavailable", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/auth/refresh")]
+pub async fn refresh(state: web::Data<AppState>, body: web::Json<RefreshRequest>) -> Result<HttpResponse, ApiError> {
+    let hash = tokens::digest(body.refresh_token.trim());
+    let st = state.clone();
+    let pair = crate::db::run(&state.pool, move |c| {
+        let now = crate::db::now();
+        let invalid = || ApiError::Unauthorized("the refresh token is invalid or expired".into());
+        let session = repo::find_session(c, &hash)?.ok_or_else(invalid)?;
+        if session.revoked_at.is_some() || session.expires_at <= now {
+            return Err(invalid());
+        }
+        // Rotate atomically; losing the race means the token was used twice.
+        let rotated = c.transaction(|c| -> Result<Option<TokenPair>, ApiError> {
+            if !repo::mark_rotated(c, session.id, now)? {
+                return Ok(None);
+            }
+            let user = users_repo::find(c, session.user_id)?;
+            if user.disabled {
+                repo::revoke_family(c, &session.family_id, now)?;
+                return Err(ApiError::Forbidden("this account is disabled".into()));
+            }
+            issue(c, &st.auth, user, Some(session.family_id.clone())).map(Some)
+        })?;
+        match rotated {
+            Some(pair) => Ok(pair),
+            None => {
+                repo::revoke_family(c, &session.family_id, now)?;
+                tracing::warn!(user_id = session.user_id, "refresh token reuse: session revoked");
+                Err(ApiError::Unauthorized("this refresh token was already used; the session has been revoked".into()))
+            }
+        }
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(TokenEnvelope { data: pair }))
+}
+
+/// Log out: revoke this session's access and refresh tokens.
+#[utoipa::path(
+    tag = "auth",
+    security(("bearer" = [])),
+    responses(
+        (status = 204, description = "Signed out"),
+        (status = 401, description = "Missing or invalid access token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "API keys have no session", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "Database unavailable", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/auth/logout")]
+pub async fn logout(state: web::Data<AppState>, auth: AuthUser) -> Result<HttpResponse, ApiError> {
+    let family = auth.0.user()?.session_family.clone();
+    crate::db::run(&state.pool, move |c| Ok(repo::revoke_family(c, &family, crate::db::now())?)).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// The signed-in user.
+#[utoipa::path(
+    tag = "auth",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The current user", body = UserEnvelope),
+        (status = 401, description = "Missing or invalid access token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "API keys are not users", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "Database unavailable", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/auth/me")]
+pub async fn me(state: web::Data<AppState>, auth: AuthUser) -> Result<HttpResponse, ApiError> {
+    let id = auth.0.user()?.id;
+    let user = crate::db::run(&state.pool, move |c| Ok(users_repo::find(c, id)?)).await?;
+    Ok(HttpResponse::Ok().json(UserEnvelope { data: User::from(user) }))
+}
+
+/// Change your password.
+///
+/// Every session of the user is revoked, this one included, so access tokens
+/// issued before the change stop working at once; the response carries a
+/// fresh token pair for the caller.
+#[utoipa::path(
+    tag = "auth",
+    security(("bearer" = [])),
+    request_body = ChangePassword,
+    responses(
+        (status = 200, description = "Password changed; new tokens", body = TokenEnvelope),
+        (status = 400, description = "Wrong current password or weak new one (see `errors`)", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Missing or invalid access token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "API keys have no password", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "Body too large", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "Body is not JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Too many failed attempts; see `Retry-After`", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "Database unavailable", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[put("/auth/password")]
+pub async fn change_password(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    auth: AuthUser,
+    body: web::Json<ChangePassword>,
+) -> Result<HttpResponse, ApiError> {
+    let user_id = auth.0.user()?.id;
+    let ChangePassword { current_password, new_password } = body.into_inner();
+    password::validate(&new_password).map_err(|m| ApiError::invalid("new_password", m))?;
+    if current_password.len() > password::MAX_PASSWORD_BYTES {
+        return Err(ApiError::invalid("current_password", "is incorrect"));
+    }
+    let client = client_addr(&req, &state.auth);
+    let account = format!("user:{user_id}");
+    state
+        .auth
+        .throttle
+        .check(&client, &account)
+        .map_err(|secs| ApiError::TooManyRequests { retry_after_secs: secs })?;
+    let st = state.clone();
+    let result = crate::db::run(&state.pool, move |c| {
+        let user = users_repo::find(c, user_id)?;
+        if !password::verify(&current_password, &user.password_hash) {
+            return Ok(None);
+        }
+        let hash = password::hash(&new_password)?;
+        c.transaction(|c| {
+            let now = crate::db::now();
+            let changes = crate::users::model::UserChanges {
+                password_hash: Some(hash),
+                updated_at: Some(now),
+                ..Default::default()
+            };
+            let user = users_repo::update(c, user_id, &changes)?;
+            repo::revoke_user_sessions(c, user_id, now)?;
+            issue(c, &st.auth, user, None).map(Some)
+        })
+    })
+    .await?;
+    match result {
+        Some(pair) => Ok(HttpResponse::Ok().json(TokenEnvelope { data: pair })),
+        None => {
+            state.auth.throttle.record_failure(&client, &account);
+            Err(ApiError::invalid("current_password", "is incorrect"))
+        }
+    }
+}

@@ -1,0 +1,78 @@
+//! Wire types for users (admin-only, and `/auth/me`).
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::model::UserRow;
+use crate::auth::permissions::Role;
+
+/// An account. Visible to admins, and to the user themself via `/auth/me`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct User {
+    /// Numeric id.
+    pub id: i64,
+    /// Login email, trimmed and lowercased.
+    pub email: String,
+    /// Role.
+    pub role: Role,
+    /// Linked author profile, for bylines and `PATCH /authors/me`.
+    pub author_id: Option<i64>,
+    /// Disabled accounts cannot log in or refresh.
+    pub disabled: bool,
+    /// RFC 3339 UTC.
+    pub created_at: DateTime<Utc>,
+    /// RFC 3339 UTC.
+    pub updated_at: DateTime<Utc>,
+}
+
+impl From<UserRow> for User {
+    fn from(r: UserRow) -> Self {
+        Self {
+            id: r.id,
+            email: r.email,
+            role: Role::parse(&r.role).unwrap_or(Role::Contributor),
+            author_id: r.author_id,
+            disabled: r.disabled,
+            created_at: r.created_at.and_utc(),
+            updated_at: r.updated_at.and_utc(),
+        }
+    }
+}
+
+/// `POST /users` body.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"email": "editor@example.com", "password": "a long passphrase", "role": "editor"}))]
+pub struct CreateUser {
+    /// Login email; unique case-insensitively.
+    pub email: String,
+    /// At least 10 characters, at most 1024 bytes.
+    pub password: String,
+    /// Role.
+    pub role: Role,
+    /// Author profile to link.
+    #[serde(default)]
+    pub author_id: Option<i64>,
+}
+
+/// `PATCH /users/{id}` body; omitted fields are unchanged.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"role": "author", "disabled": false}))]
+pub struct UpdateUser {
+    /// New role. The last enabled admin cannot be demoted.
+    #[serde(default)]
+    pub role: Option<Role>,
+    /// Disable (true) or re-enable (false). Disabling ends all the user's
+    /// sessions. The last enabled admin cannot be disabled.
+    #[serde(default)]
+    pub disabled: Option<bool>,
+    /// Link an author profile, or `null` to unlink.
+    #[serde(default, deserialize_with = "crate::patch::double_option")]
+    #[schema(value_type = Option<i64>)]
+    pub author_id: Option<Option<i64>>,
+}
+
+crate::list_envelope!(UserList, User, "A page of users.");
+crate::data_envelope!(UserEnvelope, User, "`{\"data\": User}`");

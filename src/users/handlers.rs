@@ -1,0 +1,229 @@
+//! HTTP handlers for `/api/v1/users` (admins only).
+
+use actix_web::{get, patch, post, web, HttpRequest, HttpResponse};
+use diesel::Connection;
+
+use super::dto::{CreateUser, UpdateUser, User, UserEnvelope, UserList};
+use super::model::{NewUser, UserChanges};
+use super::repo;
+use crate::auth::permissions::Role;
+use crate::auth::{password, Action, AuthUser};
+use crate::error::{ApiError, Problem};
+use crate::pagination::{self, PageQuery};
+use crate::startup::AppState;
+
+/// A plausible email: one `@`, non-empty local part, a dotted domain, ≤ 254 bytes.
+pub fn validate_email(email: &str) -> Result<(), ApiError> {
+    let ok = email.len() <= 254
+        && !email.chars().any(|c| c.is_whitespace() || c.is_control())
+        && email.split_once('@').is_some_and(|(local, domain)| {
+            !local.is_empty()
+                && !domain.contains('@')
+                && domain.contains('.')
+                && !domain.starts_with('.')
+                && !domain.ends_with('.')
+        });
+    if ok {
+        Ok(())
+    } else {
+        Err(ApiError::invalid("email", "is not a valid email address"))
+    }
+}
+
+/// List users.
+#[utoipa::path(
+    tag = "users",
+    security(("bearer" = [])),
+    params(PageQuery),
+    responses(
+        (status = 200, description = "A page of users", body = UserList),
+        (status = 400, description = "A bad or unknown query parameter", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Missing or invalid credentials", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "Database unavailable", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/users")]
+pub async fn list_users(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    auth: AuthUser,
+    query: web::Query<PageQuery>,
+) -> Result<HttpResponse, ApiError> {
+    auth.0.require(Action::ManageUsers)?;
+    let page = query.params()?;
+    let (rows, total) = crate::db::run(&state.pool, move |c| Ok(repo::list(c, &page)?)).await?;
+    let meta = page.meta(total);
+    let body = UserList { data: rows.into_iter().map(User::from).collect(), meta };
+    Ok(pagination::respond(&state.settings.public_base_url, &req, &meta, &body))
+}
+
+/// Get one user.
+#[utoipa::path(
+    tag = "users",
+    security(("bearer" = [])),
+    params(("id" = i64, Path, description = "User id", minimum = 1)),
+    responses(
+        (status = 200, description = "The user", body = UserEnvelope),
+        (status = 400, description = "The id is not a positive integer", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Missing or invalid credentials", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such user", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "Database unavailable", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/users/{id}")]
+pub async fn get_user(
+    state: web::Data<AppState>,
+    auth: AuthUser,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    auth.0.require(Action::ManageUsers)?;
+    let id = crate::startup::parse_id("id", &id)?;
+    let user = crate::db::run(&state.pool, move |c| Ok(repo::find(c, id)?))
+        .await
+        .map_err(|e| e.with_not_found(format!("no user with id {id}")))?;
+    Ok(HttpResponse::Ok().json(UserEnvelope { data: User::from(user) }))
+}
+
+/// Create a user.
+#[utoipa::path(
+    tag = "users",
+    security(("bearer" = [])),
+    request_body = CreateUser,
+    responses(
+        (status = 201, description = "Created; `Location` names it", body = UserEnvelope),
+        (status = 400, description = "Invalid field (see `errors`)", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Missing or invalid credentials", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Email taken, or author already linked", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "Body too large", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "Body is not JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`author_id` names no author", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "Database unavailable", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/users")]
+pub async fn create_user(
+    state: web::Data<AppState>,
+    auth: AuthUser,
+    body: web::Json<CreateUser>,
+) -> Result<HttpResponse, ApiError> {
+    auth.0.require(Action::ManageUsers)?;
+    let body = body.into_inner();
+    let user =
+        crate::db::run(&state.pool, move |c| create(c, &body.email, &body.password, body.role, body.author_id)).await?;
+    Ok(HttpResponse::Created()
+        .insert_header(("Location", format!("/api/v1/users/{}", user.id)))
+        .json(UserEnvelope { data: User::from(user) }))
+}
+
+/// Creates a user after validating every field (shared by the API and `broadsheet users create`).
+pub fn create(
+    c: &mut crate::db::DbConnection,
+    email: &str,
+    password_plain: &str,
+    role: Role,
+    author_id: Option<i64>,
+) -> Result<super::model::UserRow, ApiError> {
+    let email = repo::normalize_email(email);
+    validate_email(&email)?;
+    password::validate(password_plain).map_err(|m| ApiError::invalid("password", m))?;
+    let hash = password::hash(password_plain)?;
+    c.transaction(|c| {
+        if repo::find_by_email(c, &email)?.is_some() {
+            return Err(ApiError::Conflict(format!("a user with email {email} already exists")));
+        }
+        if let Some(a) = author_id {
+            check_author(c, a, 0)?;
+        }
+        let now = crate::db::now();
+        let new = NewUser {
+            email,
+            password_hash: hash,
+            role: role.as_str().into(),
+            author_id,
+            disabled: false,
+            created_at: now,
+            updated_at: now,
+        };
+        Ok(repo::insert(c, &new)?)
+    })
+}
+
+fn check_author(c: &mut crate::db::DbConnection, author_id: i64, user_id: i64) -> Result<(), ApiError> {
+    use crate::db::schema::authors;
+    use diesel::prelude::*;
+    let exists: bool = diesel::select(diesel::dsl::exists(authors::table.find(author_id))).get_result(c)?;
+    if !exists {
+        return Err(ApiError::Unprocessable(format!("author_id {author_id} names no author")));
+    }
+    if repo::author_linked_elsewhere(c, author_id, user_id)? {
+        return Err(ApiError::Conflict(format!("author {author_id} is already linked to another user")));
+    }
+    Ok(())
+}
+
+/// Change a user's role, link an author profile, or disable the account.
+///
+/// Disabling ends the user's sessions. The last enabled admin cannot be
+/// demoted or disabled (409).
+#[utoipa::path(
+    tag = "users",
+    security(("bearer" = [])),
+    params(("id" = i64, Path, description = "User id", minimum = 1)),
+    request_body = UpdateUser,
+    responses(
+        (status = 200, description = "Updated", body = UserEnvelope),
+        (status = 400, description = "Invalid field (see `errors`)", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Missing or invalid credentials", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such user", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Would leave no enabled admin, or author already linked", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "Body too large", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "Body is not JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`author_id` names no author", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "Database unavailable", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[patch("/users/{id}")]
+pub async fn update_user(
+    state: web::Data<AppState>,
+    auth: AuthUser,
+    id: web::Path<String>,
+    body: web::Json<UpdateUser>,
+) -> Result<HttpResponse, ApiError> {
+    auth.0.require(Action::ManageUsers)?;
+    let id = crate::startup::parse_id("id", &id)?;
+    let body = body.into_inner();
+    let user = crate::db::run(&state.pool, move |c| {
+        c.transaction(|c| {
+            let current =
+                repo::find(c, id).map_err(|e| ApiError::from(e).with_not_found(format!("no user with id {id}")))?;
+            let loses_admin = current.role == "admin"
+                && !current.disabled
+                && (body.role.is_some_and(|r| r != Role::Admin) || body.disabled == Some(true));
+            if loses_admin && repo::count_active_admins(c)? <= 1 {
+                return Err(ApiError::Conflict("this is the last enabled admin; promote another admin first".into()));
+            }
+            if let Some(Some(a)) = body.author_id {
+                check_author(c, a, id)?;
+            }
+            let now = crate::db::now();
+            let changes = UserChanges {
+                role: body.role.map(|r| r.as_str().to_owned()),
+                author_id: body.author_id,
+                disabled: body.disabled,
+                password_hash: None,
+                updated_at: Some(now),
+            };
+            let user = repo::update(c, id, &changes)?;
+            if body.disabled == Some(true) {
+                crate::auth::repo::revoke_user_sessions(c, id, now)?;
+            }
+            Ok(user)
+        })
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(UserEnvelope { data: User::from(user) }))
+}

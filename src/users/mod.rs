@@ -1,0 +1,14 @@
+//! User accounts (admin-managed).
+
+pub mod dto;
+pub mod handlers;
+pub mod model;
+pub mod repo;
+
+/// Registers the user routes under `/api/v1`.
+pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
+    cfg.service(handlers::list_users)
+        .service(handlers::get_user)
+        .service(handlers::create_user)
+        .service(handlers::update_user);
+}
