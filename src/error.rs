@@ -166,7 +166,8 @@ impl Problem {
         }
     }
 
-    fn into_response(self) -> HttpResponse {
+    /// The response: this problem as `application/problem+json` with its status.
+    pub fn into_response(self) -> HttpResponse {
         let status = StatusCode::from_u16(self.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
         HttpResponse::build(status).content_type(PROBLEM_JSON).json(self)
     }

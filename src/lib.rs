@@ -13,6 +13,7 @@ pub mod db;
 pub mod error;
 pub mod health;
 pub mod import;
+pub mod json;
 pub mod media;
 pub mod openapi;
 pub mod pagination;

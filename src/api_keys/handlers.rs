@@ -58,7 +58,7 @@ pub async fn list_api_keys(
 pub async fn create_api_key(
     state: web::Data<AppState>,
     auth: AuthUser,
-    body: web::Json<CreateApiKey>,
+    body: crate::json::Json<CreateApiKey>,
 ) -> Result<HttpResponse, ApiError> {
     auth.0.require(Action::ManageApiKeys)?;
     let creator = auth.0.user()?.id;

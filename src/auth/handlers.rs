@@ -79,7 +79,7 @@ fn issue(
 pub async fn login(
     state: web::Data<AppState>,
     req: HttpRequest,
-    body: web::Json<LoginRequest>,
+    body: crate::json::Json<LoginRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let LoginRequest { email, password } = body.into_inner();
     let email = users_repo::normalize_email(&email);
@@ -133,7 +133,10 @@ pub async fn login(
     )
 )]
 #[post("/auth/refresh")]
-pub async fn refresh(state: web::Data<AppState>, body: web::Json<RefreshRequest>) -> Result<HttpResponse, ApiError> {
+pub async fn refresh(
+    state: web::Data<AppState>,
+    body: crate::json::Json<RefreshRequest>,
+) -> Result<HttpResponse, ApiError> {
     let hash = tokens::digest(body.refresh_token.trim());
     let st = state.clone();
     let pair = crate::db::run(&state.pool, move |c| {
@@ -229,7 +232,7 @@ pub async fn change_password(
     state: web::Data<AppState>,
     req: HttpRequest,
     auth: AuthUser,
-    body: web::Json<ChangePassword>,
+    body: crate::json::Json<ChangePassword>,
 ) -> Result<HttpResponse, ApiError> {
     let user_id = auth.0.user()?.id;
     let ChangePassword { current_password, new_password } = body.into_inner();

@@ -110,7 +110,7 @@ pub async fn get_author(
 pub async fn create_author(
     state: web::Data<AppState>,
     auth: AuthUser,
-    body: web::Json<CreateAuthor>,
+    body: crate::json::Json<CreateAuthor>,
 ) -> Result<HttpResponse, ApiError> {
     auth.0.require(Action::ManageAuthors)?;
     let b = body.into_inner();
@@ -265,7 +265,7 @@ fn apply(c: &mut DbConnection, id: i64, changes: AuthorChanges) -> Result<Author
 pub async fn update_my_author(
     state: web::Data<AppState>,
     auth: AuthUser,
-    body: web::Json<UpdateAuthor>,
+    body: crate::json::Json<UpdateAuthor>,
 ) -> Result<HttpResponse, ApiError> {
     auth.0.require(Action::EditOwnAuthorProfile)?;
     let user = auth.0.user()?;
@@ -299,7 +299,7 @@ pub async fn update_author(
     state: web::Data<AppState>,
     auth: AuthUser,
     key: web::Path<String>,
-    body: web::Json<UpdateAuthor>,
+    body: crate::json::Json<UpdateAuthor>,
 ) -> Result<HttpResponse, ApiError> {
     auth.0.require(Action::ManageAuthors)?;
     let raw = key.into_inner();

@@ -107,7 +107,7 @@ pub async fn get_user(
 pub async fn create_user(
     state: web::Data<AppState>,
     auth: AuthUser,
-    body: web::Json<CreateUser>,
+    body: crate::json::Json<CreateUser>,
 ) -> Result<HttpResponse, ApiError> {
     auth.0.require(Action::ManageUsers)?;
     let body = body.into_inner();
@@ -191,7 +191,7 @@ pub async fn update_user(
     state: web::Data<AppState>,
     auth: AuthUser,
     id: web::Path<String>,
-    body: web::Json<UpdateUser>,
+    body: crate::json::Json<UpdateUser>,
 ) -> Result<HttpResponse, ApiError> {
     auth.0.require(Action::ManageUsers)?;
     let id = crate::startup::parse_id("id", &id)?;

@@ -16,6 +16,9 @@ use diesel::connection::SimpleConnection;
 use diesel::{Connection, PgConnection};
 use serde_json::Value;
 
+/// The password of every user made by [`TestApp::create_user`].
+pub const PASSWORD: &str = "correct horse battery staple";
+
 /// The shared WordPress fixture.
 pub const FIXTURE: &str =
     concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/fixtures/wordpress/themeunittestdata.wordpress.xml");
@@ -236,6 +239,71 @@ impl TestApp {
         .expect("request sent");
         let body = res.body().limit(64 * 1024 * 1024).await.expect("body read").to_vec();
         Response { status: res.status(), headers: res.headers().clone(), body }
+    }
+
+    /// Sends `method path` with extra headers and an optional JSON body.
+    pub async fn send(&self, method: &str, path: &str, headers: &[(&str, &str)], body: Option<&Value>) -> Response {
+        let method = awc::http::Method::from_bytes(method.as_bytes()).expect("method");
+        let mut req = self.client.request(method, format!("{}{path}", self.address));
+        for (k, v) in headers {
+            req = req.insert_header((*k, *v));
+        }
+        let mut res = match body {
+            Some(b) => req.insert_header(("content-type", "application/json")).send_body(b.to_string()).await,
+            None => req.send().await,
+        }
+        .expect("request sent");
+        let body = res.body().limit(64 * 1024 * 1024).await.expect("body read").to_vec();
+        Response { status: res.status(), headers: res.headers().clone(), body }
+    }
+
+    /// Sends with `Authorization: Bearer token`.
+    pub async fn authed(&self, method: &str, path: &str, token: &str, body: Option<&Value>) -> Response {
+        let auth = format!("Bearer {token}");
+        self.send(method, path, &[("authorization", &auth)], body).await
+    }
+
+    /// Creates a user directly (argon2id-hashed) and returns its id.
+    pub fn create_user(&self, email: &str, role: &str, author_id: Option<i64>) -> i64 {
+        let role = broadsheet::auth::Role::parse(role).expect("role");
+        broadsheet::users::handlers::create(&mut self.db.conn(), email, PASSWORD, role, author_id)
+            .expect("user created")
+            .id
+    }
+
+    /// Creates an author directly and returns its id.
+    pub fn create_author(&self, slug: &str) -> i64 {
+        use broadsheet::db::schema::authors;
+        use diesel::prelude::*;
+        let now = broadsheet::db::now();
+        diesel::insert_into(authors::table)
+            .values((
+                authors::slug.eq(slug),
+                authors::display_name.eq(slug),
+                authors::created_at.eq(now),
+                authors::updated_at.eq(now),
+            ))
+            .returning(authors::id)
+            .get_result(&mut *self.db.conn())
+            .expect("author created")
+    }
+
+    /// Logs in with [`PASSWORD`], asserting success; returns the token pair.
+    pub async fn login(&self, email: &str) -> Value {
+        let res = self
+            .send("POST", "/api/v1/auth/login", &[], Some(&serde_json::json!({"email": email, "password": PASSWORD})))
+            .await;
+        assert_eq!(res.status.as_u16(), 200, "login {email}: {}", String::from_utf8_lossy(&res.body));
+        res.json()["data"].clone()
+    }
+
+    /// A user with `role` (and a linked author profile), logged in; returns the access token.
+    pub async fn token_for(&self, role: &str) -> String {
+        let n = COUNTER.fetch_add(1, Ordering::SeqCst);
+        let author = self.create_author(&format!("{role}-profile-{n}"));
+        let email = format!("{role}{n}@example.com");
+        self.create_user(&email, role, Some(author));
+        self.login(&email).await["access_token"].as_str().unwrap().to_owned()
     }
 
     /// `GET path`.

@@ -3,7 +3,9 @@
 
 mod helpers;
 
+mod accounts;
 mod articles;
+mod auth;
 mod cli;
 mod comments;
 mod errors;

@@ -60,7 +60,9 @@ fn every_route_documents_its_errors_as_problem_json() {
             if secured {
                 assert!(op["responses"].get("401").is_some(), "{method} {path} takes credentials but lacks 401");
             }
-            if op["security"].as_array().is_some_and(|s| !s.iter().any(|r| r.as_object().is_some_and(|o| o.is_empty()))) && secured {
+            if op["security"].as_array().is_some_and(|s| !s.iter().any(|r| r.as_object().is_some_and(|o| o.is_empty())))
+                && secured
+            {
                 assert!(op["responses"].get("403").is_some(), "{method} {path} requires credentials but lacks 403");
             }
         }

@@ -1,0 +1,121 @@
+//! A JSON body extractor whose errors name the offending field.
+//!
+//! actix's `web::Json` reports serde errors without a path ("invalid type:
+//! integer `5`, expected a string"). This one deserializes through
+//! `serde_path_to_error`, so a 400 says `email: invalid type…` and
+//! `errors[0].field` is `email` (or `social_links.mastodon`). Bodies over
+//! `startup::JSON_LIMIT` are 413; a non-JSON `Content-Type` is 415.
+
+use std::future::Future;
+use std::pin::Pin;
+
+use actix_web::http::StatusCode;
+use actix_web::{FromRequest, HttpRequest};
+use serde::de::DeserializeOwned;
+
+use crate::error::{ApiError, FieldError, Problem};
+
+/// A deserialized JSON request body.
+#[derive(Debug)]
+pub struct Json<T>(pub T);
+
+impl<T> Json<T> {
+    /// The body.
+    pub fn into_inner(self) -> T {
+        self.0
+    }
+}
+
+impl<T> std::ops::Deref for Json<T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        &self.0
+    }
+}
+
+fn backticked(msg: &str) -> Option<String> {
+    let start = msg.find('`')? + 1;
+    let len = msg[start..].find('`')?;
+    Some(msg[start..start + len].to_owned())
+}
+
+fn field_error(field: String, message: String) -> ApiError {
+    ApiError::BadRequest { detail: format!("{field}: {message}"), errors: vec![FieldError { field, message }] }
+}
+
+/// Finds a string holding U+0000, which PostgreSQL cannot store in text.
+fn nul_path(v: &serde_json::Value, path: &str) -> Option<String> {
+    let join = |k: &str| if path.is_empty() { k.to_owned() } else { format!("{path}.{k}") };
+    match v {
+        serde_json::Value::String(s) if s.contains('\0') => {
+            Some(if path.is_empty() { "body".into() } else { path.into() })
+        }
+        serde_json::Value::Array(a) => a.iter().enumerate().find_map(|(i, x)| nul_path(x, &join(&i.to_string()))),
+        serde_json::Value::Object(m) => {
+            m.iter().find_map(|(k, x)| if k.contains('\0') { Some(join("key")) } else { nul_path(x, &join(k)) })
+        }
+        _ => None,
+    }
+}
+
+/// Parses `bytes` as `T`, naming the failing field in the error.
+pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    let value: serde_json::Value =
+        serde_json::from_slice(bytes).map_err(|e| field_error("body".into(), format!("is not valid JSON: {e}")))?;
+    if let Some(field) = nul_path(&value, "") {
+        return Err(field_error(field, "must not contain NUL (U+0000) characters".into()));
+    }
+    serde_path_to_error::deserialize(value).map_err(|e| {
+        let path = e.path().to_string();
+        let msg = e.into_inner().to_string();
+        let at_root = path == "." || path.is_empty();
+        let field = if msg.starts_with("missing field") {
+            let name = backticked(&msg).unwrap_or_default();
+            if at_root {
+                name
+            } else {
+                format!("{path}.{name}")
+            }
+        } else if at_root {
+            backticked(&msg).filter(|_| msg.starts_with("unknown field")).unwrap_or_else(|| "body".to_owned())
+        } else {
+            path
+        };
+        field_error(field, msg)
+    })
+}
+
+impl<T: DeserializeOwned + 'static> FromRequest for Json<T> {
+    type Error = actix_web::Error;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, actix_web::Error>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut actix_web::dev::Payload) -> Self::Future {
+        let is_json = req
+            .headers()
+            .get(actix_web::http::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<mime::Mime>().ok())
+            .is_some_and(|m| m.subtype() == mime::JSON || m.suffix() == Some(mime::JSON));
+        let bytes = actix_web::web::Bytes::from_request(req, payload);
+        Box::pin(async move {
+            if !is_json {
+                let p = Problem::new(
+                    StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                    "unsupported_media_type",
+                    "the request body must be sent as Content-Type: application/json".into(),
+                    vec![],
+                );
+                return Err(actix_web::error::InternalError::from_response("not json", p.into_response()).into());
+            }
+            let bytes = bytes.await.map_err(|e| -> actix_web::Error {
+                if e.as_response_error().status_code() == StatusCode::PAYLOAD_TOO_LARGE {
+                    ApiError::PayloadTooLarge(format!("the request body is over {} bytes", crate::startup::JSON_LIMIT))
+                        .into()
+                } else {
+                    ApiError::invalid("body", format!("could not be read: {e}")).into()
+                }
+            })?;
+            parse::<T>(&bytes).map(Json).map_err(Into::into)
+        })
+    }
+}
