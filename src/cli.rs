@@ -111,15 +111,40 @@ fn run(cli: Cli) -> anyhow::Result<()> {
     }
     let settings = Settings::from_env()?;
     crate::telemetry::init();
-    let pool = crate::db::build_pool(&settings.database_url, settings.pool_size, None)?;
+    let command = cli.command.unwrap_or(Command::Serve);
+    // Everything that can fail without the database is checked before it is
+    // opened, so a bad port or a bad file never leaves a database behind.
+    let listener = match &command {
+        Command::Serve => Some(
+            std::net::TcpListener::bind(settings.bind_addr)
+                .map_err(|e| anyhow::anyhow!("cannot bind BIND_ADDR {}: {e}", settings.bind_addr))?,
+        ),
+        _ => None,
+    };
+    let mut database_url = settings.database_url.clone();
+    if let Command::Import { source: ImportSource::Wordpress { file, dry_run } } = &command {
+        let f = std::fs::File::open(file).map_err(|e| anyhow::anyhow!("cannot open {}: {e}", file.display()))?;
+        crate::import::wxr::read::<_, crate::import::wxr::WxrError>(BufReader::new(f), |_| Ok(()))
+            .map_err(|e| anyhow::anyhow!("import of {} failed, nothing was written: {e}", file.display()))?;
+        if let (true, crate::config::DatabaseUrl::Sqlite(path)) = (*dry_run, &database_url) {
+            if !path.exists() {
+                // A dry run against a database that does not exist yet runs on a
+                // throw-away in-memory one rather than creating the file.
+                database_url = crate::config::DatabaseUrl::Sqlite(":memory:".into());
+            }
+        }
+    }
+    let pool_size =
+        if database_url == crate::config::DatabaseUrl::Sqlite(":memory:".into()) { 1 } else { settings.pool_size };
+    let pool = crate::db::build_pool(&database_url, pool_size, None)?;
     let mut conn = pool.get()?;
     let applied = crate::db::migrate(&mut conn)?;
     for name in &applied {
         tracing::info!(migration = %name, "applied migration");
     }
     drop(conn);
-    match cli.command.unwrap_or(Command::Serve) {
-        Command::Serve => serve(settings, pool),
+    match command {
+        Command::Serve => serve(settings, pool, listener.expect("bound above")),
         Command::Migrate => {
             println!("{} migration(s) applied", applied.len());
             Ok(())
@@ -161,10 +186,10 @@ fn run(cli: Cli) -> anyhow::Result<()> {
     }
 }
 
-fn serve(settings: Settings, pool: crate::db::Pool) -> anyhow::Result<()> {
+fn serve(settings: Settings, pool: crate::db::Pool, listener: std::net::TcpListener) -> anyhow::Result<()> {
     actix_web::rt::System::new().block_on(async move {
         let addr = settings.bind_addr;
-        let app = crate::startup::Application::build(settings, pool)?;
+        let app = crate::startup::Application::from_listener(listener, settings, pool)?;
         tracing::info!(%addr, port = app.port(), "serving");
         app.run_until_stopped().await?;
         Ok(())

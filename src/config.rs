@@ -26,6 +26,9 @@ impl DatabaseUrl {
             if path.is_empty() {
                 return Err("sqlite:// needs a file path, e.g. sqlite://data/broadsheet.db".into());
             }
+            if path.contains('?') || path.contains('#') {
+                return Err("sqlite:// takes a plain file path; query parameters are not supported".into());
+            }
             return Ok(Self::Sqlite(PathBuf::from(path)));
         }
         if raw.starts_with("postgres://") || raw.starts_with("postgresql://") {
@@ -135,7 +138,11 @@ where
 impl Settings {
     /// Reads the settings from the process environment, loading `.env` first if present.
     pub fn from_env() -> Result<Self, ConfigError> {
-        let _ = dotenvy::dotenv();
+        if let Err(e) = dotenvy::dotenv() {
+            if !e.not_found() {
+                return Err(ConfigError { var: ".env", message: format!("cannot be loaded: {e}") });
+            }
+        }
         Self::from_lookup(|k| std::env::var(k).ok())
     }
 
@@ -168,6 +175,12 @@ impl Settings {
                     var: "PUBLIC_BASE_URL",
                     message: format!("`{v}` is not an absolute URL ({e})"),
                 })?;
+                if parsed.query().is_some() || parsed.fragment().is_some() {
+                    return Err(ConfigError {
+                        var: "PUBLIC_BASE_URL",
+                        message: format!("`{v}` must not have a query or fragment"),
+                    });
+                }
                 if !matches!(parsed.scheme(), "http" | "https") {
                     return Err(ConfigError {
                         var: "PUBLIC_BASE_URL",
@@ -269,6 +282,8 @@ mod tests {
             ("BIND_ADDR", "localhost"),
             ("PUBLIC_BASE_URL", "example.com"),
             ("PUBLIC_BASE_URL", "ftp://example.com"),
+            ("PUBLIC_BASE_URL", "https://x.example?a=b"),
+            ("DATABASE_URL", "sqlite://data/x.db?mode=ro"),
             ("DATABASE_POOL_SIZE", "0"),
             ("DATABASE_POOL_SIZE", "many"),
             ("JWT_SECRET", "too-short"),

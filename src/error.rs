@@ -115,10 +115,15 @@ impl ApiError {
         Self::BadRequest { detail: format!("{field} {message}"), errors: vec![FieldError { field, message }] }
     }
 
-    /// Replaces the generic detail of a 404 with `detail`; other errors pass through.
+    /// Replaces the generic detail of a 404 with `detail` (cut to 200
+    /// characters, since it may echo a client's path); other errors pass through.
     pub fn with_not_found(self, detail: String) -> Self {
         match self {
-            Self::NotFound(_) => Self::NotFound(detail),
+            Self::NotFound(_) => Self::NotFound(if detail.chars().count() > 200 {
+                format!("{}…", detail.chars().take(200).collect::<String>())
+            } else {
+                detail
+            }),
             other => other,
         }
     }

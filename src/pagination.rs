@@ -10,7 +10,7 @@ use actix_web::{HttpRequest, HttpResponse};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use crate::error::ApiError;
+use crate::error::{ApiError, FieldError};
 
 /// Default `per_page`.
 pub const DEFAULT_PER_PAGE: i64 = 20;
@@ -52,18 +52,34 @@ pub struct PageParams {
 impl PageParams {
     /// Parses the raw `page` and `per_page` query values; a bad value is a 400 naming it.
     pub fn parse(page: Option<&str>, per_page: Option<&str>) -> Result<Self, ApiError> {
-        let page = match page {
-            None => 1,
-            Some(v) => parse_bounded(v, 1, MAX_PAGE)
-                .ok_or_else(|| ApiError::invalid("page", format!("must be a whole number from 1 to {MAX_PAGE}")))?,
+        let mut errors = Vec::new();
+        let page_n = match page {
+            None => Some(1),
+            Some(v) => parse_bounded(v, 1, MAX_PAGE),
         };
-        let per_page = match per_page {
-            None => DEFAULT_PER_PAGE,
-            Some(v) => parse_bounded(v, 1, MAX_PER_PAGE).ok_or_else(|| {
-                ApiError::invalid("per_page", format!("must be a whole number from 1 to {MAX_PER_PAGE}"))
-            })?,
+        if page_n.is_none() {
+            errors.push(FieldError {
+                field: "page".into(),
+                message: format!("must be a whole number from 1 to {MAX_PAGE}"),
+            });
+        }
+        let per_page_n = match per_page {
+            None => Some(DEFAULT_PER_PAGE),
+            Some(v) => parse_bounded(v, 1, MAX_PER_PAGE),
         };
-        Ok(Self { page, per_page })
+        if per_page_n.is_none() {
+            errors.push(FieldError {
+                field: "per_page".into(),
+                message: format!("must be a whole number from 1 to {MAX_PER_PAGE}"),
+            });
+        }
+        match (page_n, per_page_n) {
+            (Some(page), Some(per_page)) => Ok(Self { page, per_page }),
+            _ => Err(ApiError::BadRequest {
+                detail: errors.iter().map(|e| format!("{} {}", e.field, e.message)).collect::<Vec<_>>().join("; "),
+                errors,
+            }),
+        }
     }
 
     /// Rows to skip.

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use actix_web::dev::Server;
 use actix_web::middleware::{ErrorHandlers, NormalizePath, TrailingSlash};
-use actix_web::{get, web, App, HttpRequest, HttpResponse, HttpServer};
+use actix_web::{get, web, App, HttpRequest, HttpResponse, HttpServer, ResponseError};
 use utoipa::OpenApi;
 use utoipa_actix_web::{scope, AppExt};
 
@@ -92,7 +92,10 @@ fn mark_every_property_required(api: &mut utoipa::openapi::OpenApi) {
 /// Parses a positive integer id from a path segment; anything else is a 400
 /// naming `field`.
 pub fn parse_id(field: &str, raw: &str) -> Result<i64, ApiError> {
-    raw.parse::<i64>().ok().filter(|n| *n >= 1).ok_or_else(|| ApiError::invalid(field, "must be a positive integer"))
+    Some(raw)
+        .filter(|r| !r.is_empty() && r.len() <= 18 && r.bytes().all(|b| b.is_ascii_digit()) && !r.starts_with('0'))
+        .and_then(|r| r.parse::<i64>().ok())
+        .ok_or_else(|| ApiError::invalid(field, "must be a positive integer without sign or leading zeros"))
 }
 
 fn route_table(spec: &utoipa::openapi::OpenApi) -> Vec<(String, Vec<String>)> {
@@ -112,6 +115,9 @@ fn route_table(spec: &utoipa::openapi::OpenApi) -> Vec<(String, Vec<String>)> {
                 if op.is_some() {
                     methods.push(m.to_owned());
                 }
+            }
+            if item.get.is_some() {
+                methods.push("HEAD".into());
             }
             (path.clone(), methods)
         })
@@ -134,6 +140,70 @@ async fn not_routed(req: HttpRequest, state: web::Data<AppState>) -> Result<Http
     }
 }
 
+/// Answers `HEAD` wherever `GET` works (RFC 9110 §9.3.2): the request is
+/// routed as `GET` and the body dropped.
+fn head_as_get<S, B>(
+    mut req: actix_web::dev::ServiceRequest,
+    srv: &S,
+) -> impl std::future::Future<
+    Output = Result<actix_web::dev::ServiceResponse<actix_web::body::EitherBody<B>>, actix_web::Error>,
+>
+where
+    S: actix_web::dev::Service<
+        actix_web::dev::ServiceRequest,
+        Response = actix_web::dev::ServiceResponse<B>,
+        Error = actix_web::Error,
+    >,
+    B: actix_web::body::MessageBody + 'static,
+{
+    let head = req.method() == actix_web::http::Method::HEAD;
+    if head {
+        req.head_mut().method = actix_web::http::Method::GET;
+    }
+    let fut = srv.call(req);
+    async move {
+        let res = fut.await?;
+        Ok(if head {
+            res.map_body(|_, _| actix_web::body::EitherBody::right(actix_web::body::BoxBody::new(())))
+        } else {
+            res.map_into_left_body()
+        })
+    }
+}
+
+/// Refuses a path or query string holding NUL (`%00`), which PostgreSQL
+/// cannot store or compare in text: 400 naming `path` or `query`.
+fn reject_nul<S>(
+    req: actix_web::dev::ServiceRequest,
+    srv: &S,
+) -> futures_util::future::Either<
+    futures_util::future::Ready<Result<actix_web::dev::ServiceResponse, actix_web::Error>>,
+    S::Future,
+>
+where
+    S: actix_web::dev::Service<
+        actix_web::dev::ServiceRequest,
+        Response = actix_web::dev::ServiceResponse<actix_web::body::BoxBody>,
+        Error = actix_web::Error,
+    >,
+{
+    let has_nul = |s: &str| s.contains('\0') || s.to_ascii_lowercase().contains("%00");
+    let bad = if has_nul(req.path()) || has_nul(req.uri().path()) {
+        Some("path")
+    } else if has_nul(req.query_string()) {
+        Some("query")
+    } else {
+        None
+    };
+    match bad {
+        Some(field) => {
+            let res = ApiError::invalid(field, "must not contain NUL (%00) characters").error_response();
+            futures_util::future::Either::Left(futures_util::future::ready(Ok(req.into_response(res))))
+        }
+        None => futures_util::future::Either::Right(srv.call(req)),
+    }
+}
+
 /// A running server and the port it bound.
 pub struct Application {
     port: u16,
@@ -146,6 +216,11 @@ impl Application {
     pub fn build(settings: Settings, pool: Pool) -> anyhow::Result<Self> {
         let listener = TcpListener::bind(settings.bind_addr)
             .map_err(|e| anyhow::anyhow!("cannot bind BIND_ADDR {}: {e}", settings.bind_addr))?;
+        Self::from_listener(listener, settings, pool)
+    }
+
+    /// Prepares the server on an already bound `listener`.
+    pub fn from_listener(listener: TcpListener, settings: Settings, pool: Pool) -> anyhow::Result<Self> {
         let port = listener.local_addr()?.port();
         let spec = openapi_spec();
         let routes = Arc::new(route_table(&spec));
@@ -159,8 +234,10 @@ impl Application {
                 .app_data(web::PathConfig::default().error_handler(error::path_error))
                 .app_data(web::JsonConfig::default().limit(JSON_LIMIT).error_handler(error::json_error))
                 .app_data(web::PayloadConfig::default().limit(JSON_LIMIT))
+                .wrap_fn(reject_nul)
                 .wrap(ErrorHandlers::new().default_handler(error::problem_for_any_error))
                 .wrap(NormalizePath::new(TrailingSlash::Trim))
+                .wrap_fn(head_as_get)
                 .wrap(tracing_actix_web::TracingLogger::default())
                 .service(crate::health::health)
                 .service(get_openapi)

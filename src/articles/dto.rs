@@ -116,7 +116,7 @@ pub struct ArticleSummary {
     pub tags: Vec<TermRef>,
     /// Featured image; `null` when none.
     pub featured_media: Option<FeaturedMedia>,
-    /// Approved comments, pingbacks and trackbacks excluded.
+    /// Approved comments, pingbacks and trackbacks excluded; 0 when password-protected.
     pub comment_count: i64,
 }
 
@@ -172,7 +172,12 @@ impl ArticleSummary {
                 width: m.width,
                 height: m.height,
             }),
-            comment_count: rel.comment_counts.get(&row.id).copied().unwrap_or(0),
+            // A protected article's discussion is not public (see the comments endpoint).
+            comment_count: if row.password_protected {
+                0
+            } else {
+                rel.comment_counts.get(&row.id).copied().unwrap_or(0)
+            },
         }
     }
 }

@@ -230,3 +230,11 @@ fn dedup(ids: &[i64]) -> Vec<i64> {
     let mut seen = std::collections::HashSet::new();
     ids.iter().copied().filter(|id| seen.insert(*id)).collect()
 }
+
+/// `(created_at, updated_at, published_at)` of article `id`.
+pub fn times_of(
+    conn: &mut DbConnection,
+    id: i64,
+) -> QueryResult<(NaiveDateTime, NaiveDateTime, Option<NaiveDateTime>)> {
+    articles::table.find(id).select((articles::created_at, articles::updated_at, articles::published_at)).first(conn)
+}

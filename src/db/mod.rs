@@ -85,9 +85,11 @@ impl ManageConnection for ConnectionManager {
                 let mut c = SqliteConnection::establish(&path).map_err(r2d2::Error::ConnectionError)?;
                 // WAL lets readers run beside the single writer; foreign keys are off by
                 // default in SQLite; the busy timeout makes writers wait instead of failing.
+                // busy_timeout first, so a connection opened while another switches
+                // the file to WAL waits instead of failing with "database is locked".
                 c.batch_execute(&format!(
-                    "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
-                     PRAGMA foreign_keys = ON; PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS};"
+                    "PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}; PRAGMA journal_mode = WAL; \
+                     PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;"
                 ))
                 .map_err(r2d2::Error::QueryError)?;
                 DbConnection::Sqlite(c)

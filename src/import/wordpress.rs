@@ -84,15 +84,30 @@ fn wp_date(raw: Option<&str>) -> Option<NaiveDateTime> {
     if raw.starts_with("0000") {
         return None;
     }
-    NaiveDateTime::parse_from_str(raw, "%Y-%m-%d %H:%M:%S").ok()
+    NaiveDateTime::parse_from_str(raw, "%Y-%m-%d %H:%M:%S").ok().filter(plausible)
+}
+
+/// Years 1900–9999: anything else is a typo in the export (the theme unit
+/// test data has a `pubDate` in year 20081), and RFC 3339 cannot write it.
+fn plausible(t: &NaiveDateTime) -> bool {
+    (1900..=9999).contains(&chrono::Datelike::year(t))
+}
+
+/// The part of an email address before `@`, so an address used as a login or
+/// display name is never published.
+fn hide_email(name: &str) -> String {
+    match name.split_once('@') {
+        Some((local, domain)) if !local.is_empty() && domain.contains('.') => local.to_owned(),
+        _ => name.to_owned(),
+    }
 }
 
 /// The UTC time of an item from its `*_gmt` field, else its local field (the
 /// site's offset is unknown, so it is taken as UTC), else `pubDate` (RFC 2822).
 fn item_time(item: &WxrItem, gmt: &str, local: &str) -> Option<NaiveDateTime> {
-    wp_date(item.get(gmt))
-        .or_else(|| wp_date(item.get(local)))
-        .or_else(|| item.get("pubDate").and_then(|d| DateTime::parse_from_rfc2822(d).ok()).map(|d| d.naive_utc()))
+    wp_date(item.get(gmt)).or_else(|| wp_date(item.get(local))).or_else(|| {
+        item.get("pubDate").and_then(|d| DateTime::parse_from_rfc2822(d).ok()).map(|d| d.naive_utc()).filter(plausible)
+    })
 }
 
 /// Strips the stray characters seen in hand-edited exports (`>login`, `login>`).
@@ -154,11 +169,12 @@ impl<'c> Importer<'c> {
         }
         let full_name =
             [a.first_name.as_deref(), a.last_name.as_deref()].into_iter().flatten().collect::<Vec<_>>().join(" ");
-        let display_name = a
-            .display_name
-            .clone()
-            .or(Some(full_name).filter(|n| !n.trim().is_empty()))
-            .unwrap_or_else(|| login.clone());
+        let display_name = hide_email(
+            &a.display_name
+                .clone()
+                .or(Some(full_name).filter(|n| !n.trim().is_empty()))
+                .unwrap_or_else(|| login.clone()),
+        );
         if let Some(id) = self.save_author(&login, &display_name, a.email.clone()) {
             self.authors.insert(login, id);
         }
@@ -171,7 +187,8 @@ impl<'c> Importer<'c> {
         self.guarded(&format!("author `{login}`"), move |c, summary| {
             let now = crate::db::now();
             let existing = crate::authors::repo::find_imported(c, &source, &login)?;
-            let base = Some(slugs::slugify(&login)).filter(|s| !s.is_empty()).unwrap_or_else(|| "author".into());
+            let base =
+                Some(slugs::slugify(&hide_email(&login))).filter(|s| !s.is_empty()).unwrap_or_else(|| "author".into());
             let slug = slugs::unique(&base, |s| crate::authors::repo::slug_taken(c, s, existing))?;
             let new = NewAuthor {
                 slug,
@@ -316,7 +333,7 @@ impl<'c> Importer<'c> {
         let (login, name) = if cleaned.is_empty() {
             ("unknown".to_owned(), "Unknown author".to_owned())
         } else {
-            (cleaned.clone(), cleaned.clone())
+            (cleaned.clone(), hide_email(&cleaned))
         };
         self.summary
             .warn(format!("post {wp_id}: dc:creator `{raw}` matches no wp:author; attributed to author `{login}`"));
@@ -373,6 +390,10 @@ impl<'c> Importer<'c> {
             }
         };
         let created = item_time(&item, "wp:post_date_gmt", "wp:post_date");
+        let dateless = created.is_none();
+        if dateless {
+            self.summary.warn(format!("post {wp_id}: no usable date; stamped with the import time"));
+        }
         let published_at = match article_status {
             status::PUBLISHED | status::SCHEDULED => created.or_else(|| Some(crate::db::now())),
             _ => None,
@@ -409,6 +430,13 @@ impl<'c> Importer<'c> {
         let comments = item.comments;
         let saved = self.guarded(&format!("post {wp_id}"), |c, summary| {
             let existing = crate::articles::repo::find_imported(c, &source, &wp_id)?;
+            if let (true, Some(id)) = (dateless, existing) {
+                // Re-importing must not move an undated post to the top of the list.
+                let (created_at, updated_at, published) = crate::articles::repo::times_of(c, id)?;
+                form.created_at = created_at;
+                form.updated_at = updated_at;
+                form.published_at = form.published_at.and(published);
+            }
             form.slug = slugs::unique(&base_slug, |s| crate::articles::repo::slug_taken(c, s, existing))?;
             if form.slug != base_slug {
                 summary.warn(format!("post {wp_id}: slug `{base_slug}` is taken; using `{}`", form.slug));
@@ -454,9 +482,13 @@ impl<'c> Importer<'c> {
                 .unwrap_or_else(crate::db::now);
             let form = CommentForm {
                 article_id,
-                author_name: cm.get("comment_author").unwrap_or("Anonymous").to_owned(),
+                author_name: hide_email(cm.get("comment_author").unwrap_or("Anonymous")),
                 author_email: cm.get("comment_author_email").map(str::to_owned),
-                author_url: cm.get("comment_author_url").map(str::to_owned),
+                // Only web links are kept: a `mailto:` URL would publish the address.
+                author_url: cm
+                    .get("comment_author_url")
+                    .filter(|u| url::Url::parse(u).is_ok_and(|u| matches!(u.scheme(), "http" | "https")))
+                    .map(str::to_owned),
                 body: sanitize(&autop(cm.fields.get("comment_content").map(String::as_str).unwrap_or(""))),
                 status: status.to_owned(),
                 kind: kind.to_owned(),
@@ -487,10 +519,29 @@ impl<'c> Importer<'c> {
     /// Links what can only be linked once everything is read: category parents
     /// and featured images.
     fn finish(&mut self) -> Result<(), ImportError> {
+        let mut parents: HashMap<i64, i64> = HashMap::new();
         for (id, key, parent) in std::mem::take(&mut self.category_parents) {
-            let parent_id = self.categories.get(&parent).copied();
+            let mut parent_id = self.categories.get(&parent).copied();
             if parent_id.is_none() {
                 self.summary.warn(format!("category `{key}`: parent `{parent}` not found; made top-level"));
+            }
+            if let Some(p) = parent_id {
+                // Walk up from the parent: reaching this category again would be a loop.
+                let mut cursor = Some(p);
+                let mut steps = 0;
+                while let Some(c) = cursor {
+                    if c == id || steps > 10_000 {
+                        self.summary
+                            .warn(format!("category `{key}`: parent `{parent}` would make a loop; made top-level"));
+                        parent_id = None;
+                        break;
+                    }
+                    cursor = parents.get(&c).copied();
+                    steps += 1;
+                }
+            }
+            if let Some(p) = parent_id {
+                parents.insert(id, p);
             }
             self.guarded(&format!("category `{key}`"), |c, _| crate::categories::repo::set_parent(c, id, parent_id));
         }
@@ -522,8 +573,16 @@ mod tests {
     }
 
     #[test]
-    fn zero_dates_mean_never() {
+    fn zero_and_implausible_dates_mean_never() {
         assert_eq!(wp_date(Some("0000-00-00 00:00:00")), None);
+        assert_eq!(wp_date(Some("20081-06-16 21:47:17")), None);
         assert!(wp_date(Some("2013-01-10 20:15:40")).is_some());
+    }
+
+    #[test]
+    fn email_addresses_are_not_published_as_names() {
+        assert_eq!(hide_email("jane@newsroom.example"), "jane");
+        assert_eq!(hide_email("Jane Doe"), "Jane Doe");
+        assert_eq!(hide_email("@handle"), "@handle");
     }
 }

@@ -148,5 +148,8 @@ async fn password_protected_articles_never_serve_their_body(backend: Backend) {
     assert!(one["data"]["excerpt"].is_null());
     let item = list["data"].as_array().unwrap().iter().find(|a| a["slug"] == "template-password-protected").unwrap();
     assert!(item["excerpt"].is_null());
+    // Regression: the count said 1 while the comments list was empty.
+    assert_eq!(item["comment_count"], 0);
+    assert_eq!(one["data"]["comment_count"], 0);
     assert_eq!(comments["data"], serde_json::json!([]));
 }

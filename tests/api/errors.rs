@@ -29,6 +29,9 @@ async fn bad_paging_parameters_are_400_naming_the_parameter(backend: Backend) {
             assert_eq!(body["errors"][0]["field"], field, "{path}?{query}: {body}");
         }
     }
+    let both = app.get("/api/v1/articles?page=0&per_page=0").await.assert_problem(400);
+    let fields: Vec<&str> = both["errors"].as_array().unwrap().iter().map(|e| e["field"].as_str().unwrap()).collect();
+    assert_eq!(fields, vec!["page", "per_page"], "every bad parameter is reported");
     let res = app.get("/api/v1/articles/template-comments/comments?per_page=101").await;
     assert_eq!(res.assert_problem(400)["errors"][0]["field"], "per_page");
 }
@@ -44,6 +47,6 @@ async fn unknown_routes_and_wrong_methods_are_problems(backend: Backend) {
     assert_eq!(unknown.assert_problem(404)["code"], "not_found");
     root_unknown.assert_problem(404);
     assert_eq!(wrong_method.assert_problem(405)["code"], "method_not_allowed");
-    assert_eq!(wrong_method.header("allow"), Some("GET"));
+    assert_eq!(wrong_method.header("allow"), Some("GET, HEAD"));
     post_list.assert_problem(405);
 }

@@ -19,9 +19,20 @@ use serde_json::Value;
 /// The password of every user made by [`TestApp::create_user`].
 pub const PASSWORD: &str = "correct horse battery staple";
 
-/// The shared WordPress fixture.
-pub const FIXTURE: &str =
-    concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/fixtures/wordpress/themeunittestdata.wordpress.xml");
+/// The shared WordPress fixture (WXR 1.2 theme unit test data): from
+/// `BROADSHEET_WXR_FIXTURE` if set, else `../shared/fixtures/wordpress/`
+/// beside the checkout, else `/work/shared/fixtures/wordpress/`.
+pub fn fixture() -> String {
+    const NAME: &str = "shared/fixtures/wordpress/themeunittestdata.wordpress.xml";
+    let candidates = [
+        std::env::var("BROADSHEET_WXR_FIXTURE").ok(),
+        Some(format!("{}/../{NAME}", env!("CARGO_MANIFEST_DIR"))),
+        Some(format!("/work/{NAME}")),
+    ];
+    candidates.into_iter().flatten().find(|p| std::path::Path::new(p).is_file()).unwrap_or_else(|| {
+        panic!("the WordPress fixture was not found; set BROADSHEET_WXR_FIXTURE to themeunittestdata.wordpress.xml")
+    })
+}
 
 /// Which database a scenario runs on.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -123,7 +134,7 @@ impl TestDb {
 
     /// Imports the shared WordPress fixture.
     pub fn import_fixture(&self) -> broadsheet::import::Summary {
-        import_file(&mut self.conn(), FIXTURE, false).expect("fixture imports")
+        import_file(&mut self.conn(), &fixture(), false).expect("fixture imports")
     }
 
     /// Row counts of every content table, for before/after comparisons.

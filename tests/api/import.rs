@@ -1,6 +1,6 @@
 //! The WordPress importer on the shared fixture and on hand-made WXR.
 
-use crate::helpers::{backend_tests, import_file, import_str, Backend, TestDb, FIXTURE};
+use crate::helpers::{backend_tests, fixture, import_file, import_str, Backend, TestDb};
 use broadsheet::db::schema::*;
 use diesel::prelude::*;
 
@@ -11,7 +11,49 @@ backend_tests!(
     a_file_that_is_not_wxr_or_is_truncated_writes_nothing,
     one_bad_item_is_skipped_and_the_rest_imported,
     missing_and_duplicate_slugs_are_derived_and_suffixed,
+    implausible_dates_loops_and_email_names_are_repaired,
 );
+
+// Regressions found by a break-it session: a year-20081 pubDate served as an
+// invalid RFC 3339 time, categories parenting each other, emails shown as
+// names, and undated posts jumping to the top on every re-import.
+async fn implausible_dates_loops_and_email_names_are_repaired(backend: Backend) {
+    let Some(db) = TestDb::create(backend) else { return };
+    let head = WXR_HEAD.replace(
+        "<wp:author_display_name>Ed</wp:author_display_name>",
+        "<wp:author_display_name>ed@newsroom.example</wp:author_display_name>",
+    );
+    let xml = format!(
+        "{head}<wp:category><wp:category_nicename>a</wp:category_nicename><wp:category_parent>b</wp:category_parent><wp:cat_name>A</wp:cat_name></wp:category>\
+         <wp:category><wp:category_nicename>b</wp:category_nicename><wp:category_parent>a</wp:category_parent><wp:cat_name>B</wp:cat_name></wp:category>\
+         <item><title>Far future</title><dc:creator>ed</dc:creator><pubDate>Mon, 16 Jun 20081 21:47:17 +0000</pubDate>\
+         <wp:post_id>9</wp:post_id><wp:post_date_gmt>99999-01-01 00:00:00</wp:post_date_gmt><wp:post_name>far</wp:post_name>\
+         <wp:status>publish</wp:status><wp:post_type>post</wp:post_type>\
+         <wp:comment><wp:comment_id>1</wp:comment_id><wp:comment_author>reader@example.com</wp:comment_author>\
+         <wp:comment_author_url>mailto:reader@example.com</wp:comment_author_url><wp:comment_content>Hi</wp:comment_content>\
+         <wp:comment_approved>1</wp:comment_approved></wp:comment></item></channel></rss>"
+    );
+
+    import_str(&mut db.conn(), &xml).expect("import succeeds");
+    let first: (Option<chrono::NaiveDateTime>, chrono::NaiveDateTime) =
+        articles::table.select((articles::published_at, articles::created_at)).first(&mut *db.conn()).unwrap();
+    let summary = import_str(&mut db.conn(), &xml).expect("re-import succeeds");
+
+    let c = &mut *db.conn();
+    let again: (Option<chrono::NaiveDateTime>, chrono::NaiveDateTime) =
+        articles::table.select((articles::published_at, articles::created_at)).first(c).unwrap();
+    assert_eq!(first, again, "an undated post keeps its times on re-import");
+    assert!(chrono::Datelike::year(&again.0.unwrap()) <= 9999);
+    assert!(summary.warnings.iter().any(|w| w.contains("no usable date")), "{summary}");
+    let parents: Vec<Option<i64>> =
+        categories::table.order(categories::id).select(categories::parent_id).load(c).unwrap();
+    assert!(parents.iter().any(Option::is_none), "one of the two loops is broken: {parents:?}");
+    let name: String = authors::table.select(authors::display_name).first(c).unwrap();
+    assert_eq!(name, "ed");
+    let (who, url): (String, Option<String>) =
+        comments::table.select((comments::author_name, comments::author_url)).first(c).unwrap();
+    assert_eq!((who.as_str(), url), ("reader", None));
+}
 
 async fn imports_the_fixture_with_mapped_statuses_and_links(backend: Backend) {
     let Some(db) = TestDb::create(backend) else { return };
@@ -97,7 +139,7 @@ async fn reimporting_the_same_file_changes_no_counts(backend: Backend) {
 async fn a_dry_run_writes_nothing(backend: Backend) {
     let Some(db) = TestDb::create(backend) else { return };
 
-    let summary = import_file(&mut db.conn(), FIXTURE, true).expect("dry run succeeds");
+    let summary = import_file(&mut db.conn(), &fixture(), true).expect("dry run succeeds");
 
     assert!(summary.dry_run);
     assert_eq!(summary.created.get("articles"), Some(&58));
@@ -106,7 +148,7 @@ async fn a_dry_run_writes_nothing(backend: Backend) {
 
 async fn a_file_that_is_not_wxr_or_is_truncated_writes_nothing(backend: Backend) {
     let Some(db) = TestDb::create(backend) else { return };
-    let full = std::fs::read_to_string(FIXTURE).unwrap();
+    let full = std::fs::read_to_string(fixture()).unwrap();
     let truncated = &full[..full.len() / 2];
     let cases: [(&str, &str, &str); 4] = [
         ("html", "<html><body>hi</body></html>", "not a WordPress export"),

@@ -63,7 +63,7 @@ async fn media_is_fetched_by_id_with_alt_caption_and_source(backend: Backend) {
     assert_eq!(m["url"], m["source_url"], "imported media serves from its source URL");
     assert!(m["byte_size"].is_null(), "no file was imported");
     app.get("/api/v1/media/999999").await.assert_problem(404);
-    for bad in ["abc", "0", "-1", "1.5"] {
+    for bad in ["abc", "0", "-1", "1.5", "+1", "01", "99999999999999999999"] {
         let body = app.get(&format!("/api/v1/media/{bad}")).await.assert_problem(400);
         assert_eq!(body["errors"][0]["field"], "id", "{bad}");
     }
