@@ -96,6 +96,11 @@ pub struct Settings {
     /// `TRUST_PROXY_HEADERS`: `true` to take the client address from
     /// `Forwarded`/`X-Forwarded-For` (only behind a proxy that sets them); default `false`.
     pub trust_proxy_headers: bool,
+    /// `PUBLIC_CACHE_MAX_AGE`: `max-age` in seconds for anonymous GETs, 0–86400; default 60.
+    pub public_cache_max_age: u32,
+    /// `CORS_ALLOWED_ORIGINS`: comma-separated origins (`https://www.example.com`)
+    /// allowed to call the API from browsers; empty (default) turns CORS off.
+    pub cors_allowed_origins: Vec<String>,
 }
 
 /// A secret string; its `Debug` output is redacted so it never reaches logs.
@@ -249,6 +254,33 @@ impl Settings {
                 86_400,
             )?,
             trust_proxy_headers,
+            public_cache_max_age: parse_ranged(
+                "PUBLIC_CACHE_MAX_AGE",
+                non_empty("PUBLIC_CACHE_MAX_AGE"),
+                60,
+                0,
+                86_400,
+            )?,
+            cors_allowed_origins: match non_empty("CORS_ALLOWED_ORIGINS") {
+                None => Vec::new(),
+                Some(v) => v
+                    .split(',')
+                    .map(str::trim)
+                    .filter(|o| !o.is_empty())
+                    .map(|o| {
+                        let u = url::Url::parse(o).ok().filter(|u| {
+                            matches!(u.scheme(), "http" | "https")
+                                && u.path() == "/"
+                                && u.query().is_none()
+                                && !o.ends_with('/')
+                        });
+                        u.map(|_| o.to_owned()).ok_or_else(|| ConfigError {
+                            var: "CORS_ALLOWED_ORIGINS",
+                            message: format!("`{o}` is not an origin like https://www.example.com (no path, no `*`)"),
+                        })
+                    })
+                    .collect::<Result<Vec<_>, _>>()?,
+            },
         })
     }
 }
@@ -291,6 +323,9 @@ mod tests {
             ("REFRESH_TOKEN_TTL_DAYS", "0"),
             ("LOGIN_MAX_FAILURES_PER_ACCOUNT", "x"),
             ("TRUST_PROXY_HEADERS", "maybe"),
+            ("CORS_ALLOWED_ORIGINS", "*"),
+            ("CORS_ALLOWED_ORIGINS", "https://a.example/path"),
+            ("PUBLIC_CACHE_MAX_AGE", "-1"),
         ];
         for (var, value) in cases {
             let err = settings(&[(var, value)]).expect_err(&format!("{var}={value} must fail"));

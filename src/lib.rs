@@ -18,6 +18,7 @@ pub mod media;
 pub mod openapi;
 pub mod pagination;
 pub mod patch;
+pub mod series;
 pub mod slugs;
 pub mod startup;
 pub mod tags;

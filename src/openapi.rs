@@ -48,6 +48,7 @@ impl Modify for SecuritySchemes {
         (name = "users", description = "Accounts and roles (admins)"),
         (name = "api-keys", description = "Integrator keys: read-only content keys and scoped admin keys (admins)"),
         (name = "articles", description = "Published articles, with bylines, taxonomy and featured media"),
+        (name = "series", description = "Ordered collections of articles"),
         (name = "comments", description = "Approved reader comments, threaded by `parent_id`"),
         (name = "authors", description = "Author profiles (never with emails); editors write them"),
         (name = "taxonomy", description = "Categories (a tree) and tags"),

@@ -38,6 +38,7 @@ pub fn configure_api(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) 
     crate::users::configure(cfg);
     crate::api_keys::configure(cfg);
     crate::articles::configure(cfg);
+    crate::series::configure(cfg);
     crate::authors::configure(cfg);
     crate::categories::configure(cfg);
     crate::tags::configure(cfg);
@@ -204,6 +205,96 @@ where
     }
 }
 
+/// HTTP caching for `GET`/`HEAD` 200s.
+///
+/// - With credentials: `Cache-Control: private, no-store` (unless the handler
+///   set one), and `If-None-Match` against the handler's `ETag` gives 304.
+/// - Anonymous: a strong `ETag` from the body's SHA-256, `If-None-Match`
+///   answered with 304, and `Cache-Control: public, max-age=PUBLIC_CACHE_MAX_AGE`
+///   (unless the handler set one, as previews do with `no-store`).
+///
+/// Either way `Vary: Authorization, X-Api-Key`.
+fn http_cache<S>(
+    req: actix_web::dev::ServiceRequest,
+    srv: &S,
+) -> impl std::future::Future<Output = Result<actix_web::dev::ServiceResponse, actix_web::Error>>
+where
+    S: actix_web::dev::Service<
+        actix_web::dev::ServiceRequest,
+        Response = actix_web::dev::ServiceResponse<actix_web::body::BoxBody>,
+        Error = actix_web::Error,
+    >,
+{
+    use actix_web::http::header::{self, HeaderValue};
+    let cacheable = matches!(*req.method(), actix_web::http::Method::GET | actix_web::http::Method::HEAD);
+    let credentialed = req.headers().contains_key(header::AUTHORIZATION) || req.headers().contains_key("x-api-key");
+    let if_none_match = req.headers().get(header::IF_NONE_MATCH).and_then(|v| v.to_str().ok()).map(str::to_owned);
+    let max_age = req.app_data::<web::Data<AppState>>().map(|s| s.settings.public_cache_max_age).unwrap_or(0);
+    let fut = srv.call(req);
+    async move {
+        let res = fut.await?;
+        if !cacheable || res.status() != actix_web::http::StatusCode::OK {
+            return Ok(res);
+        }
+        let matches = |etag: &str| {
+            if_none_match.as_deref().is_some_and(|inm| {
+                inm.split(',').map(|t| t.trim().trim_start_matches("W/")).any(|t| t == etag || t == "*")
+            })
+        };
+        let (req, mut res) = res.into_parts();
+        res.headers_mut().insert(header::VARY, HeaderValue::from_static("Authorization, X-Api-Key"));
+        if credentialed || res.headers().contains_key(header::CACHE_CONTROL) {
+            if !res.headers().contains_key(header::CACHE_CONTROL) {
+                res.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("private, no-store"));
+            }
+            let etag = res.headers().get(header::ETAG).and_then(|v| v.to_str().ok()).map(str::to_owned);
+            if etag.as_deref().is_some_and(matches) {
+                let mut not_modified = HttpResponse::NotModified();
+                for (k, v) in res.headers() {
+                    not_modified.insert_header((k.clone(), v.clone()));
+                }
+                return Ok(actix_web::dev::ServiceResponse::new(req, not_modified.finish()));
+            }
+            return Ok(actix_web::dev::ServiceResponse::new(req, res));
+        }
+        let status = res.status();
+        let headers = res.headers().clone();
+        let bytes = actix_web::body::to_bytes(res.into_body())
+            .await
+            .map_err(|_| actix_web::error::ErrorInternalServerError("response body"))?;
+        let digest = crate::auth::tokens::digest_bytes(&bytes);
+        let etag = format!("\"{}\"", &digest[..32]);
+        let mut out = if matches(&etag) { HttpResponse::NotModified() } else { HttpResponse::build(status) };
+        for (k, v) in &headers {
+            if k != header::CONTENT_LENGTH {
+                out.insert_header((k.clone(), v.clone()));
+            }
+        }
+        out.insert_header((header::ETAG, etag.clone()));
+        out.insert_header((header::CACHE_CONTROL, format!("public, max-age={max_age}")));
+        let res = if matches(&etag) { out.finish() } else { out.body(bytes) };
+        Ok(actix_web::dev::ServiceResponse::new(req, res))
+    }
+}
+
+fn cors(settings: &Settings) -> actix_cors::Cors {
+    let mut cors = actix_cors::Cors::default()
+        .allowed_methods(["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"])
+        .allowed_headers([
+            actix_web::http::header::AUTHORIZATION,
+            actix_web::http::header::CONTENT_TYPE,
+            actix_web::http::header::IF_MATCH,
+            actix_web::http::header::IF_NONE_MATCH,
+            actix_web::http::header::HeaderName::from_static("x-api-key"),
+        ])
+        .expose_headers(["ETag", "Link", "Location", "Retry-After", "WWW-Authenticate"])
+        .max_age(3600);
+    for origin in &settings.cors_allowed_origins {
+        cors = cors.allowed_origin(origin);
+    }
+    cors
+}
+
 /// A running server and the port it bound.
 pub struct Application {
     port: u16,
@@ -227,6 +318,7 @@ impl Application {
         let spec_json = Arc::new(crate::openapi::spec_json());
         let auth = Arc::new(crate::auth::AuthState::from_settings(&settings)?);
         let state = web::Data::new(AppState { pool, settings, spec_json, routes, auth });
+        let cors_settings = state.settings.clone();
         let server = HttpServer::new(move || {
             App::new()
                 .app_data(state.clone())
@@ -234,8 +326,13 @@ impl Application {
                 .app_data(web::PathConfig::default().error_handler(error::path_error))
                 .app_data(web::JsonConfig::default().limit(JSON_LIMIT).error_handler(error::json_error))
                 .app_data(web::PayloadConfig::default().limit(JSON_LIMIT))
+                .wrap_fn(http_cache)
                 .wrap_fn(reject_nul)
                 .wrap(ErrorHandlers::new().default_handler(error::problem_for_any_error))
+                .wrap(actix_web::middleware::Condition::new(
+                    !cors_settings.cors_allowed_origins.is_empty(),
+                    cors(&cors_settings),
+                ))
                 .wrap(NormalizePath::new(TrailingSlash::Trim))
                 .wrap_fn(head_as_get)
                 .wrap(tracing_actix_web::TracingLogger::default())

@@ -1,14 +1,14 @@
 //! Wire types for articles.
 
 use chrono::{DateTime, Utc};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::model::ArticleRow;
 use super::repo::Relations;
 
 /// Article status.
-#[derive(Clone, Copy, Debug, Serialize, ToSchema, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Serialize, Deserialize, ToSchema, PartialEq, Eq)]
 #[serde(rename_all = "snake_case")]
 pub enum ArticleStatus {
     /// Being written; never public.
@@ -22,7 +22,18 @@ pub enum ArticleStatus {
 }
 
 impl ArticleStatus {
-    fn from_db(s: &str) -> Self {
+    /// The stored form.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Draft => "draft",
+            Self::Scheduled => "scheduled",
+            Self::Published => "published",
+            Self::Archived => "archived",
+        }
+    }
+
+    /// Parses the stored form (unknown values read as draft).
+    pub fn from_db(s: &str) -> Self {
         match s {
             "scheduled" => Self::Scheduled,
             "published" => Self::Published,
@@ -33,7 +44,7 @@ impl ArticleStatus {
 }
 
 /// Whether readers may comment.
-#[derive(Clone, Copy, Debug, Serialize, ToSchema, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Serialize, Deserialize, ToSchema, PartialEq, Eq)]
 #[serde(rename_all = "snake_case")]
 pub enum CommentStatus {
     /// New comments are accepted (into the moderation queue).
@@ -118,23 +129,101 @@ pub struct ArticleSummary {
     pub featured_media: Option<FeaturedMedia>,
     /// Approved comments, pingbacks and trackbacks excluded; 0 when password-protected.
     pub comment_count: i64,
+    /// Words in the body.
+    pub word_count: i32,
+    /// `ceil(word_count / 230)` minutes.
+    pub reading_time_minutes: i32,
+    /// The series this article belongs to, with its position.
+    pub series: Option<SeriesRef>,
+    /// Body HTML; present only with `include=body`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub body_html: Option<String>,
+}
+
+/// An article's place in a series.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SeriesRef {
+    /// Series id.
+    pub id: i64,
+    /// Series slug.
+    pub slug: String,
+    /// Series title.
+    pub title: String,
+    /// 1-based position in the series; `null` when unordered.
+    pub position: Option<i32>,
+}
+
+/// A public, dated correction or update note: "Updated on … to …".
+#[derive(Debug, Serialize, ToSchema)]
+pub struct UpdateNote {
+    /// Note id.
+    pub id: i64,
+    /// What changed, plain text.
+    pub note: String,
+    /// RFC 3339 UTC; when the note was added.
+    pub created_at: DateTime<Utc>,
+}
+
+/// Search-engine and social metadata.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Seo {
+    /// `<title>` override.
+    pub meta_title: Option<String>,
+    /// `<meta name="description">`.
+    pub meta_description: Option<String>,
+    /// `<link rel="canonical">`, absolute http(s) URL.
+    pub canonical_url: Option<String>,
+    /// Media id of the Open Graph image.
+    pub og_image_media_id: Option<i64>,
+    /// URL of the Open Graph image.
+    pub og_image_url: Option<String>,
 }
 
 /// A full article, with its body.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Article {
-    /// Everything shown in lists.
+    /// Everything shown in lists (`body_html` is always present here: `null`
+    /// only when password-protected).
     #[serde(flatten)]
     pub summary: ArticleSummary,
-    /// Body, sanitized HTML (ammonia); `null` when password-protected.
-    pub body_html: Option<String>,
     /// RFC 3339 UTC; creation time (WordPress `post_date_gmt` for imports).
     pub created_at: DateTime<Utc>,
+    /// `markdown` or `html`: how `body_source` is written.
+    pub body_format: BodyFormat,
+    /// The body as written; only for callers who may edit the article, else `null`.
+    pub body_source: Option<String>,
+    /// Public corrections and updates, oldest first.
+    pub update_notes: Vec<UpdateNote>,
+    /// SEO and social metadata.
+    pub seo: Seo,
+    /// Revision counter; the `ETag` is `"a{id}-v{version}"`.
+    pub version: i32,
+}
+
+/// How a body is written.
+#[derive(Clone, Copy, Debug, Serialize, Deserialize, ToSchema, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum BodyFormat {
+    /// CommonMark with tables, strikethrough and footnotes.
+    Markdown,
+    /// HTML (sanitized on save).
+    Html,
+}
+
+impl BodyFormat {
+    /// The stored form.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Markdown => "markdown",
+            Self::Html => "html",
+        }
+    }
 }
 
 impl ArticleSummary {
-    /// Builds the public summary of `row` from relations loaded for its page.
-    pub fn build(row: &ArticleRow, rel: &Relations) -> Self {
+    /// Builds the summary of `row` from relations loaded for its page; the
+    /// status is the effective one at `now`.
+    pub fn build(row: &ArticleRow, rel: &Relations, now: chrono::NaiveDateTime) -> Self {
         let terms = |m: &std::collections::HashMap<i64, Vec<super::model::TermRow>>| {
             m.get(&row.id)
                 .map(|v| v.iter().map(|t| TermRef { id: t.id, slug: t.slug.clone(), name: t.name.clone() }).collect())
@@ -146,7 +235,7 @@ impl ArticleSummary {
             title: row.title.clone(),
             subtitle: row.subtitle.clone(),
             excerpt: if row.password_protected { None } else { row.excerpt.clone() },
-            status: ArticleStatus::from_db(&row.status),
+            status: ArticleStatus::from_db(row.effective_status(now)),
             published_at: row.published_at.map(|t| t.and_utc()),
             updated_at: row.updated_at.and_utc(),
             sticky: row.is_sticky,
@@ -167,8 +256,8 @@ impl ArticleSummary {
                 id: m.id,
                 url: m.source_url.clone(),
                 alt_text: m.alt_text.clone(),
-                caption: m.caption.clone(),
-                credit: m.credit.clone(),
+                caption: row.featured_caption.clone().or_else(|| m.caption.clone()),
+                credit: row.featured_credit.clone().or_else(|| m.credit.clone()),
                 width: m.width,
                 height: m.height,
             }),
@@ -178,21 +267,247 @@ impl ArticleSummary {
             } else {
                 rel.comment_counts.get(&row.id).copied().unwrap_or(0)
             },
+            word_count: row.word_count,
+            reading_time_minutes: row.reading_time_minutes,
+            series: row.series_id.and_then(|id| rel.series.get(&id)).map(|s| SeriesRef {
+                id: s.id,
+                slug: s.slug.clone(),
+                title: s.title.clone(),
+                position: row.series_position,
+            }),
+            body_html: None,
         }
     }
 }
 
 impl Article {
-    /// Builds the public view of `row`; the body is withheld when password-protected.
-    pub fn build(row: ArticleRow, rel: &Relations) -> Self {
-        let summary = ArticleSummary::build(&row, rel);
+    /// Builds the full view of `row`. The body is withheld when
+    /// password-protected; `body_source` only when `can_edit`.
+    pub fn build(row: ArticleRow, rel: &Relations, now: chrono::NaiveDateTime, can_edit: bool) -> Self {
+        let mut summary = ArticleSummary::build(&row, rel, now);
+        summary.body_html = if row.password_protected && !can_edit { None } else { Some(row.body_html.clone()) };
         Self {
-            summary,
-            body_html: if row.password_protected { None } else { Some(row.body_html) },
             created_at: row.created_at.and_utc(),
+            body_format: if row.body_format == "markdown" { BodyFormat::Markdown } else { BodyFormat::Html },
+            body_source: if can_edit { Some(row.body_source.clone()) } else { None },
+            update_notes: rel
+                .notes
+                .get(&row.id)
+                .map(|v| {
+                    v.iter().map(|n| UpdateNote { id: n.0, note: n.1.clone(), created_at: n.2.and_utc() }).collect()
+                })
+                .unwrap_or_default(),
+            seo: Seo {
+                meta_title: row.meta_title.clone(),
+                meta_description: row.meta_description.clone(),
+                canonical_url: row.canonical_url.clone(),
+                og_image_media_id: row.og_image_media_id,
+                og_image_url: row
+                    .og_image_media_id
+                    .and_then(|id| rel.media.get(&id))
+                    .and_then(|m| m.source_url.clone()),
+            },
+            version: row.version,
+            summary,
         }
     }
 }
 
-crate::list_envelope!(ArticleList, ArticleSummary, "A page of articles (without bodies).");
+crate::list_envelope!(ArticleList, ArticleSummary, "A page of articles (bodies only with `include=body`).");
 crate::data_envelope!(ArticleEnvelope, Article, "`{\"data\": Article}`");
+
+/// `POST /articles` body.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({
+    "title": "Council approves budget",
+    "body": "The council voted **7–2**…",
+    "body_format": "markdown",
+    "categories": [1],
+    "tags": [2, 3]
+}))]
+pub struct CreateArticle {
+    /// Headline, 1–300 characters.
+    pub title: String,
+    /// Standfirst, at most 500 characters.
+    #[serde(default)]
+    pub subtitle: Option<String>,
+    /// Slug; derived from the title (transliterated to ASCII) when omitted.
+    #[serde(default)]
+    pub slug: Option<String>,
+    /// Summary, plain text or inline HTML, at most 2000 characters.
+    #[serde(default)]
+    pub excerpt: Option<String>,
+    /// The body as written, at most 1 MiB.
+    #[serde(default)]
+    pub body: Option<String>,
+    /// How `body` is written; default `markdown`.
+    #[serde(default)]
+    pub body_format: Option<BodyFormat>,
+    /// Author ids in byline order; default: the caller's own author profile.
+    #[serde(default)]
+    pub bylines: Option<Vec<i64>>,
+    /// Category ids.
+    #[serde(default)]
+    pub categories: Vec<i64>,
+    /// Tag ids.
+    #[serde(default)]
+    pub tags: Vec<i64>,
+    /// Series id.
+    #[serde(default)]
+    pub series_id: Option<i64>,
+    /// 1-based position in the series.
+    #[serde(default)]
+    pub series_position: Option<i32>,
+    /// Featured image (media id).
+    #[serde(default)]
+    pub featured_media_id: Option<i64>,
+    /// Caption for this use of the featured image (overrides the media's own).
+    #[serde(default)]
+    pub featured_caption: Option<String>,
+    /// Credit for this use of the featured image (overrides the media's own).
+    #[serde(default)]
+    pub featured_credit: Option<String>,
+    /// `<title>` override, at most 300 characters.
+    #[serde(default)]
+    pub meta_title: Option<String>,
+    /// Meta description, at most 500 characters.
+    #[serde(default)]
+    pub meta_description: Option<String>,
+    /// Absolute http(s) canonical URL.
+    #[serde(default)]
+    pub canonical_url: Option<String>,
+    /// Open Graph image (media id).
+    #[serde(default)]
+    pub og_image_media_id: Option<i64>,
+    /// Default `open`.
+    #[serde(default)]
+    pub comment_status: Option<CommentStatus>,
+    /// Default `false`.
+    #[serde(default)]
+    pub sticky: Option<bool>,
+    /// `draft` (default), `scheduled` (needs a future `published_at`) or
+    /// `published`. Contributors may only create drafts.
+    #[serde(default)]
+    pub status: Option<ArticleStatus>,
+    /// RFC 3339. Required and in the future for `scheduled`; for `published`
+    /// defaults to now.
+    #[serde(default)]
+    pub published_at: Option<DateTime<Utc>>,
+}
+
+/// `PATCH /articles/{article}` body: only the fields present change; `null`
+/// clears a nullable field. Send the article's `ETag` in `If-Match`.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"title": "Council approves revised budget", "update_note": "Corrected the vote count."}))]
+pub struct UpdateArticle {
+    /// Headline.
+    #[serde(default)]
+    pub title: Option<String>,
+    /// Standfirst, or `null`.
+    #[serde(default, deserialize_with = "crate::patch::double_option")]
+    #[schema(value_type = Option<String>)]
+    pub subtitle: Option<Option<String>>,
+    /// New slug; the old one keeps answering with a 301.
+    #[serde(default)]
+    pub slug: Option<String>,
+    /// Summary, or `null`.
+    #[serde(default, deserialize_with = "crate::patch::double_option")]
+    #[schema(value_type = Option<String>)]
+    pub excerpt: Option<Option<String>>,
+    /// The body as written.
+    #[serde(default)]
+    pub body: Option<String>,
+    /// How `body` is written.
+    #[serde(default)]
+    pub body_format: Option<BodyFormat>,
+    /// Author ids in byline order (at least one).
+    #[serde(default)]
+    pub bylines: Option<Vec<i64>>,
+    /// Category ids (replaces all).
+    #[serde(default)]
+    pub categories: Option<Vec<i64>>,
+    /// Tag ids (replaces all).
+    #[serde(default)]
+    pub tags: Option<Vec<i64>>,
+    /// Series id, or `null`.
+    #[serde(default, deserialize_with = "crate::patch::double_option")]
+    #[schema(value_type = Option<i64>)]
+    pub series_id: Option<Option<i64>>,
+    /// Position in the series, or `null`.
+    #[serde(default, deserialize_with = "crate::patch::double_option")]
+    #[schema(value_type = Option<i32>)]
+    pub series_position: Option<Option<i32>>,
+    /// Featured image, or `null`.
+    #[serde(default, deserialize_with = "crate::patch::double_option")]
+    #[schema(value_type = Option<i64>)]
+    pub featured_media_id: Option<Option<i64>>,
+    /// Caption override, or `null`.
+    #[serde(default, deserialize_with = "crate::patch::double_option")]
+    #[schema(value_type = Option<String>)]
+    pub featured_caption: Option<Option<String>>,
+    /// Credit override, or `null`.
+    #[serde(default, deserialize_with = "crate::patch::double_option")]
+    #[schema(value_type = Option<String>)]
+    pub featured_credit: Option<Option<String>>,
+    /// `<title>` override, or `null`.
+    #[serde(default, deserialize_with = "crate::patch::double_option")]
+    #[schema(value_type = Option<String>)]
+    pub meta_title: Option<Option<String>>,
+    /// Meta description, or `null`.
+    #[serde(default, deserialize_with = "crate::patch::double_option")]
+    #[schema(value_type = Option<String>)]
+    pub meta_description: Option<Option<String>>,
+    /// Canonical URL, or `null`.
+    #[serde(default, deserialize_with = "crate::patch::double_option")]
+    #[schema(value_type = Option<String>)]
+    pub canonical_url: Option<Option<String>>,
+    /// Open Graph image, or `null`.
+    #[serde(default, deserialize_with = "crate::patch::double_option")]
+    #[schema(value_type = Option<i64>)]
+    pub og_image_media_id: Option<Option<i64>>,
+    /// Comment status.
+    #[serde(default)]
+    pub comment_status: Option<CommentStatus>,
+    /// Sticky flag.
+    #[serde(default)]
+    pub sticky: Option<bool>,
+    /// New status: draft → scheduled → published → archived, and back to draft.
+    #[serde(default)]
+    pub status: Option<ArticleStatus>,
+    /// RFC 3339 publication time (future for `scheduled`). Kept once published.
+    #[serde(default)]
+    pub published_at: Option<DateTime<Utc>>,
+    /// Appends a public, dated update note ("Updated on … to …"), at most 1000 characters.
+    #[serde(default)]
+    pub update_note: Option<String>,
+}
+
+/// One stored revision.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Revision {
+    /// Revision id.
+    pub id: i64,
+    /// The user who made it; `null` for API keys or deleted users.
+    pub user_id: Option<i64>,
+    /// Names of the fields this revision changed.
+    pub changed_fields: Vec<String>,
+    /// RFC 3339 UTC.
+    pub created_at: DateTime<Utc>,
+}
+
+/// A preview link for a draft.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Preview {
+    /// Signed token (HS256 JWT, audience `broadsheet-preview`).
+    pub token: String,
+    /// `GET` this URL to read the draft without signing in.
+    pub url: String,
+    /// RFC 3339 UTC.
+    pub expires_at: DateTime<Utc>,
+}
+
+crate::list_envelope!(RevisionList, Revision, "A page of revisions, newest first.");
+crate::data_envelope!(PreviewEnvelope, Preview, "`{\"data\": Preview}`");
+crate::list_envelope!(RelatedList, ArticleSummary, "Related articles, best first.");

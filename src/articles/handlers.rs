@@ -1,14 +1,50 @@
-//! HTTP handlers for `/api/v1/articles`.
+//! HTTP handlers for `/api/v1/articles` and `/api/v1/previews`.
+//!
+//! `{article}` in a path is an id when it is all digits, else a slug; slugs
+//! are never all digits, so the two cannot collide. An old slug answers 301
+//! with the current URL.
 
-use actix_web::{get, web, HttpRequest, HttpResponse};
+use actix_web::http::header;
+use actix_web::{delete, get, patch, post, web, HttpRequest, HttpResponse};
+use diesel::Connection;
 use serde::Deserialize;
 use utoipa::IntoParams;
 
-use super::dto::{Article, ArticleEnvelope, ArticleList, ArticleSummary};
-use super::repo::{self, ArticleFilter};
+use super::dto::{
+    Article, ArticleEnvelope, ArticleList, ArticleSummary, CreateArticle, Preview, PreviewEnvelope, RelatedList,
+    Revision, RevisionList, UpdateArticle,
+};
+use super::model::ArticleRow;
+use super::repo::{self, ArticleFilter, Relations, Sort, StatusFilter};
+use super::service;
+use crate::auth::{AuthUser, MaybeAuthUser, Principal};
 use crate::error::{ApiError, Problem};
-use crate::pagination::{self, PageParams};
+use crate::pagination::{self, PageParams, PageQuery};
+use crate::slugs::IdOrSlug;
 use crate::startup::AppState;
+
+/// Fields that `fields=` may name (besides `id`, always present).
+pub const SPARSE_FIELDS: &[&str] = &[
+    "slug",
+    "title",
+    "subtitle",
+    "excerpt",
+    "status",
+    "published_at",
+    "updated_at",
+    "sticky",
+    "password_protected",
+    "comment_status",
+    "bylines",
+    "categories",
+    "tags",
+    "featured_media",
+    "comment_count",
+    "word_count",
+    "reading_time_minutes",
+    "series",
+    "body_html",
+];
 
 /// Query parameters of `GET /articles`. Unknown parameters are a 400.
 #[derive(Debug, Deserialize, IntoParams)]
@@ -23,49 +59,33 @@ pub struct ListArticlesQuery {
     pub per_page: Option<String>,
     /// Only articles bylined to the author with this slug.
     pub author: Option<String>,
-    /// Only articles in the category with this slug.
+    /// Only articles in the category with this slug, or any of its descendants.
     pub category: Option<String>,
     /// Only articles with the tag with this slug.
     pub tag: Option<String>,
-}
-
-/// List published articles, newest first.
-///
-/// Bodies are left out; each item carries bylines, categories, tags, featured
-/// media and the approved comment count. Filters match slugs exactly; an
-/// unknown slug yields an empty page.
-#[utoipa::path(
-    tag = "articles",
-    params(ListArticlesQuery),
-    responses(
-        (status = 200, description = "A page of articles; `Link` header has first/prev/next/last", body = ArticleList),
-        (status = 400, description = "A bad or unknown query parameter", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "Database unavailable", body = Problem, content_type = "application/problem+json"),
-    )
-)]
-#[get("/articles")]
-pub async fn list_articles(
-    state: web::Data<AppState>,
-    req: HttpRequest,
-    query: web::Query<ListArticlesQuery>,
-) -> Result<HttpResponse, ApiError> {
-    let query = query.into_inner();
-    let page = PageParams::parse(query.page.as_deref(), query.per_page.as_deref())?;
-    let filter = ArticleFilter {
-        author: non_empty("author", query.author)?,
-        category: non_empty("category", query.category)?,
-        tag: non_empty("tag", query.tag)?,
-    };
-    let now = crate::db::now();
-    let (rows, rel, total) = crate::db::run(&state.pool, move |c| {
-        let (rows, total) = repo::list_public(c, &filter, &page, now)?;
-        let rel = repo::load_relations(c, &rows)?;
-        Ok((rows, rel, total))
-    })
-    .await?;
-    let meta = page.meta(total);
-    let body = ArticleList { data: rows.iter().map(|r| ArticleSummary::build(r, &rel)).collect(), meta };
-    Ok(pagination::respond(&state.settings.public_base_url, &req, &meta, &body))
+    /// Only articles in this series (id or slug).
+    pub series: Option<String>,
+    /// Only articles published at or after this RFC 3339 time.
+    #[param(value_type = Option<String>, format = DateTime)]
+    pub published_after: Option<String>,
+    /// Only articles published at or before this RFC 3339 time.
+    #[param(value_type = Option<String>, format = DateTime)]
+    pub published_before: Option<String>,
+    /// Full-text search over title, excerpt and body (words are ANDed; stemmed,
+    /// English). PostgreSQL `tsvector`/SQLite FTS5.
+    pub q: Option<String>,
+    /// `-published_at` (default), `published_at`, `-updated_at`, `title`, or
+    /// `relevance` (only with `q`).
+    pub sort: Option<String>,
+    /// `published` (default), `draft`, `scheduled`, `archived` or `any`. Anything
+    /// but `published` needs credentials and shows only what the caller may
+    /// see: contributors and authors their own, editors everything.
+    pub status: Option<String>,
+    /// Comma-separated fields to return (plus `id`); see the `ArticleSummary` schema.
+    /// Items then carry only those keys.
+    pub fields: Option<String>,
+    /// `body` adds `body_html` to each item.
+    pub include: Option<String>,
 }
 
 fn non_empty(field: &str, v: Option<String>) -> Result<Option<String>, ApiError> {
@@ -75,31 +95,592 @@ fn non_empty(field: &str, v: Option<String>) -> Result<Option<String>, ApiError>
     }
 }
 
-/// Get one published article by slug, with its body.
+fn rfc3339(field: &str, v: Option<String>) -> Result<Option<chrono::NaiveDateTime>, ApiError> {
+    v.map(|s| {
+        chrono::DateTime::parse_from_rfc3339(s.trim())
+            .map(|t| t.naive_utc())
+            .map_err(|_| ApiError::invalid(field, "must be an RFC 3339 time such as 2026-01-31T09:00:00Z"))
+    })
+    .transpose()
+}
+
+/// List articles, newest first.
 ///
-/// Drafts, scheduled articles whose time has not come, archived articles and
-/// unknown slugs are all 404. A password-protected article has `body_html` and
-/// `excerpt` set to `null`.
+/// Without credentials (or with a content key) only published articles are
+/// listed. Each item carries bylines, categories, tags, featured media, series
+/// and the approved comment count; the body only with `include=body`. A list
+/// costs a fixed number of queries whatever its size.
 #[utoipa::path(
     tag = "articles",
-    params(("slug" = String, Path, description = "Article slug")),
+    params(ListArticlesQuery),
+    security((), ("bearer" = []), ("api_key" = [])),
     responses(
-        (status = 200, description = "The article", body = ArticleEnvelope),
-        (status = 404, description = "No published article with this slug", body = Problem, content_type = "application/problem+json"),
+        (status = 200, description = "A page of articles; `Link` header has first/prev/next/last", body = ArticleList),
+        (status = 400, description = "A bad or unknown query parameter", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Bad credentials, or `status` other than `published` without credentials", body = Problem, content_type = "application/problem+json"),
         (status = 503, description = "Database unavailable", body = Problem, content_type = "application/problem+json"),
     )
 )]
-#[get("/articles/{slug}")]
-pub async fn get_article(state: web::Data<AppState>, slug: web::Path<String>) -> Result<HttpResponse, ApiError> {
-    let slug = slug.into_inner();
-    let lookup = slug.clone();
+#[get("/articles")]
+pub async fn list_articles(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    auth: MaybeAuthUser,
+    query: web::Query<ListArticlesQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let query = query.into_inner();
+    let page = PageParams::parse(query.page.as_deref(), query.per_page.as_deref())?;
+    let principal = auth.0;
+    let q = non_empty("q", query.q)?.map(|s| s.trim().to_owned());
+    if q.as_deref().is_some_and(|s| s.chars().count() > 200) {
+        return Err(ApiError::invalid("q", "must be at most 200 characters"));
+    }
+    let sort = match query.sort.as_deref() {
+        None | Some("-published_at") => Sort::PublishedDesc,
+        Some("published_at") => Sort::PublishedAsc,
+        Some("-updated_at") => Sort::UpdatedDesc,
+        Some("title") => Sort::Title,
+        Some("relevance") if q.is_some() => Sort::Relevance,
+        Some("relevance") => return Err(ApiError::invalid("sort", "`relevance` needs a `q` search")),
+        Some(other) => {
+            return Err(ApiError::invalid(
+                "sort",
+                format!("`{other}` is not one of -published_at, published_at, -updated_at, title, relevance"),
+            ))
+        }
+    };
+    let status = match query.status.as_deref() {
+        None | Some("published") => None,
+        Some(s) => {
+            let f = match s {
+                "draft" => StatusFilter::Draft,
+                "scheduled" => StatusFilter::Scheduled,
+                "archived" => StatusFilter::Archived,
+                "any" => StatusFilter::Any,
+                other => {
+                    return Err(ApiError::invalid(
+                        "status",
+                        format!("`{other}` is not one of published, draft, scheduled, archived, any"),
+                    ))
+                }
+            };
+            if principal.is_none() {
+                return Err(ApiError::Unauthorized(format!("status={s} needs credentials")));
+            }
+            Some(f)
+        }
+    };
+    let fields: Option<Vec<String>> = match non_empty("fields", query.fields)? {
+        None => None,
+        Some(f) => {
+            let list: Vec<String> = f.split(',').map(|s| s.trim().to_owned()).filter(|s| !s.is_empty()).collect();
+            if let Some(bad) = list.iter().find(|f| f.as_str() != "id" && !SPARSE_FIELDS.contains(&f.as_str())) {
+                return Err(ApiError::invalid("fields", format!("`{bad}` is not an article field")));
+            }
+            Some(list)
+        }
+    };
+    let include_body = match query.include.as_deref() {
+        None => fields.as_ref().is_some_and(|f| f.iter().any(|x| x == "body_html")),
+        Some("body") => true,
+        Some(other) => return Err(ApiError::invalid("include", format!("`{other}` is not `body`"))),
+    };
+    let author = non_empty("author", query.author)?;
+    let category = non_empty("category", query.category)?;
+    let tag = non_empty("tag", query.tag)?;
+    let series = non_empty("series", query.series)?;
+    let published_after = rfc3339("published_after", query.published_after)?;
+    let published_before = rfc3339("published_before", query.published_before)?;
+    let vis = service::visibility(principal.as_ref());
     let now = crate::db::now();
+    let (rows, rel, total) = crate::db::run(&state.pool, move |c| {
+        let categories = match &category {
+            Some(slug) => Some(repo::category_and_descendants(c, slug)?),
+            None => None,
+        };
+        let series = match &series {
+            Some(key) => Some(crate::series::repo::find_by_key(c, &IdOrSlug::parse(key))?.map(|s| s.id).unwrap_or(-1)),
+            None => None,
+        };
+        let filter = ArticleFilter { author, categories, tag, series, published_after, published_before, q, status };
+        let (rows, total) = repo::list(c, vis, &filter, sort, &page, now)?;
+        let rel = repo::load_relations(c, &rows, false)?;
+        Ok((rows, rel, total))
+    })
+    .await?;
+    let meta = page.meta(total);
+    let data: Vec<ArticleSummary> = rows
+        .iter()
+        .map(|r| {
+            let mut s = ArticleSummary::build(r, &rel, now);
+            if include_body {
+                s.body_html = Some(if r.password_protected { String::new() } else { r.body_html.clone() });
+            }
+            s
+        })
+        .collect();
+    let body = ArticleList { data, meta };
+    match fields {
+        None => Ok(pagination::respond(&state.settings.public_base_url, &req, &meta, &body)),
+        Some(fields) => {
+            let mut v = serde_json::to_value(&body).map_err(anyhow::Error::from)?;
+            if let Some(items) = v["data"].as_array_mut() {
+                for item in items {
+                    if let Some(obj) = item.as_object_mut() {
+                        obj.retain(|k, _| k == "id" || fields.iter().any(|f| f == k));
+                    }
+                }
+            }
+            Ok(pagination::respond(&state.settings.public_base_url, &req, &meta, &v))
+        }
+    }
+}
+
+enum Found {
+    Article(Box<(ArticleRow, Relations)>),
+    Moved(String),
+}
+
+async fn find_visible(
+    state: &AppState,
+    principal: Option<Principal>,
+    raw: String,
+    with_relations: bool,
+) -> Result<Found, ApiError> {
+    let key = IdOrSlug::parse(&raw);
+    let now = crate::db::now();
+    crate::db::run(&state.pool, move |c| {
+        if let Some(row) = repo::find_by_key(c, &key)? {
+            if service::can_see(principal.as_ref(), &row, now) {
+                let rel = if with_relations {
+                    repo::load_relations(c, std::slice::from_ref(&row), true)?
+                } else {
+                    Relations::default()
+                };
+                return Ok(Found::Article(Box::new((row, rel))));
+            }
+        } else if let IdOrSlug::Slug(s) = &key {
+            if let Some((current, row)) = repo::redirect_for(c, s)? {
+                if service::can_see(principal.as_ref(), &row, now) {
+                    return Ok(Found::Moved(current));
+                }
+            }
+        }
+        let shown: String = raw.chars().take(100).collect();
+        Err(ApiError::NotFound(format!("no article `{shown}` that you may read")))
+    })
+    .await
+}
+
+fn moved(current: &str) -> HttpResponse {
+    HttpResponse::MovedPermanently().insert_header((header::LOCATION, format!("/api/v1/articles/{current}"))).finish()
+}
+
+fn respond_article(
+    status: actix_web::http::StatusCode,
+    row: ArticleRow,
+    rel: &Relations,
+    principal: Option<&Principal>,
+) -> HttpResponse {
+    let now = crate::db::now();
+    let can_edit = principal.is_some_and(|p| service::can_edit(p, &row, now));
+    let etag = row.etag();
+    let id = row.id;
+    let mut res = HttpResponse::build(status);
+    if principal.is_some() {
+        res.insert_header((header::ETAG, etag));
+    }
+    if status == actix_web::http::StatusCode::CREATED {
+        res.insert_header((header::LOCATION, format!("/api/v1/articles/{id}")));
+    }
+    res.json(ArticleEnvelope { data: Article::build(row, rel, now, can_edit) })
+}
+
+/// Get one article by id or slug, with its body.
+///
+/// Without credentials only published articles are found. Signed-in callers
+/// also read the drafts they may see (contributors and authors their own,
+/// editors all), with a strong `ETag` to send back in `If-Match`. An old slug
+/// answers 301 with the current URL. A password-protected article has
+/// `body_html` and `excerpt` set to `null` for readers.
+#[utoipa::path(
+    tag = "articles",
+    params(("article" = String, Path, description = "Article id (all digits) or slug")),
+    security((), ("bearer" = []), ("api_key" = [])),
+    responses(
+        (status = 200, description = "The article; `ETag` when signed in", body = ArticleEnvelope),
+        (status = 301, description = "An old slug: `Location` has the current URL"),
+        (status = 304, description = "Not modified (`If-None-Match`)"),
+        (status = 400, description = "Bad path", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Credentials were sent but are invalid", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No article you may read", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "Database unavailable", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/articles/{article}")]
+pub async fn get_article(
+    state: web::Data<AppState>,
+    auth: MaybeAuthUser,
+    key: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    match find_visible(&state, auth.0.clone(), key.into_inner(), true).await? {
+        Found::Moved(current) => Ok(moved(&current)),
+        Found::Article(found) => {
+            let (row, rel) = *found;
+            Ok(respond_article(actix_web::http::StatusCode::OK, row, &rel, auth.0.as_ref()))
+        }
+    }
+}
+
+/// Create an article (contributors and up; contributors only drafts).
+#[utoipa::path(
+    tag = "articles",
+    security(("bearer" = []), ("api_key" = [])),
+    request_body = CreateArticle,
+    responses(
+        (status = 201, description = "Created; `Location` and `ETag` set", body = ArticleEnvelope),
+        (status = 400, description = "Invalid fields (see `errors`)", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Missing or invalid credentials", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Role or key may not write, or may not publish", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The slug is taken", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "Body too large", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "Body is not JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "A referenced author, term, series or media does not exist, or a bad status", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "Database unavailable", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/articles")]
+pub async fn create_article(
+    state: web::Data<AppState>,
+    auth: AuthUser,
+    body: crate::json::Json<CreateArticle>,
+) -> Result<HttpResponse, ApiError> {
+    let principal = auth.0;
+    let body = body.into_inner();
+    let p = principal.clone();
     let (row, rel) = crate::db::run(&state.pool, move |c| {
-        let row = repo::find_public_by_slug(c, &lookup, now)?;
-        let rel = repo::load_relations(c, std::slice::from_ref(&row))?;
+        c.transaction(|c| {
+            let row = service::create(c, &p, body)?;
+            let rel = repo::load_relations(c, std::slice::from_ref(&row), true)?;
+            Ok((row, rel))
+        })
+    })
+    .await?;
+    Ok(respond_article(actix_web::http::StatusCode::CREATED, row, &rel, Some(&principal)))
+}
+
+fn if_match(req: &HttpRequest) -> Option<String> {
+    req.headers().get(header::IF_MATCH).and_then(|v| v.to_str().ok()).map(str::to_owned)
+}
+
+/// Update an article (partial). Needs `If-Match` with the current `ETag`.
+///
+/// Status moves follow draft → scheduled (future `published_at`) → published →
+/// archived, and back to draft. `published_at` is set on first publication and
+/// kept afterwards. Every change is stored as a revision; a slug change keeps
+/// the old slug answering with 301.
+#[utoipa::path(
+    tag = "articles",
+    security(("bearer" = []), ("api_key" = [])),
+    params(("article" = String, Path, description = "Article id (all digits) or slug"),
+           ("If-Match" = String, Header, description = "The article's current ETag")),
+    request_body = UpdateArticle,
+    responses(
+        (status = 200, description = "Updated; new `ETag`", body = ArticleEnvelope),
+        (status = 400, description = "Invalid fields (see `errors`)", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Missing or invalid credentials", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "You may not edit this article, or not publish", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No article you may read", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The slug is taken", body = Problem, content_type = "application/problem+json"),
+        (status = 412, description = "`If-Match` is stale: someone saved first", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "Body too large", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "Body is not JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "A referenced row does not exist, or the status move is not allowed", body = Problem, content_type = "application/problem+json"),
+        (status = 428, description = "`If-Match` is missing", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "Database unavailable", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[patch("/articles/{article}")]
+pub async fn update_article(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    auth: AuthUser,
+    key: web::Path<String>,
+    body: crate::json::Json<UpdateArticle>,
+) -> Result<HttpResponse, ApiError> {
+    let principal = auth.0;
+    let Found::Article(found) = find_visible(&state, Some(principal.clone()), key.into_inner(), false).await? else {
+        return Err(ApiError::NotFound("address the article by its current slug or id".into()));
+    };
+    let row = found.0;
+    service::check_if_match(if_match(&req).as_deref(), &row)?;
+    let body = body.into_inner();
+    let p = principal.clone();
+    let (row, rel) = crate::db::run(&state.pool, move |c| {
+        c.transaction(|c| {
+            let row = service::update(c, &p, row, body)?;
+            let rel = repo::load_relations(c, std::slice::from_ref(&row), true)?;
+            Ok((row, rel))
+        })
+    })
+    .await?;
+    Ok(respond_article(actix_web::http::StatusCode::OK, row, &rel, Some(&principal)))
+}
+
+/// Delete an article. Needs `If-Match` with the current `ETag`.
+#[utoipa::path(
+    tag = "articles",
+    security(("bearer" = []), ("api_key" = [])),
+    params(("article" = String, Path, description = "Article id (all digits) or slug"),
+           ("If-Match" = String, Header, description = "The article's current ETag")),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 401, description = "Missing or invalid credentials", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "You may not delete this article", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No article you may read", body = Problem, content_type = "application/problem+json"),
+        (status = 412, description = "`If-Match` is stale", body = Problem, content_type = "application/problem+json"),
+        (status = 428, description = "`If-Match` is missing", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "Database unavailable", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[delete("/articles/{article}")]
+pub async fn delete_article(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    auth: AuthUser,
+    key: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let principal = auth.0;
+    let Found::Article(found) = find_visible(&state, Some(principal.clone()), key.into_inner(), false).await? else {
+        return Err(ApiError::NotFound("address the article by its current slug or id".into()));
+    };
+    let row = found.0;
+    service::check_if_match(if_match(&req).as_deref(), &row)?;
+    crate::db::run(&state.pool, move |c| c.transaction(|c| service::delete(c, &principal, &row))).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+async fn editable(state: &AppState, principal: &Principal, raw: String) -> Result<ArticleRow, ApiError> {
+    let Found::Article(found) = find_visible(state, Some(principal.clone()), raw, false).await? else {
+        return Err(ApiError::NotFound("address the article by its current slug or id".into()));
+    };
+    let row = found.0;
+    if !service::can_edit(principal, &row, crate::db::now()) {
+        return Err(ApiError::Forbidden("you may not edit this article".into()));
+    }
+    Ok(row)
+}
+
+/// List an article's revisions, newest first (for those who may edit it).
+#[utoipa::path(
+    tag = "articles",
+    security(("bearer" = []), ("api_key" = [])),
+    params(("article" = String, Path, description = "Article id (all digits) or slug"), PageQuery),
+    responses(
+        (status = 200, description = "A page of revisions", body = RevisionList),
+        (status = 400, description = "A bad or unknown query parameter", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Missing or invalid credentials", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "You may not edit this article", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No article you may read", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "Database unavailable", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/articles/{article}/revisions")]
+pub async fn list_revisions(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    auth: AuthUser,
+    key: web::Path<String>,
+    query: web::Query<PageQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let page = query.params()?;
+    let row = editable(&state, &auth.0, key.into_inner()).await?;
+    let (rows, total) = crate::db::run(&state.pool, move |c| Ok(repo::list_revisions(c, row.id, &page)?)).await?;
+    let meta = page.meta(total);
+    let data = rows
+        .into_iter()
+        .map(|(id, user_id, changed, at)| Revision {
+            id,
+            user_id,
+            changed_fields: changed.split(',').filter(|s| !s.is_empty()).map(str::to_owned).collect(),
+            created_at: at.and_utc(),
+        })
+        .collect();
+    Ok(pagination::respond(&state.settings.public_base_url, &req, &meta, &RevisionList { data, meta }))
+}
+
+/// Restore the content of a revision (a new revision records it). Status and
+/// publication time are kept. `If-Match` is checked when sent.
+#[utoipa::path(
+    tag = "articles",
+    security(("bearer" = []), ("api_key" = [])),
+    params(("article" = String, Path, description = "Article id (all digits) or slug"),
+           ("rev" = i64, Path, description = "Revision id", minimum = 1)),
+    responses(
+        (status = 200, description = "Restored; new `ETag`", body = ArticleEnvelope),
+        (status = 400, description = "Bad revision id, or the revision no longer validates", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Missing or invalid credentials", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "You may not edit this article", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such article or revision", body = Problem, content_type = "application/problem+json"),
+        (status = 412, description = "`If-Match` is stale", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "The revision references rows that are gone", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "Database unavailable", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/articles/{article}/revisions/{rev}/restore")]
+pub async fn restore_revision(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    auth: AuthUser,
+    path: web::Path<(String, String)>,
+) -> Result<HttpResponse, ApiError> {
+    let (raw, rev) = path.into_inner();
+    let rev = crate::startup::parse_id("rev", &rev)?;
+    let principal = auth.0;
+    let row = editable(&state, &principal, raw).await?;
+    if let Some(tag) = if_match(&req) {
+        service::check_if_match(Some(&tag), &row)?;
+    }
+    let p = principal.clone();
+    let (row, rel) = crate::db::run(&state.pool, move |c| {
+        c.transaction(|c| {
+            let row = service::restore(c, &p, row, rev)?;
+            let rel = repo::load_relations(c, std::slice::from_ref(&row), true)?;
+            Ok((row, rel))
+        })
+    })
+    .await?;
+    Ok(respond_article(actix_web::http::StatusCode::OK, row, &rel, Some(&principal)))
+}
+
+/// Query parameters of `GET /articles/{article}/related`.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct RelatedQuery {
+    /// How many, 1–20; default 5.
+    #[param(value_type = Option<i64>, minimum = 1, maximum = 20)]
+    pub limit: Option<String>,
+}
+
+/// Published articles sharing tags (weighted double) or categories with this
+/// one, best first.
+#[utoipa::path(
+    tag = "articles",
+    params(("article" = String, Path, description = "Article id (all digits) or slug"), RelatedQuery),
+    security((), ("bearer" = []), ("api_key" = [])),
+    responses(
+        (status = 200, description = "Related articles (`meta.total` is the number returned)", body = RelatedList),
+        (status = 400, description = "Bad `limit`", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Credentials were sent but are invalid", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No published article here", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "Database unavailable", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/articles/{article}/related")]
+pub async fn related_articles(
+    state: web::Data<AppState>,
+    auth: MaybeAuthUser,
+    key: web::Path<String>,
+    query: web::Query<RelatedQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let limit = match query.limit.as_deref() {
+        None => 5,
+        Some(v) => v
+            .parse::<i64>()
+            .ok()
+            .filter(|n| (1..=20).contains(n))
+            .ok_or_else(|| ApiError::invalid("limit", "must be a whole number from 1 to 20"))?,
+    };
+    let Found::Article(found) = find_visible(&state, auth.0, key.into_inner(), false).await? else {
+        return Err(ApiError::NotFound("address the article by its current slug or id".into()));
+    };
+    let row = found.0;
+    let now = crate::db::now();
+    if !row.is_public(now) {
+        return Err(ApiError::NotFound("related articles are listed for published articles only".into()));
+    }
+    let (rows, rel) = crate::db::run(&state.pool, move |c| {
+        let rows = repo::related(c, row.id, limit, now)?;
+        let rel = repo::load_relations(c, &rows, false)?;
+        Ok((rows, rel))
+    })
+    .await?;
+    let n = rows.len() as i64;
+    let data = rows.iter().map(|r| ArticleSummary::build(r, &rel, now)).collect();
+    Ok(HttpResponse::Ok().json(RelatedList {
+        data,
+        meta: crate::pagination::PageMeta { page: 1, per_page: limit, total: n, total_pages: i64::from(n > 0) },
+    }))
+}
+
+/// Lifetime of preview links, in seconds.
+pub const PREVIEW_TTL_SECS: i64 = 3600;
+
+/// Mint a one-hour preview link for an article you may edit; anyone holding
+/// it can read the article as it is now, whatever its status.
+#[utoipa::path(
+    tag = "articles",
+    security(("bearer" = []), ("api_key" = [])),
+    params(("article" = String, Path, description = "Article id (all digits) or slug")),
+    responses(
+        (status = 201, description = "A preview link", body = PreviewEnvelope),
+        (status = 401, description = "Missing or invalid credentials", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "You may not edit this article", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No article you may read", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "Database unavailable", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/articles/{article}/preview")]
+pub async fn create_preview(
+    state: web::Data<AppState>,
+    auth: AuthUser,
+    key: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let row = editable(&state, &auth.0, key.into_inner()).await?;
+    let now = chrono::Utc::now();
+    let claims = crate::auth::jwt::PreviewClaims {
+        sub: row.id.to_string(),
+        iat: now.timestamp(),
+        exp: now.timestamp() + PREVIEW_TTL_SECS,
+        iss: state.auth.keys.issuer().to_owned(),
+        aud: crate::auth::jwt::PREVIEW_AUDIENCE.to_owned(),
+    };
+    let token = state.auth.keys.sign_preview(&claims)?;
+    let url = format!("{}/api/v1/previews/{token}", state.settings.public_base_url);
+    let expires_at = now + chrono::Duration::seconds(PREVIEW_TTL_SECS);
+    Ok(HttpResponse::Created()
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .json(PreviewEnvelope { data: Preview { token, url, expires_at } }))
+}
+
+/// Read an article through a preview link. Never cached.
+#[utoipa::path(
+    tag = "articles",
+    params(("token" = String, Path, description = "Preview token from `POST /articles/{article}/preview`")),
+    responses(
+        (status = 200, description = "The article as it is now (`Cache-Control: no-store`)", body = ArticleEnvelope),
+        (status = 404, description = "Invalid or expired token, or the article is gone", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "Database unavailable", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/previews/{token}")]
+pub async fn get_preview(state: web::Data<AppState>, token: web::Path<String>) -> Result<HttpResponse, ApiError> {
+    let claims = state
+        .auth
+        .keys
+        .verify_preview(&token)
+        .map_err(|_| ApiError::NotFound("this preview link is invalid or has expired".into()))?;
+    let id: i64 = claims.sub.parse().map_err(|_| ApiError::NotFound("this preview link is invalid".into()))?;
+    let (row, rel) = crate::db::run(&state.pool, move |c| {
+        let row = repo::find(c, id)?;
+        let rel = repo::load_relations(c, std::slice::from_ref(&row), true)?;
         Ok((row, rel))
     })
     .await
-    .map_err(|e| e.with_not_found(format!("no published article with slug `{slug}`")))?;
-    Ok(HttpResponse::Ok().json(ArticleEnvelope { data: Article::build(row, &rel) }))
+    .map_err(|e| e.with_not_found("the previewed article no longer exists".into()))?;
+    let now = crate::db::now();
+    Ok(HttpResponse::Ok()
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .json(ArticleEnvelope { data: Article::build(row, &rel, now, false) }))
 }

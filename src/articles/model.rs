@@ -37,6 +37,43 @@ pub struct ArticleRow {
     pub import_key: Option<String>,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    pub body_format: String,
+    pub body_source: String,
+    pub body_text: String,
+    pub word_count: i32,
+    pub reading_time_minutes: i32,
+    pub series_id: Option<i64>,
+    pub series_position: Option<i32>,
+    pub featured_caption: Option<String>,
+    pub featured_credit: Option<String>,
+    pub meta_title: Option<String>,
+    pub meta_description: Option<String>,
+    pub canonical_url: Option<String>,
+    pub og_image_media_id: Option<i64>,
+    pub owner_id: Option<i64>,
+    pub version: i32,
+}
+
+impl ArticleRow {
+    /// The status readers see at `now`: a scheduled article whose time has
+    /// come is published, whether or not anything has flipped the column.
+    pub fn effective_status(&self, now: NaiveDateTime) -> &str {
+        if self.status == status::SCHEDULED && self.published_at.is_some_and(|t| t <= now) {
+            status::PUBLISHED
+        } else {
+            &self.status
+        }
+    }
+
+    /// Whether the public may read it at `now`.
+    pub fn is_public(&self, now: NaiveDateTime) -> bool {
+        self.effective_status(now) == status::PUBLISHED
+    }
+
+    /// The strong ETag of this version: `"a{id}-v{version}"`.
+    pub fn etag(&self) -> String {
+        format!("\"a{}-v{}\"", self.id, self.version)
+    }
 }
 
 /// Fields written when an article is imported (insert or update).
@@ -47,6 +84,11 @@ pub struct ArticleForm {
     pub title: String,
     pub excerpt: Option<String>,
     pub body_html: String,
+    pub body_format: String,
+    pub body_source: String,
+    pub body_text: String,
+    pub word_count: i32,
+    pub reading_time_minutes: i32,
     pub status: String,
     pub published_at: Option<NaiveDateTime>,
     pub featured_media_id: Option<i64>,

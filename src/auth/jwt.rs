@@ -36,11 +36,30 @@ pub struct Claims {
     pub sid: String,
 }
 
+/// The `aud` claim of draft preview tokens; never accepted as an access token.
+pub const PREVIEW_AUDIENCE: &str = "broadsheet-preview";
+
+/// Claims of a draft preview token.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct PreviewClaims {
+    /// The article id, as a decimal string.
+    pub sub: String,
+    /// Issued at, seconds since the epoch.
+    pub iat: i64,
+    /// Expires at, seconds since the epoch.
+    pub exp: i64,
+    /// Issuer.
+    pub iss: String,
+    /// Always [`PREVIEW_AUDIENCE`].
+    pub aud: String,
+}
+
 /// Signing and verification keys with the pinned validation rules.
 pub struct JwtKeys {
     encoding: EncodingKey,
     decoding: DecodingKey,
     validation: Validation,
+    preview_validation: Validation,
     issuer: String,
 }
 
@@ -54,7 +73,10 @@ impl JwtKeys {
         validation.set_issuer(&[issuer]);
         validation.set_audience(&[AUDIENCE]);
         validation.set_required_spec_claims(&["exp", "iat", "iss", "aud", "sub"]);
+        let mut preview_validation = validation.clone();
+        preview_validation.set_audience(&[PREVIEW_AUDIENCE]);
         Ok(Self {
+            preview_validation,
             encoding: EncodingKey::from_secret(secret).map_err(|e| anyhow::anyhow!("bad JWT key: {e}"))?,
             decoding: DecodingKey::from_secret(secret).map_err(|e| anyhow::anyhow!("bad JWT key: {e}"))?,
             validation,
@@ -70,6 +92,16 @@ impl JwtKeys {
     /// Signs `claims`.
     pub fn sign(&self, claims: &Claims) -> anyhow::Result<String> {
         encode(&Header::new(ALGORITHM), claims, &self.encoding).map_err(|e| anyhow::anyhow!("JWT signing failed: {e}"))
+    }
+
+    /// Signs preview claims.
+    pub fn sign_preview(&self, claims: &PreviewClaims) -> anyhow::Result<String> {
+        encode(&Header::new(ALGORITHM), claims, &self.encoding).map_err(|e| anyhow::anyhow!("JWT signing failed: {e}"))
+    }
+
+    /// Verifies a preview token (audience [`PREVIEW_AUDIENCE`]).
+    pub fn verify_preview(&self, token: &str) -> Result<PreviewClaims, jsonwebtoken::errors::Error> {
+        decode::<PreviewClaims>(token, &self.decoding, &self.preview_validation).map(|d| d.claims)
     }
 
     /// Verifies signature, algorithm, expiry (no leeway), issuer and audience.

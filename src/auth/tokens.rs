@@ -24,8 +24,12 @@ pub fn random_id() -> String {
 
 /// The SHA-256 hex digest under which a secret is stored.
 pub fn digest(secret: &str) -> String {
-    let out = Sha256::digest(secret.as_bytes());
-    out.iter().map(|b| format!("{b:02x}")).collect()
+    digest_bytes(secret.as_bytes())
+}
+
+/// SHA-256 of `bytes`, lowercase hex.
+pub fn digest_bytes(bytes: &[u8]) -> String {
+    Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
 }
 
 #[cfg(test)]

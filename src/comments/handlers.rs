@@ -14,18 +14,21 @@ use crate::startup::AppState;
 /// password-protected article shows an empty list.
 #[utoipa::path(
     tag = "comments",
-    params(("slug" = String, Path, description = "Article slug"), PageQuery),
+    params(("article" = String, Path, description = "Article id (all digits) or slug"), PageQuery),
+    security((), ("bearer" = []), ("api_key" = [])),
     responses(
         (status = 200, description = "A page of comments; `Link` header has first/prev/next/last", body = CommentList),
         (status = 400, description = "A bad or unknown query parameter", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No published article with this slug", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Credentials were sent but are invalid", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No published article here", body = Problem, content_type = "application/problem+json"),
         (status = 503, description = "Database unavailable", body = Problem, content_type = "application/problem+json"),
     )
 )]
-#[get("/articles/{slug}/comments")]
+#[get("/articles/{article}/comments")]
 pub async fn list_article_comments(
     state: web::Data<AppState>,
     req: HttpRequest,
+    _auth: crate::auth::MaybeAuthUser,
     slug: web::Path<String>,
     query: web::Query<PageQuery>,
 ) -> Result<HttpResponse, ApiError> {
@@ -34,7 +37,10 @@ pub async fn list_article_comments(
     let lookup = slug.clone();
     let now = crate::db::now();
     let (rows, total) = crate::db::run(&state.pool, move |c| {
-        let article = crate::articles::repo::find_public_by_slug(c, &lookup, now)?;
+        let key = crate::slugs::IdOrSlug::parse(&lookup);
+        let article = crate::articles::repo::find_by_key(c, &key)?
+            .filter(|a| a.is_public(now))
+            .ok_or(diesel::result::Error::NotFound)?;
         if article.password_protected {
             // Like its body, a protected article's discussion is not public.
             return Ok((Vec::new(), 0));
@@ -42,7 +48,7 @@ pub async fn list_article_comments(
         Ok(repo::list_approved(c, article.id, &page)?)
     })
     .await
-    .map_err(|e| e.with_not_found(format!("no published article with slug `{slug}`")))?;
+    .map_err(|e| e.with_not_found(format!("no published article `{slug}`")))?;
     let meta = page.meta(total);
     let body = CommentList { data: rows.into_iter().map(Comment::from).collect(), meta };
     Ok(pagination::respond(&state.settings.public_base_url, &req, &meta, &body))

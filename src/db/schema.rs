@@ -84,6 +84,21 @@ diesel::table! {
         import_key -> Nullable<Text>,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        body_format -> Text,
+        body_source -> Text,
+        body_text -> Text,
+        word_count -> Integer,
+        reading_time_minutes -> Integer,
+        series_id -> Nullable<BigInt>,
+        series_position -> Nullable<Integer>,
+        featured_caption -> Nullable<Text>,
+        featured_credit -> Nullable<Text>,
+        meta_title -> Nullable<Text>,
+        meta_description -> Nullable<Text>,
+        canonical_url -> Nullable<Text>,
+        og_image_media_id -> Nullable<BigInt>,
+        owner_id -> Nullable<BigInt>,
+        version -> Integer,
     }
 }
 
@@ -192,3 +207,53 @@ diesel::table! {
 diesel::joinable!(sessions -> users (user_id));
 diesel::joinable!(users -> authors (author_id));
 diesel::allow_tables_to_appear_in_same_query!(users, sessions, api_keys, authors);
+
+diesel::table! {
+    series (id) {
+        id -> BigInt,
+        slug -> Text,
+        title -> Text,
+        description -> Nullable<Text>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    article_slug_history (slug) {
+        slug -> Text,
+        article_id -> BigInt,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    article_update_notes (id) {
+        id -> BigInt,
+        article_id -> BigInt,
+        note -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    article_revisions (id) {
+        id -> BigInt,
+        article_id -> BigInt,
+        user_id -> Nullable<BigInt>,
+        changed_fields -> Text,
+        snapshot -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(articles -> series (series_id));
+diesel::joinable!(article_slug_history -> articles (article_id));
+diesel::allow_tables_to_appear_in_same_query!(
+    series,
+    article_slug_history,
+    article_update_notes,
+    article_revisions,
+    articles,
+    users,
+);

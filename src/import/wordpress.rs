@@ -409,12 +409,21 @@ impl<'c> Importer<'c> {
             .flatten()
             .find(|s| !s.is_empty())
             .unwrap_or_else(|| format!("post-{wp_id}"));
+        // The WordPress body (paragraphs restored) is kept as the HTML source;
+        // what is served is that source sanitized.
+        let body_source = autop(item.fields.get("content:encoded").map(String::as_str).unwrap_or(""));
+        let body = crate::articles::render::render("html", &body_source);
         let excerpt = item.get("excerpt:encoded").map(|e| sanitize(&autop(e))).filter(|e| !e.trim().is_empty());
         let mut form = ArticleForm {
             slug: base_slug.clone(),
             title,
             excerpt,
-            body_html: sanitize(&autop(item.fields.get("content:encoded").map(String::as_str).unwrap_or(""))),
+            body_html: body.html,
+            body_format: "html".to_owned(),
+            body_source: body_source.clone(),
+            body_text: body.text,
+            word_count: body.word_count,
+            reading_time_minutes: body.reading_time_minutes,
             status: article_status.to_owned(),
             published_at,
             featured_media_id: None,

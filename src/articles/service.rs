@@ -1,0 +1,543 @@
+//! The editorial workflow: who may write what, status transitions, slugs,
+//! revisions and optimistic concurrency. Handlers call these inside one
+//! transaction; nothing here sees HTTP.
+
+use chrono::NaiveDateTime;
+use serde::{Deserialize, Serialize};
+
+use super::dto::{ArticleStatus, BodyFormat, CommentStatus, CreateArticle, UpdateArticle};
+use super::model::{status, ArticleRow};
+use super::render;
+use super::repo::{self, ArticleColumns, Visibility};
+use crate::auth::permissions::{Action, Principal, Role};
+use crate::db::DbConnection;
+use crate::error::{ApiError, FieldError};
+use crate::slugs;
+
+/// Largest accepted body source, in bytes.
+pub const MAX_BODY_BYTES: usize = 1024 * 1024;
+
+/// The editable state of an article: what a revision snapshots and restores.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct ArticleState {
+    pub title: String,
+    pub subtitle: Option<String>,
+    pub slug: String,
+    pub excerpt: Option<String>,
+    pub body_format: String,
+    pub body_source: String,
+    pub status: String,
+    pub published_at: Option<NaiveDateTime>,
+    pub bylines: Vec<i64>,
+    pub categories: Vec<i64>,
+    pub tags: Vec<i64>,
+    pub series_id: Option<i64>,
+    pub series_position: Option<i32>,
+    pub featured_media_id: Option<i64>,
+    pub featured_caption: Option<String>,
+    pub featured_credit: Option<String>,
+    pub meta_title: Option<String>,
+    pub meta_description: Option<String>,
+    pub canonical_url: Option<String>,
+    pub og_image_media_id: Option<i64>,
+    pub comment_status: String,
+    pub sticky: bool,
+}
+
+impl ArticleState {
+    fn of(row: &ArticleRow, bylines: Vec<i64>, categories: Vec<i64>, tags: Vec<i64>) -> Self {
+        Self {
+            title: row.title.clone(),
+            subtitle: row.subtitle.clone(),
+            slug: row.slug.clone(),
+            excerpt: row.excerpt.clone(),
+            body_format: row.body_format.clone(),
+            body_source: row.body_source.clone(),
+            status: row.status.clone(),
+            published_at: row.published_at,
+            bylines,
+            categories,
+            tags,
+            series_id: row.series_id,
+            series_position: row.series_position,
+            featured_media_id: row.featured_media_id,
+            featured_caption: row.featured_caption.clone(),
+            featured_credit: row.featured_credit.clone(),
+            meta_title: row.meta_title.clone(),
+            meta_description: row.meta_description.clone(),
+            canonical_url: row.canonical_url.clone(),
+            og_image_media_id: row.og_image_media_id,
+            comment_status: row.comment_status.clone(),
+            sticky: row.is_sticky,
+        }
+    }
+
+    /// Names of the fields that differ from `other`.
+    fn diff(&self, other: &Self) -> Vec<String> {
+        let a = serde_json::to_value(self).unwrap_or_default();
+        let b = serde_json::to_value(other).unwrap_or_default();
+        let (Some(a), Some(b)) = (a.as_object(), b.as_object()) else { return Vec::new() };
+        a.iter().filter(|(k, v)| b.get(*k) != Some(*v)).map(|(k, _)| k.clone()).collect()
+    }
+
+    fn columns(&self, now: NaiveDateTime) -> ArticleColumns {
+        let r = render::render(&self.body_format, &self.body_source);
+        ArticleColumns {
+            slug: self.slug.clone(),
+            title: self.title.clone(),
+            subtitle: self.subtitle.clone(),
+            excerpt: self.excerpt.as_deref().map(render::sanitize),
+            body_format: self.body_format.clone(),
+            body_source: self.body_source.clone(),
+            body_html: r.html,
+            body_text: r.text,
+            word_count: r.word_count,
+            reading_time_minutes: r.reading_time_minutes,
+            status: self.status.clone(),
+            published_at: self.published_at,
+            series_id: self.series_id,
+            series_position: self.series_position,
+            featured_media_id: self.featured_media_id,
+            featured_caption: self.featured_caption.clone(),
+            featured_credit: self.featured_credit.clone(),
+            meta_title: self.meta_title.clone(),
+            meta_description: self.meta_description.clone(),
+            canonical_url: self.canonical_url.clone(),
+            og_image_media_id: self.og_image_media_id,
+            comment_status: self.comment_status.clone(),
+            is_sticky: self.sticky,
+            updated_at: now,
+        }
+    }
+}
+
+/// What `principal` may see in lists and reads.
+pub fn visibility(principal: Option<&Principal>) -> Visibility {
+    match principal {
+        None => Visibility::Public,
+        Some(p) if p.can(Action::EditAnyArticle) => Visibility::All,
+        Some(Principal::User(u)) => Visibility::PublicAndOwn(u.id),
+        Some(Principal::Key(_)) => Visibility::Public,
+    }
+}
+
+/// Whether `principal` may see `row` at `now`.
+pub fn can_see(principal: Option<&Principal>, row: &ArticleRow, now: NaiveDateTime) -> bool {
+    match visibility(principal) {
+        Visibility::All => true,
+        Visibility::Public => row.is_public(now),
+        Visibility::PublicAndOwn(u) => row.is_public(now) || row.owner_id == Some(u),
+    }
+}
+
+/// Whether `principal` may edit `row` (status aside).
+pub fn can_edit(principal: &Principal, row: &ArticleRow, now: NaiveDateTime) -> bool {
+    if principal.can(Action::EditAnyArticle) {
+        return true;
+    }
+    let Principal::User(u) = principal else { return false };
+    let own = row.owner_id == Some(u.id);
+    match u.role {
+        Role::Author => own,
+        Role::Contributor => own && row.effective_status(now) == status::DRAFT,
+        _ => false,
+    }
+}
+
+fn may_publish(principal: &Principal, own: bool) -> bool {
+    principal.can(Action::EditAnyArticle) || (own && principal.can(Action::PublishOwn))
+}
+
+/// Checks an `If-Match` header against `row`: 428 when missing, 412 when stale.
+pub fn check_if_match(if_match: Option<&str>, row: &ArticleRow) -> Result<(), ApiError> {
+    let Some(header) = if_match else {
+        return Err(ApiError::PreconditionRequired(
+            "send the article's ETag in If-Match, so concurrent edits cannot overwrite each other".into(),
+        ));
+    };
+    let current = row.etag();
+    if header.split(',').map(str::trim).any(|t| t == current || t == "*") {
+        Ok(())
+    } else {
+        Err(ApiError::PreconditionFailed(format!("the article has changed since that ETag; it is now {current}")))
+    }
+}
+
+struct Check(Vec<FieldError>);
+
+impl Check {
+    fn fail(&mut self, field: &str, message: impl Into<String>) {
+        self.0.push(FieldError { field: field.into(), message: message.into() });
+    }
+    fn len(&mut self, field: &str, v: Option<&str>, min: usize, max: usize) {
+        if let Some(v) = v {
+            let n = v.chars().count();
+            if n < min || n > max {
+                self.fail(field, format!("must be {min} to {max} characters"));
+            }
+        }
+    }
+    fn finish(self) -> Result<(), ApiError> {
+        if self.0.is_empty() {
+            return Ok(());
+        }
+        let fields: Vec<&str> = self.0.iter().map(|e| e.field.as_str()).collect();
+        Err(ApiError::BadRequest { detail: format!("invalid fields: {}", fields.join(", ")), errors: self.0 })
+    }
+}
+
+fn http_url(s: &str) -> bool {
+    url::Url::parse(s).is_ok_and(|u| matches!(u.scheme(), "http" | "https") && u.host().is_some())
+}
+
+/// Validates a state's shapes (400) and references (422).
+fn validate(c: &mut DbConnection, st: &ArticleState) -> Result<(), ApiError> {
+    let mut check = Check(Vec::new());
+    check.len("title", Some(&st.title), 1, 300);
+    check.len("subtitle", st.subtitle.as_deref(), 0, 500);
+    check.len("excerpt", st.excerpt.as_deref(), 0, 2000);
+    check.len("featured_caption", st.featured_caption.as_deref(), 0, 1000);
+    check.len("featured_credit", st.featured_credit.as_deref(), 0, 300);
+    check.len("meta_title", st.meta_title.as_deref(), 0, 300);
+    check.len("meta_description", st.meta_description.as_deref(), 0, 500);
+    if st.body_source.len() > MAX_BODY_BYTES {
+        check.fail("body", format!("must be at most {MAX_BODY_BYTES} bytes"));
+    }
+    if !slugs::is_valid(&st.slug) {
+        check.fail("slug", "must be lowercase letters, digits and single hyphens, and not all digits");
+    }
+    if st.canonical_url.as_deref().is_some_and(|u| !http_url(u)) {
+        check.fail("canonical_url", "must be an absolute http(s) URL");
+    }
+    if st.bylines.is_empty() {
+        check.fail("bylines", "must name at least one author");
+    }
+    if st.series_position.is_some_and(|p| !(1..=10_000).contains(&p)) {
+        check.fail("series_position", "must be from 1 to 10000");
+    }
+    check.finish()?;
+    for (field, kind, ids) in [
+        ("bylines", "authors", st.bylines.clone()),
+        ("categories", "categories", st.categories.clone()),
+        ("tags", "tags", st.tags.clone()),
+        ("series_id", "series", st.series_id.into_iter().collect()),
+        ("featured_media_id", "media", st.featured_media_id.into_iter().collect()),
+        ("og_image_media_id", "media", st.og_image_media_id.into_iter().collect()),
+    ] {
+        if !repo::all_exist(c, kind, &ids)? {
+            return Err(ApiError::Unprocessable(format!("{field} names {kind} that do not exist")));
+        }
+    }
+    Ok(())
+}
+
+/// Applies status and `published_at` rules for a move from `from` to `st.status`.
+fn settle_status(
+    principal: &Principal,
+    own: bool,
+    from: Option<&str>,
+    st: &mut ArticleState,
+    requested_at: Option<NaiveDateTime>,
+    now: NaiveDateTime,
+) -> Result<(), ApiError> {
+    let to = st.status.clone();
+    if from != Some(to.as_str()) && to != status::DRAFT && !may_publish(principal, own) {
+        return Err(ApiError::Forbidden("your role may not publish, schedule or archive; save it as a draft".into()));
+    }
+    if let Some(from) = from {
+        let allowed = from == to
+            || to == status::DRAFT
+            || matches!(
+                (from, to.as_str()),
+                ("draft", "scheduled")
+                    | ("draft", "published")
+                    | ("scheduled", "published")
+                    | ("published", "archived")
+            );
+        if !allowed {
+            return Err(ApiError::Unprocessable(format!(
+                "cannot move from {from} to {to}: the workflow is draft → scheduled → published → archived, and back to draft"
+            )));
+        }
+    }
+    if requested_at.is_some() && !may_publish(principal, own) {
+        return Err(ApiError::Forbidden("your role may not set published_at".into()));
+    }
+    match to.as_str() {
+        "scheduled" => {
+            let at = requested_at.or(st.published_at);
+            match at {
+                Some(t) if t > now => st.published_at = Some(t),
+                _ => return Err(ApiError::invalid("published_at", "must be in the future to schedule")),
+            }
+        }
+        "published" => {
+            st.published_at = match (requested_at, st.published_at, from) {
+                (Some(t), _, _) if t > now => {
+                    return Err(ApiError::invalid("published_at", "is in the future: use status `scheduled`"))
+                }
+                (Some(t), _, _) => Some(t),
+                // First publication stamps the time; later edits keep it.
+                (None, Some(t), Some("published" | "archived")) => Some(t),
+                (None, Some(t), _) if t <= now => Some(t),
+                _ => Some(now),
+            };
+        }
+        "archived" => {}
+        _ => {
+            if requested_at.is_some() {
+                st.published_at = requested_at;
+            }
+        }
+    }
+    Ok(())
+}
+
+fn snapshot_and_revision(
+    c: &mut DbConnection,
+    id: i64,
+    principal: &Principal,
+    changed: &[String],
+    st: &ArticleState,
+    now: NaiveDateTime,
+) -> Result<(), ApiError> {
+    let user = match principal {
+        Principal::User(u) => Some(u.id),
+        Principal::Key(_) => None,
+    };
+    let snapshot = serde_json::to_string(st).map_err(anyhow::Error::from)?;
+    repo::insert_revision(c, id, user, changed, &snapshot, now)?;
+    Ok(())
+}
+
+/// Creates an article; returns its row.
+pub fn create(c: &mut DbConnection, principal: &Principal, b: CreateArticle) -> Result<ArticleRow, ApiError> {
+    principal.require(Action::WriteOwnDrafts)?;
+    let now = crate::db::now();
+    let owner = match principal {
+        Principal::User(u) => Some(u.id),
+        Principal::Key(_) => None,
+    };
+    let bylines = match (b.bylines, principal) {
+        (Some(v), _) => v,
+        (None, Principal::User(u)) => u.author_id.into_iter().collect(),
+        (None, Principal::Key(_)) => Vec::new(),
+    };
+    let slug = match &b.slug {
+        Some(s) => s.clone(),
+        None => {
+            let base = Some(slugs::slugify(&b.title)).filter(|s| !s.is_empty()).unwrap_or_else(|| "article".into());
+            slugs::unique(&base, |s| repo::slug_in_use(c, s, None))?
+        }
+    };
+    let mut st = ArticleState {
+        title: b.title.trim().to_owned(),
+        subtitle: b.subtitle,
+        slug,
+        excerpt: b.excerpt,
+        body_format: b.body_format.unwrap_or(BodyFormat::Markdown).as_str().to_owned(),
+        body_source: b.body.unwrap_or_default(),
+        status: b.status.unwrap_or(ArticleStatus::Draft).as_str().to_owned(),
+        published_at: None,
+        bylines,
+        categories: b.categories,
+        tags: b.tags,
+        series_id: b.series_id,
+        series_position: b.series_position,
+        featured_media_id: b.featured_media_id,
+        featured_caption: b.featured_caption,
+        featured_credit: b.featured_credit,
+        meta_title: b.meta_title,
+        meta_description: b.meta_description,
+        canonical_url: b.canonical_url,
+        og_image_media_id: b.og_image_media_id,
+        comment_status: if b.comment_status == Some(CommentStatus::Closed) { "closed" } else { "open" }.to_owned(),
+        sticky: b.sticky.unwrap_or(false),
+    };
+    if st.status == status::ARCHIVED {
+        return Err(ApiError::Unprocessable("a new article cannot start archived".into()));
+    }
+    validate(c, &st)?;
+    settle_status(principal, true, None, &mut st, b.published_at.map(|t| t.naive_utc()), now)?;
+    if b.slug.is_some() && repo::slug_in_use(c, &st.slug, None)? {
+        return Err(ApiError::Conflict(format!("slug `{}` is taken", st.slug)));
+    }
+    let id = repo::insert_article(c, &st.columns(now), owner)?;
+    repo::replace_relations(c, id, &st.bylines, &st.categories, &st.tags)?;
+    let changed: Vec<String> = vec!["created".into()];
+    snapshot_and_revision(c, id, principal, &changed, &st, now)?;
+    Ok(repo::find(c, id)?)
+}
+
+/// Loads `row`'s editable state.
+pub fn state_of(c: &mut DbConnection, row: &ArticleRow) -> Result<ArticleState, ApiError> {
+    let (bylines, categories, tags) = repo::relation_ids(c, row.id)?;
+    Ok(ArticleState::of(row, bylines, categories, tags))
+}
+
+/// Applies a PATCH to `row` (already checked for visibility and `If-Match`).
+pub fn update(
+    c: &mut DbConnection,
+    principal: &Principal,
+    row: ArticleRow,
+    b: UpdateArticle,
+) -> Result<ArticleRow, ApiError> {
+    let now = crate::db::now();
+    if !can_edit(principal, &row, now) {
+        return Err(ApiError::Forbidden("you may not edit this article".into()));
+    }
+    let before = state_of(c, &row)?;
+    let mut st = before.clone();
+    if let Some(v) = b.title {
+        st.title = v.trim().to_owned();
+    }
+    if let Some(v) = b.subtitle {
+        st.subtitle = v;
+    }
+    if let Some(v) = b.slug {
+        st.slug = v;
+    }
+    if let Some(v) = b.excerpt {
+        st.excerpt = v;
+    }
+    if let Some(v) = b.body {
+        st.body_source = v;
+    }
+    if let Some(v) = b.body_format {
+        st.body_format = v.as_str().to_owned();
+    }
+    if let Some(v) = b.bylines {
+        st.bylines = v;
+    }
+    if let Some(mut v) = b.categories {
+        v.sort_unstable();
+        v.dedup();
+        st.categories = v;
+    }
+    if let Some(mut v) = b.tags {
+        v.sort_unstable();
+        v.dedup();
+        st.tags = v;
+    }
+    if let Some(v) = b.series_id {
+        st.series_id = v;
+    }
+    if let Some(v) = b.series_position {
+        st.series_position = v;
+    }
+    if let Some(v) = b.featured_media_id {
+        st.featured_media_id = v;
+    }
+    if let Some(v) = b.featured_caption {
+        st.featured_caption = v;
+    }
+    if let Some(v) = b.featured_credit {
+        st.featured_credit = v;
+    }
+    if let Some(v) = b.meta_title {
+        st.meta_title = v;
+    }
+    if let Some(v) = b.meta_description {
+        st.meta_description = v;
+    }
+    if let Some(v) = b.canonical_url {
+        st.canonical_url = v;
+    }
+    if let Some(v) = b.og_image_media_id {
+        st.og_image_media_id = v;
+    }
+    if let Some(v) = b.comment_status {
+        st.comment_status = if v == CommentStatus::Open { "open" } else { "closed" }.to_owned();
+    }
+    if let Some(v) = b.sticky {
+        st.sticky = v;
+    }
+    if let Some(v) = b.status {
+        st.status = v.as_str().to_owned();
+    }
+    let note = b.update_note.map(|n| n.trim().to_owned());
+    if note.as_deref().is_some_and(|n| n.is_empty() || n.chars().count() > 1000) {
+        return Err(ApiError::invalid("update_note", "must be 1 to 1000 characters"));
+    }
+    let own = matches!(principal, Principal::User(u) if row.owner_id == Some(u.id));
+    let from = row.effective_status(now).to_owned();
+    // A scheduled article whose time has passed is published: reason from that.
+    if st.status == status::SCHEDULED && from == status::PUBLISHED && b.status.is_none() {
+        st.status = status::PUBLISHED.to_owned();
+    }
+    validate(c, &st)?;
+    settle_status(principal, own, Some(&from), &mut st, b.published_at.map(|t| t.naive_utc()), now)?;
+    save(c, principal, row, before, st, note, now)
+}
+
+fn save(
+    c: &mut DbConnection,
+    principal: &Principal,
+    row: ArticleRow,
+    before: ArticleState,
+    st: ArticleState,
+    note: Option<String>,
+    now: NaiveDateTime,
+) -> Result<ArticleRow, ApiError> {
+    let mut changed = st.diff(&before);
+    if note.is_some() {
+        changed.push("update_notes".into());
+    }
+    if changed.is_empty() {
+        return Ok(row);
+    }
+    if st.slug != before.slug {
+        if repo::slug_in_use(c, &st.slug, Some(row.id))? {
+            return Err(ApiError::Conflict(format!("slug `{}` is taken", st.slug)));
+        }
+        repo::record_slug_change(c, row.id, &before.slug, &st.slug)?;
+    }
+    if !repo::update_article(c, row.id, row.version, &st.columns(now))? {
+        return Err(ApiError::PreconditionFailed("the article changed while this edit was being saved".into()));
+    }
+    if st.bylines != before.bylines || st.categories != before.categories || st.tags != before.tags {
+        repo::replace_relations(c, row.id, &st.bylines, &st.categories, &st.tags)?;
+    }
+    if let Some(n) = note {
+        repo::add_update_note(c, row.id, &n, now)?;
+    }
+    snapshot_and_revision(c, row.id, principal, &changed, &st, now)?;
+    Ok(repo::find(c, row.id)?)
+}
+
+/// Restores the content of revision `rev` onto `row`, keeping its current
+/// status and publication time (restoring never publishes or unpublishes).
+pub fn restore(c: &mut DbConnection, principal: &Principal, row: ArticleRow, rev: i64) -> Result<ArticleRow, ApiError> {
+    let now = crate::db::now();
+    if !can_edit(principal, &row, now) {
+        return Err(ApiError::Forbidden("you may not edit this article".into()));
+    }
+    let snapshot = repo::revision_snapshot(c, row.id, rev)
+        .map_err(|e| ApiError::from(e).with_not_found(format!("article {} has no revision {rev}", row.id)))?;
+    let mut st: ArticleState = serde_json::from_str(&snapshot).map_err(anyhow::Error::from)?;
+    let before = state_of(c, &row)?;
+    st.status = before.status.clone();
+    st.published_at = before.published_at;
+    // Referenced rows may have gone since; keep only those that still exist.
+    for (kind, ids) in [("authors", &mut st.bylines), ("categories", &mut st.categories), ("tags", &mut st.tags)] {
+        let kept: Vec<i64> =
+            ids.iter().copied().filter(|id| repo::all_exist(c, kind, &[*id]).unwrap_or(false)).collect();
+        *ids = kept;
+    }
+    if st.slug != before.slug && repo::slug_in_use(c, &st.slug, Some(row.id))? {
+        st.slug = before.slug.clone();
+    }
+    validate(c, &st)?;
+    save(c, principal, row, before, st, None, now)
+}
+
+/// Deletes `row` (already checked for visibility and `If-Match`).
+pub fn delete(c: &mut DbConnection, principal: &Principal, row: &ArticleRow) -> Result<(), ApiError> {
+    if !can_edit(principal, row, crate::db::now()) {
+        return Err(ApiError::Forbidden("you may not delete this article".into()));
+    }
+    if !repo::delete_article(c, row.id, row.version)? {
+        return Err(ApiError::PreconditionFailed("the article changed while it was being deleted".into()));
+    }
+    Ok(())
+}
