@@ -235,12 +235,22 @@ impl From<DieselError> for ApiError {
         match e {
             DieselError::NotFound => Self::NotFound("resource not found".into()),
             DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, info) => {
-                let what = info
-                    .column_name()
-                    .or(info.constraint_name())
-                    .map(str::to_owned)
-                    .unwrap_or_else(|| "a unique field".into());
+                // PostgreSQL names the constraint (`authors_slug_key`), SQLite the
+                // column (`authors.slug`): report just the field.
+                let raw = info.column_name().or(info.constraint_name()).unwrap_or("");
+                let field = raw.rsplit('.').next().unwrap_or(raw).trim_end_matches("_key");
+                let field = field
+                    .split('_')
+                    .skip_while(|p| !["slug", "email", "key", "name"].contains(p))
+                    .collect::<Vec<_>>()
+                    .join("_");
+                let what = if field.is_empty() { "a unique field".to_owned() } else { field };
                 Self::Conflict(format!("{what} is already taken"))
+            }
+            DieselError::DatabaseError(_, info)
+                if info.message().contains("database is locked") || info.message().contains("database is busy") =>
+            {
+                Self::Unavailable(info.message().to_owned())
             }
             DieselError::DatabaseError(DatabaseErrorKind::ForeignKeyViolation, _) => {
                 Self::Unprocessable("a referenced resource does not exist".into())

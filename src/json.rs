@@ -39,6 +39,21 @@ fn backticked(msg: &str) -> Option<String> {
     Some(msg[start..start + len].to_owned())
 }
 
+/// serde names Rust types ("expected struct CreateUser"); clients need JSON words.
+fn clean(msg: &str) -> String {
+    let mut out = msg.to_owned();
+    for (from, to) in
+        [("expected struct ", "expected an object "), ("expected enum ", "expected one of the values of ")]
+    {
+        if let Some(i) = out.find(from) {
+            let rest = &out[i + from.len()..];
+            let end = rest.find(|c: char| !c.is_alphanumeric() && c != '_').unwrap_or(rest.len());
+            out = format!("{}{}{}", &out[..i], to.trim_end(), &rest[end..]);
+        }
+    }
+    out
+}
+
 fn field_error(field: String, message: String) -> ApiError {
     ApiError::BadRequest { detail: format!("{field}: {message}"), errors: vec![FieldError { field, message }] }
 }
@@ -62,12 +77,15 @@ fn nul_path(v: &serde_json::Value, path: &str) -> Option<String> {
 pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     let value: serde_json::Value =
         serde_json::from_slice(bytes).map_err(|e| field_error("body".into(), format!("is not valid JSON: {e}")))?;
+    if !value.is_object() {
+        return Err(field_error("body".into(), "must be a JSON object".into()));
+    }
     if let Some(field) = nul_path(&value, "") {
         return Err(field_error(field, "must not contain NUL (U+0000) characters".into()));
     }
     serde_path_to_error::deserialize(value).map_err(|e| {
         let path = e.path().to_string();
-        let msg = e.into_inner().to_string();
+        let msg = clean(&e.into_inner().to_string());
         let at_root = path == "." || path.is_empty();
         let field = if msg.starts_with("missing field") {
             let name = backticked(&msg).unwrap_or_default();
@@ -112,7 +130,7 @@ impl<T: DeserializeOwned + 'static> FromRequest for Json<T> {
                     ApiError::PayloadTooLarge(format!("the request body is over {} bytes", crate::startup::JSON_LIMIT))
                         .into()
                 } else {
-                    ApiError::invalid("body", format!("could not be read: {e}")).into()
+                    ApiError::invalid("body", "could not be read (check Content-Encoding and Content-Length)").into()
                 }
             })?;
             parse::<T>(&bytes).map(Json).map_err(Into::into)

@@ -35,6 +35,20 @@ pub fn is_valid(s: &str) -> bool {
         && !s.bytes().all(|b| b.is_ascii_digit())
 }
 
+/// Serializes slug picking for `table` until the transaction ends: two
+/// concurrent creates could otherwise both find `name` free and one would fail
+/// on the unique index. PostgreSQL: a transaction-scoped advisory lock;
+/// SQLite: nothing (its writers already take turns, see `db::write`).
+pub fn lock_for(conn: &mut crate::db::DbConnection, table: &str) -> QueryResult<()> {
+    use diesel::RunQueryDsl;
+    if let crate::db::DbConnection::Postgresql(_) = conn {
+        diesel::sql_query("SELECT pg_advisory_xact_lock(hashtext($1))")
+            .bind::<diesel::sql_types::Text, _>(format!("broadsheet.slugs.{table}"))
+            .execute(conn)?;
+    }
+    Ok(())
+}
+
 /// A path segment naming a resource: all digits is an id, anything else a slug.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum IdOrSlug {

@@ -73,6 +73,9 @@ pub async fn create_api_key(
     if let Some(bad) = scopes.iter().find(|s| !SCOPES.contains(&s.as_str())) {
         return Err(ApiError::invalid("scopes", format!("`{bad}` is not one of {}", SCOPES.join(", "))));
     }
+    if body.kind == ApiKeyKind::Admin && scopes.is_empty() {
+        return Err(ApiError::invalid("scopes", "an admin key needs at least one scope"));
+    }
     if body.kind == ApiKeyKind::Content && !scopes.is_empty() {
         return Err(ApiError::invalid("scopes", "must be empty for content keys, which are read-only"));
     }
@@ -80,11 +83,14 @@ pub async fn create_api_key(
     if expires_at.is_some_and(|t| t <= crate::db::now()) {
         return Err(ApiError::invalid("expires_at", "must be in the future"));
     }
+    if expires_at.is_some_and(|t| chrono::Datelike::year(&t) > 9999) {
+        return Err(ApiError::invalid("expires_at", "must be before the year 10000"));
+    }
     let kind = if body.kind == ApiKeyKind::Admin { "admin" } else { "content" };
     let key = format!("{API_KEY_PREFIX}{kind}_{}", tokens::random_secret());
     let prefix: String = key.chars().take(API_KEY_PREFIX.len() + kind.len() + 5).collect();
     let digest = tokens::digest(&key);
-    let row = crate::db::run(&state.pool, move |c| {
+    let row = crate::db::write(&state.pool, move |c| {
         Ok(repo::insert(c, &name, kind, &scopes.join(","), &prefix, &digest, Some(creator), expires_at)?)
     })
     .await?;
@@ -116,7 +122,7 @@ pub async fn revoke_api_key(
 ) -> Result<HttpResponse, ApiError> {
     auth.0.require(Action::ManageApiKeys)?;
     let id = crate::startup::parse_id("id", &id)?;
-    crate::db::run(&state.pool, move |c| Ok(repo::revoke(c, id, crate::db::now())?))
+    crate::db::write(&state.pool, move |c| Ok(repo::revoke(c, id, crate::db::now())?))
         .await
         .map_err(|e| e.with_not_found(format!("no API key with id {id}")))?;
     Ok(HttpResponse::NoContent().finish())

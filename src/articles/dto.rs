@@ -317,7 +317,7 @@ crate::list_envelope!(ArticleList, ArticleSummary, "A page of articles (bodies o
 crate::data_envelope!(ArticleEnvelope, Article, "`{\"data\": Article}`");
 
 /// `POST /articles` body.
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({
     "title": "Council approves budget",
@@ -403,33 +403,33 @@ pub struct CreateArticle {
 #[schema(example = json!({"title": "Council approves revised budget", "update_note": "Corrected the vote count."}))]
 pub struct UpdateArticle {
     /// Headline.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::patch::non_null")]
     pub title: Option<String>,
     /// Standfirst, or `null`.
     #[serde(default, deserialize_with = "crate::patch::double_option")]
     #[schema(value_type = Option<String>)]
     pub subtitle: Option<Option<String>>,
     /// New slug; the old one keeps answering with a 301.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::patch::non_null")]
     pub slug: Option<String>,
     /// Summary, or `null`.
     #[serde(default, deserialize_with = "crate::patch::double_option")]
     #[schema(value_type = Option<String>)]
     pub excerpt: Option<Option<String>>,
     /// The body as written.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::patch::non_null")]
     pub body: Option<String>,
     /// How `body` is written.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::patch::non_null")]
     pub body_format: Option<BodyFormat>,
     /// Author ids in byline order (at least one).
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::patch::non_null")]
     pub bylines: Option<Vec<i64>>,
     /// Category ids (replaces all).
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::patch::non_null")]
     pub categories: Option<Vec<i64>>,
     /// Tag ids (replaces all).
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::patch::non_null")]
     pub tags: Option<Vec<i64>>,
     /// Series id, or `null`.
     #[serde(default, deserialize_with = "crate::patch::double_option")]
@@ -468,19 +468,19 @@ pub struct UpdateArticle {
     #[schema(value_type = Option<i64>)]
     pub og_image_media_id: Option<Option<i64>>,
     /// Comment status.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::patch::non_null")]
     pub comment_status: Option<CommentStatus>,
     /// Sticky flag.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::patch::non_null")]
     pub sticky: Option<bool>,
     /// New status: draft → scheduled → published → archived, and back to draft.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::patch::non_null")]
     pub status: Option<ArticleStatus>,
     /// RFC 3339 publication time (future for `scheduled`). Kept once published.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::patch::non_null")]
     pub published_at: Option<DateTime<Utc>>,
     /// Appends a public, dated update note ("Updated on … to …"), at most 1000 characters.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::patch::non_null")]
     pub update_note: Option<String>,
 }
 

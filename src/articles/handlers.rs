@@ -358,9 +358,10 @@ pub async fn create_article(
     let principal = auth.0;
     let body = body.into_inner();
     let p = principal.clone();
-    let (row, rel) = crate::db::run(&state.pool, move |c| {
+    let tries = if body.slug.is_none() { 3 } else { 1 };
+    let (row, rel) = crate::db::write_retrying_conflicts(&state.pool, tries, move |c| {
         c.transaction(|c| {
-            let row = service::create(c, &p, body)?;
+            let row = service::create(c, &p, body.clone())?;
             let rel = repo::load_relations(c, std::slice::from_ref(&row), true)?;
             Ok((row, rel))
         })
@@ -416,7 +417,7 @@ pub async fn update_article(
     service::check_if_match(if_match(&req).as_deref(), &row)?;
     let body = body.into_inner();
     let p = principal.clone();
-    let (row, rel) = crate::db::run(&state.pool, move |c| {
+    let (row, rel) = crate::db::write(&state.pool, move |c| {
         c.transaction(|c| {
             let row = service::update(c, &p, row, body)?;
             let rel = repo::load_relations(c, std::slice::from_ref(&row), true)?;
@@ -456,7 +457,7 @@ pub async fn delete_article(
     };
     let row = found.0;
     service::check_if_match(if_match(&req).as_deref(), &row)?;
-    crate::db::run(&state.pool, move |c| c.transaction(|c| service::delete(c, &principal, &row))).await?;
+    crate::db::write(&state.pool, move |c| c.transaction(|c| service::delete(c, &principal, &row))).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -542,7 +543,7 @@ pub async fn restore_revision(
         service::check_if_match(Some(&tag), &row)?;
     }
     let p = principal.clone();
-    let (row, rel) = crate::db::run(&state.pool, move |c| {
+    let (row, rel) = crate::db::write(&state.pool, move |c| {
         c.transaction(|c| {
             let row = service::restore(c, &p, row, rev)?;
             let rel = repo::load_relations(c, std::slice::from_ref(&row), true)?;

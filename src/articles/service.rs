@@ -260,6 +260,9 @@ fn settle_status(
             )));
         }
     }
+    if requested_at.is_some_and(|t| !(1900..=9999).contains(&chrono::Datelike::year(&t))) {
+        return Err(ApiError::invalid("published_at", "must be between the years 1900 and 9999"));
+    }
     if requested_at.is_some() && !may_publish(principal, own) {
         return Err(ApiError::Forbidden("your role may not set published_at".into()));
     }
@@ -313,6 +316,7 @@ fn snapshot_and_revision(
 /// Creates an article; returns its row.
 pub fn create(c: &mut DbConnection, principal: &Principal, b: CreateArticle) -> Result<ArticleRow, ApiError> {
     principal.require(Action::WriteOwnDrafts)?;
+    slugs::lock_for(c, "articles")?;
     let now = crate::db::now();
     let owner = match principal {
         Principal::User(u) => Some(u.id),
@@ -487,6 +491,7 @@ fn save(
         return Ok(row);
     }
     if st.slug != before.slug {
+        slugs::lock_for(c, "articles")?;
         if repo::slug_in_use(c, &st.slug, Some(row.id))? {
             return Err(ApiError::Conflict(format!("slug `{}` is taken", st.slug)));
         }

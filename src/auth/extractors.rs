@@ -35,6 +35,12 @@ enum Credential {
 }
 
 fn credential(req: &HttpRequest) -> Result<Option<Credential>, ApiError> {
+    let count = |name| req.headers().get_all(name).count();
+    if count(actix_web::http::header::AUTHORIZATION) > 1
+        || count(actix_web::http::header::HeaderName::from_static("x-api-key")) > 1
+    {
+        return Err(ApiError::Unauthorized("send one credential, not several".into()));
+    }
     if let Some(v) = req.headers().get("x-api-key") {
         let key = v.to_str().map_err(|_| ApiError::Unauthorized("X-Api-Key is not valid text".into()))?.trim();
         return Ok(Some(Credential::Key(key.to_owned())));

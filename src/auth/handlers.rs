@@ -87,32 +87,30 @@ pub async fn login(
         return Err(ApiError::invalid("password", format!("must be at most {} bytes", password::MAX_PASSWORD_BYTES)));
     }
     let client = client_addr(&req, &state.auth);
-    state.auth.throttle.check(&client, &email).map_err(|secs| ApiError::TooManyRequests { retry_after_secs: secs })?;
-    let st = state.clone();
+    let attempt = state
+        .auth
+        .throttle
+        .begin(&client, &email)
+        .map_err(|secs| ApiError::TooManyRequests { retry_after_secs: secs })?;
     let lookup = email.clone();
-    let outcome = crate::db::run(&state.pool, move |c| {
-        let user = users_repo::find_by_email(c, &lookup)?;
-        let Some(user) = user else {
-            password::verify_dummy(&password);
-            return Ok(Err(false));
-        };
-        if !password::verify(&password, &user.password_hash) {
-            return Ok(Err(false));
+    let user = crate::db::run(&state.pool, move |c| Ok(users_repo::find_by_email(c, &lookup)?)).await?;
+    let ok = password::verify_async(password, user.as_ref().map(|u| u.password_hash.clone())).await?;
+    let user = match (user, ok) {
+        (Some(user), true) => {
+            attempt.succeeded();
+            user
         }
-        if user.disabled {
-            return Ok(Err(true));
+        _ => {
+            attempt.failed();
+            return Err(ApiError::Unauthorized(BAD_CREDENTIALS.into()));
         }
-        c.transaction(|c| issue(c, &st.auth, user, None)).map(Ok)
-    })
-    .await?;
-    match outcome {
-        Ok(pair) => Ok(HttpResponse::Ok().json(TokenEnvelope { data: pair })),
-        Err(true) => Err(ApiError::Forbidden("this account is disabled".into())),
-        Err(false) => {
-            state.auth.throttle.record_failure(&client, &email);
-            Err(ApiError::Unauthorized(BAD_CREDENTIALS.into()))
-        }
+    };
+    if user.disabled {
+        return Err(ApiError::Forbidden("this account is disabled".into()));
     }
+    let st = state.clone();
+    let pair = crate::db::write(&state.pool, move |c| c.transaction(|c| issue(c, &st.auth, user, None))).await?;
+    Ok(HttpResponse::Ok().json(TokenEnvelope { data: pair }))
 }
 
 /// Exchange a refresh token for a new token pair (rotation).
@@ -139,7 +137,7 @@ pub async fn refresh(
 ) -> Result<HttpResponse, ApiError> {
     let hash = tokens::digest(body.refresh_token.trim());
     let st = state.clone();
-    let pair = crate::db::run(&state.pool, move |c| {
+    let pair = crate::db::write(&state.pool, move |c| {
         let now = crate::db::now();
         let invalid = || ApiError::Unauthorized("the refresh token is invalid or expired".into());
         let session = repo::find_session(c, &hash)?.ok_or_else(invalid)?;
@@ -185,7 +183,7 @@ pub async fn refresh(
 #[post("/auth/logout")]
 pub async fn logout(state: web::Data<AppState>, auth: AuthUser) -> Result<HttpResponse, ApiError> {
     let family = auth.0.user()?.session_family.clone();
-    crate::db::run(&state.pool, move |c| Ok(repo::revoke_family(c, &family, crate::db::now())?)).await?;
+    crate::db::write(&state.pool, move |c| Ok(repo::revoke_family(c, &family, crate::db::now())?)).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -242,18 +240,20 @@ pub async fn change_password(
     }
     let client = client_addr(&req, &state.auth);
     let account = format!("user:{user_id}");
-    state
+    let attempt = state
         .auth
         .throttle
-        .check(&client, &account)
+        .begin(&client, &account)
         .map_err(|secs| ApiError::TooManyRequests { retry_after_secs: secs })?;
+    let user = crate::db::run(&state.pool, move |c| Ok(users_repo::find(c, user_id)?)).await?;
+    if !password::verify_async(current_password, Some(user.password_hash)).await? {
+        attempt.failed();
+        return Err(ApiError::invalid("current_password", "is incorrect"));
+    }
+    attempt.succeeded();
+    let hash = password::hash_async(new_password).await?;
     let st = state.clone();
-    let result = crate::db::run(&state.pool, move |c| {
-        let user = users_repo::find(c, user_id)?;
-        if !password::verify(&current_password, &user.password_hash) {
-            return Ok(None);
-        }
-        let hash = password::hash(&new_password)?;
+    let pair = crate::db::write(&state.pool, move |c| {
         c.transaction(|c| {
             let now = crate::db::now();
             let changes = crate::users::model::UserChanges {
@@ -263,15 +263,9 @@ pub async fn change_password(
             };
             let user = users_repo::update(c, user_id, &changes)?;
             repo::revoke_user_sessions(c, user_id, now)?;
-            issue(c, &st.auth, user, None).map(Some)
+            issue(c, &st.auth, user, None)
         })
     })
     .await?;
-    match result {
-        Some(pair) => Ok(HttpResponse::Ok().json(TokenEnvelope { data: pair })),
-        None => {
-            state.auth.throttle.record_failure(&client, &account);
-            Err(ApiError::invalid("current_password", "is incorrect"))
-        }
-    }
+    Ok(HttpResponse::Ok().json(TokenEnvelope { data: pair }))
 }

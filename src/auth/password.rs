@@ -21,8 +21,8 @@ fn hasher() -> Argon2<'static> {
 
 /// Checks the length policy; the message is for the `password` field.
 pub fn validate(password: &str) -> Result<(), String> {
-    if password.chars().count() < MIN_PASSWORD_CHARS {
-        return Err(format!("must be at least {MIN_PASSWORD_CHARS} characters"));
+    if password.trim().chars().count() < MIN_PASSWORD_CHARS {
+        return Err(format!("must be at least {MIN_PASSWORD_CHARS} characters, not counting surrounding spaces"));
     }
     if password.len() > MAX_PASSWORD_BYTES {
         return Err(format!("must be at most {MAX_PASSWORD_BYTES} bytes"));
@@ -52,6 +52,40 @@ pub fn verify_dummy(password: &str) {
     static DUMMY: OnceLock<String> = OnceLock::new();
     let phc = DUMMY.get_or_init(|| hash("dummy password for timing").unwrap_or_default());
     let _ = verify(password, phc);
+}
+
+/// At most this many argon2 computations run at once (each takes 19 MiB), so
+/// a flood of logins queues instead of exhausting memory and threads.
+fn hashing_slots() -> &'static tokio::sync::Semaphore {
+    static SLOTS: OnceLock<tokio::sync::Semaphore> = OnceLock::new();
+    SLOTS.get_or_init(|| {
+        let n = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2);
+        tokio::sync::Semaphore::new(n.clamp(1, 8))
+    })
+}
+
+/// [`verify`] (or [`verify_dummy`] when `phc` is `None`, returning false) on
+/// the blocking pool, at most a few at a time.
+pub async fn verify_async(password: String, phc: Option<String>) -> Result<bool, crate::error::ApiError> {
+    let _slot = hashing_slots().acquire().await.map_err(|e| anyhow::anyhow!("hashing semaphore closed: {e}"))?;
+    actix_web::web::block(move || match phc {
+        Some(h) => verify(&password, &h),
+        None => {
+            verify_dummy(&password);
+            false
+        }
+    })
+    .await
+    .map_err(|e| crate::error::ApiError::Internal(anyhow::anyhow!("password check failed: {e}")))
+}
+
+/// [`hash`] on the blocking pool, at most a few at a time.
+pub async fn hash_async(password: String) -> Result<String, crate::error::ApiError> {
+    let _slot = hashing_slots().acquire().await.map_err(|e| anyhow::anyhow!("hashing semaphore closed: {e}"))?;
+    let hashed = actix_web::web::block(move || hash(&password))
+        .await
+        .map_err(|e| crate::error::ApiError::Internal(anyhow::anyhow!("password hashing failed: {e}")))?;
+    Ok(hashed?)
 }
 
 #[cfg(test)]

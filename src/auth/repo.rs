@@ -101,23 +101,38 @@ pub fn active_user_in_session(
         .optional()
 }
 
-/// A usable API key by hash: not revoked, not expired. Returns
+/// A usable API key by hash: not revoked, not expired, and its creator still
+/// an enabled admin. Returns
 /// `(id, kind, scopes)` and stamps `last_used_at` (at most once a minute).
 pub fn use_api_key(
     conn: &mut DbConnection,
     key_hash: &str,
     now: NaiveDateTime,
 ) -> QueryResult<Option<(i64, String, String)>> {
-    let found: Option<(i64, String, String, Option<NaiveDateTime>)> = api_keys::table
+    let found: Option<(i64, String, String, Option<NaiveDateTime>, Option<i64>)> = api_keys::table
         .filter(api_keys::key_hash.eq(key_hash))
         .filter(api_keys::revoked_at.is_null())
         .filter(api_keys::expires_at.is_null().or(api_keys::expires_at.gt(now)))
-        .select((api_keys::id, api_keys::kind, api_keys::scopes, api_keys::last_used_at))
+        .select((api_keys::id, api_keys::kind, api_keys::scopes, api_keys::last_used_at, api_keys::created_by))
         .first(conn)
         .optional()?;
-    let Some((id, kind, scopes, last_used)) = found else { return Ok(None) };
+    let Some((id, kind, scopes, last_used, creator)) = found else { return Ok(None) };
+    // A key speaks for the admin who made it: it dies with their admin rights.
+    if let Some(creator) = creator {
+        let still_admin: bool = diesel::select(diesel::dsl::exists(
+            users::table
+                .filter(users::id.eq(creator))
+                .filter(users::role.eq("admin"))
+                .filter(users::disabled.eq(false)),
+        ))
+        .get_result(conn)?;
+        if !still_admin {
+            return Ok(None);
+        }
+    }
     if last_used.is_none_or(|t| now - t > chrono::Duration::seconds(60)) {
-        diesel::update(api_keys::table.find(id)).set(api_keys::last_used_at.eq(now)).execute(conn)?;
+        // Best effort: a busy SQLite writer must not fail a read.
+        let _ = diesel::update(api_keys::table.find(id)).set(api_keys::last_used_at.eq(now)).execute(conn);
     }
     Ok(Some((id, kind, scopes)))
 }

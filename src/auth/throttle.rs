@@ -1,80 +1,123 @@
-//! Failed-login throttling per client address and per account, on the
-//! `governor` GCRA rate limiter.
+//! Failed-login throttling per client address and per account.
 //!
-//! Each failure spends one cell of the key's quota (`max_failures` in a burst,
-//! refilled one cell per `window / max_failures`). When a failure finds the
-//! quota empty, the key is blocked until governor says a cell is free again;
-//! while blocked, attempts are answered 429 with `Retry-After` *before* the
-//! password is checked, so a correct guess cannot slip through.
+//! A sliding window of failure times per key, plus a count of attempts in
+//! flight. An attempt *reserves* a slot before the password is checked, so a
+//! burst of parallel guesses cannot all pass the check before any failure is
+//! recorded (a rate limiter that only counts finished failures, such as a
+//! GCRA cell spent after the fact, lets such a burst through). When failures
+//! plus attempts in flight reach the limit, the answer is 429 with
+//! `Retry-After` until the oldest failure leaves the window.
 //!
 //! State is per process: behind a load balancer each instance throttles on
 //! its own (documented in ARCHITECTURE.md).
 
-use std::collections::HashMap;
-use std::num::NonZeroU32;
-use std::sync::Mutex;
+use std::collections::{HashMap, VecDeque};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use governor::clock::{Clock, DefaultClock};
-use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
-
-/// Throttles failed logins.
-pub struct LoginThrottle {
-    per_client: DefaultKeyedRateLimiter<String>,
-    per_account: DefaultKeyedRateLimiter<String>,
-    blocked: Mutex<HashMap<String, Instant>>,
+#[derive(Default)]
+struct Window {
+    failures: VecDeque<Instant>,
+    in_flight: u32,
 }
 
-fn quota(max_failures: u32, window: Duration) -> Quota {
-    let max = NonZeroU32::new(max_failures.max(1)).expect("max(1) is non-zero");
-    let period = (window / max.get()).max(Duration::from_millis(1));
-    Quota::with_period(period).expect("period is non-zero").allow_burst(max)
+#[derive(Default)]
+struct State {
+    keys: HashMap<String, Window>,
+}
+
+/// Throttles failed logins.
+#[derive(Clone)]
+pub struct LoginThrottle {
+    per_client: u32,
+    per_account: u32,
+    window: Duration,
+    state: Arc<Mutex<State>>,
+}
+
+/// A reserved attempt; report its outcome with [`Attempt::failed`] or
+/// [`Attempt::succeeded`]. Dropping it unreported counts as neither.
+pub struct Attempt {
+    throttle: LoginThrottle,
+    keys: [String; 2],
+    done: bool,
 }
 
 impl LoginThrottle {
     /// Allows `per_client` failures per client address and `per_account`
-    /// failures per email within `window`.
+    /// failures per account within `window`.
     pub fn new(per_client: u32, per_account: u32, window: Duration) -> Self {
-        Self {
-            per_client: RateLimiter::keyed(quota(per_client, window)),
-            per_account: RateLimiter::keyed(quota(per_account, window)),
-            blocked: Mutex::new(HashMap::new()),
-        }
+        Self { per_client: per_client.max(1), per_account: per_account.max(1), window, state: Default::default() }
     }
 
-    fn keys(client: &str, account: &str) -> [String; 2] {
-        [format!("client:{client}"), format!("account:{account}")]
+    fn lock(&self) -> std::sync::MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// `Err(seconds)` when the client or the account is blocked.
-    pub fn check(&self, client: &str, account: &str) -> Result<(), u64> {
+    /// Reserves an attempt for `client` on `account`, or `Err(seconds)` to wait.
+    pub fn begin(&self, client: &str, account: &str) -> Result<Attempt, u64> {
         let now = Instant::now();
-        let mut blocked = self.blocked.lock().unwrap_or_else(|e| e.into_inner());
-        blocked.retain(|_, until| *until > now);
-        let wait = Self::keys(client, account).iter().filter_map(|k| blocked.get(k)).map(|until| *until - now).max();
-        match wait {
-            Some(w) => Err(w.as_secs() + u64::from(w.subsec_nanos() > 0)),
-            None => Ok(()),
-        }
-    }
-
-    /// Records a failed attempt; blocks a key whose quota is spent.
-    pub fn record_failure(&self, client: &str, account: &str) {
-        let clock = DefaultClock::default();
-        let [client_key, account_key] = Self::keys(client, account);
-        let outcomes = [
-            (client_key.clone(), self.per_client.check_key(&client_key)),
-            (account_key.clone(), self.per_account.check_key(&account_key)),
-        ];
-        let mut blocked = self.blocked.lock().unwrap_or_else(|e| e.into_inner());
-        for (key, outcome) in outcomes {
-            if let Err(not_until) = outcome {
-                let wait = not_until.wait_time_from(clock.now());
-                blocked.insert(key, Instant::now() + wait.max(Duration::from_secs(1)));
+        let keys = [format!("client:{client}"), format!("account:{account}")];
+        let limits = [self.per_client, self.per_account];
+        let mut state = self.lock();
+        let mut wait: Option<Duration> = None;
+        for (key, limit) in keys.iter().zip(limits) {
+            let w = state.keys.entry(key.clone()).or_default();
+            while w.failures.front().is_some_and(|t| now.duration_since(*t) >= self.window) {
+                w.failures.pop_front();
+            }
+            if w.failures.len() as u32 + w.in_flight >= limit {
+                let until = w.failures.front().map(|t| *t + self.window).unwrap_or(now + Duration::from_secs(1));
+                wait = Some(wait.unwrap_or_default().max(until.saturating_duration_since(now)));
             }
         }
-        self.per_client.retain_recent();
-        self.per_account.retain_recent();
+        if let Some(w) = wait {
+            return Err(w.as_secs().max(1) + u64::from(w.subsec_nanos() > 0 && w.as_secs() > 0));
+        }
+        for key in &keys {
+            state.keys.entry(key.clone()).or_default().in_flight += 1;
+        }
+        if state.keys.len() > 100_000 {
+            let window = self.window;
+            state
+                .keys
+                .retain(|_, w| w.in_flight > 0 || w.failures.back().is_some_and(|t| now.duration_since(*t) < window));
+        }
+        Ok(Attempt { throttle: self.clone(), keys, done: false })
+    }
+}
+
+impl Attempt {
+    fn finish(&mut self, failed: bool) {
+        if self.done {
+            return;
+        }
+        self.done = true;
+        let now = Instant::now();
+        let mut state = self.throttle.lock();
+        for key in &self.keys {
+            let w = state.keys.entry(key.clone()).or_default();
+            w.in_flight = w.in_flight.saturating_sub(1);
+            if failed {
+                w.failures.push_back(now);
+            }
+        }
+    }
+
+    /// The credentials were wrong.
+    pub fn failed(mut self) {
+        self.finish(true);
+    }
+
+    /// The credentials were right.
+    pub fn succeeded(mut self) {
+        self.finish(false);
+    }
+}
+
+impl Drop for Attempt {
+    fn drop(&mut self) {
+        self.finish(false);
     }
 }
 
@@ -83,16 +126,18 @@ mod tests {
     use super::*;
 
     #[test]
-    fn blocks_after_the_quota_of_failures_and_not_before() {
+    fn blocks_at_the_limit_counting_attempts_in_flight() {
         let t = LoginThrottle::new(100, 3, Duration::from_secs(900));
-        for _ in 0..3 {
-            assert!(t.check("1.2.3.4", "a@b.c").is_ok());
-            t.record_failure("1.2.3.4", "a@b.c");
+        for _ in 0..2 {
+            t.begin("1.2.3.4", "a@b.c").unwrap().failed();
         }
-        assert!(t.check("1.2.3.4", "a@b.c").is_ok(), "three failures spend the quota but do not exceed it");
-        t.record_failure("1.2.3.4", "a@b.c");
-        let wait = t.check("1.2.3.4", "a@b.c").expect_err("fourth failure blocks");
-        assert!(wait > 0 && wait <= 300, "{wait}");
-        assert!(t.check("1.2.3.4", "other@b.c").is_ok(), "other accounts are not blocked");
+        let in_flight = t.begin("1.2.3.4", "a@b.c").expect("third attempt allowed");
+        assert!(t.begin("1.2.3.4", "a@b.c").is_err(), "a parallel fourth must wait");
+        in_flight.succeeded();
+        assert!(t.begin("1.2.3.4", "a@b.c").is_ok(), "a success frees its slot");
+        t.begin("1.2.3.4", "a@b.c").unwrap().failed();
+        let wait = t.begin("1.2.3.4", "a@b.c").err().expect("three failures block");
+        assert!(wait > 0 && wait <= 900, "{wait}");
+        assert!(t.begin("1.2.3.4", "other@b.c").is_ok(), "other accounts are not blocked");
     }
 }

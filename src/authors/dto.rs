@@ -56,7 +56,7 @@ impl Author {
 }
 
 /// `POST /authors` body.
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"name": "Jane Doe", "bio": "Covers city hall.", "website": "https://jane.example", "social_links": {"mastodon": "https://mastodon.example/@jane"}}))]
 pub struct CreateAuthor {
@@ -84,15 +84,15 @@ pub struct CreateAuthor {
 
 /// `PATCH /authors/{author}` and `PATCH /authors/me` body. Omitted fields are
 /// unchanged; `null` clears a nullable field.
-#[derive(Debug, Default, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"bio": "Now covering the courts."}))]
 pub struct UpdateAuthor {
     /// Name shown in bylines, 1–200 characters.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::patch::non_null")]
     pub name: Option<String>,
     /// New slug (editors only).
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::patch::non_null")]
     pub slug: Option<String>,
     /// Private contact email, or `null`.
     #[serde(default, deserialize_with = "crate::patch::double_option")]
@@ -111,7 +111,7 @@ pub struct UpdateAuthor {
     #[schema(value_type = Option<String>)]
     pub website: Option<Option<String>>,
     /// Replaces all social links.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::patch::non_null")]
     pub social_links: Option<BTreeMap<String, String>>,
 }
 
@@ -136,6 +136,11 @@ impl ProfileCheck {
     pub fn name(&mut self, name: &str) {
         if name.trim().is_empty() || name.chars().count() > 200 {
             self.fail("name", "must be 1 to 200 characters");
+        } else if name
+            .chars()
+            .any(|c| c.is_control() || ('\u{202a}'..='\u{202e}').contains(&c) || ('\u{2066}'..='\u{2069}').contains(&c))
+        {
+            self.fail("name", "must not contain control or bidirectional-override characters");
         }
     }
 

@@ -132,8 +132,11 @@ pub async fn create_author(
         check.social_links(l);
     }
     check.finish()?;
-    let author = crate::db::run(&state.pool, move |c| {
+    let tries = if b.slug.is_none() { 3 } else { 1 };
+    let author = crate::db::write_retrying_conflicts(&state.pool, tries, move |c| {
+        let b = b.clone();
         c.transaction(|c| {
+            slugs::lock_for(c, "authors")?;
             let slug = match &b.slug {
                 Some(s) if repo::slug_taken(c, s, None)? => {
                     return Err(ApiError::Conflict(format!("slug `{s}` is taken")))
@@ -271,7 +274,7 @@ pub async fn update_my_author(
     let user = auth.0.user()?;
     let id = user.author_id.ok_or_else(|| ApiError::NotFound("your account has no author profile".into()))?;
     let changes = changes_from(body.into_inner(), auth.0.can(Action::ManageAuthors))?;
-    let author = crate::db::run(&state.pool, move |c| apply(c, id, changes)).await?;
+    let author = crate::db::write(&state.pool, move |c| apply(c, id, changes)).await?;
     Ok(HttpResponse::Ok().json(AuthorEnvelope { data: author }))
 }
 
@@ -305,7 +308,7 @@ pub async fn update_author(
     let raw = key.into_inner();
     let key = IdOrSlug::parse(&raw);
     let changes = changes_from(body.into_inner(), true)?;
-    let author = crate::db::run(&state.pool, move |c| {
+    let author = crate::db::write(&state.pool, move |c| {
         let id =
             repo::find_by_key(c, &key).map_err(|e| ApiError::from(e).with_not_found(format!("no author `{raw}`")))?.id;
         apply(c, id, changes)
@@ -357,7 +360,7 @@ pub async fn delete_author(
         None => None,
         Some(v) => Some(crate::startup::parse_id("reassign_to", &v)?),
     };
-    crate::db::run(&state.pool, move |c| {
+    crate::db::write(&state.pool, move |c| {
         c.transaction(|c| {
             let id = repo::find_by_key(c, &key)
                 .map_err(|e| ApiError::from(e).with_not_found(format!("no author `{raw}`")))?

@@ -118,10 +118,14 @@ pub fn build_pool(url: &DatabaseUrl, size: u32, counter: Option<QueryCounter>) -
             std::fs::create_dir_all(dir).map_err(|e| anyhow::anyhow!("cannot create {}: {e}", dir.display()))?;
         }
     }
+    // Counted pools are for tests: no idle connections are kept, so r2d2's
+    // background threads never reconnect to a test database that was dropped
+    // (libpq doing so while the test process exits has crashed it).
+    let min_idle = if counter.is_some() { 0 } else { 1 };
     let manager = ConnectionManager { url: url.clone(), counter };
     let pool = r2d2::Pool::builder()
         .max_size(size)
-        .min_idle(Some(1))
+        .min_idle(Some(min_idle))
         .connection_timeout(Duration::from_secs(5))
         .build(manager)
         .map_err(|e| anyhow::anyhow!("cannot connect to the {} database: {e}", url.backend_name()))?;
@@ -161,6 +165,43 @@ where
     })
     .await
     .map_err(|e| ApiError::Internal(anyhow::anyhow!("blocking task failed: {e}")))?
+}
+
+/// Like [`run`], for work that writes. On SQLite, writers in this process
+/// take turns on a mutex: SQLite allows one writer, and two transactions that
+/// both read before writing cannot wait for each other (one gets "database is
+/// locked" at once, whatever the busy timeout). PostgreSQL writers run freely.
+pub async fn write<T, F>(pool: &Pool, f: F) -> Result<T, ApiError>
+where
+    F: FnOnce(&mut DbConnection) -> Result<T, ApiError> + Send + 'static,
+    T: Send + 'static,
+{
+    static SQLITE_WRITER: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    run(pool, move |c| {
+        let _turn =
+            matches!(c, DbConnection::Sqlite(_)).then(|| SQLITE_WRITER.lock().unwrap_or_else(|e| e.into_inner()));
+        f(c)
+    })
+    .await
+}
+
+/// [`write`], retried up to `tries` times when it fails with a conflict. For
+/// creates that derive a unique slug: two concurrent creates can pick the same
+/// free slug, and on PostgreSQL the loser's unique violation is a 409 the
+/// client never caused; a retry picks the next free slug.
+pub async fn write_retrying_conflicts<T, F>(pool: &Pool, tries: u32, f: F) -> Result<T, ApiError>
+where
+    F: Fn(&mut DbConnection) -> Result<T, ApiError> + Clone + Send + 'static,
+    T: Send + 'static,
+{
+    let mut left = tries.max(1);
+    loop {
+        left -= 1;
+        match write(pool, f.clone()).await {
+            Err(ApiError::Conflict(_)) if left > 0 => continue,
+            other => return other,
+        }
+    }
 }
 
 /// The current UTC time as stored in `TIMESTAMP` columns (microsecond precision,

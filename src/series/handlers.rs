@@ -56,7 +56,7 @@ pub struct SeriesDetail {
 }
 
 /// `POST /series` body.
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"title": "The water crisis", "description": "A five-part investigation."}))]
 pub struct CreateSeries {
@@ -76,10 +76,10 @@ pub struct CreateSeries {
 #[schema(example = json!({"description": "A six-part investigation."}))]
 pub struct UpdateSeries {
     /// 1–200 characters.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::patch::non_null")]
     pub title: Option<String>,
     /// New slug.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::patch::non_null")]
     pub slug: Option<String>,
     /// Description, or `null`.
     #[serde(default, deserialize_with = "crate::patch::double_option")]
@@ -192,8 +192,10 @@ pub async fn create_series(
     auth.0.require(Action::EditAnyArticle)?;
     let b = body.into_inner();
     check(Some(&b.title), b.slug.as_deref(), b.description.as_deref())?;
-    let row = crate::db::run(&state.pool, move |c| {
+    let tries = if b.slug.is_none() { 3 } else { 1 };
+    let row = crate::db::write_retrying_conflicts(&state.pool, tries, move |c| {
         c.transaction(|c| {
+            slugs::lock_for(c, "series")?;
             let slug = match &b.slug {
                 Some(s) if repo::slug_taken(c, s, None)? => {
                     return Err(ApiError::Conflict(format!("slug `{s}` is taken")))
@@ -244,7 +246,7 @@ pub async fn update_series(
     check(b.title.as_deref(), b.slug.as_deref(), b.description.clone().flatten().as_deref())?;
     let raw = key.into_inner();
     let lookup = IdOrSlug::parse(&raw);
-    let row = crate::db::run(&state.pool, move |c| {
+    let row = crate::db::write(&state.pool, move |c| {
         c.transaction(|c| {
             let s = repo::find_by_key(c, &lookup)?.ok_or_else(|| ApiError::NotFound(format!("no series `{raw}`")))?;
             if let Some(slug) = &b.slug {
@@ -287,7 +289,7 @@ pub async fn delete_series(
     auth.0.require(Action::EditAnyArticle)?;
     let raw = key.into_inner();
     let lookup = IdOrSlug::parse(&raw);
-    crate::db::run(&state.pool, move |c| {
+    crate::db::write(&state.pool, move |c| {
         let s = repo::find_by_key(c, &lookup)?.ok_or_else(|| ApiError::NotFound(format!("no series `{raw}`")))?;
         Ok(repo::delete(c, s.id)?)
     })

@@ -62,11 +62,11 @@ pub struct CreateUser {
 #[schema(example = json!({"role": "author", "disabled": false}))]
 pub struct UpdateUser {
     /// New role. The last enabled admin cannot be demoted.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::patch::non_null")]
     pub role: Option<Role>,
     /// Disable (true) or re-enable (false). Disabling ends all the user's
     /// sessions. The last enabled admin cannot be disabled.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::patch::non_null")]
     pub disabled: Option<bool>,
     /// Link an author profile, or `null` to unlink.
     #[serde(default, deserialize_with = "crate::patch::double_option")]

@@ -111,8 +111,15 @@ pub async fn create_user(
 ) -> Result<HttpResponse, ApiError> {
     auth.0.require(Action::ManageUsers)?;
     let body = body.into_inner();
+    if body.role == Role::Admin {
+        auth.0.user().map_err(|_| ApiError::Forbidden("API keys may not create admins".into()))?;
+    }
+    let email = repo::normalize_email(&body.email);
+    validate_email(&email)?;
+    password::validate(&body.password).map_err(|m| ApiError::invalid("password", m))?;
+    let hash = password::hash_async(body.password).await?;
     let user =
-        crate::db::run(&state.pool, move |c| create(c, &body.email, &body.password, body.role, body.author_id)).await?;
+        crate::db::write(&state.pool, move |c| insert_validated(c, email, hash, body.role, body.author_id)).await?;
     Ok(HttpResponse::Created()
         .insert_header(("Location", format!("/api/v1/users/{}", user.id)))
         .json(UserEnvelope { data: User::from(user) }))
@@ -130,6 +137,16 @@ pub fn create(
     validate_email(&email)?;
     password::validate(password_plain).map_err(|m| ApiError::invalid("password", m))?;
     let hash = password::hash(password_plain)?;
+    insert_validated(c, email, hash, role, author_id)
+}
+
+fn insert_validated(
+    c: &mut crate::db::DbConnection,
+    email: String,
+    hash: String,
+    role: Role,
+    author_id: Option<i64>,
+) -> Result<super::model::UserRow, ApiError> {
     c.transaction(|c| {
         if repo::find_by_email(c, &email)?.is_some() {
             return Err(ApiError::Conflict(format!("a user with email {email} already exists")));
@@ -196,10 +213,18 @@ pub async fn update_user(
     auth.0.require(Action::ManageUsers)?;
     let id = crate::startup::parse_id("id", &id)?;
     let body = body.into_inner();
-    let user = crate::db::run(&state.pool, move |c| {
+    let by_key = auth.0.user().is_err();
+    if by_key && body.role == Some(Role::Admin) {
+        return Err(ApiError::Forbidden("API keys may not make admins".into()));
+    }
+    let user = crate::db::write(&state.pool, move |c| {
         c.transaction(|c| {
+            repo::lock_admins(c)?;
             let current =
                 repo::find(c, id).map_err(|e| ApiError::from(e).with_not_found(format!("no user with id {id}")))?;
+            if by_key && current.role == "admin" {
+                return Err(ApiError::Forbidden("API keys may not change admins".into()));
+            }
             let loses_admin = current.role == "admin"
                 && !current.disabled
                 && (body.role.is_some_and(|r| r != Role::Admin) || body.disabled == Some(true));

@@ -59,3 +59,13 @@ pub fn author_linked_elsewhere(conn: &mut DbConnection, author_id: i64, except: 
     ))
     .get_result(conn)
 }
+
+/// Locks the admin rows until the transaction ends (PostgreSQL `FOR UPDATE`),
+/// so two concurrent demotions cannot both see "another admin remains".
+/// SQLite needs nothing: its writers already take turns (`db::write`).
+pub fn lock_admins(conn: &mut DbConnection) -> QueryResult<()> {
+    if let DbConnection::Postgresql(_) = conn {
+        diesel::sql_query("SELECT id FROM users WHERE role = 'admin' FOR UPDATE").execute(conn)?;
+    }
+    Ok(())
+}

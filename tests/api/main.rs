@@ -9,6 +9,7 @@ mod auth;
 mod cli;
 mod comments;
 mod errors;
+mod hardening;
 mod import;
 mod migrations;
 mod openapi;
