@@ -109,7 +109,8 @@ pub fn use_api_key(
     key_hash: &str,
     now: NaiveDateTime,
 ) -> QueryResult<Option<(i64, String, String)>> {
-    let found: Option<(i64, String, String, Option<NaiveDateTime>, Option<i64>)> = api_keys::table
+    type KeyRow = (i64, String, String, Option<NaiveDateTime>, Option<i64>);
+    let found: Option<KeyRow> = api_keys::table
         .filter(api_keys::key_hash.eq(key_hash))
         .filter(api_keys::revoked_at.is_null())
         .filter(api_keys::expires_at.is_null().or(api_keys::expires_at.gt(now)))
