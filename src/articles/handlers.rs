@@ -61,7 +61,8 @@ pub struct ListArticlesQuery {
     pub author: Option<String>,
     /// Only articles in the category with this slug, or any of its descendants.
     pub category: Option<String>,
-    /// Only articles with the tag with this slug.
+    /// Only articles with any of these tags (comma-separated slugs). Each
+    /// article is counted once, however many of the tags it has.
     pub tag: Option<String>,
     /// Only articles in this series (id or slug).
     pub series: Option<String>,
@@ -187,7 +188,8 @@ pub async fn list_articles(
     };
     let author = non_empty("author", query.author)?;
     let category = non_empty("category", query.category)?;
-    let tag = non_empty("tag", query.tag)?;
+    let tag = non_empty("tag", query.tag)?
+        .map(|t| t.split(',').map(|s| s.trim().to_owned()).filter(|s| !s.is_empty()).collect::<Vec<_>>());
     let series = non_empty("series", query.series)?;
     let published_after = rfc3339("published_after", query.published_after)?;
     let published_before = rfc3339("published_before", query.published_before)?;

@@ -72,8 +72,8 @@ pub struct ArticleFilter {
     pub author: Option<String>,
     /// Only articles in these categories (a category and its descendants).
     pub categories: Option<Vec<i64>>,
-    /// Only articles with this tag (slug).
-    pub tag: Option<String>,
+    /// Only articles with any of these tags (slugs).
+    pub tag: Option<Vec<String>>,
     /// Only articles in this series (id).
     pub series: Option<i64>,
     /// Published at or after.
@@ -183,9 +183,14 @@ fn filtered<'a>(
         );
     }
     if let Some(slug) = filter.tag.clone() {
-        q = q.filter(articles::id.eq_any(
-            article_tags::table.inner_join(tags::table).filter(tags::slug.eq(slug)).select(article_tags::article_id),
-        ));
+        q = q.filter(
+            articles::id.eq_any(
+                article_tags::table
+                    .inner_join(tags::table)
+                    .filter(tags::slug.eq_any(slug))
+                    .select(article_tags::article_id),
+            ),
+        );
     }
     if let Some(id) = filter.series {
         q = q.filter(articles::series_id.eq(id));

@@ -229,7 +229,49 @@ impl TestApp {
         let app = broadsheet::startup::Application::build(settings, db.pool.clone()).expect("app builds");
         let address = format!("http://127.0.0.1:{}", app.port());
         actix_web::rt::spawn(app.run_until_stopped());
-        Some(Self { address, db, client: awc::Client::default() })
+        Some(Self { address, db, client: awc::Client::builder().disable_redirects().finish() })
+    }
+
+    /// A server with extra settings (e.g. `CORS_ALLOWED_ORIGINS`).
+    pub async fn spawn_with(backend: Backend, vars: &[(&str, &str)]) -> Option<Self> {
+        let db = TestDb::create(backend)?;
+        let vars: Vec<(String, String)> = vars.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        let settings = Settings::from_lookup(|k| {
+            vars.iter().find(|(name, _)| name == k).map(|(_, v)| v.clone()).or_else(|| match k {
+                "BIND_ADDR" => Some("127.0.0.1:0".into()),
+                "PUBLIC_BASE_URL" => Some("http://broadsheet.test".into()),
+                "JWT_SECRET" => Some("test-secret-test-secret-test-secret-0123".into()),
+                _ => None,
+            })
+        })
+        .expect("test settings");
+        let app = broadsheet::startup::Application::build(settings, db.pool.clone()).expect("app builds");
+        let address = format!("http://127.0.0.1:{}", app.port());
+        actix_web::rt::spawn(app.run_until_stopped());
+        Some(Self { address, db, client: awc::Client::builder().disable_redirects().finish() })
+    }
+
+    /// Creates an article through the API, asserting 201; returns `(data, etag)`.
+    pub async fn create_article(&self, token: &str, body: Value) -> (Value, String) {
+        let res = self.authed("POST", "/api/v1/articles", token, Some(&body)).await;
+        assert_eq!(res.status.as_u16(), 201, "create article: {}", String::from_utf8_lossy(&res.body));
+        let etag = res.header("etag").expect("ETag on create").to_owned();
+        (res.json()["data"].clone(), etag)
+    }
+
+    /// Sends with a bearer token and extra headers.
+    pub async fn authed_with(
+        &self,
+        method: &str,
+        path: &str,
+        token: &str,
+        headers: &[(&str, &str)],
+        body: Option<&Value>,
+    ) -> Response {
+        let auth = format!("Bearer {token}");
+        let mut all: Vec<(&str, &str)> = vec![("authorization", &auth)];
+        all.extend_from_slice(headers);
+        self.send(method, path, &all, body).await
     }
 
     /// A server with the WordPress fixture imported.
