@@ -9,6 +9,9 @@ struct SecuritySchemes;
 
 impl Modify for SecuritySchemes {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        // By default an operation needs no credentials (`{}`); operations that
+        // take or need them say so themselves.
+        openapi.security = Some(vec![utoipa::openapi::security::SecurityRequirement::default()]);
         let components = openapi.components.get_or_insert_with(Default::default);
         components.add_security_scheme(
             "bearer",

@@ -55,6 +55,17 @@ pub async fn get_openapi(state: web::Data<AppState>) -> HttpResponse {
     HttpResponse::Ok().content_type("application/json").body(state.spec_json.as_str().to_owned())
 }
 
+/// Interactive API docs (Swagger UI, served from assets embedded in the
+/// binary; nothing is fetched from a CDN). Redirects to the UI's page.
+#[utoipa::path(
+    tag = "health",
+    responses((status = 302, description = "Redirect to `/docs/index.html`, the Swagger UI for `/openapi.json`"))
+)]
+#[get("/docs")]
+pub async fn docs() -> HttpResponse {
+    HttpResponse::Found().insert_header((actix_web::http::header::LOCATION, "/docs/index.html")).finish()
+}
+
 /// Builds the OpenAPI document from the route table without starting a server.
 pub fn openapi_spec() -> utoipa::openapi::OpenApi {
     let (_app, api) = App::new()
@@ -62,6 +73,7 @@ pub fn openapi_spec() -> utoipa::openapi::OpenApi {
         .openapi(crate::openapi::ApiDoc::openapi())
         .service(crate::health::health)
         .service(get_openapi)
+        .service(docs)
         .service(scope::scope("/api/v1").configure(configure_api))
         .split_for_parts();
     let mut api = api;
@@ -76,6 +88,20 @@ pub fn openapi_spec() -> utoipa::openapi::OpenApi {
 fn mark_every_property_required(api: &mut utoipa::openapi::OpenApi) {
     use utoipa::openapi::schema::Schema;
     use utoipa::openapi::RefOr;
+    // Request bodies keep utoipa's marking: their `Option` fields really are optional.
+    let spec = serde_json::to_value(&*api).unwrap_or_default();
+    let mut request_schemas = std::collections::HashSet::new();
+    if let Some(paths) = spec["paths"].as_object() {
+        for item in paths.values() {
+            for op in item.as_object().into_iter().flat_map(|o| o.values()) {
+                for media in op["requestBody"]["content"].as_object().into_iter().flat_map(|c| c.values()) {
+                    if let Some(r) = media["schema"]["$ref"].as_str() {
+                        request_schemas.insert(r.trim_start_matches("#/components/schemas/").to_owned());
+                    }
+                }
+            }
+        }
+    }
     fn fix(schema: &mut RefOr<Schema>) {
         match schema {
             RefOr::T(Schema::Object(obj)) => {
@@ -86,7 +112,11 @@ fn mark_every_property_required(api: &mut utoipa::openapi::OpenApi) {
         }
     }
     if let Some(components) = api.components.as_mut() {
-        components.schemas.values_mut().for_each(fix);
+        for (name, schema) in components.schemas.iter_mut() {
+            if !request_schemas.contains(name) {
+                fix(schema);
+            }
+        }
     }
 }
 
@@ -338,6 +368,11 @@ impl Application {
                 .wrap(tracing_actix_web::TracingLogger::default())
                 .service(crate::health::health)
                 .service(get_openapi)
+                .service(docs)
+                .service(
+                    utoipa_swagger_ui::SwaggerUi::new("/docs/{_:.*}")
+                        .config(utoipa_swagger_ui::Config::new(["/openapi.json"]).try_it_out_enabled(true)),
+                )
                 .service(web::scope("/api/v1").configure(|cfg| {
                     let mut wrapped = utoipa_actix_web::service_config::ServiceConfig::new(cfg);
                     configure_api(&mut wrapped);

@@ -86,3 +86,20 @@ async fn the_server_serves_the_committed_spec_byte_for_byte() {
     assert_eq!(res.content_type(), "application/json");
     assert!(res.body == broadsheet::openapi::spec_json().into_bytes(), "served spec differs from generated");
 }
+
+#[actix_web::test]
+async fn the_docs_ui_is_served_from_the_binary_and_points_at_the_spec() {
+    let Some(app) = TestApp::spawn(Backend::Sqlite).await else { return };
+
+    let redirect = app.get("/docs").await;
+    let page = app.get("/docs/index.html").await;
+    let init = app.get("/docs/swagger-initializer.js").await;
+
+    assert_eq!(redirect.status.as_u16(), 302);
+    assert_eq!(redirect.header("location"), Some("/docs/index.html"));
+    assert_eq!(page.status.as_u16(), 200);
+    assert!(page.content_type().starts_with("text/html"));
+    let html = String::from_utf8_lossy(&page.body);
+    assert!(!html.contains("https://") && !html.contains("http://"), "no CDN assets: {html}");
+    assert!(String::from_utf8_lossy(&init.body).contains("\"url\": \"/openapi.json\""));
+}
