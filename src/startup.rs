@@ -102,10 +102,13 @@ fn mark_every_property_required(api: &mut utoipa::openapi::OpenApi) {
             }
         }
     }
+    // Keys a response may leave out: `body_html` in list items appears only with
+    // `include=body` (and `fields=` narrows list items to the fields asked for).
+    const OMITTABLE: &[&str] = &["body_html"];
     fn fix(schema: &mut RefOr<Schema>) {
         match schema {
             RefOr::T(Schema::Object(obj)) => {
-                obj.required = obj.properties.keys().cloned().collect();
+                obj.required = obj.properties.keys().filter(|k| !OMITTABLE.contains(&k.as_str())).cloned().collect();
             }
             RefOr::T(Schema::AllOf(all)) => all.items.iter_mut().for_each(fix),
             _ => {}
