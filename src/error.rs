@@ -105,6 +105,14 @@ pub enum ApiError {
     /// 422 `unprocessable`: well-formed input that refers to something missing.
     #[error("{0}")]
     Unprocessable(String),
+    /// 422 `unprocessable`, naming the fields.
+    #[error("{detail}")]
+    UnprocessableFields {
+        /// Summary for `detail`.
+        detail: String,
+        /// Each field that refers to something missing.
+        errors: Vec<FieldError>,
+    },
     /// 503 `unavailable`: the database cannot be reached (pool timeout).
     #[error("service unavailable: {0}")]
     Unavailable(String),
@@ -119,6 +127,13 @@ impl ApiError {
         let field = field.into();
         let message = message.into();
         Self::BadRequest { detail: format!("{field} {message}"), errors: vec![FieldError { field, message }] }
+    }
+
+    /// A 422 for one named field.
+    pub fn unprocessable(field: impl Into<String>, message: impl Into<String>) -> Self {
+        let field = field.into();
+        let message = message.into();
+        Self::UnprocessableFields { detail: format!("{field} {message}"), errors: vec![FieldError { field, message }] }
     }
 
     /// Replaces the generic detail of a 404 with `detail` (cut to 200
@@ -146,7 +161,7 @@ impl ApiError {
             Self::PayloadTooLarge(_) => "payload_too_large",
             Self::PreconditionFailed(_) => "precondition_failed",
             Self::PreconditionRequired(_) => "precondition_required",
-            Self::Unprocessable(_) => "unprocessable",
+            Self::Unprocessable(_) | Self::UnprocessableFields { .. } => "unprocessable",
             Self::Unavailable(_) => "unavailable",
             Self::Internal(_) => "internal",
         }
@@ -156,7 +171,9 @@ impl ApiError {
     pub fn problem(&self) -> Problem {
         let status = self.status_code();
         let (detail, errors) = match self {
-            Self::BadRequest { detail, errors } => (detail.clone(), errors.clone()),
+            Self::BadRequest { detail, errors } | Self::UnprocessableFields { detail, errors } => {
+                (detail.clone(), errors.clone())
+            }
             Self::MethodNotAllowed { allowed } => (format!("this path supports only {}", allowed.join(", ")), vec![]),
             Self::Unavailable(_) => ("the database is unavailable; try again shortly".to_owned(), vec![]),
             Self::Internal(_) => ("an unexpected error occurred; it has been logged".into(), vec![]),
@@ -199,7 +216,7 @@ impl ResponseError for ApiError {
             Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             Self::PreconditionFailed(_) => StatusCode::PRECONDITION_FAILED,
             Self::PreconditionRequired(_) => StatusCode::PRECONDITION_REQUIRED,
-            Self::Unprocessable(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::Unprocessable(_) | Self::UnprocessableFields { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }

@@ -82,6 +82,13 @@ pub fn unique(base: &str, mut taken: impl FnMut(&str) -> QueryResult<bool>) -> Q
     if !taken(base)? {
         return Ok(base.to_owned());
     }
+    // Leave room for the suffix so the result stays within MAX_SLUG_LEN.
+    let mut base = base.to_owned();
+    if base.len() > MAX_SLUG_LEN - 8 {
+        base.truncate(MAX_SLUG_LEN - 8);
+        base = base.trim_end_matches('-').to_owned();
+    }
+    let base = base.as_str();
     let mut n = 2u32;
     loop {
         let candidate = format!("{base}-{n}");
@@ -112,5 +119,8 @@ mod tests {
         let used = ["a", "a-2"];
         let got = unique("a", |s| Ok(used.contains(&s))).unwrap();
         assert_eq!(got, "a-3");
+        let long = "x".repeat(MAX_SLUG_LEN);
+        let got = unique(&long, |s| Ok(s == long)).unwrap();
+        assert!(got.len() <= MAX_SLUG_LEN && got.ends_with("-2"), "{got}");
     }
 }

@@ -361,11 +361,12 @@ impl Application {
                 .app_data(web::PayloadConfig::default().limit(JSON_LIMIT))
                 .wrap_fn(http_cache)
                 .wrap_fn(reject_nul)
-                .wrap(ErrorHandlers::new().default_handler(error::problem_for_any_error))
+                // CORS inside the error handlers, so its refusals are problem+json too.
                 .wrap(actix_web::middleware::Condition::new(
                     !cors_settings.cors_allowed_origins.is_empty(),
                     cors(&cors_settings),
                 ))
+                .wrap(ErrorHandlers::new().default_handler(error::problem_for_any_error))
                 .wrap(NormalizePath::new(TrailingSlash::Trim))
                 .wrap_fn(head_as_get)
                 .wrap(tracing_actix_web::TracingLogger::default())

@@ -135,9 +135,11 @@ pub struct ArticleSummary {
     pub reading_time_minutes: i32,
     /// The series this article belongs to, with its position.
     pub series: Option<SeriesRef>,
-    /// Body HTML; present only with `include=body`.
+    /// Body HTML, sanitized; `null` when password-protected. In lists the key
+    /// is present only with `include=body`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub body_html: Option<String>,
+    #[schema(value_type = Option<String>)]
+    pub body_html: Option<Option<String>>,
 }
 
 /// An article's place in a series.
@@ -285,7 +287,7 @@ impl Article {
     /// password-protected; `body_source` only when `can_edit`.
     pub fn build(row: ArticleRow, rel: &Relations, now: chrono::NaiveDateTime, can_edit: bool) -> Self {
         let mut summary = ArticleSummary::build(&row, rel, now);
-        summary.body_html = if row.password_protected && !can_edit { None } else { Some(row.body_html.clone()) };
+        summary.body_html = Some(if row.password_protected && !can_edit { None } else { Some(row.body_html.clone()) });
         Self {
             created_at: row.created_at.and_utc(),
             body_format: if row.body_format == "markdown" { BodyFormat::Markdown } else { BodyFormat::Html },

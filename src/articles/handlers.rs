@@ -216,7 +216,7 @@ pub async fn list_articles(
         .map(|r| {
             let mut s = ArticleSummary::build(r, &rel, now);
             if include_body {
-                s.body_html = Some(if r.password_protected { String::new() } else { r.body_html.clone() });
+                s.body_html = Some(if r.password_protected { None } else { Some(r.body_html.clone()) });
             }
             s
         })
@@ -513,12 +513,13 @@ pub async fn list_revisions(
 }
 
 /// Restore the content of a revision (a new revision records it). Status and
-/// publication time are kept. `If-Match` is checked when sent.
+/// publication time are kept. Needs `If-Match` with the current `ETag`.
 #[utoipa::path(
     tag = "articles",
     security(("bearer" = []), ("api_key" = [])),
     params(("article" = String, Path, description = "Article id (all digits) or slug"),
-           ("rev" = i64, Path, description = "Revision id", minimum = 1)),
+           ("rev" = i64, Path, description = "Revision id", minimum = 1),
+           ("If-Match" = String, Header, description = "The article's current ETag")),
     responses(
         (status = 200, description = "Restored; new `ETag`", body = ArticleEnvelope),
         (status = 400, description = "Bad revision id, or the revision no longer validates", body = Problem, content_type = "application/problem+json"),
@@ -527,6 +528,7 @@ pub async fn list_revisions(
         (status = 404, description = "No such article or revision", body = Problem, content_type = "application/problem+json"),
         (status = 412, description = "`If-Match` is stale", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "The revision references rows that are gone", body = Problem, content_type = "application/problem+json"),
+        (status = 428, description = "`If-Match` is missing", body = Problem, content_type = "application/problem+json"),
         (status = 503, description = "Database unavailable", body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -541,9 +543,7 @@ pub async fn restore_revision(
     let rev = crate::startup::parse_id("rev", &rev)?;
     let principal = auth.0;
     let row = editable(&state, &principal, raw).await?;
-    if let Some(tag) = if_match(&req) {
-        service::check_if_match(Some(&tag), &row)?;
-    }
+    service::check_if_match(if_match(&req).as_deref(), &row)?;
     let p = principal.clone();
     let (row, rel) = crate::db::write(&state.pool, move |c| {
         c.transaction(|c| {

@@ -71,6 +71,49 @@ pub fn plain_text(html: &str) -> String {
     decoded.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
+/// Most HTML tags a body may hold. html5ever's tree building is quadratic on
+/// some malformed input (thousands of unclosed `<table>`), so the size limit
+/// alone does not bound the work.
+pub const MAX_TAGS: usize = 5_000;
+/// Deepest markdown nesting (list items and block quotes) on one line;
+/// pulldown-cmark's work grows faster than linearly with it.
+pub const MAX_NESTING: usize = 16;
+
+/// Refuses bodies whose rendering could take far longer than their size
+/// suggests; the message is for the `body` field.
+pub fn check_complexity(format: &str, source: &str) -> Result<(), String> {
+    let tags =
+        source.as_bytes().windows(2).filter(|w| w[0] == b'<' && (w[1].is_ascii_alphabetic() || w[1] == b'/')).count();
+    if tags > MAX_TAGS {
+        return Err(format!("has {tags} HTML tags; at most {MAX_TAGS} are allowed"));
+    }
+    if format == "markdown" {
+        for line in source.lines() {
+            let mut depth = 0;
+            let mut rest = line.trim_start();
+            loop {
+                let next = rest
+                    .strip_prefix("> ")
+                    .or_else(|| rest.strip_prefix('>'))
+                    .or_else(|| rest.strip_prefix("- "))
+                    .or_else(|| rest.strip_prefix("* "))
+                    .or_else(|| rest.strip_prefix("+ "));
+                match next {
+                    Some(r) => {
+                        depth += 1;
+                        rest = r.trim_start();
+                    }
+                    None => break,
+                }
+                if depth > MAX_NESTING {
+                    return Err(format!("nests lists or quotes deeper than {MAX_NESTING} levels on one line"));
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -89,6 +132,13 @@ mod tests {
         );
         assert_eq!(r.text, "Hi Some text x");
         assert_eq!((r.word_count, r.reading_time_minutes), (4, 1));
+    }
+
+    #[test]
+    fn pathological_bodies_are_refused_before_rendering() {
+        assert!(check_complexity("markdown", &"- ".repeat(20_000)).is_err());
+        assert!(check_complexity("html", &"<table>".repeat(100_000)).is_err());
+        assert!(check_complexity("markdown", "- a\n  - b\n> quote").is_ok());
     }
 
     #[test]

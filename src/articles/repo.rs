@@ -203,7 +203,7 @@ fn filtered<'a>(
     }
     if let Some(text) = filter.q.clone() {
         q = if pg {
-            q.filter(sql::<Bool>("articles.search @@ websearch_to_tsquery('english', ").bind::<Text, _>(text).sql(")"))
+            q.filter(sql::<Bool>("articles.search @@ plainto_tsquery('english', ").bind::<Text, _>(text).sql(")"))
         } else {
             q.filter(
                 sql::<Bool>("articles.id IN (SELECT rowid FROM articles_fts WHERE articles_fts MATCH ")
@@ -241,7 +241,7 @@ pub fn list(
             let text = filter.q.clone().unwrap_or_default();
             if pg {
                 q.order(
-                    sql::<Double>("ts_rank(articles.search, websearch_to_tsquery('english', ")
+                    sql::<Double>("ts_rank(articles.search, plainto_tsquery('english', ")
                         .bind::<Text, _>(text)
                         .sql("))")
                         .desc(),

@@ -15,7 +15,7 @@ use crate::error::{ApiError, FieldError};
 use crate::slugs;
 
 /// Largest accepted body source, in bytes.
-pub const MAX_BODY_BYTES: usize = 1024 * 1024;
+pub const MAX_BODY_BYTES: usize = 512 * 1024;
 
 /// The editable state of an article: what a revision snapshots and restores.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
@@ -111,6 +111,12 @@ impl ArticleState {
     }
 }
 
+/// A client time, in UTC, cut to the microseconds both backends store.
+fn micros(t: chrono::DateTime<chrono::Utc>) -> NaiveDateTime {
+    let t = t.naive_utc();
+    chrono::Timelike::with_nanosecond(&t, t.and_utc().timestamp_subsec_micros() * 1000).unwrap_or(t)
+}
+
 /// What `principal` may see in lists and reads.
 pub fn visibility(principal: Option<&Principal>) -> Visibility {
     match principal {
@@ -202,6 +208,15 @@ fn validate(c: &mut DbConnection, st: &ArticleState) -> Result<(), ApiError> {
     check.len("meta_description", st.meta_description.as_deref(), 0, 500);
     if st.body_source.len() > MAX_BODY_BYTES {
         check.fail("body", format!("must be at most {MAX_BODY_BYTES} bytes"));
+    } else if let Err(m) = render::check_complexity(&st.body_format, &st.body_source) {
+        check.fail("body", m);
+    }
+    for (field, n, max) in
+        [("bylines", st.bylines.len(), 20), ("categories", st.categories.len(), 100), ("tags", st.tags.len(), 100)]
+    {
+        if n > max {
+            check.fail(field, format!("must name at most {max}"));
+        }
     }
     if !slugs::is_valid(&st.slug) {
         check.fail("slug", "must be lowercase letters, digits and single hyphens, and not all digits");
@@ -225,7 +240,7 @@ fn validate(c: &mut DbConnection, st: &ArticleState) -> Result<(), ApiError> {
         ("og_image_media_id", "media", st.og_image_media_id.into_iter().collect()),
     ] {
         if !repo::all_exist(c, kind, &ids)? {
-            return Err(ApiError::Unprocessable(format!("{field} names {kind} that do not exist")));
+            return Err(ApiError::unprocessable(field, format!("names {kind} that do not exist")));
         }
     }
     Ok(())
@@ -265,6 +280,10 @@ fn settle_status(
     }
     if requested_at.is_some() && !may_publish(principal, own) {
         return Err(ApiError::Forbidden("your role may not set published_at".into()));
+    }
+    let was_published = matches!(from, Some("published" | "archived"));
+    if requested_at.is_some() && was_published && !principal.can(Action::EditAnyArticle) {
+        return Err(ApiError::Forbidden("only editors may change the publication time of a published article".into()));
     }
     match to.as_str() {
         "scheduled" => {
@@ -362,7 +381,7 @@ pub fn create(c: &mut DbConnection, principal: &Principal, b: CreateArticle) -> 
         return Err(ApiError::Unprocessable("a new article cannot start archived".into()));
     }
     validate(c, &st)?;
-    settle_status(principal, true, None, &mut st, b.published_at.map(|t| t.naive_utc()), now)?;
+    settle_status(principal, true, None, &mut st, b.published_at.map(micros), now)?;
     if b.slug.is_some() && repo::slug_in_use(c, &st.slug, None)? {
         return Err(ApiError::Conflict(format!("slug `{}` is taken", st.slug)));
     }
@@ -389,6 +408,15 @@ pub fn update(
     let now = crate::db::now();
     if !can_edit(principal, &row, now) {
         return Err(ApiError::Forbidden("you may not edit this article".into()));
+    }
+    // Re-read inside the transaction: it may have been deleted or saved since.
+    match repo::find(c, row.id) {
+        Err(diesel::result::Error::NotFound) => return Err(ApiError::NotFound("the article was deleted".into())),
+        Err(e) => return Err(e.into()),
+        Ok(current) if current.version != row.version => {
+            return Err(ApiError::PreconditionFailed("the article changed while this edit was being made".into()))
+        }
+        Ok(_) => {}
     }
     let before = state_of(c, &row)?;
     let mut st = before.clone();
@@ -470,7 +498,7 @@ pub fn update(
         st.status = status::PUBLISHED.to_owned();
     }
     validate(c, &st)?;
-    settle_status(principal, own, Some(&from), &mut st, b.published_at.map(|t| t.naive_utc()), now)?;
+    settle_status(principal, own, Some(&from), &mut st, b.published_at.map(micros), now)?;
     save(c, principal, row, before, st, note, now)
 }
 

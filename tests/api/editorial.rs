@@ -274,11 +274,19 @@ async fn revisions_record_changes_and_restore_content(backend: Backend) {
     assert_eq!(notes[0]["note"], "Corrected the spelling of a name.");
     assert!(notes[0]["created_at"].as_str().unwrap().ends_with('Z'));
     let first = revs["data"][2]["id"].as_i64().unwrap();
-    let restored = app.authed("POST", &format!("{path}/revisions/{first}/restore"), &editor, None).await;
+    let no_tag = app.authed("POST", &format!("{path}/revisions/{first}/restore"), &editor, None).await;
+    no_tag.assert_problem(428);
+    let current = app.authed("GET", &path, &editor, None).await.header("etag").unwrap().to_owned();
+    let restored = app
+        .authed_with("POST", &format!("{path}/revisions/{first}/restore"), &editor, &[("if-match", &current)], None)
+        .await;
     assert_eq!(restored.status.as_u16(), 200, "{}", String::from_utf8_lossy(&restored.body));
     assert_eq!(restored.json()["data"]["title"], "First title");
     assert!(restored.json()["data"]["body_html"].as_str().unwrap().contains("First body"));
-    app.authed("POST", &format!("{path}/revisions/999999/restore"), &editor, None).await.assert_problem(404);
+    let current = restored.header("etag").unwrap().to_owned();
+    app.authed_with("POST", &format!("{path}/revisions/999999/restore"), &editor, &[("if-match", &current)], None)
+        .await
+        .assert_problem(404);
     let stranger = app.token_for("author").await;
     app.authed("GET", &format!("{path}/revisions"), &stranger, None).await.assert_problem(404);
 }
@@ -358,16 +366,29 @@ async fn article_writes_reject_bad_input(backend: Backend) {
         (json!({"title": "x", "tags": [999999]}), 422, None),
         (json!({"title": "x", "featured_media_id": 999999}), 422, None),
         (json!({"title": "x", "status": "archived"}), 422, None),
+        // Regressions: SQLite's bound-variable limit gave a 500; deep nesting
+        // and unclosed tables took minutes to render.
+        (json!({"title": "x", "tags": (1..40000).collect::<Vec<i64>>()}), 400, Some("tags")),
+        (json!({"title": "x", "body": "- ".repeat(20000)}), 400, Some("body")),
+        (json!({"title": "x", "body": "<table>".repeat(10000), "body_format": "html"}), 400, Some("body")),
     ];
     for (body, status, field) in cases {
         let res = app.authed("POST", "/api/v1/articles", &editor, Some(&body)).await;
         let problem = res.assert_problem(status);
         if let Some(f) = field {
-            assert_eq!(problem["errors"][0]["field"], f, "{body}");
+            assert_eq!(problem["errors"][0]["field"], f, "{}", &body.to_string()[..body.to_string().len().min(200)]);
         }
     }
     let list = app.authed("GET", "/api/v1/articles?status=any", &editor, None).await.json();
     assert_eq!(list["meta"]["total"], 0, "nothing half-written");
+    let unknown =
+        app.authed("POST", "/api/v1/articles", &editor, Some(&json!({"title": "x", "bylines": [99999]}))).await;
+    assert_eq!(unknown.assert_problem(422)["errors"][0]["field"], "bylines");
+    let long = json!({"title": "x".repeat(300)});
+    let (first, _) = app.create_article(&editor, long.clone()).await;
+    let (second, _) = app.create_article(&editor, long).await;
+    assert_ne!(first["slug"], second["slug"]);
+    assert!(second["slug"].as_str().unwrap().len() <= 200);
 }
 
 async fn search_filters_sorts_and_sparse_fieldsets_work(backend: Backend) {
@@ -433,6 +454,9 @@ async fn related_articles_share_terms_and_previews_show_drafts(backend: Backend)
     assert_eq!(preview.header("cache-control"), Some("no-store"));
     assert_eq!(preview.json()["data"]["title"], "Embargoed");
     forged.assert_problem(404);
+    let protected = app.get_ok("/api/v1/articles/template-password-protected").await;
+    assert!(protected["data"].as_object().unwrap().contains_key("body_html"), "the key is there, null");
+    assert!(protected["data"]["body_html"].is_null());
     access_as_preview.assert_problem(404);
     app.get(&format!("/api/v1/articles/{}/related", draft["id"])).await.assert_problem(404);
 }
@@ -476,6 +500,16 @@ async fn cors_answers_only_allowed_origins(backend: Backend) {
         )
         .await;
     let off = closed.send("GET", "/api/v1/articles", &[("origin", "https://www.example.com")], None).await;
+    let refused = app
+        .send(
+            "OPTIONS",
+            "/api/v1/articles",
+            &[("origin", "https://evil.example"), ("access-control-request-method", "POST")],
+            None,
+        )
+        .await;
+    assert!(refused.status.is_client_error(), "{}", refused.status);
+    assert_eq!(refused.content_type(), "application/problem+json", "even CORS refusals are problems");
 
     assert_eq!(allowed.header("access-control-allow-origin"), Some("https://www.example.com"));
     assert_eq!(other.header("access-control-allow-origin"), None, "never reflects other origins");
