@@ -91,3 +91,41 @@ fn a_broken_env_file_is_reported_not_ignored() {
     assert!(String::from_utf8_lossy(&out.stderr).contains(".env"), "{}", String::from_utf8_lossy(&out.stderr));
     assert!(!dir.path().join("data").exists());
 }
+
+#[test]
+fn users_create_makes_the_first_admin_from_stdin() {
+    use std::io::Write;
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("db.sqlite").display());
+    let run = |password: &str| {
+        let mut child = Command::new(BIN)
+            .args(["users", "create", "--email", "Chief@Example.com", "--role", "admin", "--password-stdin"])
+            .env("DATABASE_URL", &url)
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        child.stdin.take().unwrap().write_all(format!("{password}\n").as_bytes()).unwrap();
+        child.wait_with_output().unwrap()
+    };
+
+    let weak = run("short");
+    let ok = run("a long enough passphrase");
+    let again = run("a long enough passphrase");
+
+    assert!(!weak.status.success());
+    assert!(String::from_utf8_lossy(&weak.stderr).contains("password"));
+    assert!(ok.status.success(), "{}", String::from_utf8_lossy(&ok.stderr));
+    assert!(String::from_utf8_lossy(&ok.stdout).contains("chief@example.com"));
+    assert!(!again.status.success(), "the email is taken");
+    let db = broadsheet::config::DatabaseUrl::Sqlite(dir.path().join("db.sqlite"));
+    let pool = broadsheet::db::build_pool(&db, 1, None).unwrap();
+    use diesel::prelude::*;
+    let (role, hash): (String, String) = broadsheet::db::schema::users::table
+        .select((broadsheet::db::schema::users::role, broadsheet::db::schema::users::password_hash))
+        .first(&mut *pool.get().unwrap())
+        .unwrap();
+    assert_eq!(role, "admin");
+    assert!(hash.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{hash}");
+}
