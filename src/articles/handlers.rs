@@ -359,11 +359,13 @@ pub async fn create_article(
 ) -> Result<HttpResponse, ApiError> {
     let principal = auth.0;
     let body = body.into_inner();
+    let format = body.body_format.unwrap_or(super::dto::BodyFormat::Markdown).as_str().to_owned();
+    let pre = service::Prerendered::prepare(format, body.body.clone().unwrap_or_default()).await;
     let p = principal.clone();
     let tries = if body.slug.is_none() { 3 } else { 1 };
     let (row, rel) = crate::db::write_retrying_conflicts(&state.pool, tries, move |c| {
         c.transaction(|c| {
-            let row = service::create(c, &p, body.clone())?;
+            let row = service::create(c, &p, body.clone(), pre.as_ref())?;
             let rel = repo::load_relations(c, std::slice::from_ref(&row), true)?;
             Ok((row, rel))
         })
@@ -418,10 +420,17 @@ pub async fn update_article(
     let row = found.0;
     service::check_if_match(if_match(&req).as_deref(), &row)?;
     let body = body.into_inner();
+    let pre = if body.body.is_some() || body.body_format.is_some() {
+        let format = body.body_format.map(|f| f.as_str().to_owned()).unwrap_or_else(|| row.body_format.clone());
+        let source = body.body.clone().unwrap_or_else(|| row.body_source.clone());
+        service::Prerendered::prepare(format, source).await
+    } else {
+        None
+    };
     let p = principal.clone();
     let (row, rel) = crate::db::write(&state.pool, move |c| {
         c.transaction(|c| {
-            let row = service::update(c, &p, row, body)?;
+            let row = service::update(c, &p, row, body, pre.as_ref())?;
             let rel = repo::load_relations(c, std::slice::from_ref(&row), true)?;
             Ok((row, rel))
         })

@@ -80,8 +80,13 @@ impl ArticleState {
         a.iter().filter(|(k, v)| b.get(*k) != Some(*v)).map(|(k, _)| k.clone()).collect()
     }
 
-    fn columns(&self, now: NaiveDateTime) -> ArticleColumns {
-        let r = render::render(&self.body_format, &self.body_source);
+    /// The row's columns; `pre` is a body rendered ahead of time (outside the
+    /// transaction), used when it matches this state's format and source.
+    fn columns(&self, now: NaiveDateTime, pre: Option<&Prerendered>) -> ArticleColumns {
+        let r = match pre {
+            Some(p) if p.format == self.body_format && p.source == self.body_source => p.rendered.clone(),
+            _ => render::render(&self.body_format, &self.body_source),
+        };
         ArticleColumns {
             slug: self.slug.clone(),
             title: self.title.clone(),
@@ -115,6 +120,34 @@ impl ArticleState {
 fn micros(t: chrono::DateTime<chrono::Utc>) -> NaiveDateTime {
     let t = t.naive_utc();
     chrono::Timelike::with_nanosecond(&t, t.and_utc().timestamp_subsec_micros() * 1000).unwrap_or(t)
+}
+
+/// A body rendered before the write transaction starts, so the (CPU-bound)
+/// rendering never holds a database lock.
+#[derive(Clone, Debug)]
+pub struct Prerendered {
+    /// `markdown` or `html`.
+    pub format: String,
+    /// The source that was rendered.
+    pub source: String,
+    /// The result.
+    pub rendered: render::Rendered,
+}
+
+impl Prerendered {
+    /// Renders `source` in `format` on the blocking pool, if it is within the
+    /// size and complexity limits (otherwise validation reports it later).
+    pub async fn prepare(format: String, source: String) -> Option<Self> {
+        if source.len() > MAX_BODY_BYTES || render::check_complexity(&format, &source).is_err() {
+            return None;
+        }
+        actix_web::web::block(move || {
+            let rendered = render::render(&format, &source);
+            Self { format, source, rendered }
+        })
+        .await
+        .ok()
+    }
 }
 
 /// What `principal` may see in lists and reads.
@@ -333,7 +366,12 @@ fn snapshot_and_revision(
 }
 
 /// Creates an article; returns its row.
-pub fn create(c: &mut DbConnection, principal: &Principal, b: CreateArticle) -> Result<ArticleRow, ApiError> {
+pub fn create(
+    c: &mut DbConnection,
+    principal: &Principal,
+    b: CreateArticle,
+    pre: Option<&Prerendered>,
+) -> Result<ArticleRow, ApiError> {
     principal.require(Action::WriteOwnDrafts)?;
     slugs::lock_for(c, "articles")?;
     let now = crate::db::now();
@@ -385,7 +423,7 @@ pub fn create(c: &mut DbConnection, principal: &Principal, b: CreateArticle) -> 
     if b.slug.is_some() && repo::slug_in_use(c, &st.slug, None)? {
         return Err(ApiError::Conflict(format!("slug `{}` is taken", st.slug)));
     }
-    let id = repo::insert_article(c, &st.columns(now), owner)?;
+    let id = repo::insert_article(c, &st.columns(now, pre), owner)?;
     repo::replace_relations(c, id, &st.bylines, &st.categories, &st.tags)?;
     let changed: Vec<String> = vec!["created".into()];
     snapshot_and_revision(c, id, principal, &changed, &st, now)?;
@@ -404,6 +442,7 @@ pub fn update(
     principal: &Principal,
     row: ArticleRow,
     b: UpdateArticle,
+    pre: Option<&Prerendered>,
 ) -> Result<ArticleRow, ApiError> {
     let now = crate::db::now();
     if !can_edit(principal, &row, now) {
@@ -499,9 +538,10 @@ pub fn update(
     }
     validate(c, &st)?;
     settle_status(principal, own, Some(&from), &mut st, b.published_at.map(micros), now)?;
-    save(c, principal, row, before, st, note, now)
+    save(c, principal, row, before, st, note, now, pre)
 }
 
+#[allow(clippy::too_many_arguments)]
 fn save(
     c: &mut DbConnection,
     principal: &Principal,
@@ -510,6 +550,7 @@ fn save(
     st: ArticleState,
     note: Option<String>,
     now: NaiveDateTime,
+    pre: Option<&Prerendered>,
 ) -> Result<ArticleRow, ApiError> {
     let mut changed = st.diff(&before);
     if note.is_some() {
@@ -525,7 +566,7 @@ fn save(
         }
         repo::record_slug_change(c, row.id, &before.slug, &st.slug)?;
     }
-    if !repo::update_article(c, row.id, row.version, &st.columns(now))? {
+    if !repo::update_article(c, row.id, row.version, &st.columns(now, pre))? {
         return Err(ApiError::PreconditionFailed("the article changed while this edit was being saved".into()));
     }
     if st.bylines != before.bylines || st.categories != before.categories || st.tags != before.tags {
@@ -561,7 +602,7 @@ pub fn restore(c: &mut DbConnection, principal: &Principal, row: ArticleRow, rev
         st.slug = before.slug.clone();
     }
     validate(c, &st)?;
-    save(c, principal, row, before, st, None, now)
+    save(c, principal, row, before, st, None, now, None)
 }
 
 /// Deletes `row` (already checked for visibility and `If-Match`).
