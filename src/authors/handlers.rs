@@ -246,6 +246,29 @@ fn apply(c: &mut DbConnection, id: i64, changes: AuthorChanges) -> Result<Author
     })
 }
 
+/// The author profile linked to your account.
+#[utoipa::path(
+    tag = "authors",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Your author profile", body = AuthorEnvelope),
+        (status = 401, description = "Missing or invalid credentials", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "API keys have no profile", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "Your account has no author profile", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "Database unavailable", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/authors/me")]
+pub async fn get_my_author(state: web::Data<AppState>, auth: AuthUser) -> Result<HttpResponse, ApiError> {
+    let id = auth.0.user()?.author_id.ok_or_else(|| ApiError::NotFound("your account has no author profile".into()))?;
+    let author = crate::db::run(&state.pool, move |c| {
+        let row = repo::find(c, id)?;
+        one(c, row)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(AuthorEnvelope { data: author }))
+}
+
 /// Edit the author profile linked to your account.
 #[utoipa::path(
     tag = "authors",
@@ -349,12 +372,18 @@ pub struct DeleteAuthorQuery {
 #[delete("/authors/{author}")]
 pub async fn delete_author(
     state: web::Data<AppState>,
-    auth: AuthUser,
+    auth: MaybeAuthUser,
     key: web::Path<String>,
     query: web::Query<DeleteAuthorQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    auth.0.require(Action::ManageAuthors)?;
     let raw = key.into_inner();
+    if raw == "me" {
+        // `/authors/me` is its own resource (GET, PATCH); `me` is never a slug.
+        return Err(ApiError::MethodNotAllowed { allowed: vec!["GET".into(), "PATCH".into(), "HEAD".into()] });
+    }
+    let principal =
+        auth.0.ok_or_else(|| ApiError::Unauthorized("sign in: send `Authorization: Bearer <token>`".into()))?;
+    principal.require(Action::ManageAuthors)?;
     let key = IdOrSlug::parse(&raw);
     let reassign_to = match query.into_inner().reassign_to {
         None => None,

@@ -10,6 +10,7 @@ pub mod repo;
 pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     cfg.service(handlers::list_authors)
         .service(handlers::create_author)
+        .service(handlers::get_my_author)
         .service(handlers::update_my_author)
         .service(handlers::get_author)
         .service(handlers::update_author)

@@ -373,4 +373,9 @@ async fn request_bodies_cannot_set_fields_the_caller_may_not_set(backend: Backen
     }
     let slug = app.authed("PATCH", "/api/v1/authors/me", &contributor, Some(&json!({"slug": "new-slug"}))).await;
     slug.assert_problem(403);
+    // Regression (found by the contract walk): GET /authors/me was read as the slug "me".
+    let me = app.authed("GET", "/api/v1/authors/me", &contributor, None).await;
+    assert_eq!(me.status.as_u16(), 200);
+    assert!(me.json()["data"]["slug"].as_str().unwrap().starts_with("contributor-profile-"));
+    app.authed("DELETE", "/api/v1/authors/me", &admin, None).await.assert_problem(405);
 }

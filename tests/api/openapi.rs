@@ -103,3 +103,51 @@ async fn the_docs_ui_is_served_from_the_binary_and_points_at_the_spec() {
     assert!(!html.contains("https://") && !html.contains("http://"), "no CDN assets: {html}");
     assert!(String::from_utf8_lossy(&init.body).contains("\"url\": \"/openapi.json\""));
 }
+
+crate::helpers::backend_tests!(every_operation_answers_only_documented_statuses_and_undocumented_methods_are_405);
+
+/// Walks every path of the spec: each documented operation, called without
+/// credentials (and with an empty JSON object as body), must answer a status
+/// its entry documents; each method the spec does not list must be 405 with
+/// an `Allow` header naming exactly the documented ones.
+async fn every_operation_answers_only_documented_statuses_and_undocumented_methods_are_405(backend: Backend) {
+    let Some(app) = TestApp::with_fixture(backend).await else { return };
+    let spec: serde_json::Value = serde_json::from_str(&broadsheet::openapi::spec_json()).unwrap();
+    let mut checked = 0;
+    for (template, item) in spec["paths"].as_object().unwrap() {
+        let path = template
+            .replace("{article}", "template-comments")
+            .replace("{author}", "themedemos")
+            .replace("{series}", "1")
+            .replace("{token}", "not-a-token")
+            .replace("{rev}", "1")
+            .replace("{id}", "1");
+        let documented: Vec<String> = item.as_object().unwrap().keys().map(|m| m.to_uppercase()).collect();
+        for method in ["GET", "POST", "PUT", "PATCH", "DELETE"] {
+            let body = serde_json::json!({});
+            let with_body = matches!(method, "POST" | "PUT" | "PATCH").then_some(&body);
+            let res = app.send(method, &path, &[], with_body).await;
+            let status = res.status.as_u16();
+            if let Some(op) = item.get(method.to_lowercase()) {
+                let statuses: Vec<&String> = op["responses"].as_object().unwrap().keys().collect();
+                assert!(
+                    statuses.iter().any(|s| s.as_str() == status.to_string()),
+                    "{method} {template} answered {status}, documented {statuses:?}"
+                );
+                checked += 1;
+            } else {
+                assert_eq!(status, 405, "{method} {template} is not documented but answered {status}");
+                let allow = res.header("allow").unwrap_or_default().to_owned();
+                let mut expected = documented.clone();
+                if documented.iter().any(|m| m == "GET") {
+                    expected.push("HEAD".into());
+                }
+                let mut got: Vec<String> = allow.split(", ").map(str::to_owned).collect();
+                got.sort();
+                expected.sort();
+                assert_eq!(got, expected, "Allow for {template}");
+            }
+        }
+    }
+    assert!(checked >= 40, "only {checked} operations were exercised");
+}
