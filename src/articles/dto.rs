@@ -96,6 +96,16 @@ pub struct FeaturedMedia {
 
 /// An article in a list: everything but the body.
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({"id": 59, "slug": "council-approves-budget", "title": "Council approves budget", "subtitle": null,
+    "excerpt": "<p>The vote was 7-2.</p>", "status": "published", "published_at": "2026-02-01T12:30:00Z",
+    "updated_at": "2026-02-01T13:00:00Z", "sticky": false, "password_protected": false, "comment_status": "open",
+    "bylines": [{"id": 1, "slug": "jane-doe", "name": "Jane Doe"}],
+    "categories": [{"id": 3, "slug": "city-hall", "name": "City hall"}],
+    "tags": [{"id": 7, "slug": "budget", "name": "budget"}],
+    "featured_media": {"id": 4, "url": "https://cdn.example/council.jpg", "alt_text": "Council chamber",
+                       "caption": "The vote", "credit": "Jane Doe / Agency", "width": 2048, "height": 1365},
+    "comment_count": 3, "word_count": 812, "reading_time_minutes": 4,
+    "series": {"id": 2, "slug": "budget-2026", "title": "Budget 2026", "position": 1}}))]
 pub struct ArticleSummary {
     /// Numeric id.
     pub id: i64,

@@ -38,6 +38,10 @@ pub struct ChangePassword {
 
 /// Tokens issued by login, refresh and password change.
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({"access_token": "eyJhbGciOiJIUzI1NiJ9.e30.sig", "token_type": "Bearer", "expires_in": 900,
+    "refresh_token": "q2VxR8d0c3RvcmVkLW9ubHktYXMtYS1oYXNo", "refresh_expires_in": 2592000,
+    "user": {"id": 1, "email": "editor@example.com", "role": "editor", "author_id": 1, "disabled": false,
+             "created_at": "2026-01-05T09:00:00Z", "updated_at": "2026-01-05T09:00:00Z"}}))]
 pub struct TokenPair {
     /// A JWT (HS256) for `Authorization: Bearer …`.
     pub access_token: String,

@@ -12,6 +12,9 @@ use crate::media::model::MediaRow;
 
 /// An author profile as served publicly (no email).
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({"id": 1, "slug": "jane-doe", "name": "Jane Doe", "bio": "Covers city hall.", "avatar_media_id": null,
+    "avatar_url": null, "website": "https://jane.example", "social_links": {"mastodon": "https://mastodon.example/@jane"},
+    "created_at": "2026-01-05T09:00:00Z", "updated_at": "2026-02-01T12:30:00Z"}))]
 pub struct Author {
     /// Numeric id.
     pub id: i64,

@@ -7,6 +7,7 @@ use super::model::CategoryRow;
 
 /// A category; categories form a tree through `parent_id`.
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({"id": 3, "slug": "city-hall", "name": "City hall", "description": null, "parent_id": 1}))]
 pub struct Category {
     /// Numeric id.
     pub id: i64,

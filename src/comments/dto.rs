@@ -8,6 +8,8 @@ use super::model::CommentRow;
 
 /// An approved reader comment as served publicly.
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({"id": 12, "parent_id": 11, "author_name": "A reader", "author_url": null,
+    "body_html": "<p>Thanks for the correction.</p>", "created_at": "2026-02-01T12:30:00Z"}))]
 pub struct Comment {
     /// Numeric id.
     pub id: i64,

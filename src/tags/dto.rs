@@ -7,6 +7,7 @@ use super::model::TagRow;
 
 /// A tag (flat, unlike categories).
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({"id": 7, "slug": "budget", "name": "budget", "description": null}))]
 pub struct Tag {
     /// Numeric id.
     pub id: i64,
