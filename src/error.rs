@@ -278,7 +278,7 @@ impl From<DieselError> for ApiError {
 }
 
 /// Extracts the field from serde's "unknown field `x`" / "missing field `x`" messages.
-fn field_from_serde_message(msg: &str) -> Option<String> {
+pub(crate) fn field_from_serde_message(msg: &str) -> Option<String> {
     let start = msg.find('`')? + 1;
     let len = msg[start..].find('`')?;
     Some(msg[start..start + len].to_owned())

@@ -33,12 +33,6 @@ impl<T> std::ops::Deref for Json<T> {
     }
 }
 
-fn backticked(msg: &str) -> Option<String> {
-    let start = msg.find('`')? + 1;
-    let len = msg[start..].find('`')?;
-    Some(msg[start..start + len].to_owned())
-}
-
 /// serde names Rust types ("expected struct CreateUser"); clients need JSON words.
 fn clean(msg: &str) -> String {
     let mut out = msg.to_owned();
@@ -88,14 +82,16 @@ pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
         let msg = clean(&e.into_inner().to_string());
         let at_root = path == "." || path.is_empty();
         let field = if msg.starts_with("missing field") {
-            let name = backticked(&msg).unwrap_or_default();
+            let name = crate::error::field_from_serde_message(&msg).unwrap_or_default();
             if at_root {
                 name
             } else {
                 format!("{path}.{name}")
             }
         } else if at_root {
-            backticked(&msg).filter(|_| msg.starts_with("unknown field")).unwrap_or_else(|| "body".to_owned())
+            crate::error::field_from_serde_message(&msg)
+                .filter(|_| msg.starts_with("unknown field"))
+                .unwrap_or_else(|| "body".to_owned())
         } else {
             path
         };

@@ -24,3 +24,4 @@ pub mod startup;
 pub mod tags;
 pub mod telemetry;
 pub mod users;
+pub mod validate;

@@ -65,8 +65,12 @@ pub struct ApiDoc;
 /// The spec as pretty JSON with a trailing newline: the exact bytes of
 /// `openapi/openapi.json`, `broadsheet openapi` and `GET /openapi.json`.
 pub fn spec_json() -> String {
-    let spec = crate::startup::openapi_spec();
-    let mut s = serde_json::to_string_pretty(&spec).expect("the OpenAPI document serializes");
+    to_json(&crate::startup::openapi_spec())
+}
+
+/// Serializes an already built spec the same way as [`spec_json`].
+pub fn to_json(spec: &utoipa::openapi::OpenApi) -> String {
+    let mut s = serde_json::to_string_pretty(spec).expect("the OpenAPI document serializes");
     s.push('\n');
     s
 }

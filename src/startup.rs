@@ -348,7 +348,7 @@ impl Application {
         let port = listener.local_addr()?.port();
         let spec = openapi_spec();
         let routes = Arc::new(route_table(&spec));
-        let spec_json = Arc::new(crate::openapi::spec_json());
+        let spec_json = Arc::new(crate::openapi::to_json(&spec));
         let auth = Arc::new(crate::auth::AuthState::from_settings(&settings)?);
         let state = web::Data::new(AppState { pool, settings, spec_json, routes, auth });
         let cors_settings = state.settings.clone();

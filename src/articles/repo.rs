@@ -265,12 +265,6 @@ pub fn list(
     Ok((rows, total))
 }
 
-/// The public article with `slug`; `NotFound` for drafts, future scheduled,
-/// archived and unknown slugs.
-pub fn find_public_by_slug(conn: &mut DbConnection, slug: &str, now: NaiveDateTime) -> QueryResult<ArticleRow> {
-    public_articles(now).filter(articles::slug.eq(slug.to_owned())).select(ArticleRow::as_select()).first(conn)
-}
-
 /// The article named by an id or a slug, whatever its status.
 pub fn find_by_key(conn: &mut DbConnection, key: &IdOrSlug) -> QueryResult<Option<ArticleRow>> {
     match key {

@@ -225,10 +225,6 @@ impl Check {
     }
 }
 
-fn http_url(s: &str) -> bool {
-    url::Url::parse(s).is_ok_and(|u| matches!(u.scheme(), "http" | "https") && u.host().is_some())
-}
-
 /// Validates a state's shapes (400) and references (422).
 fn validate(c: &mut DbConnection, st: &ArticleState) -> Result<(), ApiError> {
     let mut check = Check(Vec::new());
@@ -254,7 +250,7 @@ fn validate(c: &mut DbConnection, st: &ArticleState) -> Result<(), ApiError> {
     if !slugs::is_valid(&st.slug) {
         check.fail("slug", "must be lowercase letters, digits and single hyphens, and not all digits");
     }
-    if st.canonical_url.as_deref().is_some_and(|u| !http_url(u)) {
+    if st.canonical_url.as_deref().is_some_and(|u| !crate::validate::is_http_url(u)) {
         check.fail("canonical_url", "must be an absolute http(s) URL");
     }
     if st.bylines.is_empty() {

@@ -118,10 +118,6 @@ pub struct UpdateAuthor {
     pub social_links: Option<BTreeMap<String, String>>,
 }
 
-fn http_url(s: &str) -> bool {
-    url::Url::parse(s).is_ok_and(|u| matches!(u.scheme(), "http" | "https") && u.host().is_some()) && s.len() <= 2000
-}
-
 /// Collects every invalid profile field into one 400.
 pub struct ProfileCheck(Vec<FieldError>);
 
@@ -170,7 +166,7 @@ impl ProfileCheck {
 
     /// Checks a website.
     pub fn website(&mut self, url: &str) {
-        if !http_url(url) {
+        if !crate::validate::is_http_url(url) {
             self.fail("website", "must be an absolute http(s) URL");
         }
     }
@@ -181,7 +177,7 @@ impl ProfileCheck {
             self.fail("social_links", "must have at most 20 entries");
         }
         for (network, url) in links {
-            if network.trim().is_empty() || network.len() > 50 || !http_url(url) {
+            if network.trim().is_empty() || network.len() > 50 || !crate::validate::is_http_url(url) {
                 self.fail(&format!("social_links.{network}"), "must map a network name (≤ 50 chars) to an http(s) URL");
             }
         }

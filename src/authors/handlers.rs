@@ -184,12 +184,9 @@ pub async fn create_author(
 
 fn check_avatar(c: &mut DbConnection, media_id: Option<i64>) -> Result<(), ApiError> {
     if let Some(id) = media_id {
-        crate::media::repo::find(c, id).map_err(|e| ApiError::from(e).with_not_found(String::new())).map_err(|e| {
-            match e {
-                ApiError::NotFound(_) => ApiError::Unprocessable(format!("avatar_media_id {id} names no media")),
-                e => e,
-            }
-        })?;
+        if !crate::articles::repo::all_exist(c, "media", &[id])? {
+            return Err(ApiError::unprocessable("avatar_media_id", format!("names media {id}, which does not exist")));
+        }
     }
     Ok(())
 }
