@@ -101,6 +101,106 @@ pub struct Settings {
     /// `CORS_ALLOWED_ORIGINS`: comma-separated origins (`https://www.example.com`)
     /// allowed to call the API from browsers; empty (default) turns CORS off.
     pub cors_allowed_origins: Vec<String>,
+    /// Media library settings (`MEDIA_*`).
+    pub media: MediaSettings,
+}
+
+/// Where uploaded media files live (`MEDIA_STORE_URL`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum MediaStoreUrl {
+    /// A directory on the local filesystem (`file:///abs/path` or the default
+    /// `DATA_DIR/media`). Single instance, or a shared volume.
+    Local(std::path::PathBuf),
+    /// An S3-compatible bucket (`s3://bucket/optional/prefix`). Credentials,
+    /// region and endpoint come from the standard `AWS_*` variables
+    /// (`AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`, `AWS_REGION`,
+    /// `AWS_ENDPOINT_URL`, `AWS_ALLOW_HTTP`).
+    S3 {
+        /// Bucket name.
+        bucket: String,
+        /// Key prefix inside the bucket, without leading or trailing `/`; may be empty.
+        prefix: String,
+    },
+    /// Process memory (`memory://`): for tests only; files vanish on exit.
+    Memory,
+}
+
+/// Media library settings.
+#[derive(Clone, Debug)]
+pub struct MediaSettings {
+    /// `MEDIA_STORE_URL`; default `DATA_DIR/media` on the local filesystem.
+    pub store: MediaStoreUrl,
+    /// `MEDIA_MAX_BYTES`: largest accepted upload in bytes, 1024–536870912
+    /// (512 MiB); default 26214400 (25 MiB). Enforced while the body streams in.
+    pub max_bytes: u64,
+    /// `MEDIA_MAX_PIXELS`: largest accepted image area (width × height) in
+    /// pixels, checked from the file header before decoding; default 50000000.
+    pub max_pixels: u64,
+    /// `MEDIA_ALLOWED_TYPES`: comma-separated MIME types accepted, as detected
+    /// from the bytes; default `image/jpeg,image/png,image/gif,image/webp,
+    /// image/avif,application/pdf,audio/mpeg,video/mp4`.
+    pub allowed_types: Vec<String>,
+    /// `MEDIA_ALLOW_SVG`: accept `image/svg+xml` (served with a CSP sandbox so
+    /// it cannot run script); default `false`.
+    pub allow_svg: bool,
+    /// `MEDIA_SIGNED_REDIRECT_SECONDS`: with an S3 store, answer file requests
+    /// with a 302 to a pre-signed URL valid this many seconds (60–604800);
+    /// unset (default) streams files through the API.
+    pub signed_redirect_secs: Option<u64>,
+    /// The standard `AWS_*` variables that configure an S3 store
+    /// ([`S3_VARIABLES`]), as set; values are kept secret.
+    pub s3_config: Vec<(String, Secret)>,
+}
+
+/// `AWS_*` variables read for an S3 media store (object_store's names).
+pub const S3_VARIABLES: &[&str] = &[
+    "AWS_ACCESS_KEY_ID",
+    "AWS_SECRET_ACCESS_KEY",
+    "AWS_SESSION_TOKEN",
+    "AWS_REGION",
+    "AWS_DEFAULT_REGION",
+    "AWS_ENDPOINT_URL",
+    "AWS_ENDPOINT",
+    "AWS_ALLOW_HTTP",
+    "AWS_VIRTUAL_HOSTED_STYLE_REQUEST",
+];
+
+/// The MIME types accepted by default (`MEDIA_ALLOWED_TYPES`).
+pub const DEFAULT_MEDIA_TYPES: &[&str] =
+    &["image/jpeg", "image/png", "image/gif", "image/webp", "image/avif", "application/pdf", "audio/mpeg", "video/mp4"];
+
+fn parse_bool(var: &'static str, raw: Option<String>, default: bool) -> Result<bool, ConfigError> {
+    match raw.as_deref().map(str::trim) {
+        None => Ok(default),
+        Some("false") | Some("0") => Ok(false),
+        Some("true") | Some("1") => Ok(true),
+        Some(v) => Err(ConfigError { var, message: format!("`{v}` is not true or false") }),
+    }
+}
+
+impl MediaStoreUrl {
+    /// Reads `MEDIA_STORE_URL`; `None` means the default under `data_dir`.
+    pub fn parse(raw: Option<&str>, data_dir: &std::path::Path) -> Result<Self, String> {
+        let Some(raw) = raw.map(str::trim) else { return Ok(Self::Local(data_dir.join("media"))) };
+        if raw == "memory://" {
+            return Ok(Self::Memory);
+        }
+        let url = url::Url::parse(raw).map_err(|e| format!("`{raw}` is not a URL ({e})"))?;
+        match url.scheme() {
+            "file" => {
+                url.to_file_path().map(Self::Local).map_err(|_| format!("`{raw}` is not an absolute file:/// path"))
+            }
+            "s3" => {
+                let bucket =
+                    url.host_str().filter(|b| !b.is_empty()).ok_or_else(|| format!("`{raw}` names no bucket"))?;
+                if url.query().is_some() || url.fragment().is_some() || !url.username().is_empty() {
+                    return Err(format!("`{raw}` must be s3://bucket/prefix, no credentials, query or fragment"));
+                }
+                Ok(Self::S3 { bucket: bucket.to_owned(), prefix: url.path().trim_matches('/').to_owned() })
+            }
+            other => Err(format!("`{other}:` is not supported; use file:///path, s3://bucket/prefix or memory://")),
+        }
+    }
 }
 
 /// A secret string; its `Debug` output is redacted so it never reaches logs.
@@ -280,6 +380,48 @@ impl Settings {
                         })
                     })
                     .collect::<Result<Vec<_>, _>>()?,
+            },
+            media: MediaSettings {
+                store: MediaStoreUrl::parse(
+                    non_empty("MEDIA_STORE_URL").as_deref(),
+                    std::path::Path::new(&non_empty("DATA_DIR").unwrap_or_else(|| "data".into())),
+                )
+                .map_err(|message| ConfigError { var: "MEDIA_STORE_URL", message })?,
+                max_bytes: parse_ranged("MEDIA_MAX_BYTES", non_empty("MEDIA_MAX_BYTES"), 25 << 20, 1024, 512 << 20)?,
+                max_pixels: parse_ranged(
+                    "MEDIA_MAX_PIXELS",
+                    non_empty("MEDIA_MAX_PIXELS"),
+                    50_000_000,
+                    1,
+                    1_000_000_000,
+                )?,
+                allowed_types: match non_empty("MEDIA_ALLOWED_TYPES") {
+                    None => DEFAULT_MEDIA_TYPES.iter().map(|t| (*t).to_owned()).collect(),
+                    Some(v) => v
+                        .split(',')
+                        .map(|t| t.trim().to_ascii_lowercase())
+                        .filter(|t| !t.is_empty())
+                        .map(|t| {
+                            if t.parse::<mime::Mime>().is_ok_and(|m| m.params().next().is_none()) && !t.contains('*') {
+                                Ok(t)
+                            } else {
+                                Err(ConfigError {
+                                    var: "MEDIA_ALLOWED_TYPES",
+                                    message: format!("`{t}` is not a MIME type like image/jpeg"),
+                                })
+                            }
+                        })
+                        .collect::<Result<Vec<_>, _>>()?,
+                },
+                allow_svg: parse_bool("MEDIA_ALLOW_SVG", non_empty("MEDIA_ALLOW_SVG"), false)?,
+                signed_redirect_secs: match non_empty("MEDIA_SIGNED_REDIRECT_SECONDS") {
+                    None => None,
+                    raw => Some(parse_ranged("MEDIA_SIGNED_REDIRECT_SECONDS", raw, 300, 60, 604_800)?),
+                },
+                s3_config: S3_VARIABLES
+                    .iter()
+                    .filter_map(|k| non_empty(k).map(|v| ((*k).to_owned(), Secret::new(v.trim()))))
+                    .collect(),
             },
         })
     }

@@ -57,6 +57,25 @@ pub struct Problem {
     pub errors: Vec<FieldError>,
 }
 
+/// A 409 `in_use` problem: a [`Problem`] plus what still refers to the resource.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+#[schema(example = json!({
+    "type": "urn:broadsheet:problem:in_use",
+    "title": "Conflict",
+    "status": 409,
+    "detail": "media 12 is in use by 1 article and 0 authors; delete with force=true to detach it first",
+    "code": "in_use",
+    "errors": [],
+    "references": {"articles": [{"id": 59, "slug": "council-approves-budget", "title": "Council approves budget"}], "authors": []}
+}))]
+pub struct InUseProblem {
+    /// The problem document.
+    #[serde(flatten)]
+    pub problem: Problem,
+    /// The articles and authors that refer to the resource.
+    pub references: crate::media::dto::MediaReferences,
+}
+
 /// Every failure a handler can return.
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
@@ -113,6 +132,34 @@ pub enum ApiError {
         /// Each field that refers to something missing.
         errors: Vec<FieldError>,
     },
+    /// 415 `unsupported_media_type`: an upload whose type (detected from its
+    /// bytes) is not accepted, or disagrees with its name or declared type.
+    #[error("{detail}")]
+    UnsupportedMediaType {
+        /// Summary for `detail`.
+        detail: String,
+        /// The field (`file`) and why.
+        errors: Vec<FieldError>,
+    },
+    /// 416 `range_not_satisfiable`: a `Range` outside the file; `Content-Range:
+    /// bytes */{size}` is set.
+    #[error("the requested range is outside the file ({size} bytes)")]
+    RangeNotSatisfiable {
+        /// The file's length in bytes.
+        size: u64,
+    },
+    /// 409 `in_use`: the resource is referenced elsewhere; the body lists the
+    /// references (see [`InUseProblem`]).
+    #[error("{detail}")]
+    InUse {
+        /// Summary for `detail`.
+        detail: String,
+        /// What refers to it.
+        references: crate::media::dto::MediaReferences,
+    },
+    /// 503 `storage_unavailable`: the media store cannot be reached.
+    #[error("media storage unavailable: {0}")]
+    StorageUnavailable(String),
     /// 503 `unavailable`: the database cannot be reached (pool timeout).
     #[error("service unavailable: {0}")]
     Unavailable(String),
@@ -162,7 +209,11 @@ impl ApiError {
             Self::PreconditionFailed(_) => "precondition_failed",
             Self::PreconditionRequired(_) => "precondition_required",
             Self::Unprocessable(_) | Self::UnprocessableFields { .. } => "unprocessable",
+            Self::UnsupportedMediaType { .. } => "unsupported_media_type",
+            Self::RangeNotSatisfiable { .. } => "range_not_satisfiable",
+            Self::InUse { .. } => "in_use",
             Self::Unavailable(_) => "unavailable",
+            Self::StorageUnavailable(_) => "storage_unavailable",
             Self::Internal(_) => "internal",
         }
     }
@@ -171,11 +222,12 @@ impl ApiError {
     pub fn problem(&self) -> Problem {
         let status = self.status_code();
         let (detail, errors) = match self {
-            Self::BadRequest { detail, errors } | Self::UnprocessableFields { detail, errors } => {
-                (detail.clone(), errors.clone())
-            }
+            Self::BadRequest { detail, errors }
+            | Self::UnprocessableFields { detail, errors }
+            | Self::UnsupportedMediaType { detail, errors } => (detail.clone(), errors.clone()),
             Self::MethodNotAllowed { allowed } => (format!("this path supports only {}", allowed.join(", ")), vec![]),
             Self::Unavailable(_) => ("the database is unavailable; try again shortly".to_owned(), vec![]),
+            Self::StorageUnavailable(_) => ("media storage is unavailable; try again shortly".to_owned(), vec![]),
             Self::Internal(_) => ("an unexpected error occurred; it has been logged".into(), vec![]),
             other => (other.to_string(), vec![]),
         };
@@ -217,7 +269,10 @@ impl ResponseError for ApiError {
             Self::PreconditionFailed(_) => StatusCode::PRECONDITION_FAILED,
             Self::PreconditionRequired(_) => StatusCode::PRECONDITION_REQUIRED,
             Self::Unprocessable(_) | Self::UnprocessableFields { .. } => StatusCode::UNPROCESSABLE_ENTITY,
-            Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::UnsupportedMediaType { .. } => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Self::RangeNotSatisfiable { .. } => StatusCode::RANGE_NOT_SATISFIABLE,
+            Self::InUse { .. } => StatusCode::CONFLICT,
+            Self::Unavailable(_) | Self::StorageUnavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -226,10 +281,21 @@ impl ResponseError for ApiError {
         match self {
             Self::Internal(e) => tracing::error!(error = ?e, "internal error"),
             Self::Unavailable(e) => tracing::error!(error = %e, "database unavailable"),
+            Self::StorageUnavailable(e) => tracing::error!(error = %e, "media storage unavailable"),
             _ => {}
         }
-        let mut res = self.problem().into_response();
+        let mut res = match self {
+            Self::InUse { references, .. } => HttpResponse::Conflict()
+                .content_type(PROBLEM_JSON)
+                .json(InUseProblem { problem: self.problem(), references: references.clone() }),
+            _ => self.problem().into_response(),
+        };
         match self {
+            Self::RangeNotSatisfiable { size } => {
+                if let Ok(v) = HeaderValue::from_str(&format!("bytes */{size}")) {
+                    res.headers_mut().insert(header::CONTENT_RANGE, v);
+                }
+            }
             Self::MethodNotAllowed { allowed } => {
                 if let Ok(v) = HeaderValue::from_str(&allowed.join(", ")) {
                     res.headers_mut().insert(header::ALLOW, v);

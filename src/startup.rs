@@ -26,6 +26,8 @@ pub struct AppState {
     pub routes: Arc<Vec<(String, Vec<String>)>>,
     /// Token keys, lifetimes and the login throttle.
     pub auth: Arc<crate::auth::AuthState>,
+    /// Media store, upload policy and limits.
+    pub media: crate::media::MediaState,
 }
 
 /// Largest accepted JSON body, in bytes (1 MiB).
@@ -350,7 +352,8 @@ impl Application {
         let routes = Arc::new(route_table(&spec));
         let spec_json = Arc::new(crate::openapi::to_json(&spec));
         let auth = Arc::new(crate::auth::AuthState::from_settings(&settings)?);
-        let state = web::Data::new(AppState { pool, settings, spec_json, routes, auth });
+        let media = crate::media::MediaState::from_settings(&settings)?;
+        let state = web::Data::new(AppState { pool, settings, spec_json, routes, auth, media });
         let cors_settings = state.settings.clone();
         let server = HttpServer::new(move || {
             App::new()

@@ -92,6 +92,12 @@ pub struct FeaturedMedia {
     pub width: Option<i32>,
     /// Height in pixels, when known.
     pub height: Option<i32>,
+    /// `true` when the file is stored here; `false` for WordPress imports,
+    /// whose `url` is the original `source_url`.
+    pub hosted: bool,
+    /// Renditions for `srcset`, narrowest first, ending with `original`;
+    /// empty for imports.
+    pub sizes: Vec<crate::media::dto::MediaSize>,
 }
 
 /// An article in a list: everything but the body.
@@ -103,7 +109,7 @@ pub struct FeaturedMedia {
     "categories": [{"id": 3, "slug": "city-hall", "name": "City hall"}],
     "tags": [{"id": 7, "slug": "budget", "name": "budget"}],
     "featured_media": {"id": 4, "url": "https://cdn.example/council.jpg", "alt_text": "Council chamber",
-                       "caption": "The vote", "credit": "Jane Doe / Agency", "width": 2048, "height": 1365},
+                       "caption": "The vote", "credit": "Jane Doe / Agency", "width": 2048, "height": 1365, "hosted": false, "sizes": []},
     "comment_count": 3, "word_count": 812, "reading_time_minutes": 4,
     "series": {"id": 2, "slug": "budget-2026", "title": "Budget 2026", "position": 1}}))]
 pub struct ArticleSummary {
@@ -266,7 +272,9 @@ impl ArticleSummary {
             tags: terms(&rel.tags),
             featured_media: row.featured_media_id.and_then(|id| rel.media.get(&id)).map(|m| FeaturedMedia {
                 id: m.id,
-                url: m.source_url.clone(),
+                url: crate::media::dto::public_url(&rel.base_url, m),
+                hosted: m.storage_key.is_some(),
+                sizes: crate::media::dto::sizes(&rel.base_url, m),
                 alt_text: m.alt_text.clone(),
                 caption: row.featured_caption.clone().or_else(|| m.caption.clone()),
                 credit: row.featured_credit.clone().or_else(|| m.credit.clone()),
@@ -317,7 +325,7 @@ impl Article {
                 og_image_url: row
                     .og_image_media_id
                     .and_then(|id| rel.media.get(&id))
-                    .and_then(|m| m.source_url.clone()),
+                    .and_then(|m| crate::media::dto::public_url(&rel.base_url, m)),
             },
             version: row.version,
             summary,

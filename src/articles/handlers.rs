@@ -129,6 +129,7 @@ pub async fn list_articles(
     auth: MaybeAuthUser,
     query: web::Query<ListArticlesQuery>,
 ) -> Result<HttpResponse, ApiError> {
+    let base_url = state.settings.public_base_url.clone();
     let query = query.into_inner();
     let page = PageParams::parse(query.page.as_deref(), query.per_page.as_deref())?;
     let principal = auth.0;
@@ -206,7 +207,7 @@ pub async fn list_articles(
         };
         let filter = ArticleFilter { author, categories, tag, series, published_after, published_before, q, status };
         let (rows, total) = repo::list(c, vis, &filter, sort, &page, now)?;
-        let rel = repo::load_relations(c, &rows, false)?;
+        let rel = repo::load_relations(c, &rows, false, &base_url)?;
         Ok((rows, rel, total))
     })
     .await?;
@@ -251,11 +252,12 @@ async fn find_visible(
 ) -> Result<Found, ApiError> {
     let key = IdOrSlug::parse(&raw);
     let now = crate::db::now();
+    let base_url = state.settings.public_base_url.clone();
     crate::db::run(&state.pool, move |c| {
         if let Some(row) = repo::find_by_key(c, &key)? {
             if service::can_see(principal.as_ref(), &row, now) {
                 let rel = if with_relations {
-                    repo::load_relations(c, std::slice::from_ref(&row), true)?
+                    repo::load_relations(c, std::slice::from_ref(&row), true, &base_url)?
                 } else {
                     Relations::default()
                 };
@@ -357,6 +359,7 @@ pub async fn create_article(
     auth: AuthUser,
     body: crate::json::Json<CreateArticle>,
 ) -> Result<HttpResponse, ApiError> {
+    let base_url = state.settings.public_base_url.clone();
     let principal = auth.0;
     let body = body.into_inner();
     let format = body.body_format.unwrap_or(super::dto::BodyFormat::Markdown).as_str().to_owned();
@@ -366,7 +369,7 @@ pub async fn create_article(
     let (row, rel) = crate::db::write_retrying_conflicts(&state.pool, tries, move |c| {
         c.transaction(|c| {
             let row = service::create(c, &p, body.clone(), pre.as_ref())?;
-            let rel = repo::load_relations(c, std::slice::from_ref(&row), true)?;
+            let rel = repo::load_relations(c, std::slice::from_ref(&row), true, &base_url)?;
             Ok((row, rel))
         })
     })
@@ -413,6 +416,7 @@ pub async fn update_article(
     key: web::Path<String>,
     body: crate::json::Json<UpdateArticle>,
 ) -> Result<HttpResponse, ApiError> {
+    let base_url = state.settings.public_base_url.clone();
     let principal = auth.0;
     let Found::Article(found) = find_visible(&state, Some(principal.clone()), key.into_inner(), false).await? else {
         return Err(ApiError::NotFound("address the article by its current slug or id".into()));
@@ -431,7 +435,7 @@ pub async fn update_article(
     let (row, rel) = crate::db::write(&state.pool, move |c| {
         c.transaction(|c| {
             let row = service::update(c, &p, row, body, pre.as_ref())?;
-            let rel = repo::load_relations(c, std::slice::from_ref(&row), true)?;
+            let rel = repo::load_relations(c, std::slice::from_ref(&row), true, &base_url)?;
             Ok((row, rel))
         })
     })
@@ -548,6 +552,7 @@ pub async fn restore_revision(
     auth: AuthUser,
     path: web::Path<(String, String)>,
 ) -> Result<HttpResponse, ApiError> {
+    let base_url = state.settings.public_base_url.clone();
     let (raw, rev) = path.into_inner();
     let rev = crate::startup::parse_id("rev", &rev)?;
     let principal = auth.0;
@@ -557,7 +562,7 @@ pub async fn restore_revision(
     let (row, rel) = crate::db::write(&state.pool, move |c| {
         c.transaction(|c| {
             let row = service::restore(c, &p, row, rev)?;
-            let rel = repo::load_relations(c, std::slice::from_ref(&row), true)?;
+            let rel = repo::load_relations(c, std::slice::from_ref(&row), true, &base_url)?;
             Ok((row, rel))
         })
     })
@@ -596,6 +601,7 @@ pub async fn related_articles(
     key: web::Path<String>,
     query: web::Query<RelatedQuery>,
 ) -> Result<HttpResponse, ApiError> {
+    let base_url = state.settings.public_base_url.clone();
     let limit = match query.limit.as_deref() {
         None => 5,
         Some(v) => v
@@ -614,7 +620,7 @@ pub async fn related_articles(
     }
     let (rows, rel) = crate::db::run(&state.pool, move |c| {
         let rows = repo::related(c, row.id, limit, now)?;
-        let rel = repo::load_relations(c, &rows, false)?;
+        let rel = repo::load_relations(c, &rows, false, &base_url)?;
         Ok((rows, rel))
     })
     .await?;
@@ -678,6 +684,7 @@ pub async fn create_preview(
 )]
 #[get("/previews/{token}")]
 pub async fn get_preview(state: web::Data<AppState>, token: web::Path<String>) -> Result<HttpResponse, ApiError> {
+    let base_url = state.settings.public_base_url.clone();
     let claims = state
         .auth
         .keys
@@ -686,7 +693,7 @@ pub async fn get_preview(state: web::Data<AppState>, token: web::Path<String>) -
     let id: i64 = claims.sub.parse().map_err(|_| ApiError::NotFound("this preview link is invalid".into()))?;
     let (row, rel) = crate::db::run(&state.pool, move |c| {
         let row = repo::find(c, id)?;
-        let rel = repo::load_relations(c, std::slice::from_ref(&row), true)?;
+        let rel = repo::load_relations(c, std::slice::from_ref(&row), true, &base_url)?;
         Ok((row, rel))
     })
     .await

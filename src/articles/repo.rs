@@ -94,6 +94,8 @@ pub struct Relations {
     pub categories: HashMap<i64, Vec<TermRow>>,
     pub tags: HashMap<i64, Vec<TermRow>>,
     pub media: HashMap<i64, MediaRow>,
+    /// `PUBLIC_BASE_URL`, for media URLs.
+    pub base_url: String,
     pub comment_counts: HashMap<i64, i64>,
     pub series: HashMap<i64, SeriesRow>,
     /// (id, note, created_at) per article; loaded for detail views only.
@@ -308,9 +310,14 @@ pub fn category_and_descendants(conn: &mut DbConnection, slug: &str) -> QueryRes
 /// Loads bylines, categories, tags, media (featured and OG), approved comment
 /// counts and series for `rows` (plus update notes when `with_notes`): six or
 /// seven queries, whatever their number (none when `rows` is empty).
-pub fn load_relations(conn: &mut DbConnection, rows: &[ArticleRow], with_notes: bool) -> QueryResult<Relations> {
+pub fn load_relations(
+    conn: &mut DbConnection,
+    rows: &[ArticleRow],
+    with_notes: bool,
+    base_url: &str,
+) -> QueryResult<Relations> {
     if rows.is_empty() {
-        return Ok(Relations::default());
+        return Ok(Relations { base_url: base_url.to_owned(), ..Default::default() });
     }
     let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
     let media_ids: Vec<i64> = rows.iter().flat_map(|r| [r.featured_media_id, r.og_image_media_id]).flatten().collect();
@@ -360,7 +367,11 @@ pub fn load_relations(conn: &mut DbConnection, rows: &[ArticleRow], with_notes: 
         Vec::new()
     };
 
-    let mut rel = Relations { series: series_rows.into_iter().map(|s| (s.id, s)).collect(), ..Default::default() };
+    let mut rel = Relations {
+        series: series_rows.into_iter().map(|s| (s.id, s)).collect(),
+        base_url: base_url.to_owned(),
+        ..Default::default()
+    };
     for (article, id, note, at) in notes {
         rel.notes.entry(article).or_default().push((id, note, at));
     }

@@ -39,10 +39,14 @@ pub struct Author {
 }
 
 impl Author {
-    /// Builds the public view; `avatars` maps media ids to rows loaded for the page.
-    pub fn build(r: AuthorRow, avatars: &HashMap<i64, MediaRow>) -> Self {
-        let avatar_url =
-            r.avatar_media_id.and_then(|id| avatars.get(&id)).and_then(|m| m.source_url.clone()).or(r.avatar_url);
+    /// Builds the public view; `avatars` maps media ids to rows loaded for the
+    /// page; media URLs start with `base_url` (`PUBLIC_BASE_URL`).
+    pub fn build(r: AuthorRow, avatars: &HashMap<i64, MediaRow>, base_url: &str) -> Self {
+        let avatar_url = r
+            .avatar_media_id
+            .and_then(|id| avatars.get(&id))
+            .and_then(|m| crate::media::dto::public_url(base_url, m))
+            .or(r.avatar_url);
         Self {
             id: r.id,
             slug: r.slug,

@@ -17,18 +17,18 @@ use crate::pagination::{self, PageQuery};
 use crate::slugs::{self, IdOrSlug};
 use crate::startup::AppState;
 
-fn with_avatars(c: &mut DbConnection, rows: Vec<AuthorRow>) -> Result<Vec<Author>, ApiError> {
+fn with_avatars(c: &mut DbConnection, rows: Vec<AuthorRow>, base_url: &str) -> Result<Vec<Author>, ApiError> {
     let ids: Vec<i64> = rows.iter().filter_map(|r| r.avatar_media_id).collect();
     let media: HashMap<_, _> = if ids.is_empty() {
         HashMap::new()
     } else {
         crate::media::repo::find_many(c, &ids)?.into_iter().map(|m| (m.id, m)).collect()
     };
-    Ok(rows.into_iter().map(|r| Author::build(r, &media)).collect())
+    Ok(rows.into_iter().map(|r| Author::build(r, &media, base_url)).collect())
 }
 
-fn one(c: &mut DbConnection, row: AuthorRow) -> Result<Author, ApiError> {
-    Ok(with_avatars(c, vec![row])?.remove(0))
+fn one(c: &mut DbConnection, row: AuthorRow, base_url: &str) -> Result<Author, ApiError> {
+    Ok(with_avatars(c, vec![row], base_url)?.remove(0))
 }
 
 /// List authors, ordered by name.
@@ -50,10 +50,11 @@ pub async fn list_authors(
     _auth: MaybeAuthUser,
     query: web::Query<PageQuery>,
 ) -> Result<HttpResponse, ApiError> {
+    let base_url = state.settings.public_base_url.clone();
     let page = query.params()?;
     let (data, total) = crate::db::run(&state.pool, move |c| {
         let (rows, total) = repo::list(c, &page)?;
-        Ok((with_avatars(c, rows)?, total))
+        Ok((with_avatars(c, rows, &base_url)?, total))
     })
     .await?;
     let meta = page.meta(total);
@@ -78,11 +79,12 @@ pub async fn get_author(
     _auth: MaybeAuthUser,
     key: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
+    let base_url = state.settings.public_base_url.clone();
     let raw = key.into_inner();
     let key = IdOrSlug::parse(&raw);
     let author = crate::db::run(&state.pool, move |c| {
         let row = repo::find_by_key(c, &key)?;
-        one(c, row)
+        one(c, row, &base_url)
     })
     .await
     .map_err(|e| e.with_not_found(format!("no author `{raw}`")))?;
@@ -112,6 +114,7 @@ pub async fn create_author(
     auth: AuthUser,
     body: crate::json::Json<CreateAuthor>,
 ) -> Result<HttpResponse, ApiError> {
+    let base_url = state.settings.public_base_url.clone();
     auth.0.require(Action::ManageAuthors)?;
     let b = body.into_inner();
     let mut check = ProfileCheck::new();
@@ -173,7 +176,7 @@ pub async fn create_author(
                 ..Default::default()
             };
             let row = repo::update(c, id, &changes)?;
-            one(c, row)
+            one(c, row, &base_url)
         })
     })
     .await?;
@@ -230,7 +233,7 @@ fn changes_from(b: UpdateAuthor, allow_slug: bool) -> Result<AuthorChanges, ApiE
     })
 }
 
-fn apply(c: &mut DbConnection, id: i64, changes: AuthorChanges) -> Result<Author, ApiError> {
+fn apply(c: &mut DbConnection, id: i64, changes: AuthorChanges, base_url: &str) -> Result<Author, ApiError> {
     c.transaction(|c| {
         if let Some(s) = &changes.slug {
             if repo::slug_taken(c, s, Some(id))? {
@@ -239,7 +242,7 @@ fn apply(c: &mut DbConnection, id: i64, changes: AuthorChanges) -> Result<Author
         }
         check_avatar(c, changes.avatar_media_id.flatten())?;
         let row = repo::update(c, id, &changes)?;
-        one(c, row)
+        one(c, row, base_url)
     })
 }
 
@@ -257,10 +260,11 @@ fn apply(c: &mut DbConnection, id: i64, changes: AuthorChanges) -> Result<Author
 )]
 #[get("/authors/me")]
 pub async fn get_my_author(state: web::Data<AppState>, auth: AuthUser) -> Result<HttpResponse, ApiError> {
+    let base_url = state.settings.public_base_url.clone();
     let id = auth.0.user()?.author_id.ok_or_else(|| ApiError::NotFound("your account has no author profile".into()))?;
     let author = crate::db::run(&state.pool, move |c| {
         let row = repo::find(c, id)?;
-        one(c, row)
+        one(c, row, &base_url)
     })
     .await?;
     Ok(HttpResponse::Ok().json(AuthorEnvelope { data: author }))
@@ -290,11 +294,12 @@ pub async fn update_my_author(
     auth: AuthUser,
     body: crate::json::Json<UpdateAuthor>,
 ) -> Result<HttpResponse, ApiError> {
+    let base_url = state.settings.public_base_url.clone();
     auth.0.require(Action::EditOwnAuthorProfile)?;
     let user = auth.0.user()?;
     let id = user.author_id.ok_or_else(|| ApiError::NotFound("your account has no author profile".into()))?;
     let changes = changes_from(body.into_inner(), auth.0.can(Action::ManageAuthors))?;
-    let author = crate::db::write(&state.pool, move |c| apply(c, id, changes)).await?;
+    let author = crate::db::write(&state.pool, move |c| apply(c, id, changes, &base_url)).await?;
     Ok(HttpResponse::Ok().json(AuthorEnvelope { data: author }))
 }
 
@@ -324,6 +329,7 @@ pub async fn update_author(
     key: web::Path<String>,
     body: crate::json::Json<UpdateAuthor>,
 ) -> Result<HttpResponse, ApiError> {
+    let base_url = state.settings.public_base_url.clone();
     auth.0.require(Action::ManageAuthors)?;
     let raw = key.into_inner();
     let key = IdOrSlug::parse(&raw);
@@ -331,7 +337,7 @@ pub async fn update_author(
     let author = crate::db::write(&state.pool, move |c| {
         let id =
             repo::find_by_key(c, &key).map_err(|e| ApiError::from(e).with_not_found(format!("no author `{raw}`")))?.id;
-        apply(c, id, changes)
+        apply(c, id, changes, &base_url)
     })
     .await?;
     Ok(HttpResponse::Ok().json(AuthorEnvelope { data: author }))

@@ -18,6 +18,11 @@ diesel::table! {
         import_key -> Nullable<Text>,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        kind -> Text,
+        sha256 -> Nullable<Text>,
+        storage_key -> Nullable<Text>,
+        variants -> Text,
+        uploaded_by -> Nullable<BigInt>,
     }
 }
 

@@ -298,6 +298,7 @@ impl<'c> Importer<'c> {
         let updated = item_time(&item, "wp:post_modified_gmt", "wp:post_modified").unwrap_or(created);
         let form = MediaForm {
             file_name,
+            kind: crate::media::process::kind_for(mime_type.as_deref().unwrap_or("")).to_owned(),
             mime_type,
             title: item.get("title").map(str::to_owned),
             alt_text: item.meta("_wp_attachment_image_alt").map(str::to_owned),

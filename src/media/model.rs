@@ -24,6 +24,73 @@ pub struct MediaRow {
     pub import_key: Option<String>,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    /// `image`, `audio`, `video` or `document`.
+    pub kind: String,
+    /// Hex SHA-256 of the stored file; `None` for imports (no file here).
+    pub sha256: Option<String>,
+    /// Object-store key of the original file; `None` for imports.
+    pub storage_key: Option<String>,
+    /// JSON array of [`StoredVariant`].
+    pub variants: String,
+    /// The user who uploaded it; `None` for imports or once the user is deleted.
+    pub uploaded_by: Option<i64>,
+}
+
+impl MediaRow {
+    /// The stored renditions (empty for imports and non-images).
+    pub fn stored_variants(&self) -> Vec<StoredVariant> {
+        serde_json::from_str(&self.variants).unwrap_or_default()
+    }
+}
+
+/// One stored rendition, as kept in `media.variants` (JSON).
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize, PartialEq, Eq)]
+pub struct StoredVariant {
+    /// `w320`, `w640`, `w1280` or `w2048`.
+    pub name: String,
+    /// Pixels.
+    pub width: i32,
+    /// Pixels.
+    pub height: i32,
+    /// e.g. `image/jpeg`.
+    pub mime_type: String,
+    /// Bytes.
+    pub byte_size: i64,
+    /// Object-store key.
+    pub key: String,
+}
+
+/// A media record for an uploaded file.
+#[derive(Clone, Debug, Insertable)]
+#[diesel(table_name = media)]
+pub struct NewUpload {
+    pub file_name: String,
+    pub mime_type: Option<String>,
+    pub byte_size: Option<i64>,
+    pub width: Option<i32>,
+    pub height: Option<i32>,
+    pub title: Option<String>,
+    pub alt_text: Option<String>,
+    pub caption: Option<String>,
+    pub credit: Option<String>,
+    pub kind: String,
+    pub sha256: Option<String>,
+    pub storage_key: Option<String>,
+    pub variants: String,
+    pub uploaded_by: Option<i64>,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+/// Editable metadata; `None` leaves a field alone, `Some(None)` clears it.
+#[derive(Clone, Debug, Default, AsChangeset)]
+#[diesel(table_name = media)]
+pub struct MediaChanges {
+    pub title: Option<Option<String>>,
+    pub alt_text: Option<Option<String>>,
+    pub caption: Option<Option<String>>,
+    pub credit: Option<Option<String>>,
+    pub updated_at: Option<NaiveDateTime>,
 }
 
 /// Fields written when a media record is created or re-imported.
@@ -41,4 +108,6 @@ pub struct MediaForm {
     pub import_key: Option<String>,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    /// `image`, `audio`, `video` or `document` (from `mime_type`).
+    pub kind: String,
 }

@@ -36,3 +36,155 @@ pub fn upsert_imported(conn: &mut DbConnection, form: &MediaForm) -> QueryResult
         }
     }
 }
+
+/// Filters of `GET /media`.
+#[derive(Clone, Debug, Default)]
+pub struct MediaFilter {
+    /// `image`, `audio`, `video` or `document`.
+    pub kind: Option<String>,
+    /// Uploader's user id.
+    pub uploaded_by: Option<i64>,
+    /// Case-insensitive substring of title, alt text, caption or credit.
+    pub q: Option<String>,
+    /// Oldest first instead of newest first.
+    pub oldest_first: bool,
+}
+
+/// `s` with LIKE wildcards escaped (escape character `\`).
+fn like_pattern(s: &str) -> String {
+    let mut out = String::from("%");
+    for ch in s.to_lowercase().chars() {
+        if matches!(ch, '%' | '_' | '\\') {
+            out.push('\\');
+        }
+        out.push(ch);
+    }
+    out.push('%');
+    out
+}
+
+/// One page of media matching `filter`, newest first, and the total: two queries.
+pub fn list(
+    conn: &mut DbConnection,
+    filter: &MediaFilter,
+    page: &crate::pagination::PageParams,
+) -> QueryResult<(Vec<MediaRow>, i64)> {
+    use diesel::dsl::sql;
+    use diesel::sql_types::{Bool, Text};
+    let build = || {
+        let mut q = media::table.into_boxed();
+        if let Some(kind) = &filter.kind {
+            q = q.filter(media::kind.eq(kind.clone()));
+        }
+        if let Some(user) = filter.uploaded_by {
+            q = q.filter(media::uploaded_by.eq(user));
+        }
+        if let Some(text) = &filter.q {
+            let pattern = like_pattern(text);
+            let any = sql::<Bool>("(lower(coalesce(title, '')) LIKE ")
+                .bind::<Text, _>(pattern.clone())
+                .sql(" ESCAPE '\\' OR lower(coalesce(alt_text, '')) LIKE ")
+                .bind::<Text, _>(pattern.clone())
+                .sql(" ESCAPE '\\' OR lower(coalesce(caption, '')) LIKE ")
+                .bind::<Text, _>(pattern.clone())
+                .sql(" ESCAPE '\\' OR lower(coalesce(credit, '')) LIKE ")
+                .bind::<Text, _>(pattern)
+                .sql(" ESCAPE '\\')");
+            q = q.filter(any);
+        }
+        q
+    };
+    let total: i64 = build().count().get_result(conn)?;
+    let ordered = if filter.oldest_first {
+        build().order((media::created_at.asc(), media::id.asc()))
+    } else {
+        build().order((media::created_at.desc(), media::id.desc()))
+    };
+    let rows = ordered.limit(page.per_page).offset(page.offset()).select(MediaRow::as_select()).load(conn)?;
+    Ok((rows, total))
+}
+
+/// Inserts an uploaded file's record.
+pub fn insert_upload(conn: &mut DbConnection, form: &super::model::NewUpload) -> QueryResult<MediaRow> {
+    let id: i64 = diesel::insert_into(media::table).values(form).returning(media::id).get_result(conn)?;
+    find(conn, id)
+}
+
+/// Applies `changes` to media `id` and returns the row.
+pub fn update(conn: &mut DbConnection, id: i64, changes: &super::model::MediaChanges) -> QueryResult<MediaRow> {
+    let n = diesel::update(media::table.find(id)).set(changes).execute(conn)?;
+    if n == 0 {
+        return Err(diesel::result::Error::NotFound);
+    }
+    find(conn, id)
+}
+
+/// The articles (featured or Open Graph image) and authors (avatar) that
+/// refer to media `id`: two queries.
+pub fn references(conn: &mut DbConnection, id: i64) -> QueryResult<super::dto::MediaReferences> {
+    use crate::db::schema::{articles, authors};
+    let arts: Vec<(i64, String, String)> = articles::table
+        .filter(articles::featured_media_id.eq(id).or(articles::og_image_media_id.eq(id)))
+        .order(articles::id)
+        .select((articles::id, articles::slug, articles::title))
+        .load(conn)?;
+    let auths: Vec<(i64, String, String)> = authors::table
+        .filter(authors::avatar_media_id.eq(id))
+        .order(authors::id)
+        .select((authors::id, authors::slug, authors::display_name))
+        .load(conn)?;
+    Ok(super::dto::MediaReferences {
+        articles: arts.into_iter().map(|(id, slug, title)| super::dto::ArticleRef { id, slug, title }).collect(),
+        authors: auths.into_iter().map(|(id, slug, name)| super::dto::AuthorRef { id, slug, name }).collect(),
+    })
+}
+
+/// Clears every reference to media `id` (featured and Open Graph image of
+/// articles, which get a new version; author avatars).
+pub fn detach(conn: &mut DbConnection, id: i64, now: chrono::NaiveDateTime) -> QueryResult<()> {
+    use crate::db::schema::{articles, authors};
+    diesel::update(articles::table.filter(articles::featured_media_id.eq(id)))
+        .set((
+            articles::featured_media_id.eq(None::<i64>),
+            articles::version.eq(articles::version + 1),
+            articles::updated_at.eq(now),
+        ))
+        .execute(conn)?;
+    diesel::update(articles::table.filter(articles::og_image_media_id.eq(id)))
+        .set((
+            articles::og_image_media_id.eq(None::<i64>),
+            articles::version.eq(articles::version + 1),
+            articles::updated_at.eq(now),
+        ))
+        .execute(conn)?;
+    diesel::update(authors::table.filter(authors::avatar_media_id.eq(id)))
+        .set(authors::avatar_media_id.eq(None::<i64>))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Deletes media `id`; `NotFound` if there is none.
+pub fn delete(conn: &mut DbConnection, id: i64) -> QueryResult<()> {
+    let n = diesel::delete(media::table.find(id)).execute(conn)?;
+    if n == 0 {
+        return Err(diesel::result::Error::NotFound);
+    }
+    Ok(())
+}
+
+/// How many media records share the stored file with this hash.
+pub fn count_with_hash(conn: &mut DbConnection, sha256: &str) -> QueryResult<i64> {
+    media::table.filter(media::sha256.eq(sha256)).count().get_result(conn)
+}
+
+/// Serializes, for the rest of the transaction, everything that creates or
+/// removes records of the stored file `sha256` (a PostgreSQL advisory lock;
+/// on SQLite the writer mutex of `db::write` already does).
+pub fn lock_file(conn: &mut DbConnection, sha256: &str) -> QueryResult<()> {
+    if let DbConnection::Postgresql(_) = conn {
+        diesel::sql_query("SELECT pg_advisory_xact_lock(hashtext($1))")
+            .bind::<diesel::sql_types::Text, _>(format!("broadsheet.media.{sha256}"))
+            .execute(conn)?;
+    }
+    Ok(())
+}

@@ -148,6 +148,7 @@ pub async fn get_series(
     _auth: MaybeAuthUser,
     key: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
+    let base_url = state.settings.public_base_url.clone();
     let raw = key.into_inner();
     let lookup = IdOrSlug::parse(&raw);
     let now = crate::db::now();
@@ -158,7 +159,7 @@ pub async fn get_series(
         let (mut rows, _) =
             crate::articles::repo::list(c, Visibility::Public, &filter, Sort::PublishedAsc, &page, now)?;
         rows.sort_by_key(|r| (r.series_position.is_none(), r.series_position, r.published_at, r.id));
-        let rel = crate::articles::repo::load_relations(c, &rows, false)?;
+        let rel = crate::articles::repo::load_relations(c, &rows, false, &base_url)?;
         Ok((s, rows, rel))
     })
     .await

@@ -223,13 +223,18 @@ impl TestApp {
             "BIND_ADDR" => Some("127.0.0.1:0".into()),
             "PUBLIC_BASE_URL" => Some("http://broadsheet.test".into()),
             "JWT_SECRET" => Some("test-secret-test-secret-test-secret-0123".into()),
+            "MEDIA_STORE_URL" => Some("memory://".into()),
             _ => None,
         })
         .expect("test settings");
         let app = broadsheet::startup::Application::build(settings, db.pool.clone()).expect("app builds");
         let address = format!("http://127.0.0.1:{}", app.port());
         actix_web::rt::spawn(app.run_until_stopped());
-        Some(Self { address, db, client: awc::Client::builder().disable_redirects().finish() })
+        Some(Self {
+            address,
+            db,
+            client: awc::Client::builder().disable_redirects().timeout(std::time::Duration::from_secs(60)).finish(),
+        })
     }
 
     /// A server with extra settings (e.g. `CORS_ALLOWED_ORIGINS`).
@@ -241,6 +246,7 @@ impl TestApp {
                 "BIND_ADDR" => Some("127.0.0.1:0".into()),
                 "PUBLIC_BASE_URL" => Some("http://broadsheet.test".into()),
                 "JWT_SECRET" => Some("test-secret-test-secret-test-secret-0123".into()),
+                "MEDIA_STORE_URL" => Some("memory://".into()),
                 _ => None,
             })
         })
@@ -248,7 +254,11 @@ impl TestApp {
         let app = broadsheet::startup::Application::build(settings, db.pool.clone()).expect("app builds");
         let address = format!("http://127.0.0.1:{}", app.port());
         actix_web::rt::spawn(app.run_until_stopped());
-        Some(Self { address, db, client: awc::Client::builder().disable_redirects().finish() })
+        Some(Self {
+            address,
+            db,
+            client: awc::Client::builder().disable_redirects().timeout(std::time::Duration::from_secs(60)).finish(),
+        })
     }
 
     /// Creates an article through the API, asserting 201; returns `(data, etag)`.
@@ -306,6 +316,18 @@ impl TestApp {
             None => req.send().await,
         }
         .expect("request sent");
+        let body = res.body().limit(64 * 1024 * 1024).await.expect("body read").to_vec();
+        Response { status: res.status(), headers: res.headers().clone(), body }
+    }
+
+    /// Sends raw `body` bytes with extra headers (set `content-type` there).
+    pub async fn send_bytes(&self, method: &str, path: &str, headers: &[(&str, &str)], body: Vec<u8>) -> Response {
+        let method = awc::http::Method::from_bytes(method.as_bytes()).expect("method");
+        let mut req = self.client.request(method, format!("{}{path}", self.address));
+        for (k, v) in headers {
+            req = req.insert_header((*k, *v));
+        }
+        let mut res = req.send_body(body).await.expect("request sent");
         let body = res.body().limit(64 * 1024 * 1024).await.expect("body read").to_vec();
         Response { status: res.status(), headers: res.headers().clone(), body }
     }

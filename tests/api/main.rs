@@ -12,6 +12,7 @@ mod editorial;
 mod errors;
 mod hardening;
 mod import;
+mod media;
 mod migrations;
 mod openapi;
 mod parity;

@@ -1,0 +1,11 @@
+DROP INDEX articles_og_image_media_idx;
+DROP INDEX authors_avatar_media_idx;
+DROP INDEX media_sha256_idx;
+DROP INDEX media_uploaded_by_idx;
+DROP INDEX media_created_idx;
+DROP INDEX media_kind_created_idx;
+ALTER TABLE media DROP COLUMN uploaded_by;
+ALTER TABLE media DROP COLUMN variants;
+ALTER TABLE media DROP COLUMN storage_key;
+ALTER TABLE media DROP COLUMN sha256;
+ALTER TABLE media DROP COLUMN kind;
