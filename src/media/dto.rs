@@ -206,7 +206,6 @@ pub struct UpdateMedia {
 
 /// `POST /media`: a `multipart/form-data` body.
 #[derive(Debug, ToSchema)]
-#[allow(dead_code)]
 pub struct UploadMedia {
     /// The file (one part). Its type is detected from the bytes and must be
     /// allowed (`MEDIA_ALLOWED_TYPES`); its name (display only) and part
@@ -223,6 +222,12 @@ pub struct UploadMedia {
     /// Title, ≤ 300 characters.
     pub title: Option<String>,
 }
+
+/// The bytes of a stored file (`GET /media/{id}/file`).
+#[derive(Debug, ToSchema)]
+#[schema(value_type = String, format = Binary)]
+#[expect(dead_code, reason = "documents the binary response body; never built")]
+pub struct FileBody(Vec<u8>);
 
 /// An article that refers to a media record.
 #[derive(Clone, Debug, Serialize, ToSchema)]

@@ -7,7 +7,7 @@ use futures_util::TryStreamExt;
 use serde::Deserialize;
 use utoipa::IntoParams;
 
-use super::dto::{Media, MediaEnvelope, MediaList, UpdateMedia, UploadMedia};
+use super::dto::{FileBody, Media, MediaEnvelope, MediaList, UpdateMedia, UploadMedia};
 use super::model::{MediaChanges, MediaRow};
 use super::{repo, service};
 use crate::auth::{Action, AuthUser, Principal};
@@ -339,8 +339,8 @@ pub async fn delete_media(
         ("Range" = Option<String>, Header, description = "One byte range, e.g. `bytes=0-1023` (RFC 9110 §14.2)"),
     ),
     responses(
-        (status = 200, description = "The file", content_type = "application/octet-stream", body = Vec<u8>),
-        (status = 206, description = "The requested byte range (`Content-Range` set)", content_type = "application/octet-stream", body = Vec<u8>),
+        (status = 200, description = "The file, with its own type (`mime_type`: one of `MEDIA_ALLOWED_TYPES`)", content_type = "*/*", body = FileBody),
+        (status = 206, description = "The requested byte range (`Content-Range` set)", content_type = "*/*", body = FileBody),
         (status = 302, description = "S3 with signed redirects: `Location` is a pre-signed URL"),
         (status = 304, description = "`If-None-Match` matched the `ETag`"),
         (status = 400, description = "The id is not a positive integer", body = Problem, content_type = "application/problem+json"),
@@ -369,8 +369,8 @@ pub async fn get_media_file(
         ("Range" = Option<String>, Header, description = "One byte range, e.g. `bytes=0-1023` (RFC 9110 §14.2)"),
     ),
     responses(
-        (status = 200, description = "The variant", content_type = "application/octet-stream", body = Vec<u8>),
-        (status = 206, description = "The requested byte range (`Content-Range` set)", content_type = "application/octet-stream", body = Vec<u8>),
+        (status = 200, description = "The variant (`image/jpeg`, or `image/png` for images with transparency)", content_type = "*/*", body = FileBody),
+        (status = 206, description = "The requested byte range (`Content-Range` set)", content_type = "*/*", body = FileBody),
         (status = 302, description = "S3 with signed redirects: `Location` is a pre-signed URL"),
         (status = 304, description = "`If-None-Match` matched the `ETag`"),
         (status = 400, description = "The id is not a positive integer", body = Problem, content_type = "application/problem+json"),
