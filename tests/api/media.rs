@@ -19,6 +19,7 @@ crate::helpers::backend_tests!(
     the_library_lists_with_filters_and_patch_validates,
     imported_media_is_not_hosted_and_says_so,
     the_s3_store_serves_uploads_and_signed_redirects,
+    the_allow_list_is_configurable_and_svg_when_enabled_cannot_run_script,
 );
 
 const BOUNDARY: &str = "broadsheet-test-boundary-7MA4YWxkTrZu0gW";
@@ -620,6 +621,27 @@ async fn imported_media_is_not_hosted_and_says_so(backend: Backend) {
     assert_eq!(media["data"]["url"], media["data"]["source_url"]);
     let file = app.get(&format!("/api/v1/media/{}/file", featured["id"])).await.assert_problem(404);
     assert!(file["detail"].as_str().unwrap().contains("source_url"));
+}
+
+async fn the_allow_list_is_configurable_and_svg_when_enabled_cannot_run_script(backend: Backend) {
+    let vars = [("MEDIA_ALLOWED_TYPES", "image/png"), ("MEDIA_ALLOW_SVG", "true")];
+    let Some(app) = TestApp::spawn_with(backend, &vars).await else { return };
+    let author = app.token_for("author").await;
+    let svg = br#"<svg xmlns="http://www.w3.org/2000/svg" onload="alert(1)"><script>alert(2)</script></svg>"#;
+
+    let jpeg_refused = upload(&app, &author, multipart(&[("file", Some("a.jpg"), None, &jpeg(40, 40))])).await;
+    let media = upload_ok(&app, &author, "chart.svg", "image/svg+xml", svg).await;
+
+    let problem = jpeg_refused.assert_problem(415);
+    assert!(problem["detail"].as_str().unwrap().contains("image/jpeg"), "{problem}");
+    assert_eq!(media["mime_type"], "image/svg+xml");
+    assert_eq!(media["sizes"], json!([]));
+    let file = app.get(&format!("/api/v1/media/{}/file", media["id"])).await;
+    assert_eq!(file.content_type(), "image/svg+xml");
+    let csp = file.header("content-security-policy").unwrap();
+    assert!(csp.contains("sandbox") && csp.contains("default-src 'none'"), "{csp}");
+    assert_eq!(file.header("x-content-type-options"), Some("nosniff"));
+    upload_ok(&app, &author, "ok.png", "image/png", &png(20, 20)).await;
 }
 
 /// Runs against a real S3-compatible server (moto) named by
