@@ -468,12 +468,38 @@ mod tests {
             ("CORS_ALLOWED_ORIGINS", "*"),
             ("CORS_ALLOWED_ORIGINS", "https://a.example/path"),
             ("PUBLIC_CACHE_MAX_AGE", "-1"),
+            ("MEDIA_STORE_URL", "gs://bucket"),
+            ("MEDIA_STORE_URL", "s3://"),
+            ("MEDIA_STORE_URL", "s3://key:secret@bucket/x"),
+            ("MEDIA_STORE_URL", "not a url"),
+            ("MEDIA_MAX_BYTES", "10"),
+            ("MEDIA_MAX_PIXELS", "0"),
+            ("MEDIA_ALLOWED_TYPES", "image/*"),
+            ("MEDIA_ALLOWED_TYPES", "jpeg"),
+            ("MEDIA_ALLOW_SVG", "yes please"),
+            ("MEDIA_SIGNED_REDIRECT_SECONDS", "5"),
         ];
         for (var, value) in cases {
             let err = settings(&[(var, value)]).expect_err(&format!("{var}={value} must fail"));
             assert_eq!(err.var, var, "{var}={value}");
             assert!(err.to_string().contains(var), "message names {var}: {err}");
         }
+    }
+
+    #[test]
+    fn media_defaults_to_data_dir_and_reads_s3_urls() {
+        let s = settings(&[("DATA_DIR", "/srv/news")]).unwrap();
+        assert_eq!(s.media.store, MediaStoreUrl::Local("/srv/news/media".into()));
+        assert_eq!(s.media.max_bytes, 25 * 1024 * 1024);
+        assert_eq!(s.media.max_pixels, 50_000_000);
+        assert!(!s.media.allow_svg);
+        assert_eq!(s.media.allowed_types.len(), 8);
+        let s = settings(&[("MEDIA_STORE_URL", "s3://newsroom/media/2026/"), ("AWS_REGION", "eu-west-1")]).unwrap();
+        assert_eq!(s.media.store, MediaStoreUrl::S3 { bucket: "newsroom".into(), prefix: "media/2026".into() });
+        assert_eq!(s.media.s3_config.len(), 1);
+        assert!(!format!("{:?}", s.media.s3_config).contains("eu-west-1"), "AWS values are redacted");
+        let s = settings(&[("MEDIA_ALLOWED_TYPES", " IMAGE/PNG , application/pdf ")]).unwrap();
+        assert_eq!(s.media.allowed_types, ["image/png", "application/pdf"]);
     }
 
     #[test]
