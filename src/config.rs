@@ -147,6 +147,9 @@ pub struct MediaSettings {
     /// with a 302 to a pre-signed URL valid this many seconds (60–604800);
     /// unset (default) streams files through the API.
     pub signed_redirect_secs: Option<u64>,
+    /// `MEDIA_UPLOAD_IDLE_TIMEOUT_SECONDS`: an upload that sends nothing for
+    /// this long is dropped with 408, 1–600; default 30.
+    pub upload_idle_timeout_secs: u64,
     /// The standard `AWS_*` variables that configure an S3 store
     /// ([`S3_VARIABLES`]), as set; values are kept secret.
     pub s3_config: Vec<(String, Secret)>,
@@ -418,6 +421,13 @@ impl Settings {
                     None => None,
                     raw => Some(parse_ranged("MEDIA_SIGNED_REDIRECT_SECONDS", raw, 300, 60, 604_800)?),
                 },
+                upload_idle_timeout_secs: parse_ranged(
+                    "MEDIA_UPLOAD_IDLE_TIMEOUT_SECONDS",
+                    non_empty("MEDIA_UPLOAD_IDLE_TIMEOUT_SECONDS"),
+                    30,
+                    1,
+                    600,
+                )?,
                 s3_config: S3_VARIABLES
                     .iter()
                     .filter_map(|k| non_empty(k).map(|v| ((*k).to_owned(), Secret::new(v.trim()))))

@@ -115,6 +115,17 @@ pub enum ApiError {
     /// 413 `payload_too_large`.
     #[error("{0}")]
     PayloadTooLarge(String),
+    /// 413 `payload_too_large`, naming the field that was too large.
+    #[error("{detail}")]
+    PayloadTooLargeField {
+        /// Summary for `detail`.
+        detail: String,
+        /// The field, e.g. `file`.
+        field: String,
+    },
+    /// 408 `request_timeout`: the request body stalled or took too long.
+    #[error("{0}")]
+    RequestTimeout(String),
     /// 429 `too_many_requests`; `retry_after_secs` fills `Retry-After`.
     #[error("too many attempts; retry in {retry_after_secs} s")]
     TooManyRequests {
@@ -205,7 +216,8 @@ impl ApiError {
             Self::NotFound(_) => "not_found",
             Self::MethodNotAllowed { .. } => "method_not_allowed",
             Self::Conflict(_) => "conflict",
-            Self::PayloadTooLarge(_) => "payload_too_large",
+            Self::PayloadTooLarge(_) | Self::PayloadTooLargeField { .. } => "payload_too_large",
+            Self::RequestTimeout(_) => "request_timeout",
             Self::PreconditionFailed(_) => "precondition_failed",
             Self::PreconditionRequired(_) => "precondition_required",
             Self::Unprocessable(_) | Self::UnprocessableFields { .. } => "unprocessable",
@@ -226,6 +238,9 @@ impl ApiError {
             | Self::UnprocessableFields { detail, errors }
             | Self::UnsupportedMediaType { detail, errors } => (detail.clone(), errors.clone()),
             Self::MethodNotAllowed { allowed } => (format!("this path supports only {}", allowed.join(", ")), vec![]),
+            Self::PayloadTooLargeField { detail, field } => {
+                (detail.clone(), vec![FieldError { field: field.clone(), message: "is larger than the limit".into() }])
+            }
             Self::Unavailable(_) => ("the database is unavailable; try again shortly".to_owned(), vec![]),
             Self::StorageUnavailable(_) => ("media storage is unavailable; try again shortly".to_owned(), vec![]),
             Self::Internal(_) => ("an unexpected error occurred; it has been logged".into(), vec![]),
@@ -265,7 +280,8 @@ impl ResponseError for ApiError {
             Self::NotFound(_) => StatusCode::NOT_FOUND,
             Self::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
             Self::Conflict(_) => StatusCode::CONFLICT,
-            Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::PayloadTooLarge(_) | Self::PayloadTooLargeField { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::RequestTimeout(_) => StatusCode::REQUEST_TIMEOUT,
             Self::PreconditionFailed(_) => StatusCode::PRECONDITION_FAILED,
             Self::PreconditionRequired(_) => StatusCode::PRECONDITION_REQUIRED,
             Self::Unprocessable(_) | Self::UnprocessableFields { .. } => StatusCode::UNPROCESSABLE_ENTITY,
@@ -306,6 +322,10 @@ impl ResponseError for ApiError {
             }
             Self::TooManyRequests { retry_after_secs } => {
                 res.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(*retry_after_secs));
+            }
+            // The rest of an over-long or stalled body is not read: close the connection.
+            Self::PayloadTooLargeField { .. } | Self::RequestTimeout(_) => {
+                res.headers_mut().insert(header::CONNECTION, HeaderValue::from_static("close"));
             }
             _ => {}
         }

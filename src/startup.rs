@@ -200,10 +200,31 @@ where
     async move {
         let res = fut.await?;
         Ok(if head {
-            res.map_body(|_, _| actix_web::body::EitherBody::right(actix_web::body::BoxBody::new(())))
+            // Keep the GET's length so `Content-Length` is the same (RFC 9110
+            // §9.3.2); actix-http sends no body bytes for a HEAD request.
+            let size = actix_web::body::MessageBody::size(res.response().body());
+            res.map_body(move |_, _| actix_web::body::EitherBody::right(actix_web::body::BoxBody::new(HeadBody(size))))
         } else {
             res.map_into_left_body()
         })
+    }
+}
+
+/// The body of a HEAD response: the GET's size, no bytes.
+struct HeadBody(actix_web::body::BodySize);
+
+impl actix_web::body::MessageBody for HeadBody {
+    type Error = std::convert::Infallible;
+
+    fn size(&self) -> actix_web::body::BodySize {
+        self.0
+    }
+
+    fn poll_next(
+        self: std::pin::Pin<&mut Self>,
+        _: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<actix_web::web::Bytes, Self::Error>>> {
+        std::task::Poll::Ready(None)
     }
 }
 

@@ -23,6 +23,7 @@ diesel::table! {
         storage_key -> Nullable<Text>,
         variants -> Text,
         uploaded_by -> Nullable<BigInt>,
+        search_text -> Text,
     }
 }
 

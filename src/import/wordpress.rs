@@ -296,13 +296,19 @@ impl<'c> Importer<'c> {
         let mime_type = mime_guess::from_path(&file_name).first().map(|m| m.essence_str().to_owned());
         let created = item_time(&item, "wp:post_date_gmt", "wp:post_date").unwrap_or_else(crate::db::now);
         let updated = item_time(&item, "wp:post_modified_gmt", "wp:post_modified").unwrap_or(created);
+        let (title, alt_text, caption) = (
+            item.get("title").map(str::to_owned),
+            item.meta("_wp_attachment_image_alt").map(str::to_owned),
+            item.get("excerpt:encoded").map(str::to_owned),
+        );
         let form = MediaForm {
+            search_text: crate::media::repo::search_text([&title, &alt_text, &caption]),
             file_name,
             kind: crate::media::process::kind_for(mime_type.as_deref().unwrap_or("")).to_owned(),
             mime_type,
-            title: item.get("title").map(str::to_owned),
-            alt_text: item.meta("_wp_attachment_image_alt").map(str::to_owned),
-            caption: item.get("excerpt:encoded").map(str::to_owned),
+            title,
+            alt_text,
+            caption,
             credit: None,
             source_url: url,
             import_source: Some(self.source.clone()),

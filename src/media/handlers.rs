@@ -141,6 +141,7 @@ pub async fn list_media(
         (status = 400, description = "Malformed multipart body, missing `file`, unknown or repeated part, or a bad text field", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "Missing or invalid credentials", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Contributors, content keys and keys without `media:write` may not upload", body = Problem, content_type = "application/problem+json"),
+        (status = 408, description = "The body stalled for `MEDIA_UPLOAD_IDLE_TIMEOUT_SECONDS` or took over 600 s", body = Problem, content_type = "application/problem+json"),
         (status = 413, description = "Over `MEDIA_MAX_BYTES` (refused while streaming; nothing is stored)", body = Problem, content_type = "application/problem+json"),
         (status = 415, description = "Not multipart, or a file type that is not allowed, unrecognised, or disagrees with its name or declared type", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "An image over `MEDIA_MAX_PIXELS` (checked before decoding), a broken image, or a polyglot (markup inside a binary file)", body = Problem, content_type = "application/problem+json"),
@@ -161,7 +162,7 @@ pub async fn upload_media(
     };
     let media = &state.media;
     let _slot = media.uploads.acquire().await.map_err(|e| ApiError::Internal(e.into()))?;
-    let received = service::receive(&req, payload, media.max_bytes).await?;
+    let received = service::receive(&req, payload, media.max_bytes, media.idle_timeout).await?;
     let row = service::store_upload(media, &state.pool, uploader, received).await?;
     let location = format!("{}/api/v1/media/{}", base(&state), row.id);
     Ok(HttpResponse::Created()
@@ -235,6 +236,7 @@ pub async fn update_media(
         alt_text: checked("alt_text", body.alt_text)?,
         caption: checked("caption", body.caption)?,
         credit: checked("credit", body.credit)?,
+        search_text: None,
         updated_at: None,
     };
     let principal = auth.0;
@@ -250,6 +252,13 @@ pub async fn update_media(
                 return Ok(row);
             }
             changes.updated_at = Some(crate::db::now());
+            let merged = |new: &Option<Option<String>>, old: &Option<String>| new.clone().unwrap_or(old.clone());
+            changes.search_text = Some(repo::search_text([
+                &merged(&changes.title, &row.title),
+                &merged(&changes.alt_text, &row.alt_text),
+                &merged(&changes.caption, &row.caption),
+                &merged(&changes.credit, &row.credit),
+            ]));
             Ok(repo::update(c, id, &changes)?)
         })
     })
@@ -262,7 +271,9 @@ pub async fn update_media(
 ///
 /// While articles (featured or Open Graph image) or authors (avatar) use it,
 /// the answer is 409 listing them, unless `force=true`, which detaches it from
-/// all of them in the same transaction (their articles get a new version).
+/// all of them in the same transaction (their articles get a new version);
+/// forcing needs an editor (or `media:write` key), since it changes others'
+/// articles.
 /// The stored file and its variants are removed after the database change
 /// commits, and only when no other record shares the same bytes.
 #[utoipa::path(
@@ -273,7 +284,7 @@ pub async fn update_media(
         (status = 204, description = "Deleted"),
         (status = 400, description = "A bad id or query parameter", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "Missing or invalid credentials", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Not allowed to delete this record", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not allowed to delete this record, or to force-delete it while in use (editors only)", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such media", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "In use; `references` lists the articles and authors", body = InUseProblem, content_type = "application/problem+json"),
         (status = 503, description = "Database unavailable", body = Problem, content_type = "application/problem+json"),
@@ -299,6 +310,11 @@ pub async fn delete_media(
             require_manage(&principal, &row)?;
             let refs = repo::references(c, id)?;
             let in_use = !refs.articles.is_empty() || !refs.authors.is_empty();
+            if in_use && force && !principal.can(Action::ManageMedia) {
+                return Err(ApiError::Forbidden(
+                    "only editors may force-delete media that articles or authors use; detach it first".into(),
+                ));
+            }
             if in_use && !force {
                 return Err(ApiError::InUse {
                     detail: format!(
@@ -447,7 +463,10 @@ async fn serve(state: &AppState, req: &HttpRequest, id: i64, size: Option<String
             .finish());
     }
 
-    if let Some(secs) = state.media.signed_redirect_secs {
+    // SVG and downloads are always served here, where the sandbox and
+    // `Content-Disposition` headers are ours.
+    let redirectable = inline && mime != "image/svg+xml";
+    if let (Some(secs), true) = (state.media.signed_redirect_secs, redirectable) {
         if let Some(url) = state.media.store.signed_url(&key, secs).await {
             let url = url.map_err(|e| ApiError::StorageUnavailable(e.to_string()))?;
             return Ok(HttpResponse::Found()

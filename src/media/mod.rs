@@ -37,6 +37,8 @@ pub struct MediaState {
     pub policy: process::Policy,
     /// `MEDIA_MAX_BYTES`.
     pub max_bytes: u64,
+    /// `MEDIA_UPLOAD_IDLE_TIMEOUT_SECONDS`.
+    pub idle_timeout: std::time::Duration,
     /// `MEDIA_SIGNED_REDIRECT_SECONDS` (S3 only).
     pub signed_redirect_secs: Option<u64>,
     /// Bounds uploads being received ([`CONCURRENT_UPLOADS`]), so memory is
@@ -63,6 +65,7 @@ impl MediaState {
             },
             max_bytes: m.max_bytes,
             signed_redirect_secs: m.signed_redirect_secs,
+            idle_timeout: std::time::Duration::from_secs(m.upload_idle_timeout_secs),
             uploads: Arc::new(tokio::sync::Semaphore::new(CONCURRENT_UPLOADS)),
             processing: Arc::new(tokio::sync::Semaphore::new(cores)),
         })

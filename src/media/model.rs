@@ -78,6 +78,7 @@ pub struct NewUpload {
     pub storage_key: Option<String>,
     pub variants: String,
     pub uploaded_by: Option<i64>,
+    pub search_text: String,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
 }
@@ -90,6 +91,7 @@ pub struct MediaChanges {
     pub alt_text: Option<Option<String>>,
     pub caption: Option<Option<String>>,
     pub credit: Option<Option<String>>,
+    pub search_text: Option<String>,
     pub updated_at: Option<NaiveDateTime>,
 }
 
@@ -110,4 +112,6 @@ pub struct MediaForm {
     pub updated_at: NaiveDateTime,
     /// `image`, `audio`, `video` or `document` (from `mime_type`).
     pub kind: String,
+    /// See [`crate::media::repo::search_text`].
+    pub search_text: String,
 }

@@ -65,6 +65,9 @@ pub struct Inspected {
     pub height: Option<u32>,
     /// Resized renditions, smallest first.
     pub variants: Vec<EncodedVariant>,
+    /// The bytes to store: the upload with its metadata stripped
+    /// ([`strip_metadata`]).
+    pub stored: bytes::Bytes,
 }
 
 const SVG: &str = "image/svg+xml";
@@ -134,28 +137,139 @@ fn same_type(declared: &str, detected: &str) -> bool {
     canonical(declared) == canonical(detected)
 }
 
-/// Markers that have no business inside an image, audio, video or PDF file;
-/// finding one means the file doubles as a web page or script (a polyglot).
-const MARKUP: &[&[u8]] = &[b"<script", b"<html", b"<!doctype html", b"<?php", b"<iframe", b"<body", b"javascript:"];
+/// Tags that have no business inside an image, audio, video or PDF file;
+/// finding one (as `<tag` then whitespace, `>` or `/`, optionally with a
+/// namespace prefix or spaces after `<`) means the file doubles as a web page
+/// or script: a polyglot. Five or more bytes each, so random compressed data
+/// matches one about once in 10⁶ files of 25 MiB.
+const MARKUP_TAGS: &[&[u8]] = &[
+    b"script",
+    b"html",
+    b"body",
+    b"iframe",
+    b"frame",
+    b"frameset",
+    b"svg",
+    b"img",
+    b"object",
+    b"embed",
+    b"style",
+    b"form",
+    b"base",
+    b"link",
+    b"meta",
+    b"applet",
+    b"math",
+];
+/// Other markers: server-side code, doctype, script URLs.
+const MARKUP_LITERALS: &[&[u8]] = &[b"<?php", b"<!doctype html", b"javascript:", b"vbscript:"];
 
-fn contains_markup(bytes: &[u8]) -> Option<&'static str> {
-    // Case-insensitive search for each marker's first byte, then the rest.
-    for marker in MARKUP {
-        let first = marker[0];
-        let mut i = 0;
-        while let Some(pos) = memchr_from(bytes, first, i) {
-            let end = pos + marker.len();
-            if end <= bytes.len() && bytes[pos..end].eq_ignore_ascii_case(marker) {
-                return Some(std::str::from_utf8(marker).unwrap_or("markup"));
+fn markup_in(bytes: &[u8]) -> Option<String> {
+    for lit in MARKUP_LITERALS {
+        if bytes.windows(lit.len()).any(|w| w.eq_ignore_ascii_case(lit)) {
+            return Some(String::from_utf8_lossy(lit).into_owned());
+        }
+    }
+    let mut i = 0;
+    while let Some(pos) = bytes.get(i..).and_then(|rest| rest.iter().position(|b| *b == b'<')) {
+        let start = i + pos + 1;
+        i = start;
+        let mut j = start;
+        while j < bytes.len() && j - start < 4 && bytes[j].is_ascii_whitespace() {
+            j += 1;
+        }
+        // An optional `prefix:` (XHTML namespaces, `<x:script`).
+        let name_start = j;
+        let mut k = j;
+        while k < bytes.len() && k - name_start < 16 && bytes[k].is_ascii_alphanumeric() {
+            k += 1;
+        }
+        if k < bytes.len() && bytes[k] == b':' && k > name_start {
+            j = k + 1;
+        }
+        for tag in MARKUP_TAGS {
+            let end = j + tag.len();
+            if end < bytes.len()
+                && bytes[j..end].eq_ignore_ascii_case(tag)
+                && (bytes[end].is_ascii_whitespace() || bytes[end] == b'>' || bytes[end] == b'/')
+            {
+                return Some(format!("<{}", String::from_utf8_lossy(tag)));
             }
-            i = pos + 1;
         }
     }
     None
 }
 
-fn memchr_from(bytes: &[u8], needle: u8, from: usize) -> Option<usize> {
-    bytes.get(from..)?.iter().position(|b| *b == needle || b.eq_ignore_ascii_case(&needle)).map(|p| p + from)
+/// Looks for markup in `bytes`, and again with NUL bytes dropped (UTF-16 text).
+fn contains_markup(bytes: &[u8]) -> Option<String> {
+    markup_in(bytes).or_else(|| {
+        if bytes.contains(&0) {
+            let narrowed: Vec<u8> = bytes.iter().copied().filter(|b| *b != 0).collect();
+            markup_in(&narrowed)
+        } else {
+            None
+        }
+    })
+}
+
+/// A minimal EXIF block (TIFF, little-endian) holding only `Orientation`.
+fn orientation_exif(value: u16) -> bytes::Bytes {
+    let mut tiff = Vec::with_capacity(26);
+    tiff.extend_from_slice(b"II*\0");
+    tiff.extend_from_slice(&8u32.to_le_bytes());
+    tiff.extend_from_slice(&1u16.to_le_bytes());
+    tiff.extend_from_slice(&0x0112u16.to_le_bytes());
+    tiff.extend_from_slice(&3u16.to_le_bytes());
+    tiff.extend_from_slice(&1u32.to_le_bytes());
+    tiff.extend_from_slice(&value.to_le_bytes());
+    tiff.extend_from_slice(&[0, 0]);
+    tiff.extend_from_slice(&0u32.to_le_bytes());
+    bytes::Bytes::from(tiff)
+}
+
+/// The file as it will be stored: JPEG, PNG and WebP lose their metadata
+/// (EXIF with GPS and camera serials, XMP, IPTC, comments, text chunks),
+/// losslessly, with `img-parts`; colour profiles stay, and a non-default
+/// EXIF orientation is written back alone so the image still displays the
+/// right way up. Other types are stored as uploaded.
+pub fn strip_metadata(bytes: &bytes::Bytes, mime: &str, exif_orientation: u16) -> bytes::Bytes {
+    use img_parts::ImageEXIF;
+    let keep_orientation = (exif_orientation > 1).then(|| orientation_exif(exif_orientation));
+    match mime {
+        "image/jpeg" => match img_parts::jpeg::Jpeg::from_bytes(bytes.clone()) {
+            Ok(mut jpeg) => {
+                use img_parts::jpeg::markers;
+                // Keep APP0 (JFIF), APP2 (ICC profile, MPF) and APP14 (Adobe colour transform).
+                jpeg.segments_mut().retain(|seg| {
+                    let m = seg.marker();
+                    let app = (markers::APP0..=markers::APP15).contains(&m);
+                    !(m == markers::COM || (app && ![markers::APP0, markers::APP2, markers::APP14].contains(&m)))
+                });
+                jpeg.set_exif(keep_orientation);
+                jpeg.encoder().bytes()
+            }
+            Err(_) => bytes.clone(),
+        },
+        "image/png" => match img_parts::png::Png::from_bytes(bytes.clone()) {
+            Ok(mut png) => {
+                for kind in [*b"eXIf", *b"tEXt", *b"zTXt", *b"iTXt", *b"tIME"] {
+                    png.remove_chunks_by_type(kind);
+                }
+                png.set_exif(keep_orientation);
+                png.encoder().bytes()
+            }
+            Err(_) => bytes.clone(),
+        },
+        "image/webp" => match img_parts::webp::WebP::from_bytes(bytes.clone()) {
+            Ok(mut webp) => {
+                webp.remove_chunks_by_id(img_parts::webp::CHUNK_XMP);
+                webp.set_exif(keep_orientation);
+                webp.encoder().bytes()
+            }
+            Err(_) => bytes.clone(),
+        },
+        _ => bytes.clone(),
+    }
 }
 
 /// Decides whether `bytes` may be stored, and makes its variants.
@@ -167,7 +281,7 @@ fn memchr_from(bytes: &[u8], needle: u8, from: usize) -> Option<usize> {
 /// mismatched types; 422 `unprocessable` for images over the pixel limit,
 /// broken images and polyglots. Every error names the field `file`.
 pub fn inspect(
-    bytes: &[u8],
+    bytes: &bytes::Bytes,
     file_name: Option<&str>,
     declared: Option<&str>,
     policy: &Policy,
@@ -181,7 +295,8 @@ pub fn inspect(
         let hint = if mime == SVG { " (SVG is off; see MEDIA_ALLOW_SVG)" } else { "" };
         return Err(refuse_type(format!("is {mime}, which is not accepted{hint}")));
     }
-    if let Some(ext) = file_name.and_then(|n| n.rsplit_once('.')).map(|(_, e)| e.to_ascii_lowercase()) {
+    let ext = file_name.and_then(|n| n.rsplit_once('.')).map(|(_, e)| e.trim().to_ascii_lowercase());
+    if let Some(ext) = ext.filter(|e| !e.is_empty()) {
         let guesses = mime_guess::from_ext(&ext);
         if !guesses.iter().any(|g| same_type(g.essence_str(), &mime)) {
             return Err(refuse_type(format!("content is {mime} but its name ends in .{ext}")));
@@ -204,6 +319,7 @@ pub fn inspect(
         width: None,
         height: None,
         variants: Vec::new(),
+        stored: bytes.clone(),
     };
     if mime == SVG || out.kind != "image" {
         return Ok(out);
@@ -230,7 +346,7 @@ pub fn inspect(
         "image/gif" => ImageFormat::Gif,
         _ => return Ok(out), // AVIF: no decoder here; header dimensions only.
     };
-    let mut reader = ImageReader::with_format(std::io::Cursor::new(bytes), format);
+    let mut reader = ImageReader::with_format(std::io::Cursor::new(&bytes[..]), format);
     let mut limits = image::Limits::default();
     limits.max_image_width = Some(w as u32);
     limits.max_image_height = Some(h as u32);
@@ -247,6 +363,7 @@ pub fn inspect(
     img.apply_orientation(orientation);
     out.width = Some(img.width());
     out.height = Some(img.height());
+    out.stored = strip_metadata(bytes, &mime, orientation.to_exif() as u16);
     if format == ImageFormat::Gif {
         return Ok(out);
     }
@@ -291,16 +408,31 @@ fn make_variants(img: &DynamicImage) -> Result<Vec<EncodedVariant>, ApiError> {
 /// `upload` when nothing is left.
 pub fn sanitize_file_name(raw: &str) -> String {
     let last = raw.rsplit(['/', '\\']).next().unwrap_or("");
+    // Control characters, path and shell metacharacters, and invisible
+    // formatting (bidi overrides such as U+202E, which can make `gpj.exe`
+    // look like `exe.jpg`; zero-width characters; the BOM).
+    let invisible =
+        |c: char| matches!(c, '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2060}'..='\u{2069}' | '\u{FEFF}');
     let cleaned: String = last
         .chars()
-        .filter(|c| !c.is_control() && !matches!(c, '/' | '\\' | ':' | '*' | '?' | '"' | '<' | '>' | '|'))
+        .filter(|c| {
+            !c.is_control() && !invisible(*c) && !matches!(c, '/' | '\\' | ':' | '*' | '?' | '"' | '<' | '>' | '|')
+        })
         .collect();
     let cleaned = cleaned.trim().trim_start_matches('.').trim();
-    let cut: String = cleaned.chars().take(200).collect();
-    if cut.is_empty() {
-        "upload".to_owned()
-    } else {
-        cut
+    if cleaned.is_empty() {
+        return "upload".to_owned();
+    }
+    if cleaned.chars().count() <= 200 {
+        return cleaned.to_owned();
+    }
+    // Too long: shorten the stem and keep a short extension.
+    match cleaned.rsplit_once('.') {
+        Some((stem, ext)) if !ext.is_empty() && ext.chars().count() <= 10 => {
+            let keep = 200 - ext.chars().count() - 1;
+            format!("{}.{ext}", stem.chars().take(keep).collect::<String>())
+        }
+        _ => cleaned.chars().take(200).collect(),
     }
 }
 
@@ -330,11 +462,15 @@ mod tests {
         assert_eq!(sanitize_file_name("a\u{0}b\nc.png"), "abc.png");
         assert_eq!(sanitize_file_name("../.."), "upload");
         assert_eq!(sanitize_file_name(&"x".repeat(500)).len(), 200);
+        let long = format!("{}.jpg", "y".repeat(300));
+        assert!(sanitize_file_name(&long).ends_with(".jpg") && sanitize_file_name(&long).chars().count() == 200);
+        assert_eq!(sanitize_file_name("evil\u{202e}gpj.exe"), "evilgpj.exe");
+        assert_eq!(sanitize_file_name("a\u{200b}b.png"), "ab.png");
     }
 
     #[test]
     fn variants_are_narrower_than_the_original_and_keep_the_aspect_ratio() {
-        let got = inspect(&png(1000, 500), Some("a.png"), Some("image/png"), &policy()).unwrap();
+        let got = inspect(&png(1000, 500).into(), Some("a.png"), Some("image/png"), &policy()).unwrap();
         assert_eq!((got.width, got.height), (Some(1000), Some(500)));
         let sizes: Vec<(u32, u32)> = got.variants.iter().map(|v| (v.width, v.height)).collect();
         assert_eq!(sizes, vec![(320, 160), (640, 320)]);
@@ -347,21 +483,36 @@ mod tests {
 
     #[test]
     fn a_small_image_gets_no_variants() {
-        let got = inspect(&png(100, 80), None, None, &policy()).unwrap();
+        let got = inspect(&png(100, 80).into(), None, None, &policy()).unwrap();
         assert!(got.variants.is_empty());
         assert_eq!(got.kind, "image");
     }
 
     #[test]
-    fn markup_is_found_in_any_case() {
-        assert_eq!(contains_markup(b"\x89PNG....<ScRiPt>alert(1)"), Some("<script"));
-        assert_eq!(contains_markup(b"\xff\xd8\xff plain bytes"), None);
+    fn markup_is_found_in_its_disguises() {
+        for hostile in [
+            &b"\x89PNG....<ScRiPt>alert(1)"[..],
+            b"..< script>..",
+            b"..<x:script xmlns:x='http://www.w3.org/1999/xhtml'>",
+            b"..<svg onload=alert(1)>",
+            b"..<img src=x onerror=alert(1)>",
+            b"..<base href=//evil.example/>",
+            b"\x00<\x00s\x00c\x00r\x00i\x00p\x00t\x00>\x00",
+            b"..<?php system($_GET[1]); ?>",
+        ] {
+            assert!(contains_markup(hostile).is_some(), "{}", String::from_utf8_lossy(hostile));
+        }
+        for benign in
+            [&b"\xff\xd8\xff plain bytes"[..], b"<imgx", b"a < b and c > d", b"<x:xmpmeta xmlns:x='adobe:ns:meta/'>"]
+        {
+            assert_eq!(contains_markup(benign), None, "{}", String::from_utf8_lossy(benign));
+        }
     }
 
     #[test]
     fn the_pixel_limit_is_checked_before_decoding() {
         let p = Policy { max_pixels: 100 * 100, ..policy() };
-        let err = inspect(&png(101, 100), None, None, &p).unwrap_err();
+        let err = inspect(&png(101, 100).into(), None, None, &p).unwrap_err();
         assert_eq!(err.problem().status, 422);
     }
 }

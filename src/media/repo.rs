@@ -50,6 +50,13 @@ pub struct MediaFilter {
     pub oldest_first: bool,
 }
 
+/// The `search_text` column: title, alt text, caption and credit, lowercased
+/// with Unicode rules here (not by the database, so both backends match the
+/// same rows).
+pub fn search_text<'a>(fields: impl IntoIterator<Item = &'a Option<String>>) -> String {
+    fields.into_iter().flatten().map(|s| s.to_lowercase()).collect::<Vec<_>>().join(" ")
+}
+
 /// `s` with LIKE wildcards escaped (escape character `\`).
 fn like_pattern(s: &str) -> String {
     let mut out = String::from("%");
@@ -81,16 +88,10 @@ pub fn list(
         }
         if let Some(text) = &filter.q {
             let pattern = like_pattern(text);
-            let any = sql::<Bool>("(lower(coalesce(title, '')) LIKE ")
-                .bind::<Text, _>(pattern.clone())
-                .sql(" ESCAPE '\\' OR lower(coalesce(alt_text, '')) LIKE ")
-                .bind::<Text, _>(pattern.clone())
-                .sql(" ESCAPE '\\' OR lower(coalesce(caption, '')) LIKE ")
-                .bind::<Text, _>(pattern.clone())
-                .sql(" ESCAPE '\\' OR lower(coalesce(credit, '')) LIKE ")
-                .bind::<Text, _>(pattern)
-                .sql(" ESCAPE '\\')");
-            q = q.filter(any);
+            // LIKE on both backends: case-sensitive on PostgreSQL, ASCII-folding
+            // on SQLite; both operands are already lowercase, so they agree.
+            let like = sql::<Bool>("search_text LIKE ").bind::<Text, _>(pattern).sql(" ESCAPE '\\'");
+            q = q.filter(like);
         }
         q
     };

@@ -45,7 +45,33 @@ const FRAMING_ALLOWANCE: u64 = 64 * 1024;
 pub const TEXT_LIMITS: [(&str, usize); 4] = [("title", 300), ("alt_text", 1000), ("caption", 2000), ("credit", 300)];
 
 fn too_large(max: u64) -> ApiError {
-    ApiError::PayloadTooLarge(format!("file is larger than the {max}-byte limit (MEDIA_MAX_BYTES)"))
+    ApiError::PayloadTooLargeField {
+        detail: format!("file is larger than the {max}-byte limit (MEDIA_MAX_BYTES)"),
+        field: "file".into(),
+    }
+}
+
+fn not_multipart() -> ApiError {
+    ApiError::UnsupportedMediaType {
+        detail: "uploads must be sent as multipart/form-data".into(),
+        errors: vec![crate::error::FieldError {
+            field: "Content-Type".into(),
+            message: "must be multipart/form-data with a boundary".into(),
+        }],
+    }
+}
+
+/// The longest an upload may take in all (408): 25 MiB at ~350 kbit/s.
+pub const TOTAL_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(600);
+
+/// The next item of `stream`, or a 408 when it stays silent for `idle`.
+async fn next_or_timeout<S: futures_util::Stream + Unpin>(
+    stream: &mut S,
+    idle: std::time::Duration,
+) -> Result<Option<S::Item>, ApiError> {
+    actix_web::rt::time::timeout(idle, stream.next())
+        .await
+        .map_err(|_| ApiError::RequestTimeout(format!("the upload sent nothing for {} s", idle.as_secs())))
 }
 
 fn multipart_error(e: actix_multipart::MultipartError) -> ApiError {
@@ -67,6 +93,9 @@ fn text_field(name: &str, raw: &[u8]) -> Result<Option<String>, ApiError> {
     if s.contains('\0') {
         return Err(ApiError::invalid(name, "must not contain NUL characters"));
     }
+    if s.chars().any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t')) {
+        return Err(ApiError::invalid(name, "must not contain control characters"));
+    }
     if s.chars().count() > limit {
         return Err(ApiError::invalid(name, format!("must be at most {limit} characters")));
     }
@@ -77,15 +106,29 @@ fn text_field(name: &str, raw: &[u8]) -> Result<Option<String>, ApiError> {
 /// Reads the multipart body: exactly one `file` part (at most `max_bytes`,
 /// counted as it streams in: the 413 comes as soon as the limit is passed,
 /// and nothing has been written anywhere) and optional `title`, `alt_text`,
-/// `caption`, `credit` parts. Unknown or repeated parts are a 400.
-pub async fn receive(req: &HttpRequest, payload: web::Payload, max_bytes: u64) -> Result<Received, ApiError> {
+/// `caption`, `credit` parts. Unknown or repeated parts are a 400; a body
+/// that stalls for `idle` or takes longer than [`TOTAL_TIMEOUT`] is a 408.
+pub async fn receive(
+    req: &HttpRequest,
+    payload: web::Payload,
+    max_bytes: u64,
+    idle: std::time::Duration,
+) -> Result<Received, ApiError> {
+    actix_web::rt::time::timeout(TOTAL_TIMEOUT, receive_parts(req, payload, max_bytes, idle))
+        .await
+        .map_err(|_| ApiError::RequestTimeout(format!("the upload took longer than {} s", TOTAL_TIMEOUT.as_secs())))?
+}
+
+async fn receive_parts(
+    req: &HttpRequest,
+    payload: web::Payload,
+    max_bytes: u64,
+    idle: std::time::Duration,
+) -> Result<Received, ApiError> {
     use actix_web::http::header;
     let content_type = req.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
     if !content_type.to_ascii_lowercase().starts_with("multipart/form-data") {
-        return Err(ApiError::UnsupportedMediaType {
-            detail: "uploads must be sent as multipart/form-data".into(),
-            errors: vec![],
-        });
+        return Err(not_multipart());
     }
     let declared_len = req
         .headers()
@@ -106,7 +149,7 @@ pub async fn receive(req: &HttpRequest, payload: web::Payload, max_bytes: u64) -
         credit: None,
     };
     let mut seen: Vec<String> = Vec::new();
-    while let Some(field) = multipart.next().await {
+    while let Some(field) = next_or_timeout(&mut multipart, idle).await? {
         let mut field = field.map_err(multipart_error)?;
         let name = field.name().unwrap_or("").to_owned();
         if seen.contains(&name) {
@@ -121,7 +164,7 @@ pub async fn receive(req: &HttpRequest, payload: web::Payload, max_bytes: u64) -
             }
         };
         let mut buf = bytes::BytesMut::new();
-        while let Some(chunk) = field.next().await {
+        while let Some(chunk) = next_or_timeout(&mut field, idle).await? {
             let chunk = chunk.map_err(multipart_error)?;
             if (buf.len() + chunk.len()) as u64 > limit {
                 return Err(if name == "file" { too_large(max_bytes) } else { ApiError::invalid(name, "is too long") });
@@ -172,20 +215,60 @@ pub async fn store_upload(
     let declared = received.declared.clone();
     let (inspected, sha256) = web::block(move || {
         let inspected = process::inspect(&bytes, file_name.as_deref(), declared.as_deref(), &policy)?;
-        let sha256 = hex::encode(sha2::Sha256::digest(&bytes));
+        let sha256 = hex::encode(sha2::Sha256::digest(&inspected.stored));
         Ok::<_, ApiError>((inspected, sha256))
     })
     .await
     .map_err(|e| ApiError::Internal(anyhow::anyhow!("blocking task failed: {e}")))??;
     drop(_permit);
 
+    let result = write_and_insert(media, pool, uploader, received_meta(received), inspected, sha256.clone()).await;
+    if result.is_err() {
+        // Whatever was written is unused unless another record shares it.
+        collect_garbage(media, pool, sha256).await;
+    }
+    result
+}
+
+/// The text fields of an upload.
+struct Meta {
+    file_name: String,
+    byte_size: i64,
+    title: Option<String>,
+    alt_text: Option<String>,
+    caption: Option<String>,
+    credit: Option<String>,
+}
+
+fn received_meta(r: Received) -> Meta {
+    Meta {
+        file_name: process::sanitize_file_name(r.file_name.as_deref().unwrap_or("upload")),
+        byte_size: 0,
+        title: r.title,
+        alt_text: r.alt_text,
+        caption: r.caption,
+        credit: r.credit,
+    }
+}
+
+/// Writes the original and its variants, then inserts the record under the
+/// per-file lock (re-writing the objects if a concurrent delete collected them).
+async fn write_and_insert(
+    media: &MediaState,
+    pool: &crate::db::Pool,
+    uploader: Option<i64>,
+    mut meta: Meta,
+    inspected: process::Inspected,
+    sha256: String,
+) -> Result<MediaRow, ApiError> {
     let original_key = object_key(&sha256, "original", inspected.extension);
-    media.store.put(&original_key, received.bytes.clone()).await.map_err(storage_error)?;
+    let mut objects: Vec<(String, bytes::Bytes, &'static str)> =
+        vec![(original_key.clone(), inspected.stored.clone(), mime_static(&inspected.mime_type))];
     let mut variants = Vec::new();
     for v in &inspected.variants {
         let ext = if v.mime_type == "image/png" { "png" } else { "jpg" };
         let key = object_key(&sha256, &v.name, ext);
-        media.store.put(&key, v.bytes.clone()).await.map_err(storage_error)?;
+        objects.push((key.clone(), v.bytes.clone(), v.mime_type));
         variants.push(StoredVariant {
             name: v.name.clone(),
             width: v.width as i32,
@@ -195,17 +278,22 @@ pub async fn store_upload(
             key,
         });
     }
+    for (key, bytes, mime) in &objects {
+        media.store.put(key, bytes.clone(), mime).await.map_err(storage_error)?;
+    }
+    meta.byte_size = inspected.stored.len() as i64;
     let now = crate::db::now();
     let form = NewUpload {
-        file_name: process::sanitize_file_name(received.file_name.as_deref().unwrap_or("upload")),
+        search_text: super::repo::search_text([&meta.title, &meta.alt_text, &meta.caption, &meta.credit]),
+        file_name: meta.file_name,
         mime_type: Some(inspected.mime_type.clone()),
-        byte_size: Some(received.bytes.len() as i64),
+        byte_size: Some(meta.byte_size),
         width: inspected.width.map(|w| w as i32),
         height: inspected.height.map(|h| h as i32),
-        title: received.title,
-        alt_text: received.alt_text,
-        caption: received.caption,
-        credit: received.credit,
+        title: meta.title,
+        alt_text: meta.alt_text,
+        caption: meta.caption,
+        credit: meta.credit,
         kind: inspected.kind.to_owned(),
         sha256: Some(sha256.clone()),
         storage_key: Some(original_key.clone()),
@@ -215,10 +303,8 @@ pub async fn store_upload(
         updated_at: now,
     };
     let store = media.store.clone();
-    let original = received.bytes;
     let rt = tokio::runtime::Handle::current();
-    let sha_for_cleanup = sha256.clone();
-    let inserted = crate::db::write(pool, move |c| {
+    crate::db::write(pool, move |c| {
         use diesel::Connection;
         c.transaction(|c| {
             repo::lock_file(c, &sha256)?;
@@ -226,22 +312,29 @@ pub async fn store_upload(
             // A delete of the last other record of this file may have
             // collected the objects between our writes and this lock.
             if !rt.block_on(store.exists(&original_key)).map_err(storage_error)? {
-                rt.block_on(store.put(&original_key, original.clone())).map_err(storage_error)?;
-                for v in &inspected.variants {
-                    let ext = if v.mime_type == "image/png" { "png" } else { "jpg" };
-                    rt.block_on(store.put(&object_key(&sha256, &v.name, ext), v.bytes.clone()))
-                        .map_err(storage_error)?;
+                for (key, bytes, mime) in &objects {
+                    rt.block_on(store.put(key, bytes.clone(), mime)).map_err(storage_error)?;
                 }
             }
             Ok(row)
         })
     })
-    .await;
-    if inserted.is_err() {
-        // Nothing refers to the objects just written unless another record does.
-        collect_garbage(media, pool, sha_for_cleanup).await;
+    .await
+}
+
+fn mime_static(mime: &str) -> &'static str {
+    match mime {
+        "image/jpeg" => "image/jpeg",
+        "image/png" => "image/png",
+        "image/gif" => "image/gif",
+        "image/webp" => "image/webp",
+        "image/avif" => "image/avif",
+        "image/svg+xml" => "image/svg+xml",
+        "application/pdf" => "application/pdf",
+        "audio/mpeg" => "audio/mpeg",
+        "video/mp4" => "video/mp4",
+        _ => "application/octet-stream",
     }
-    inserted
 }
 
 /// Removes the objects of file `sha256` when no record uses it any more.

@@ -40,7 +40,8 @@ impl MediaStore {
             MediaStoreUrl::Local(dir) => {
                 std::fs::create_dir_all(dir)
                     .map_err(|e| anyhow::anyhow!("cannot create media directory {}: {e}", dir.display()))?;
-                let store = object_store::local::LocalFileSystem::new_with_prefix(dir)?;
+                // Automatic cleanup removes a file's emptied `{sha}` directory on delete.
+                let store = object_store::local::LocalFileSystem::new_with_prefix(dir)?.with_automatic_cleanup(true);
                 Ok(Self { inner: Arc::new(store), signer: None, prefix: None, kind: "local" })
             }
             MediaStoreUrl::S3 { bucket, prefix } => {
@@ -78,8 +79,17 @@ impl MediaStore {
     }
 
     /// Stores `bytes` at `key` (atomic: readers never see a partial object).
-    pub async fn put(&self, key: &str, bytes: bytes::Bytes) -> object_store::Result<()> {
-        self.inner.put(&self.path(key), PutPayload::from_bytes(bytes)).await.map(|_| ())
+    /// `content_type` is kept as the object's `Content-Type` where the store
+    /// supports it (S3: what a pre-signed URL serves), along with
+    /// `nosniff`-equivalent immutability hints.
+    pub async fn put(&self, key: &str, bytes: bytes::Bytes, content_type: &'static str) -> object_store::Result<()> {
+        let mut attributes = object_store::Attributes::new();
+        if self.kind == "s3" {
+            attributes.insert(object_store::Attribute::ContentType, content_type.into());
+            attributes.insert(object_store::Attribute::CacheControl, "public, max-age=31536000, immutable".into());
+        }
+        let options = object_store::PutOptions { attributes, ..Default::default() };
+        self.inner.put_opts(&self.path(key), PutPayload::from_bytes(bytes), options).await.map(|_| ())
     }
 
     /// Whether an object exists at `key`.

@@ -20,6 +20,7 @@ crate::helpers::backend_tests!(
     imported_media_is_not_hosted_and_says_so,
     the_s3_store_serves_uploads_and_signed_redirects,
     the_allow_list_is_configurable_and_svg_when_enabled_cannot_run_script,
+    a_stalled_upload_is_dropped_with_408,
 );
 
 const BOUNDARY: &str = "broadsheet-test-boundary-7MA4YWxkTrZu0gW";
@@ -231,6 +232,7 @@ async fn an_editor_uploads_a_jpeg_uses_it_as_featured_image_and_a_front_end_fetc
     let head = app.send("HEAD", &file, &[], None).await;
     assert_eq!(head.status.as_u16(), 200);
     assert!(head.body.is_empty());
+    assert_eq!(head.header("content-length"), Some(original.len().to_string().as_str()), "HEAD has GET's length");
     app.get(&format!("/api/v1/media/{id}/file/w9999")).await.assert_problem(404);
 }
 
@@ -280,6 +282,19 @@ async fn exif_orientation_is_applied_and_variants_carry_no_metadata(backend: Bac
     assert_eq!((decoded.width(), decoded.height()), (320, 457));
     assert!(!res.body.windows(4).any(|w| w == b"Exif"), "variant has no EXIF");
     assert!(!res.body.windows(9).any(|w| w == b"SECRETCAM"), "camera metadata stripped");
+
+    // The original keeps its pixels and orientation, and loses everything else.
+    let original = app.get(&format!("/api/v1/media/{}/file", media["id"])).await;
+    assert!(!original.body.windows(9).any(|w| w == b"SECRETCAM"), "original's camera metadata stripped");
+    assert_eq!(original.body.len() as i64, media["byte_size"].as_i64().unwrap());
+    let mut decoder = image::ImageReader::new(std::io::Cursor::new(&original.body))
+        .with_guessed_format()
+        .unwrap()
+        .into_decoder()
+        .unwrap();
+    use image::ImageDecoder;
+    assert_eq!(decoder.orientation().unwrap(), image::metadata::Orientation::Rotate90, "orientation kept");
+    assert_eq!(decoder.dimensions(), (1000, 700), "same pixels");
 }
 
 async fn hostile_files_are_refused_with_problems_and_leave_nothing_on_disk(backend: Backend) {
@@ -390,7 +405,7 @@ async fn hostile_files_are_refused_with_problems_and_leave_nothing_on_disk(backe
     }
 
     let json_body = app.authed("POST", "/api/v1/media", &author, Some(&json!({"file": "x"}))).await;
-    json_body.assert_problem(415);
+    assert_eq!(json_body.assert_problem(415)["errors"][0]["field"], "Content-Type");
 
     // A path-traversal file name is display metadata only, cleaned.
     let media = upload_ok(&app, &author, "../../../etc/passwd.png", "image/png", &png_bytes).await;
@@ -413,7 +428,7 @@ async fn an_upload_over_the_byte_limit_is_refused_while_streaming(backend: Backe
 
     // With Content-Length: refused before reading.
     let res = upload(&app, &author, multipart(&[("file", Some("big.jpg"), None, &big)])).await;
-    res.assert_problem(413);
+    assert_eq!(res.assert_problem(413)["errors"][0]["field"], "file");
 
     // Chunked (no Content-Length): refused as the limit is passed.
     let body = multipart(&[("file", Some("big.jpg"), None, &big)]);
@@ -521,6 +536,16 @@ async fn a_file_in_use_is_not_deleted_unless_forced_and_its_objects_go_after_com
     assert!(me.json()["data"]["avatar_media_id"].is_null());
     assert!(files_under(dir.path()).is_empty(), "objects removed after commit");
     app.get(&format!("/api/v1/media/{id}/file")).await.assert_problem(404);
+
+    // An author may not force-detach their upload from someone else's article.
+    let author = app.token_for("author").await;
+    let theirs = upload_ok(&app, &author, "mine.png", "image/png", &png(30, 30)).await;
+    let (other, _) =
+        app.create_article(&editor, json!({"title": "Editor's story", "featured_media_id": theirs["id"]})).await;
+    let path = format!("/api/v1/media/{}?force=true", theirs["id"]);
+    app.authed("DELETE", &path, &author, None).await.assert_problem(403);
+    let still = app.authed("GET", &format!("/api/v1/articles/{}", other["id"]), &editor, None).await;
+    assert_eq!(still.json()["data"]["featured_media"]["id"], theirs["id"]);
 }
 
 async fn concurrent_uploads_of_the_same_bytes_share_one_stored_object(backend: Backend) {
@@ -576,17 +601,26 @@ async fn the_library_lists_with_filters_and_patch_validates(backend: Backend) {
     assert_eq!(file.content_type(), "application/pdf");
     assert!(file.header("content-disposition").unwrap().starts_with("attachment"), "documents download");
     let photo = upload_ok(&app, &author, "a.png", "image/png", &png(40, 40)).await;
+    let body = multipart(&[
+        ("file", Some("b.png"), None, &png(30, 30)),
+        ("alt_text", None, None, "ÉCOLE Normale ΑΘΉΝΑ".as_bytes()),
+    ]);
+    let greek = upload(&app, &author, body).await.json()["data"].clone();
+    for q in ["%C3%89COLE", "%C3%A9cole", "%CE%B1%CE%B8%CE%AE%CE%BD%CE%B1"] {
+        let res = app.authed("GET", &format!("/api/v1/media?q={q}"), &editor, None).await;
+        assert_eq!(res.json()["data"][0]["id"], greek["id"], "q={q} matches case-insensitively on both backends");
+    }
 
     let list = app.authed("GET", "/api/v1/media?type=image", &editor, None).await;
     assert_eq!(list.status.as_u16(), 200);
     let ids: Vec<i64> = list.json()["data"].as_array().unwrap().iter().map(|m| m["id"].as_i64().unwrap()).collect();
-    assert_eq!(ids, [photo["id"].as_i64().unwrap()]);
+    assert_eq!(ids, [greek["id"].as_i64().unwrap(), photo["id"].as_i64().unwrap()]);
     let by_q = app.authed("GET", "/api/v1/media?q=SPRINGFIELD%20100%25_", &editor, None).await;
     assert_eq!(by_q.json()["meta"]["total"], 1, "{}", by_q.json());
     let wildcard = app.authed("GET", "/api/v1/media?q=%25", &editor, None).await;
     assert_eq!(wildcard.json()["meta"]["total"], 1, "`%` is literal: only the credit with a % matches");
     let mine = app.authed("GET", &format!("/api/v1/media?uploaded_by={}", photo["uploaded_by"]), &editor, None).await;
-    assert_eq!(mine.json()["meta"]["total"], 1);
+    assert_eq!(mine.json()["meta"]["total"], 2);
     let oldest = app.authed("GET", "/api/v1/media?sort=created_at", &editor, None).await;
     assert_eq!(oldest.json()["data"][0]["id"], doc["id"]);
     for bad in ["type=photo", "uploaded_by=abc", "sort=size", "q=", "per_page=0", "colour=red"] {
@@ -642,6 +676,38 @@ async fn the_allow_list_is_configurable_and_svg_when_enabled_cannot_run_script(b
     assert!(csp.contains("sandbox") && csp.contains("default-src 'none'"), "{csp}");
     assert_eq!(file.header("x-content-type-options"), Some("nosniff"));
     upload_ok(&app, &author, "ok.png", "image/png", &png(20, 20)).await;
+}
+
+async fn a_stalled_upload_is_dropped_with_408(backend: Backend) {
+    let vars = [("MEDIA_UPLOAD_IDLE_TIMEOUT_SECONDS", "1")];
+    let Some(app) = TestApp::spawn_with(backend, &vars).await else { return };
+    let author = app.token_for("author").await;
+    let addr = app.address.trim_start_matches("http://").to_owned();
+    // A raw socket: send the head and the start of the body, then go quiet.
+    let (status, body, waited) = actix_web::rt::task::spawn_blocking(move || {
+        use std::io::{Read, Write};
+        let mut s = std::net::TcpStream::connect(addr).unwrap();
+        let start =
+            format!("--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.png\"\r\n\r\n\x7fPNG");
+        let head = format!(
+            "POST /api/v1/media HTTP/1.1\r\nHost: t\r\nAuthorization: Bearer {author}\r\n\
+             Content-Type: multipart/form-data; boundary={BOUNDARY}\r\nContent-Length: 5000\r\n\r\n{start}"
+        );
+        s.write_all(head.as_bytes()).unwrap();
+        let started = std::time::Instant::now();
+        s.set_read_timeout(Some(std::time::Duration::from_secs(10))).unwrap();
+        let mut buf = vec![0u8; 4096];
+        let n = s.read(&mut buf).unwrap();
+        let text = String::from_utf8_lossy(&buf[..n]).into_owned();
+        let status = text.split(' ').nth(1).unwrap_or("").to_owned();
+        (status, text, started.elapsed())
+    })
+    .await
+    .unwrap();
+
+    assert_eq!(status, "408", "{body}");
+    assert!(body.contains("application/problem+json") && body.contains("request_timeout"), "{body}");
+    assert!(waited < std::time::Duration::from_secs(5), "dropped after about a second, not {waited:?}");
 }
 
 /// Runs against a real S3-compatible server (moto) named by

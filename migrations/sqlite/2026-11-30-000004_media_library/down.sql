@@ -5,6 +5,7 @@ DROP INDEX media_uploaded_by_idx;
 DROP INDEX media_created_idx;
 DROP INDEX media_kind_created_idx;
 ALTER TABLE media DROP COLUMN uploaded_by;
+ALTER TABLE media DROP COLUMN search_text;
 ALTER TABLE media DROP COLUMN variants;
 ALTER TABLE media DROP COLUMN storage_key;
 ALTER TABLE media DROP COLUMN sha256;
