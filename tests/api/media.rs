@@ -21,6 +21,7 @@ crate::helpers::backend_tests!(
     the_s3_store_serves_uploads_and_signed_redirects,
     the_allow_list_is_configurable_and_svg_when_enabled_cannot_run_script,
     a_stalled_upload_is_dropped_with_408,
+    a_failed_store_write_leaves_no_objects_and_no_row,
 );
 
 const BOUNDARY: &str = "broadsheet-test-boundary-7MA4YWxkTrZu0gW";
@@ -579,6 +580,7 @@ async fn concurrent_uploads_of_the_same_bytes_share_one_stored_object(backend: B
             assert_eq!(other.body, bytes);
         } else {
             assert_eq!(left, 0, "last record gone: file collected");
+            assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0, "no empty directories left");
         }
     }
 }
@@ -708,6 +710,33 @@ async fn a_stalled_upload_is_dropped_with_408(backend: Backend) {
     assert_eq!(status, "408", "{body}");
     assert!(body.contains("application/problem+json") && body.contains("request_timeout"), "{body}");
     assert!(waited < std::time::Duration::from_secs(5), "dropped after about a second, not {waited:?}");
+}
+
+async fn a_failed_store_write_leaves_no_objects_and_no_row(backend: Backend) {
+    let Some((app, dir)) = with_local_store(backend, &[]).await else { return };
+    let author = app.token_for("author").await;
+    let bytes = jpeg(900, 600);
+    // Learn the stored hash from a throwaway upload, then delete it.
+    let probe = upload_ok(&app, &author, "probe.jpg", "image/jpeg", &bytes).await;
+    let sha = probe["sha256"].as_str().unwrap().to_owned();
+    assert_eq!(
+        app.authed("DELETE", &format!("/api/v1/media/{}", probe["id"]), &author, None).await.status.as_u16(),
+        204
+    );
+    // A directory where the 640 px variant must go makes that write fail.
+    std::fs::create_dir_all(dir.path().join(&sha[..2]).join(&sha).join("w640.jpg").join("blocker")).unwrap();
+
+    let res = upload(&app, &author, multipart(&[("file", Some("a.jpg"), Some("image/jpeg"), &bytes)])).await;
+
+    res.assert_problem(503);
+    let files = files_under(dir.path());
+    assert!(
+        files.iter().all(|f| f.ends_with("blocker")) || files.is_empty(),
+        "objects written before the failure are removed: {files:?}"
+    );
+    assert!(!files.iter().any(|f| f.to_string_lossy().contains("original")), "{files:?}");
+    let listed = app.authed("GET", "/api/v1/media", &author, None).await;
+    assert_eq!(listed.json()["meta"]["total"], 0, "no row");
 }
 
 /// Runs against a real S3-compatible server (moto) named by
