@@ -136,7 +136,10 @@ pub async fn list_series(
     params(("series" = String, Path, description = "Series id (all digits) or slug")),
     security((), ("bearer" = []), ("api_key" = [])),
     responses(
-        (status = 200, description = "The series", body = SeriesDetailEnvelope),
+        (status = 200, description = "The series", body = SeriesDetailEnvelope, links(
+            ("UpdateSeries" = (operation_id = "update_series", parameters(("series" = "$response.body#/data/id")))),
+            ("DeleteSeries" = (operation_id = "delete_series", parameters(("series" = "$response.body#/data/id")))),
+        )),
         (status = 401, description = "Credentials were sent but are invalid", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such series", body = Problem, content_type = "application/problem+json"),
         (status = 503, description = "Database unavailable", body = Problem, content_type = "application/problem+json"),
@@ -173,7 +176,11 @@ pub async fn get_series(
     security(("bearer" = []), ("api_key" = [])),
     request_body = CreateSeries,
     responses(
-        (status = 201, description = "Created", body = SeriesEnvelope),
+        (status = 201, description = "Created", body = SeriesEnvelope, links(
+            ("GetSeries" = (operation_id = "get_series", parameters(("series" = "$response.body#/data/id")))),
+            ("UpdateSeries" = (operation_id = "update_series", parameters(("series" = "$response.body#/data/id")))),
+            ("DeleteSeries" = (operation_id = "delete_series", parameters(("series" = "$response.body#/data/id")))),
+        )),
         (status = 400, description = "Invalid field", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "Missing or invalid credentials", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Not an editor", body = Problem, content_type = "application/problem+json"),
@@ -223,7 +230,10 @@ pub async fn create_series(
     params(("series" = String, Path, description = "Series id (all digits) or slug")),
     request_body = UpdateSeries,
     responses(
-        (status = 200, description = "Updated", body = SeriesEnvelope),
+        (status = 200, description = "Updated", body = SeriesEnvelope, links(
+            ("GetSeries" = (operation_id = "get_series", parameters(("series" = "$response.body#/data/id")))),
+            ("DeleteSeries" = (operation_id = "delete_series", parameters(("series" = "$response.body#/data/id")))),
+        )),
         (status = 400, description = "Invalid field", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "Missing or invalid credentials", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Not an editor", body = Problem, content_type = "application/problem+json"),
