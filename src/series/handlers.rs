@@ -61,12 +61,15 @@ pub struct SeriesDetail {
 #[schema(example = json!({"title": "The water crisis", "description": "A five-part investigation."}))]
 pub struct CreateSeries {
     /// 1–200 characters.
+    #[schema(min_length = 1, max_length = 200)]
     pub title: String,
     /// Derived from the title when omitted.
     #[serde(default)]
+    #[schema(pattern = "^[a-z0-9]+(-[a-z0-9]+)*$", max_length = 200)]
     pub slug: Option<String>,
     /// At most 2000 characters.
     #[serde(default)]
+    #[schema(max_length = 2000)]
     pub description: Option<String>,
 }
 
@@ -77,13 +80,15 @@ pub struct CreateSeries {
 pub struct UpdateSeries {
     /// 1–200 characters.
     #[serde(default, deserialize_with = "crate::patch::non_null")]
+    #[schema(nullable = false, min_length = 1, max_length = 200)]
     pub title: Option<String>,
     /// New slug.
     #[serde(default, deserialize_with = "crate::patch::non_null")]
+    #[schema(nullable = false, pattern = "^[a-z0-9]+(-[a-z0-9]+)*$", max_length = 200)]
     pub slug: Option<String>,
     /// Description, or `null`.
     #[serde(default, deserialize_with = "crate::patch::double_option")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, max_length = 2000)]
     pub description: Option<Option<String>>,
 }
 
