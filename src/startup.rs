@@ -80,7 +80,34 @@ pub fn openapi_spec() -> utoipa::openapi::OpenApi {
         .split_for_parts();
     let mut api = api;
     mark_every_property_required(&mut api);
+    name_link_operations(&mut api);
     api
+}
+
+/// utoipa 5.5 serializes a response link's `operation_id` under that name
+/// rather than the `operationId` the OpenAPI Link Object defines
+/// (juhaku/utoipa#1326), so no tool would follow our links. Move the id into
+/// the link's extensions, which serialize verbatim beside its other fields.
+fn name_link_operations(api: &mut utoipa::openapi::OpenApi) {
+    use utoipa::openapi::RefOr;
+    for item in api.paths.paths.values_mut() {
+        let ops = [&mut item.get, &mut item.put, &mut item.post, &mut item.delete, &mut item.patch];
+        for op in ops.into_iter().flatten() {
+            for response in op.responses.responses.values_mut() {
+                let RefOr::T(response) = response else { continue };
+                for link in response.links.values_mut() {
+                    if let RefOr::T(link) = link {
+                        if !link.operation_id.is_empty() {
+                            let id = std::mem::take(&mut link.operation_id);
+                            link.extensions
+                                .get_or_insert_with(Default::default)
+                                .insert("operationId".into(), id.into());
+                        }
+                    }
+                }
+            }
+        }
+    }
 }
 
 /// Our DTOs serialize every field, writing `null` for absent values (see

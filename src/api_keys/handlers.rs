@@ -45,7 +45,9 @@ pub async fn list_api_keys(
     security(("bearer" = [])),
     request_body = CreateApiKey,
     responses(
-        (status = 201, description = "Created; store `key` now", body = CreatedApiKeyEnvelope),
+        (status = 201, description = "Created; store `key` now", body = CreatedApiKeyEnvelope, links(
+            ("RevokeApiKey" = (operation_id = "revoke_api_key", parameters(("id" = "$response.body#/data/api_key/id")))),
+        )),
         (status = 400, description = "Invalid field (see `errors`)", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "Missing or invalid credentials", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Not an admin user", body = Problem, content_type = "application/problem+json"),

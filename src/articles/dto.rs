@@ -348,17 +348,21 @@ crate::data_envelope!(ArticleEnvelope, Article, "`{\"data\": Article}`");
 }))]
 pub struct CreateArticle {
     /// Headline, 1–300 characters.
+    #[schema(min_length = 1, max_length = 300)]
     pub title: String,
     /// Standfirst, at most 500 characters.
     #[serde(default)]
+    #[schema(max_length = 500)]
     pub subtitle: Option<String>,
     /// Slug; derived from the title (transliterated to ASCII) when omitted.
     #[serde(default)]
+    #[schema(pattern = "^[a-z0-9]+(-[a-z0-9]+)*$", max_length = 200)]
     pub slug: Option<String>,
     /// Summary, plain text or inline HTML, at most 2000 characters.
     #[serde(default)]
+    #[schema(max_length = 2000)]
     pub excerpt: Option<String>,
-    /// The body as written, at most 1 MiB.
+    /// The body as written, at most 512 KiB.
     #[serde(default)]
     pub body: Option<String>,
     /// How `body` is written; default `markdown`.
@@ -366,36 +370,45 @@ pub struct CreateArticle {
     pub body_format: Option<BodyFormat>,
     /// Author ids in byline order; default: the caller's own author profile.
     #[serde(default)]
+    #[schema(max_items = 20)]
     pub bylines: Option<Vec<i64>>,
     /// Category ids.
     #[serde(default)]
+    #[schema(max_items = 100)]
     pub categories: Vec<i64>,
     /// Tag ids.
     #[serde(default)]
+    #[schema(max_items = 100)]
     pub tags: Vec<i64>,
     /// Series id.
     #[serde(default)]
     pub series_id: Option<i64>,
     /// 1-based position in the series.
     #[serde(default)]
+    #[schema(minimum = 1, maximum = 10000)]
     pub series_position: Option<i32>,
     /// Featured image (media id).
     #[serde(default)]
     pub featured_media_id: Option<i64>,
     /// Caption for this use of the featured image (overrides the media's own).
     #[serde(default)]
+    #[schema(max_length = 1000)]
     pub featured_caption: Option<String>,
     /// Credit for this use of the featured image (overrides the media's own).
     #[serde(default)]
+    #[schema(max_length = 300)]
     pub featured_credit: Option<String>,
     /// `<title>` override, at most 300 characters.
     #[serde(default)]
+    #[schema(max_length = 300)]
     pub meta_title: Option<String>,
     /// Meta description, at most 500 characters.
     #[serde(default)]
+    #[schema(max_length = 500)]
     pub meta_description: Option<String>,
     /// Absolute http(s) canonical URL.
     #[serde(default)]
+    #[schema(pattern = "^https?://", max_length = 2000)]
     pub canonical_url: Option<String>,
     /// Open Graph image (media id).
     #[serde(default)]
@@ -424,32 +437,39 @@ pub struct CreateArticle {
 pub struct UpdateArticle {
     /// Headline.
     #[serde(default, deserialize_with = "crate::patch::non_null")]
+    #[schema(nullable = false, min_length = 1, max_length = 300)]
     pub title: Option<String>,
     /// Standfirst, or `null`.
     #[serde(default, deserialize_with = "crate::patch::double_option")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, max_length = 500)]
     pub subtitle: Option<Option<String>>,
     /// New slug; the old one keeps answering with a 301.
     #[serde(default, deserialize_with = "crate::patch::non_null")]
+    #[schema(nullable = false, pattern = "^[a-z0-9]+(-[a-z0-9]+)*$", max_length = 200)]
     pub slug: Option<String>,
     /// Summary, or `null`.
     #[serde(default, deserialize_with = "crate::patch::double_option")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, max_length = 2000)]
     pub excerpt: Option<Option<String>>,
     /// The body as written.
     #[serde(default, deserialize_with = "crate::patch::non_null")]
+    #[schema(nullable = false)]
     pub body: Option<String>,
     /// How `body` is written.
     #[serde(default, deserialize_with = "crate::patch::non_null")]
+    #[schema(nullable = false)]
     pub body_format: Option<BodyFormat>,
     /// Author ids in byline order (at least one).
     #[serde(default, deserialize_with = "crate::patch::non_null")]
+    #[schema(nullable = false, min_items = 1, max_items = 20)]
     pub bylines: Option<Vec<i64>>,
     /// Category ids (replaces all).
     #[serde(default, deserialize_with = "crate::patch::non_null")]
+    #[schema(nullable = false, max_items = 100)]
     pub categories: Option<Vec<i64>>,
     /// Tag ids (replaces all).
     #[serde(default, deserialize_with = "crate::patch::non_null")]
+    #[schema(nullable = false, max_items = 100)]
     pub tags: Option<Vec<i64>>,
     /// Series id, or `null`.
     #[serde(default, deserialize_with = "crate::patch::double_option")]
@@ -457,7 +477,7 @@ pub struct UpdateArticle {
     pub series_id: Option<Option<i64>>,
     /// Position in the series, or `null`.
     #[serde(default, deserialize_with = "crate::patch::double_option")]
-    #[schema(value_type = Option<i32>)]
+    #[schema(value_type = Option<i32>, minimum = 1, maximum = 10000)]
     pub series_position: Option<Option<i32>>,
     /// Featured image, or `null`.
     #[serde(default, deserialize_with = "crate::patch::double_option")]
@@ -465,23 +485,23 @@ pub struct UpdateArticle {
     pub featured_media_id: Option<Option<i64>>,
     /// Caption override, or `null`.
     #[serde(default, deserialize_with = "crate::patch::double_option")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, max_length = 1000)]
     pub featured_caption: Option<Option<String>>,
     /// Credit override, or `null`.
     #[serde(default, deserialize_with = "crate::patch::double_option")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, max_length = 300)]
     pub featured_credit: Option<Option<String>>,
     /// `<title>` override, or `null`.
     #[serde(default, deserialize_with = "crate::patch::double_option")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, max_length = 300)]
     pub meta_title: Option<Option<String>>,
     /// Meta description, or `null`.
     #[serde(default, deserialize_with = "crate::patch::double_option")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, max_length = 500)]
     pub meta_description: Option<Option<String>>,
     /// Canonical URL, or `null`.
     #[serde(default, deserialize_with = "crate::patch::double_option")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, pattern = "^https?://", max_length = 2000)]
     pub canonical_url: Option<Option<String>>,
     /// Open Graph image, or `null`.
     #[serde(default, deserialize_with = "crate::patch::double_option")]
@@ -489,18 +509,23 @@ pub struct UpdateArticle {
     pub og_image_media_id: Option<Option<i64>>,
     /// Comment status.
     #[serde(default, deserialize_with = "crate::patch::non_null")]
+    #[schema(nullable = false)]
     pub comment_status: Option<CommentStatus>,
     /// Sticky flag.
     #[serde(default, deserialize_with = "crate::patch::non_null")]
+    #[schema(nullable = false)]
     pub sticky: Option<bool>,
     /// New status: draft → scheduled → published → archived, and back to draft.
     #[serde(default, deserialize_with = "crate::patch::non_null")]
+    #[schema(nullable = false)]
     pub status: Option<ArticleStatus>,
     /// RFC 3339 publication time (future for `scheduled`). Kept once published.
     #[serde(default, deserialize_with = "crate::patch::non_null")]
+    #[schema(nullable = false)]
     pub published_at: Option<DateTime<Utc>>,
     /// Appends a public, dated update note ("Updated on … to …"), at most 1000 characters.
     #[serde(default, deserialize_with = "crate::patch::non_null")]
+    #[schema(nullable = false, min_length = 1, max_length = 1000)]
     pub update_note: Option<String>,
 }
 

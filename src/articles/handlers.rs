@@ -312,7 +312,11 @@ fn respond_article(
     params(("article" = String, Path, description = "Article id (all digits) or slug")),
     security((), ("bearer" = []), ("api_key" = [])),
     responses(
-        (status = 200, description = "The article; `ETag` when signed in", body = ArticleEnvelope),
+        (status = 200, description = "The article; `ETag` when signed in", body = ArticleEnvelope, links(
+            ("UpdateArticle" = (operation_id = "update_article", parameters(("article" = "$response.body#/data/id"), ("If-Match" = "$response.header.ETag")))),
+            ("DeleteArticle" = (operation_id = "delete_article", parameters(("article" = "$response.body#/data/id"), ("If-Match" = "$response.header.ETag")))),
+            ("ListRevisions" = (operation_id = "list_revisions", parameters(("article" = "$response.body#/data/id")))),
+        )),
         (status = 301, description = "An old slug: `Location` has the current URL"),
         (status = 304, description = "Not modified (`If-None-Match`)"),
         (status = 400, description = "Bad path", body = Problem, content_type = "application/problem+json"),
@@ -342,7 +346,15 @@ pub async fn get_article(
     security(("bearer" = []), ("api_key" = [])),
     request_body = CreateArticle,
     responses(
-        (status = 201, description = "Created; `Location` and `ETag` set", body = ArticleEnvelope),
+        (status = 201, description = "Created; `Location` and `ETag` set", body = ArticleEnvelope, links(
+            ("GetArticle" = (operation_id = "get_article", parameters(("article" = "$response.body#/data/id")))),
+            ("UpdateArticle" = (operation_id = "update_article", parameters(("article" = "$response.body#/data/id"), ("If-Match" = "$response.header.ETag")))),
+            ("DeleteArticle" = (operation_id = "delete_article", parameters(("article" = "$response.body#/data/id"), ("If-Match" = "$response.header.ETag")))),
+            ("ListRevisions" = (operation_id = "list_revisions", parameters(("article" = "$response.body#/data/id")))),
+            ("CreatePreview" = (operation_id = "create_preview", parameters(("article" = "$response.body#/data/id")))),
+            ("ListComments" = (operation_id = "list_article_comments", parameters(("article" = "$response.body#/data/id")))),
+            ("RelatedArticles" = (operation_id = "related_articles", parameters(("article" = "$response.body#/data/id")))),
+        )),
         (status = 400, description = "Invalid fields (see `errors`)", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "Missing or invalid credentials", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Role or key may not write, or may not publish", body = Problem, content_type = "application/problem+json"),
@@ -394,7 +406,12 @@ fn if_match(req: &HttpRequest) -> Option<String> {
            ("If-Match" = String, Header, description = "The article's current ETag")),
     request_body = UpdateArticle,
     responses(
-        (status = 200, description = "Updated; new `ETag`", body = ArticleEnvelope),
+        (status = 200, description = "Updated; new `ETag`", body = ArticleEnvelope, links(
+            ("GetArticle" = (operation_id = "get_article", parameters(("article" = "$response.body#/data/id")))),
+            ("UpdateArticle" = (operation_id = "update_article", parameters(("article" = "$response.body#/data/id"), ("If-Match" = "$response.header.ETag")))),
+            ("DeleteArticle" = (operation_id = "delete_article", parameters(("article" = "$response.body#/data/id"), ("If-Match" = "$response.header.ETag")))),
+            ("ListRevisions" = (operation_id = "list_revisions", parameters(("article" = "$response.body#/data/id")))),
+        )),
         (status = 400, description = "Invalid fields (see `errors`)", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "Missing or invalid credentials", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "You may not edit this article, or not publish", body = Problem, content_type = "application/problem+json"),
@@ -493,7 +510,13 @@ async fn editable(state: &AppState, principal: &Principal, raw: String) -> Resul
     security(("bearer" = []), ("api_key" = [])),
     params(("article" = String, Path, description = "Article id (all digits) or slug"), PageQuery),
     responses(
-        (status = 200, description = "A page of revisions", body = RevisionList),
+        (status = 200, description = "A page of revisions", body = RevisionList, links(
+            ("RestoreRevision" = (
+                operation_id = "restore_revision",
+                parameters(("article" = "$request.path.article"), ("rev" = "$response.body#/data/0/id"), ("If-Match" = "*")),
+                description = "Restore the newest revision. `If-Match: *` skips the version check; send the article's `ETag` to keep it."
+            )),
+        )),
         (status = 400, description = "A bad or unknown query parameter", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "Missing or invalid credentials", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "You may not edit this article", body = Problem, content_type = "application/problem+json"),
@@ -534,7 +557,11 @@ pub async fn list_revisions(
            ("rev" = i64, Path, description = "Revision id", minimum = 1),
            ("If-Match" = String, Header, description = "The article's current ETag")),
     responses(
-        (status = 200, description = "Restored; new `ETag`", body = ArticleEnvelope),
+        (status = 200, description = "Restored; new `ETag`", body = ArticleEnvelope, links(
+            ("GetArticle" = (operation_id = "get_article", parameters(("article" = "$response.body#/data/id")))),
+            ("UpdateArticle" = (operation_id = "update_article", parameters(("article" = "$response.body#/data/id"), ("If-Match" = "$response.header.ETag")))),
+            ("DeleteArticle" = (operation_id = "delete_article", parameters(("article" = "$response.body#/data/id"), ("If-Match" = "$response.header.ETag")))),
+        )),
         (status = 400, description = "Bad revision id, or the revision no longer validates", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "Missing or invalid credentials", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "You may not edit this article", body = Problem, content_type = "application/problem+json"),
@@ -642,7 +669,9 @@ pub const PREVIEW_TTL_SECS: i64 = 3600;
     security(("bearer" = []), ("api_key" = [])),
     params(("article" = String, Path, description = "Article id (all digits) or slug")),
     responses(
-        (status = 201, description = "A preview link", body = PreviewEnvelope),
+        (status = 201, description = "A preview link", body = PreviewEnvelope, links(
+            ("GetPreview" = (operation_id = "get_preview", parameters(("token" = "$response.body#/data/token")))),
+        )),
         (status = 401, description = "Missing or invalid credentials", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "You may not edit this article", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No article you may read", body = Problem, content_type = "application/problem+json"),

@@ -68,21 +68,26 @@ impl Author {
 #[schema(example = json!({"name": "Jane Doe", "bio": "Covers city hall.", "website": "https://jane.example", "social_links": {"mastodon": "https://mastodon.example/@jane"}}))]
 pub struct CreateAuthor {
     /// Name shown in bylines, 1–200 characters.
+    #[schema(min_length = 1, max_length = 200)]
     pub name: String,
     /// Optional slug; derived from `name` when omitted. Lowercase ASCII, digits and `-`.
     #[serde(default)]
+    #[schema(pattern = "^[a-z0-9]+(-[a-z0-9]+)*$", max_length = 200)]
     pub slug: Option<String>,
     /// Private contact email; never shown publicly.
     #[serde(default)]
+    #[schema(format = Email, max_length = 254)]
     pub email: Option<String>,
     /// Biography, plain text, at most 5000 characters.
     #[serde(default)]
+    #[schema(max_length = 5000)]
     pub bio: Option<String>,
     /// Media id of the author's photo.
     #[serde(default)]
     pub avatar_media_id: Option<i64>,
     /// http(s) URL.
     #[serde(default)]
+    #[schema(pattern = "^https?://", max_length = 2000)]
     pub website: Option<String>,
     /// Network name → http(s) URL; at most 20.
     #[serde(default)]
@@ -97,17 +102,19 @@ pub struct CreateAuthor {
 pub struct UpdateAuthor {
     /// Name shown in bylines, 1–200 characters.
     #[serde(default, deserialize_with = "crate::patch::non_null")]
+    #[schema(nullable = false, min_length = 1, max_length = 200)]
     pub name: Option<String>,
     /// New slug (editors only).
     #[serde(default, deserialize_with = "crate::patch::non_null")]
+    #[schema(nullable = false, pattern = "^[a-z0-9]+(-[a-z0-9]+)*$", max_length = 200)]
     pub slug: Option<String>,
     /// Private contact email, or `null`.
     #[serde(default, deserialize_with = "crate::patch::double_option")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, format = Email, max_length = 254)]
     pub email: Option<Option<String>>,
     /// Biography, or `null`.
     #[serde(default, deserialize_with = "crate::patch::double_option")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, max_length = 5000)]
     pub bio: Option<Option<String>>,
     /// Media id of the photo, or `null`.
     #[serde(default, deserialize_with = "crate::patch::double_option")]
@@ -115,10 +122,11 @@ pub struct UpdateAuthor {
     pub avatar_media_id: Option<Option<i64>>,
     /// http(s) URL, or `null`.
     #[serde(default, deserialize_with = "crate::patch::double_option")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, pattern = "^https?://", max_length = 2000)]
     pub website: Option<Option<String>>,
     /// Replaces all social links.
     #[serde(default, deserialize_with = "crate::patch::non_null")]
+    #[schema(nullable = false)]
     pub social_links: Option<BTreeMap<String, String>>,
 }
 

@@ -67,7 +67,9 @@ pub async fn list_authors(
     params(("author" = String, Path, description = "Author id (digits) or slug")),
     security((), ("bearer" = []), ("api_key" = [])),
     responses(
-        (status = 200, description = "The author", body = AuthorEnvelope),
+        (status = 200, description = "The author", body = AuthorEnvelope, links(
+            ("UpdateAuthor" = (operation_id = "update_author", parameters(("author" = "$response.body#/data/id")))),
+        )),
         (status = 401, description = "Credentials were sent but are invalid", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such author", body = Problem, content_type = "application/problem+json"),
         (status = 503, description = "Database unavailable", body = Problem, content_type = "application/problem+json"),
@@ -97,7 +99,11 @@ pub async fn get_author(
     security(("bearer" = []), ("api_key" = [])),
     request_body = CreateAuthor,
     responses(
-        (status = 201, description = "Created; `Location` names it", body = AuthorEnvelope),
+        (status = 201, description = "Created; `Location` names it", body = AuthorEnvelope, links(
+            ("GetAuthor" = (operation_id = "get_author", parameters(("author" = "$response.body#/data/id")))),
+            ("UpdateAuthor" = (operation_id = "update_author", parameters(("author" = "$response.body#/data/id")))),
+            ("DeleteAuthor" = (operation_id = "delete_author", parameters(("author" = "$response.body#/data/id")))),
+        )),
         (status = 400, description = "Invalid fields (see `errors`)", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "Missing or invalid credentials", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Role or key scope does not allow it", body = Problem, content_type = "application/problem+json"),
@@ -310,7 +316,10 @@ pub async fn update_my_author(
     params(("author" = String, Path, description = "Author id (digits) or slug")),
     request_body = UpdateAuthor,
     responses(
-        (status = 200, description = "Updated", body = AuthorEnvelope),
+        (status = 200, description = "Updated", body = AuthorEnvelope, links(
+            ("GetAuthor" = (operation_id = "get_author", parameters(("author" = "$response.body#/data/id")))),
+            ("DeleteAuthor" = (operation_id = "delete_author", parameters(("author" = "$response.body#/data/id")))),
+        )),
         (status = 400, description = "Invalid fields (see `errors`)", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "Missing or invalid credentials", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Role or key scope does not allow it", body = Problem, content_type = "application/problem+json"),

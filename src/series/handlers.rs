@@ -61,12 +61,15 @@ pub struct SeriesDetail {
 #[schema(example = json!({"title": "The water crisis", "description": "A five-part investigation."}))]
 pub struct CreateSeries {
     /// 1–200 characters.
+    #[schema(min_length = 1, max_length = 200)]
     pub title: String,
     /// Derived from the title when omitted.
     #[serde(default)]
+    #[schema(pattern = "^[a-z0-9]+(-[a-z0-9]+)*$", max_length = 200)]
     pub slug: Option<String>,
     /// At most 2000 characters.
     #[serde(default)]
+    #[schema(max_length = 2000)]
     pub description: Option<String>,
 }
 
@@ -77,13 +80,15 @@ pub struct CreateSeries {
 pub struct UpdateSeries {
     /// 1–200 characters.
     #[serde(default, deserialize_with = "crate::patch::non_null")]
+    #[schema(nullable = false, min_length = 1, max_length = 200)]
     pub title: Option<String>,
     /// New slug.
     #[serde(default, deserialize_with = "crate::patch::non_null")]
+    #[schema(nullable = false, pattern = "^[a-z0-9]+(-[a-z0-9]+)*$", max_length = 200)]
     pub slug: Option<String>,
     /// Description, or `null`.
     #[serde(default, deserialize_with = "crate::patch::double_option")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, max_length = 2000)]
     pub description: Option<Option<String>>,
 }
 
@@ -136,7 +141,10 @@ pub async fn list_series(
     params(("series" = String, Path, description = "Series id (all digits) or slug")),
     security((), ("bearer" = []), ("api_key" = [])),
     responses(
-        (status = 200, description = "The series", body = SeriesDetailEnvelope),
+        (status = 200, description = "The series", body = SeriesDetailEnvelope, links(
+            ("UpdateSeries" = (operation_id = "update_series", parameters(("series" = "$response.body#/data/id")))),
+            ("DeleteSeries" = (operation_id = "delete_series", parameters(("series" = "$response.body#/data/id")))),
+        )),
         (status = 401, description = "Credentials were sent but are invalid", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such series", body = Problem, content_type = "application/problem+json"),
         (status = 503, description = "Database unavailable", body = Problem, content_type = "application/problem+json"),
@@ -174,7 +182,11 @@ pub async fn get_series(
     security(("bearer" = []), ("api_key" = [])),
     request_body = CreateSeries,
     responses(
-        (status = 201, description = "Created", body = SeriesEnvelope),
+        (status = 201, description = "Created", body = SeriesEnvelope, links(
+            ("GetSeries" = (operation_id = "get_series", parameters(("series" = "$response.body#/data/id")))),
+            ("UpdateSeries" = (operation_id = "update_series", parameters(("series" = "$response.body#/data/id")))),
+            ("DeleteSeries" = (operation_id = "delete_series", parameters(("series" = "$response.body#/data/id")))),
+        )),
         (status = 400, description = "Invalid field", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "Missing or invalid credentials", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Not an editor", body = Problem, content_type = "application/problem+json"),
@@ -224,7 +236,10 @@ pub async fn create_series(
     params(("series" = String, Path, description = "Series id (all digits) or slug")),
     request_body = UpdateSeries,
     responses(
-        (status = 200, description = "Updated", body = SeriesEnvelope),
+        (status = 200, description = "Updated", body = SeriesEnvelope, links(
+            ("GetSeries" = (operation_id = "get_series", parameters(("series" = "$response.body#/data/id")))),
+            ("DeleteSeries" = (operation_id = "delete_series", parameters(("series" = "$response.body#/data/id")))),
+        )),
         (status = 400, description = "Invalid field", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "Missing or invalid credentials", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Not an editor", body = Problem, content_type = "application/problem+json"),

@@ -46,8 +46,10 @@ impl From<UserRow> for User {
 #[schema(example = json!({"email": "editor@example.com", "password": "a long passphrase", "role": "editor"}))]
 pub struct CreateUser {
     /// Login email; unique case-insensitively.
+    #[schema(format = Email, max_length = 254)]
     pub email: String,
     /// At least 10 characters, at most 1024 bytes.
+    #[schema(min_length = 10)]
     pub password: String,
     /// Role.
     pub role: Role,
@@ -63,10 +65,12 @@ pub struct CreateUser {
 pub struct UpdateUser {
     /// New role. The last enabled admin cannot be demoted.
     #[serde(default, deserialize_with = "crate::patch::non_null")]
+    #[schema(nullable = false)]
     pub role: Option<Role>,
     /// Disable (true) or re-enable (false). Disabling ends all the user's
     /// sessions. The last enabled admin cannot be disabled.
     #[serde(default, deserialize_with = "crate::patch::non_null")]
+    #[schema(nullable = false)]
     pub disabled: Option<bool>,
     /// Link an author profile, or `null` to unlink.
     #[serde(default, deserialize_with = "crate::patch::double_option")]

@@ -64,7 +64,9 @@ pub async fn list_users(
     security(("bearer" = [])),
     params(("id" = i64, Path, description = "User id", minimum = 1)),
     responses(
-        (status = 200, description = "The user", body = UserEnvelope),
+        (status = 200, description = "The user", body = UserEnvelope, links(
+            ("UpdateUser" = (operation_id = "update_user", parameters(("id" = "$response.body#/data/id")))),
+        )),
         (status = 400, description = "The id is not a positive integer", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "Missing or invalid credentials", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),
@@ -92,7 +94,10 @@ pub async fn get_user(
     security(("bearer" = [])),
     request_body = CreateUser,
     responses(
-        (status = 201, description = "Created; `Location` names it", body = UserEnvelope),
+        (status = 201, description = "Created; `Location` names it", body = UserEnvelope, links(
+            ("GetUser" = (operation_id = "get_user", parameters(("id" = "$response.body#/data/id")))),
+            ("UpdateUser" = (operation_id = "update_user", parameters(("id" = "$response.body#/data/id")))),
+        )),
         (status = 400, description = "Invalid field (see `errors`)", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "Missing or invalid credentials", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),
@@ -191,7 +196,9 @@ fn check_author(c: &mut crate::db::DbConnection, author_id: i64, user_id: i64) -
     params(("id" = i64, Path, description = "User id", minimum = 1)),
     request_body = UpdateUser,
     responses(
-        (status = 200, description = "Updated", body = UserEnvelope),
+        (status = 200, description = "Updated", body = UserEnvelope, links(
+            ("GetUser" = (operation_id = "get_user", parameters(("id" = "$response.body#/data/id")))),
+        )),
         (status = 400, description = "Invalid field (see `errors`)", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "Missing or invalid credentials", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),

@@ -8,6 +8,7 @@ mod articles;
 mod auth;
 mod cli;
 mod comments;
+mod contract;
 mod editorial;
 mod errors;
 mod hardening;

@@ -86,6 +86,68 @@ fn every_route_documents_its_errors_as_problem_json() {
     }
 }
 
+/// The schema a JSON pointer (`/data/0/id`) reaches from `schema`, following
+/// `$ref`, `allOf`, `oneOf`/`anyOf` branches, properties and array items.
+fn schema_at<'a>(
+    spec: &'a serde_json::Value,
+    schema: &'a serde_json::Value,
+    pointer: &[&str],
+) -> Option<&'a serde_json::Value> {
+    if let Some(r) = schema["$ref"].as_str() {
+        let name = r.trim_start_matches("#/components/schemas/");
+        return schema_at(spec, &spec["components"]["schemas"][name], pointer);
+    }
+    let Some((first, rest)) = pointer.split_first() else { return Some(schema) };
+    for key in ["allOf", "oneOf", "anyOf"] {
+        if let Some(found) = schema[key].as_array().into_iter().flatten().find_map(|s| schema_at(spec, s, pointer)) {
+            return Some(found);
+        }
+    }
+    let next = if first.bytes().all(|b| b.is_ascii_digit()) { &schema["items"] } else { &schema["properties"][*first] };
+    (!next.is_null()).then(|| schema_at(spec, next, rest)).flatten()
+}
+
+#[test]
+fn every_link_names_an_operation_parameters_it_takes_and_values_the_response_has() {
+    let spec: serde_json::Value = serde_json::from_str(&broadsheet::openapi::spec_json()).unwrap();
+    let ops: Vec<(&str, &serde_json::Value)> = spec["paths"]
+        .as_object()
+        .unwrap()
+        .values()
+        .flat_map(|item| item.as_object().unwrap().values())
+        .map(|op| (op["operationId"].as_str().expect("every operation has an operationId"), op))
+        .collect();
+    let find = |id: &str| ops.iter().find(|(o, _)| *o == id).map(|(_, op)| *op);
+    let takes = |op: &serde_json::Value, name: &str, location: Option<&str>| {
+        op["parameters"].as_array().into_iter().flatten().any(|p| {
+            p["name"].as_str().is_some_and(|n| n.eq_ignore_ascii_case(name)) && location.is_none_or(|l| p["in"] == l)
+        })
+    };
+    let mut links = 0;
+    for (source_id, source) in &ops {
+        for (status, response) in source["responses"].as_object().unwrap() {
+            for (name, link) in response["links"].as_object().into_iter().flatten() {
+                let at = format!("{source_id} {status} link {name}");
+                let target_id = link["operationId"].as_str().unwrap_or_else(|| panic!("{at} has no operationId"));
+                let target = find(target_id).unwrap_or_else(|| panic!("{at} names no operation `{target_id}`"));
+                for (param, value) in link["parameters"].as_object().into_iter().flatten() {
+                    assert!(takes(target, param, None), "{at}: {target_id} takes no parameter `{param}`");
+                    let expr = value.as_str().unwrap_or_default();
+                    if let Some(p) = expr.strip_prefix("$request.path.") {
+                        assert!(takes(source, p, Some("path")), "{at}: {source_id} has no path parameter `{p}`");
+                    } else if let Some(pointer) = expr.strip_prefix("$response.body#/") {
+                        let body = &response["content"]["application/json"]["schema"];
+                        let segments: Vec<&str> = pointer.split('/').collect();
+                        assert!(schema_at(&spec, body, &segments).is_some(), "{at}: the response has no `{pointer}`");
+                    }
+                }
+                links += 1;
+            }
+        }
+    }
+    assert!(links >= 20, "only {links} links");
+}
+
 #[actix_web::test]
 async fn the_server_serves_the_committed_spec_byte_for_byte() {
     let Some(app) = TestApp::spawn(Backend::Sqlite).await else { return };

@@ -1,0 +1,630 @@
+//! Every documented response of every operation can really occur.
+//!
+//! For each (operation, status) pair in the spec this test finds a request
+//! that produces exactly that status, sends it, and checks the status and the
+//! documented content type (`application/problem+json`, with a matching
+//! `status` member, for every error). A request comes from, in order:
+//!
+//! 1. [`recipe`], a table with one arm per pair that needs its own request:
+//!    the success status of each operation (its *base* request), and the
+//!    statuses no generic strategy reaches (409, 422, 429, redirects, and the
+//!    odd 400/401/403/404);
+//! 2. [`generic`], one strategy per status, derived from the base request:
+//!    400 a non-integer id, an unknown query parameter or an unknown body
+//!    field; 401 a malformed bearer token; 403 a read-only content key; 404 id
+//!    999999; 412 a stale `If-Match`; 413 a body over 1 MiB; 415 a
+//!    `text/plain` body; 428 no `If-Match`; 503 the base request sent while
+//!    every database connection is held, so the pool times out.
+//!
+//! A GET without path parameters needs no base arm: it is called anonymously,
+//! or as an admin when the spec requires credentials. A documented pair that
+//! neither table nor strategy produces fails the test, so a new route (or a
+//! new status on an old one) must come with its arm in [`recipe`].
+
+use std::cell::Cell;
+use std::time::Duration;
+
+use serde_json::{json, Value};
+
+use crate::helpers::{backend_tests, Backend, Response, TestApp, PASSWORD};
+
+backend_tests!(every_documented_status_of_every_operation_can_occur);
+
+/// A published fixture article (it has comments, tags and categories).
+const PUBLISHED: &str = "template-comments";
+/// A fixture author.
+const FIXTURE_AUTHOR: &str = "themedemos";
+/// An id no row has.
+const MISSING: &str = "999999";
+/// `Content-Type` of every error body.
+const PROBLEM: &str = "application/problem+json";
+
+/// One operation of the spec.
+struct Op<'s> {
+    /// `METHOD /path/{param}`: the key of [`recipe`]'s table.
+    key: String,
+    method: String,
+    path: String,
+    spec: &'s Value,
+}
+
+impl Op<'_> {
+    fn params(&self, location: &str) -> Vec<&Value> {
+        self.spec["parameters"].as_array().into_iter().flatten().filter(|p| p["in"] == location).collect()
+    }
+
+    /// Path parameters in template order, with whether each is an integer.
+    fn path_params(&self) -> Vec<(String, bool)> {
+        let declared = self.params("path");
+        self.path
+            .split('/')
+            .filter_map(|seg| seg.strip_prefix('{').and_then(|s| s.strip_suffix('}')))
+            .map(|name| {
+                let integer = declared.iter().any(|p| p["name"] == name && p["schema"]["type"] == "integer");
+                (name.to_owned(), integer)
+            })
+            .collect()
+    }
+
+    fn takes_if_match(&self) -> bool {
+        self.params("header").iter().any(|p| p["name"].as_str().is_some_and(|n| n.eq_ignore_ascii_case("if-match")))
+    }
+
+    fn has_body(&self) -> bool {
+        self.spec.get("requestBody").is_some()
+    }
+
+    /// Whether the operation takes credentials at all.
+    fn secured(&self) -> bool {
+        self.spec["security"].as_array().is_some_and(|s| s.iter().any(|r| r.as_object().is_some_and(|o| !o.is_empty())))
+    }
+
+    /// Whether it refuses anonymous callers.
+    fn requires_credentials(&self) -> bool {
+        self.secured() && !self.spec["security"].as_array().into_iter().flatten().any(|r| r == &json!({}))
+    }
+
+    /// The lowest documented 2xx/3xx status: what the base request answers.
+    fn success(&self) -> Option<u16> {
+        self.statuses().into_iter().find(|s| (200..400).contains(s))
+    }
+
+    fn statuses(&self) -> Vec<u16> {
+        let mut all: Vec<u16> = self.spec["responses"]
+            .as_object()
+            .into_iter()
+            .flatten()
+            .map(|(s, _)| s.parse().unwrap_or_else(|_| panic!("{}: status `{s}` is not a number", self.key)))
+            .collect();
+        all.sort_unstable();
+        all
+    }
+}
+
+/// A request for an operation: path arguments, query, headers and body.
+#[derive(Clone, Debug, Default)]
+struct Req {
+    args: Vec<(String, String)>,
+    query: Vec<(String, String)>,
+    headers: Vec<(String, String)>,
+    body: Option<(String, Vec<u8>)>,
+}
+
+impl Req {
+    fn arg(mut self, name: &str, value: impl ToString) -> Self {
+        self.args.retain(|(n, _)| n != name);
+        self.args.push((name.to_owned(), value.to_string()));
+        self
+    }
+
+    fn query(mut self, name: &str, value: impl ToString) -> Self {
+        self.query.push((name.to_owned(), value.to_string()));
+        self
+    }
+
+    fn header(mut self, name: &str, value: impl ToString) -> Self {
+        self = self.without(name);
+        self.headers.push((name.to_owned(), value.to_string()));
+        self
+    }
+
+    fn without(mut self, name: &str) -> Self {
+        self.headers.retain(|(n, _)| !n.eq_ignore_ascii_case(name));
+        self
+    }
+
+    fn bearer(self, token: &str) -> Self {
+        self.without("x-api-key").header("authorization", format!("Bearer {token}"))
+    }
+
+    fn json(self, body: Value) -> Self {
+        self.raw("application/json", body.to_string().into_bytes())
+    }
+
+    fn raw(mut self, content_type: &str, bytes: Vec<u8>) -> Self {
+        self.body = Some((content_type.to_owned(), bytes));
+        self
+    }
+
+    fn json_body(&self) -> Option<Value> {
+        self.body.as_ref().filter(|(ct, _)| ct == "application/json").and_then(|(_, b)| serde_json::from_slice(b).ok())
+    }
+
+    /// The URL path and query for `op`; every path parameter must have an argument.
+    fn url(&self, op: &Op) -> Result<String, String> {
+        let mut path = op.path.clone();
+        for (name, _) in op.path_params() {
+            let (_, value) = self
+                .args
+                .iter()
+                .find(|(n, _)| *n == name)
+                .ok_or_else(|| format!("the recipe gives no value for path parameter `{name}`"))?;
+            path = path.replace(&format!("{{{name}}}"), value);
+        }
+        if !self.query.is_empty() {
+            let q: Vec<String> = self.query.iter().map(|(k, v)| format!("{k}={v}")).collect();
+            path = format!("{path}?{}", q.join("&"));
+        }
+        Ok(path)
+    }
+}
+
+/// The running app, the credentials recipes use, and fresh-resource makers.
+struct World {
+    app: TestApp,
+    /// Long-timeout client: 503s arrive after the pool's 5 s timeout, which
+    /// is also awc's default request timeout.
+    client: awc::Client,
+    /// An admin with a linked author profile.
+    admin: String,
+    admin_author: i64,
+    /// A read-only content key.
+    content_key: String,
+    /// A contributor with no author profile.
+    no_profile: String,
+    /// A fixture media row.
+    media_id: i64,
+    n: Cell<u32>,
+}
+
+impl World {
+    async fn new(app: TestApp) -> Self {
+        let admin = app.token_for("admin").await;
+        let me = app.authed("GET", "/api/v1/authors/me", &admin, None).await;
+        assert_eq!(me.status.as_u16(), 200);
+        let admin_author = me.json()["data"]["id"].as_i64().unwrap();
+        let key =
+            app.authed("POST", "/api/v1/api-keys", &admin, Some(&json!({"name": "site", "kind": "content"}))).await;
+        assert_eq!(key.status.as_u16(), 201);
+        let content_key = key.json()["data"]["key"].as_str().unwrap().to_owned();
+        app.create_user("no-profile@example.com", "contributor", None);
+        let no_profile = app.login("no-profile@example.com").await["access_token"].as_str().unwrap().to_owned();
+        let media_id = {
+            use broadsheet::db::schema::media;
+            use diesel::prelude::*;
+            media::table.select(media::id).order(media::id).first::<i64>(&mut *app.db.conn()).expect("fixture media")
+        };
+        let client = awc::Client::builder().disable_redirects().timeout(Duration::from_secs(60)).finish();
+        Self { app, client, admin, admin_author, content_key, no_profile, media_id, n: Cell::new(0) }
+    }
+
+    fn unique(&self, prefix: &str) -> String {
+        self.n.set(self.n.get() + 1);
+        format!("{prefix}-{}", self.n.get())
+    }
+
+    fn as_admin(&self) -> Req {
+        Req::default().bearer(&self.admin)
+    }
+
+    /// An admin API call during setup, asserting `expect`.
+    async fn call(&self, method: &str, path: &str, body: Option<Value>, expect: u16) -> Response {
+        let res = self.app.authed(method, path, &self.admin, body.as_ref()).await;
+        assert_eq!(res.status.as_u16(), expect, "setup {method} {path}: {}", String::from_utf8_lossy(&res.body));
+        res
+    }
+
+    /// A contributor without an author profile: `(id, email)`.
+    fn fresh_user(&self) -> (i64, String) {
+        let email = format!("{}@example.com", self.unique("user"));
+        (self.app.create_user(&email, "contributor", None), email)
+    }
+
+    /// A fresh user, signed in: its token pair.
+    async fn fresh_session(&self) -> Value {
+        let (_, email) = self.fresh_user();
+        self.app.login(&email).await
+    }
+
+    /// A published article by the admin: `(id, etag)`.
+    async fn fresh_article(&self, extra: Value) -> (i64, String) {
+        let mut body = json!({"title": self.unique("Contract article"), "body": "Text.", "status": "published"});
+        body.as_object_mut().unwrap().extend(extra.as_object().cloned().unwrap_or_default());
+        let (data, etag) = self.app.create_article(&self.admin, body).await;
+        (data["id"].as_i64().unwrap(), etag)
+    }
+
+    /// Patches an article as the admin, asserting 200.
+    async fn patch_article(&self, id: i64, etag: &str, body: Value) {
+        let path = format!("/api/v1/articles/{id}");
+        let res = self.app.authed_with("PATCH", &path, &self.admin, &[("if-match", etag)], Some(&body)).await;
+        assert_eq!(res.status.as_u16(), 200, "setup PATCH {path}: {}", String::from_utf8_lossy(&res.body));
+    }
+
+    /// The article's current ETag, as the admin sees it.
+    async fn etag(&self, id: i64) -> String {
+        let res = self.call("GET", &format!("/api/v1/articles/{id}"), None, 200).await;
+        res.header("etag").unwrap().to_owned()
+    }
+
+    /// `(id, slug)`.
+    async fn fresh_series(&self) -> (i64, String) {
+        let res =
+            self.call("POST", "/api/v1/series", Some(json!({"title": self.unique("Contract series")})), 201).await;
+        let data = res.json()["data"].clone();
+        (data["id"].as_i64().unwrap(), data["slug"].as_str().unwrap().to_owned())
+    }
+
+    async fn fresh_author(&self) -> i64 {
+        let res =
+            self.call("POST", "/api/v1/authors", Some(json!({"name": self.unique("Contract author")})), 201).await;
+        res.json()["data"]["id"].as_i64().unwrap()
+    }
+
+    async fn fresh_key(&self) -> i64 {
+        let body = json!({"name": self.unique("contract key"), "kind": "content"});
+        self.call("POST", "/api/v1/api-keys", Some(body), 201).await.json()["data"]["api_key"]["id"].as_i64().unwrap()
+    }
+
+    async fn send(&self, op: &Op<'_>, req: &Req) -> Result<Response, String> {
+        let url = req.url(op)?;
+        let method = awc::http::Method::from_bytes(op.method.as_bytes()).expect("method");
+        let mut r = self.client.request(method, format!("{}{url}", self.app.address));
+        for (k, v) in &req.headers {
+            r = r.insert_header((k.as_str(), v.as_str()));
+        }
+        let sent = match &req.body {
+            Some((ct, bytes)) => r.insert_header(("content-type", ct.as_str())).send_body(bytes.clone()).await,
+            None => r.send().await,
+        };
+        let mut res = sent.map_err(|e| format!("request failed: {e}"))?;
+        let body = res.body().limit(64 * 1024 * 1024).await.map_err(|e| format!("body unread: {e}"))?.to_vec();
+        Ok(Response { status: res.status(), headers: res.headers().clone(), body })
+    }
+
+    /// Sends `req` until it answers `status` (at most `tries` times); for throttles.
+    async fn repeat_until(&self, op: &Op<'_>, req: &Req, status: u16, tries: usize) {
+        for _ in 0..tries {
+            if self.send(op, req).await.is_ok_and(|r| r.status.as_u16() == status) {
+                return;
+            }
+        }
+        panic!("{} never answered {status} in {tries} tries", op.key);
+    }
+}
+
+/// The table: the request for `(op, status)` where the generic strategies do
+/// not fit, and each operation's base (success) request. Add an arm for each
+/// status a new route documents unless [`generic`] already produces it.
+async fn recipe(w: &World, op: &Op<'_>, status: u16) -> Option<Req> {
+    let anon = Req::default();
+    let admin = w.as_admin();
+    Some(match (op.key.as_str(), status) {
+        ("GET /docs", 302) => anon,
+
+        // auth
+        ("POST /api/v1/auth/login", 200) => anon.json(json!({"email": w.fresh_user().1, "password": PASSWORD})),
+        ("POST /api/v1/auth/login", 401) => {
+            anon.json(json!({"email": w.fresh_user().1, "password": "not the password"}))
+        }
+        ("POST /api/v1/auth/login", 403) => {
+            let (id, email) = w.fresh_user();
+            w.call("PATCH", &format!("/api/v1/users/{id}"), Some(json!({"disabled": true})), 200).await;
+            anon.json(json!({"email": email, "password": PASSWORD}))
+        }
+        ("POST /api/v1/auth/login", 429) => {
+            let req = anon.json(json!({"email": w.fresh_user().1, "password": "not the password"}));
+            w.repeat_until(op, &req, 429, 20).await;
+            req
+        }
+        ("POST /api/v1/auth/refresh", 200) => anon.json(json!({"refresh_token": w.fresh_session().await["refresh_token"]})),
+        ("POST /api/v1/auth/refresh", 401) => anon.json(json!({"refresh_token": "not-a-refresh-token"})),
+        ("POST /api/v1/auth/refresh", 403) => {
+            // No API call leaves a disabled user's session alive (PATCH /users
+            // revokes them with the same write), but an operator can disable an
+            // account in the database, and refresh must still refuse it.
+            let (id, email) = w.fresh_user();
+            let session = w.app.login(&email).await;
+            {
+                use broadsheet::db::schema::users;
+                use diesel::prelude::*;
+                diesel::update(users::table.find(id))
+                    .set(users::disabled.eq(true))
+                    .execute(&mut *w.app.db.conn())
+                    .expect("user disabled");
+            }
+            anon.json(json!({"refresh_token": session["refresh_token"]}))
+        }
+        ("POST /api/v1/auth/logout", 204) => anon.bearer(w.fresh_session().await["access_token"].as_str().unwrap()),
+        ("GET /api/v1/auth/me", 200) => admin,
+        ("PUT /api/v1/auth/password", 200) => anon
+            .bearer(w.fresh_session().await["access_token"].as_str().unwrap())
+            .json(json!({"current_password": PASSWORD, "new_password": "a brand new long passphrase"})),
+        ("PUT /api/v1/auth/password", 429) => {
+            let req = anon
+                .bearer(w.fresh_session().await["access_token"].as_str().unwrap())
+                .json(json!({"current_password": "not the password", "new_password": "a brand new long passphrase"}));
+            w.repeat_until(op, &req, 429, 20).await;
+            req
+        }
+
+        // users
+        ("GET /api/v1/users/{id}", 200) => admin.arg("id", w.fresh_user().0),
+        ("POST /api/v1/users", 201) => admin.json(json!({
+            "email": format!("{}@example.com", w.unique("new")), "password": PASSWORD, "role": "author"
+        })),
+        ("POST /api/v1/users", 409) => admin.json(json!({"email": w.fresh_user().1, "password": PASSWORD, "role": "author"})),
+        ("POST /api/v1/users", 422) => admin.json(json!({
+            "email": format!("{}@example.com", w.unique("new")), "password": PASSWORD, "role": "author", "author_id": 999999
+        })),
+        ("PATCH /api/v1/users/{id}", 200) => admin.arg("id", w.fresh_user().0).json(json!({"role": "author"})),
+        ("PATCH /api/v1/users/{id}", 409) => {
+            admin.arg("id", w.fresh_user().0).json(json!({"author_id": w.admin_author}))
+        }
+        ("PATCH /api/v1/users/{id}", 422) => admin.arg("id", w.fresh_user().0).json(json!({"author_id": 999999})),
+
+        // api keys
+        ("POST /api/v1/api-keys", 201) => admin.json(json!({"name": w.unique("contract key"), "kind": "content"})),
+        ("DELETE /api/v1/api-keys/{id}", 204) => admin.arg("id", w.fresh_key().await),
+
+        // articles
+        ("GET /api/v1/articles/{article}", 200) => anon.arg("article", PUBLISHED),
+        ("GET /api/v1/articles/{article}", 301) => {
+            let (id, etag) = w.fresh_article(json!({})).await;
+            let old = w.call("GET", &format!("/api/v1/articles/{id}"), None, 200).await.json()["data"]["slug"].clone();
+            w.patch_article(id, &etag, json!({"slug": w.unique("renamed")})).await;
+            anon.arg("article", old.as_str().unwrap())
+        }
+        ("GET /api/v1/articles/{article}", 304) => {
+            let etag = w.app.get(&format!("/api/v1/articles/{PUBLISHED}")).await.header("etag").unwrap().to_owned();
+            anon.arg("article", PUBLISHED).header("if-none-match", etag)
+        }
+        // Any string is an id or a slug; only a NUL is a bad path segment.
+        ("GET /api/v1/articles/{article}", 400) => anon.arg("article", "a%00b"),
+        ("POST /api/v1/articles", 201) => admin.json(json!({"title": w.unique("Contract draft")})),
+        ("POST /api/v1/articles", 409) => admin.json(json!({"title": "Taken", "slug": PUBLISHED})),
+        ("POST /api/v1/articles", 422) => admin.json(json!({"title": "Nobody's", "bylines": [999999]})),
+        ("PATCH /api/v1/articles/{article}", 200 | 409 | 422) => {
+            let (id, etag) = w.fresh_article(json!({})).await;
+            let body = match status {
+                409 => json!({"slug": PUBLISHED}),
+                422 => json!({"bylines": [999999]}),
+                _ => json!({"title": w.unique("Patched")}),
+            };
+            admin.arg("article", id).header("if-match", etag).json(body)
+        }
+        ("DELETE /api/v1/articles/{article}", 204) => {
+            let (id, etag) = w.fresh_article(json!({})).await;
+            admin.arg("article", id).header("if-match", etag)
+        }
+        ("GET /api/v1/articles/{article}/comments", 200) => anon.arg("article", PUBLISHED),
+        ("GET /api/v1/articles/{article}/related", 200) => anon.arg("article", PUBLISHED),
+        ("GET /api/v1/articles/{article}/revisions", 200) => admin.arg("article", PUBLISHED),
+        ("POST /api/v1/articles/{article}/preview", 201) => admin.arg("article", PUBLISHED),
+        ("POST /api/v1/articles/{article}/revisions/{rev}/restore", 200) => {
+            let (id, etag) = w.fresh_article(json!({})).await;
+            w.patch_article(id, &etag, json!({"title": "Second thoughts"})).await;
+            let revs = w.call("GET", &format!("/api/v1/articles/{id}/revisions"), None, 200).await.json();
+            let first = revs["data"].as_array().unwrap().last().unwrap()["id"].as_i64().unwrap();
+            admin.arg("article", id).arg("rev", first).header("if-match", w.etag(id).await)
+        }
+        ("POST /api/v1/articles/{article}/revisions/{rev}/restore", 422) => {
+            // The first revision names a series that has since been deleted.
+            let (series, _) = w.fresh_series().await;
+            let (id, _) = w.fresh_article(json!({"series_id": series})).await;
+            w.call("DELETE", &format!("/api/v1/series/{series}"), None, 204).await;
+            let revs = w.call("GET", &format!("/api/v1/articles/{id}/revisions"), None, 200).await.json();
+            let first = revs["data"].as_array().unwrap().last().unwrap()["id"].as_i64().unwrap();
+            admin.arg("article", id).arg("rev", first).header("if-match", w.etag(id).await)
+        }
+        ("GET /api/v1/previews/{token}", 200) => {
+            let preview = w.call("POST", &format!("/api/v1/articles/{PUBLISHED}/preview"), None, 201).await;
+            anon.arg("token", preview.json()["data"]["token"].as_str().unwrap())
+        }
+
+        // series
+        ("GET /api/v1/series/{series}", 200) => anon.arg("series", w.fresh_series().await.0),
+        ("POST /api/v1/series", 201) => admin.json(json!({"title": w.unique("Contract series")})),
+        ("POST /api/v1/series", 409) => admin.json(json!({"title": "Taken", "slug": w.fresh_series().await.1})),
+        ("PATCH /api/v1/series/{series}", 200) => {
+            admin.arg("series", w.fresh_series().await.0).json(json!({"description": "Updated."}))
+        }
+        ("PATCH /api/v1/series/{series}", 409) => {
+            let taken = w.fresh_series().await.1;
+            admin.arg("series", w.fresh_series().await.0).json(json!({"slug": taken}))
+        }
+        ("DELETE /api/v1/series/{series}", 204) => admin.arg("series", w.fresh_series().await.0),
+
+        // authors
+        ("GET /api/v1/authors/{author}", 200) => anon.arg("author", FIXTURE_AUTHOR),
+        ("GET /api/v1/authors/me", 200) => admin,
+        ("GET /api/v1/authors/me", 404) => anon.bearer(&w.no_profile),
+        ("PATCH /api/v1/authors/me", 200) => admin.json(json!({"bio": "Writes contracts."})),
+        ("PATCH /api/v1/authors/me", 404) => anon.bearer(&w.no_profile).json(json!({"bio": "Nobody."})),
+        ("PATCH /api/v1/authors/me", 409) => admin.json(json!({"slug": FIXTURE_AUTHOR})),
+        ("PATCH /api/v1/authors/me", 422) => admin.json(json!({"avatar_media_id": 999999})),
+        ("POST /api/v1/authors", 201) => admin.json(json!({"name": w.unique("Contract author")})),
+        ("POST /api/v1/authors", 409) => admin.json(json!({"name": "Taken", "slug": FIXTURE_AUTHOR})),
+        ("POST /api/v1/authors", 422) => admin.json(json!({"name": "Faceless", "avatar_media_id": 999999})),
+        ("PATCH /api/v1/authors/{author}", 200) => {
+            admin.arg("author", w.fresh_author().await).json(json!({"bio": "Updated."}))
+        }
+        ("PATCH /api/v1/authors/{author}", 409) => {
+            admin.arg("author", w.fresh_author().await).json(json!({"slug": FIXTURE_AUTHOR}))
+        }
+        ("PATCH /api/v1/authors/{author}", 422) => {
+            admin.arg("author", w.fresh_author().await).json(json!({"avatar_media_id": 999999}))
+        }
+        ("DELETE /api/v1/authors/{author}", 204) => admin.arg("author", w.fresh_author().await),
+        ("DELETE /api/v1/authors/{author}", 409) => {
+            let author = w.fresh_author().await;
+            w.fresh_article(json!({"bylines": [author]})).await;
+            admin.arg("author", author)
+        }
+        ("DELETE /api/v1/authors/{author}", 422) => {
+            admin.arg("author", w.fresh_author().await).query("reassign_to", MISSING)
+        }
+
+        // media
+        ("GET /api/v1/media/{id}", 200) => anon.arg("id", w.media_id),
+
+        _ => return None,
+    })
+}
+
+/// The request for `status` derived from the operation's base request, or
+/// why there is none.
+fn generic(w: &World, op: &Op, status: u16, base: Req) -> Result<Req, String> {
+    let int_param = op.path_params().into_iter().find(|(_, integer)| *integer).map(|(n, _)| n);
+    let first_param = op.path_params().into_iter().next().map(|(n, _)| n);
+    let json_body = base.json_body().filter(Value::is_object);
+    match status {
+        400 => {
+            if let Some(name) = int_param {
+                Ok(base.arg(&name, "abc"))
+            } else if !op.params("query").is_empty() {
+                Ok(base.query("no_such_parameter", 1))
+            } else if let Some(mut body) = json_body {
+                body["no_such_field"] = json!(1);
+                Ok(base.json(body))
+            } else {
+                Err("no integer path parameter, query parameter or JSON body to spoil".into())
+            }
+        }
+        401 if op.secured() => Ok(base.bearer("not-a-valid-token")),
+        403 if op.secured() => Ok(base.bearer(&w.content_key)),
+        404 => first_param.map(|name| base.arg(&name, MISSING)).ok_or_else(|| "no path parameter to miss".into()),
+        412 if op.takes_if_match() => Ok(base.header("if-match", "\"stale\"")),
+        413 if op.has_body() => {
+            let padding = "x".repeat(broadsheet::startup::JSON_LIMIT + 1);
+            Ok(base.json(json!({"padding": padding})))
+        }
+        415 if op.has_body() => {
+            let bytes = base.body.clone().map(|(_, b)| b).unwrap_or_else(|| b"{}".to_vec());
+            Ok(base.raw("text/plain", bytes))
+        }
+        428 if op.takes_if_match() => Ok(base.without("if-match")),
+        503 => Ok(base),
+        _ => Err(format!("no generic strategy for {status} fits")),
+    }
+}
+
+/// The request that should make `op` answer `status`.
+async fn request_for(w: &World, op: &Op<'_>, status: u16) -> Result<Req, String> {
+    if let Some(req) = recipe(w, op, status).await {
+        return Ok(req);
+    }
+    let success = op.success().ok_or("no 2xx/3xx status to start from")?;
+    let base = match recipe(w, op, success).await {
+        Some(base) => base,
+        None if op.method == "GET" && op.path_params().is_empty() => {
+            if op.requires_credentials() {
+                w.as_admin()
+            } else {
+                Req::default()
+            }
+        }
+        None => return Err(format!("no recipe, and no base recipe for its {success} to derive one from")),
+    };
+    if status == success {
+        return Ok(base);
+    }
+    generic(w, op, status, base)
+}
+
+/// Whether `res` is what the spec documents for `status`.
+fn check(op: &Op, status: u16, res: &Response) -> Result<(), String> {
+    let body = String::from_utf8_lossy(&res.body);
+    let excerpt: String = body.chars().take(300).collect();
+    if res.status.as_u16() != status {
+        return Err(format!("answered {} instead: {excerpt}", res.status.as_u16()));
+    }
+    let content_type = res.content_type().split(';').next().unwrap_or("").trim().to_owned();
+    if status >= 400 {
+        if content_type != PROBLEM {
+            return Err(format!("answered with content type `{content_type}`, not {PROBLEM}"));
+        }
+        let problem = res.json();
+        if problem["status"] != status {
+            return Err(format!("problem body says status {}", problem["status"]));
+        }
+    }
+    let documented: Vec<&String> =
+        op.spec["responses"][status.to_string()]["content"].as_object().map(|c| c.keys().collect()).unwrap_or_default();
+    if !documented.is_empty() && !documented.iter().any(|d| **d == content_type) {
+        return Err(format!("answered with content type `{content_type}`, documented {documented:?}"));
+    }
+    Ok(())
+}
+
+/// Every (operation, status) pair of the spec is produced by a real request:
+/// see the module docs for where each request comes from.
+async fn every_documented_status_of_every_operation_can_occur(backend: Backend) {
+    let Some(app) = TestApp::with_fixture(backend).await else { return };
+    let w = World::new(app).await;
+    let spec: Value = serde_json::from_str(&broadsheet::openapi::spec_json()).unwrap();
+    let mut ops = Vec::new();
+    for (path, item) in spec["paths"].as_object().unwrap() {
+        for (method, op) in item.as_object().unwrap() {
+            let method = method.to_uppercase();
+            ops.push(Op { key: format!("{method} {path}"), method, path: path.clone(), spec: op });
+        }
+    }
+    let mut failures = Vec::new();
+    let mut unavailable = Vec::new();
+    let mut pairs = 0;
+    for op in &ops {
+        for status in op.statuses() {
+            pairs += 1;
+            let req = match request_for(&w, op, status).await {
+                Ok(req) => req,
+                Err(why) => {
+                    failures.push(format!("{} {status}: {why}", op.key));
+                    continue;
+                }
+            };
+            if status == 503 {
+                unavailable.push((op, req));
+                continue;
+            }
+            let outcome = match w.send(op, &req).await {
+                Ok(res) => check(op, status, &res),
+                Err(e) => Err(e),
+            };
+            if let Err(why) = outcome {
+                failures.push(format!("{} {status}: {why}\n    request: {req:?}", op.key));
+            }
+        }
+    }
+
+    // 503: hold every pooled connection, so each request's checkout times out.
+    let pool = w.app.db.pool.clone();
+    let held: Vec<_> = (0..pool.max_size()).map(|_| pool.get().expect("connection")).collect();
+    let results = futures::future::join_all(unavailable.iter().map(|(op, req)| w.send(op, req))).await;
+    drop(held);
+    for ((op, req), res) in unavailable.iter().zip(results) {
+        if let Err(why) = res.and_then(|res| check(op, 503, &res)) {
+            failures.push(format!("{} 503: {why}\n    request: {req:?}", op.key));
+        }
+    }
+
+    assert!(
+        failures.is_empty(),
+        "{} of {pairs} documented (operation, status) pairs were not produced; add or fix their arm in \
+         tests/api/contract.rs `recipe`, or fix the route or its #[utoipa::path]:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+    eprintln!("{backend:?}: all {pairs} documented (operation, status) pairs of {} operations produced", ops.len());
+    assert!(pairs >= 200, "only {pairs} pairs in the spec");
+}
