@@ -24,13 +24,13 @@ crate::helpers::backend_tests!(
     a_failed_store_write_leaves_no_objects_and_no_row,
 );
 
-const BOUNDARY: &str = "broadsheet-test-boundary-7MA4YWxkTrZu0gW";
+pub(crate) const BOUNDARY: &str = "broadsheet-test-boundary-7MA4YWxkTrZu0gW";
 
 /// One multipart part: `(name, file name, content type, bytes)`.
-type Part<'a> = (&'a str, Option<&'a str>, Option<&'a str>, &'a [u8]);
+pub(crate) type Part<'a> = (&'a str, Option<&'a str>, Option<&'a str>, &'a [u8]);
 
 /// A multipart body of `parts`.
-fn multipart(parts: &[Part<'_>]) -> Vec<u8> {
+pub(crate) fn multipart(parts: &[Part<'_>]) -> Vec<u8> {
     let mut out = Vec::new();
     for (name, file_name, ct, bytes) in parts {
         out.extend_from_slice(format!("--{BOUNDARY}\r\n").as_bytes());
@@ -66,11 +66,11 @@ fn image_bytes(w: u32, h: u32, format: image::ImageFormat, alpha: bool) -> Vec<u
     buf.into_inner()
 }
 
-fn jpeg(w: u32, h: u32) -> Vec<u8> {
+pub(crate) fn jpeg(w: u32, h: u32) -> Vec<u8> {
     image_bytes(w, h, image::ImageFormat::Jpeg, false)
 }
 
-fn png(w: u32, h: u32) -> Vec<u8> {
+pub(crate) fn png(w: u32, h: u32) -> Vec<u8> {
     image_bytes(w, h, image::ImageFormat::Png, false)
 }
 
