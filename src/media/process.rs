@@ -367,20 +367,27 @@ pub fn inspect(
     if format == ImageFormat::Gif {
         return Ok(out);
     }
-    out.variants = make_variants(&img)?;
+    out.variants = make_variants(img)?;
     Ok(out)
 }
 
-fn make_variants(img: &DynamicImage) -> Result<Vec<EncodedVariant>, ApiError> {
+fn make_variants(img: DynamicImage) -> Result<Vec<EncodedVariant>, ApiError> {
     let alpha = img.color().has_alpha();
+    let (full_w, full_h) = (img.width(), img.height());
     let mut out = Vec::new();
+    // Variants are 8-bit: converting a 16-bit or float image first keeps the
+    // resize buffers at a quarter (or less) of their size.
     // Largest first, each from the previous one: a 50 MP original is resized once.
-    let mut source = img.clone();
+    let mut source = match img.color() {
+        image::ColorType::L8 | image::ColorType::La8 | image::ColorType::Rgb8 | image::ColorType::Rgba8 => img,
+        _ if alpha => DynamicImage::ImageRgba8(img.to_rgba8()),
+        _ => DynamicImage::ImageRgb8(img.to_rgb8()),
+    };
     for &width in VARIANT_WIDTHS.iter().rev() {
-        if width >= img.width() {
+        if width >= full_w {
             continue;
         }
-        let height = ((img.height() as u64 * width as u64 + img.width() as u64 / 2) / img.width() as u64).max(1) as u32;
+        let height = ((full_h as u64 * width as u64 + full_w as u64 / 2) / full_w as u64).max(1) as u32;
         let resized = source.resize_exact(width, height, image::imageops::FilterType::CatmullRom);
         let mut buf = std::io::Cursor::new(Vec::new());
         let mime_type = if alpha {
