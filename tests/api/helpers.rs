@@ -410,3 +410,37 @@ pub fn find_keys<'a>(v: &'a Value, key: &str, out: &mut Vec<&'a Value>) {
         _ => {}
     }
 }
+
+/// The S3-compatible test server (moto) from `TEST_S3_ENDPOINT`; `None`
+/// (skip) without it, a failure under `CI=true`.
+pub fn s3_endpoint() -> Option<String> {
+    let endpoint = std::env::var("TEST_S3_ENDPOINT").ok().filter(|e| !e.is_empty());
+    if endpoint.is_none() {
+        assert!(std::env::var("CI").as_deref() != Ok("true"), "CI needs TEST_S3_ENDPOINT (a moto server)");
+        eprintln!("skipping S3 scenario: TEST_S3_ENDPOINT is not set");
+    }
+    endpoint
+}
+
+/// Creates a fresh bucket on `endpoint` and returns the settings that make a
+/// server store media under `s3://{bucket}/{prefix}` there.
+pub async fn s3_settings(endpoint: &str, prefix: &str) -> Vec<(String, String)> {
+    static N: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+    let n = N.fetch_add(1, Ordering::SeqCst);
+    let nanos =
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.subsec_nanos()).unwrap_or(0);
+    let bucket = format!("broadsheet-test-{}-{n}-{}", std::process::id(), nanos % 100_000);
+    let created = awc::Client::new().put(format!("{endpoint}/{bucket}")).send().await.expect("moto reachable");
+    assert!(created.status().is_success(), "create bucket {bucket}: {}", created.status());
+    [
+        ("MEDIA_STORE_URL", format!("s3://{bucket}/{prefix}")),
+        ("AWS_ACCESS_KEY_ID", "testing".into()),
+        ("AWS_SECRET_ACCESS_KEY", "testing".into()),
+        ("AWS_REGION", "us-east-1".into()),
+        ("AWS_ENDPOINT_URL", endpoint.to_owned()),
+        ("AWS_ALLOW_HTTP", "true".into()),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v))
+    .collect()
+}

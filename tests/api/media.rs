@@ -742,24 +742,11 @@ async fn a_failed_store_write_leaves_no_objects_and_no_row(backend: Backend) {
 /// Runs against a real S3-compatible server (moto) named by
 /// `TEST_S3_ENDPOINT`; skipped without it unless `CI=true`.
 async fn the_s3_store_serves_uploads_and_signed_redirects(backend: Backend) {
-    let Some(endpoint) = std::env::var("TEST_S3_ENDPOINT").ok().filter(|e| !e.is_empty()) else {
-        assert!(std::env::var("CI").as_deref() != Ok("true"), "CI needs TEST_S3_ENDPOINT (moto server)");
-        eprintln!("skipping S3 test: TEST_S3_ENDPOINT is not set");
-        return;
-    };
-    let bucket = format!("broadsheet-test-{}-{}", std::process::id(), rand_suffix());
+    let Some(endpoint) = crate::helpers::s3_endpoint() else { return };
+    let owned = crate::helpers::s3_settings(&endpoint, "newsroom").await;
+    let bucket = owned[0].1.trim_start_matches("s3://").split('/').next().unwrap().to_owned();
+    let vars: Vec<(&str, &str)> = owned.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
     let client = awc::Client::new();
-    let created = client.put(format!("{endpoint}/{bucket}")).send().await.expect("moto reachable");
-    assert!(created.status().is_success(), "create bucket: {}", created.status());
-    let store_url = format!("s3://{bucket}/newsroom");
-    let vars = [
-        ("MEDIA_STORE_URL", store_url.as_str()),
-        ("AWS_ACCESS_KEY_ID", "testing"),
-        ("AWS_SECRET_ACCESS_KEY", "testing"),
-        ("AWS_REGION", "us-east-1"),
-        ("AWS_ENDPOINT_URL", endpoint.as_str()),
-        ("AWS_ALLOW_HTTP", "true"),
-    ];
     let Some(app) = TestApp::spawn_with(backend, &vars).await else { return };
     let editor = app.token_for("editor").await;
     let bytes = jpeg(900, 600);
@@ -799,12 +786,4 @@ async fn the_s3_store_serves_uploads_and_signed_redirects(backend: Backend) {
     let res = signed.get(&format!("/api/v1/media/{}/file", m2["id"])).await;
     let gone = client.get(res.header("location").unwrap()).send().await.unwrap();
     assert_eq!(gone.status().as_u16(), 404, "objects collected from S3");
-}
-
-fn rand_suffix() -> u32 {
-    use std::sync::atomic::{AtomicU32, Ordering};
-    static N: AtomicU32 = AtomicU32::new(0);
-    let nanos =
-        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.subsec_nanos()).unwrap_or(0);
-    N.fetch_add(1, Ordering::SeqCst) * 1000 + nanos % 1000
 }
