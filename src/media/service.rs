@@ -233,7 +233,6 @@ pub async fn store_upload(
 /// The text fields of an upload.
 struct Meta {
     file_name: String,
-    byte_size: i64,
     title: Option<String>,
     alt_text: Option<String>,
     caption: Option<String>,
@@ -243,7 +242,6 @@ struct Meta {
 fn received_meta(r: Received) -> Meta {
     Meta {
         file_name: process::sanitize_file_name(r.file_name.as_deref().unwrap_or("upload")),
-        byte_size: 0,
         title: r.title,
         alt_text: r.alt_text,
         caption: r.caption,
@@ -257,18 +255,18 @@ async fn write_and_insert(
     media: &MediaState,
     pool: &crate::db::Pool,
     uploader: Option<i64>,
-    mut meta: Meta,
+    meta: Meta,
     inspected: process::Inspected,
     sha256: String,
 ) -> Result<MediaRow, ApiError> {
     let original_key = object_key(&sha256, "original", inspected.extension);
-    let mut objects: Vec<(String, bytes::Bytes, &'static str)> =
-        vec![(original_key.clone(), inspected.stored.clone(), mime_static(&inspected.mime_type))];
+    let mut objects: Vec<(String, bytes::Bytes, String)> =
+        vec![(original_key.clone(), inspected.stored.clone(), inspected.mime_type.clone())];
     let mut variants = Vec::new();
     for v in &inspected.variants {
         let ext = if v.mime_type == "image/png" { "png" } else { "jpg" };
         let key = object_key(&sha256, &v.name, ext);
-        objects.push((key.clone(), v.bytes.clone(), v.mime_type));
+        objects.push((key.clone(), v.bytes.clone(), v.mime_type.to_owned()));
         variants.push(StoredVariant {
             name: v.name.clone(),
             width: v.width as i32,
@@ -281,13 +279,12 @@ async fn write_and_insert(
     for (key, bytes, mime) in &objects {
         media.store.put(key, bytes.clone(), mime).await.map_err(storage_error)?;
     }
-    meta.byte_size = inspected.stored.len() as i64;
     let now = crate::db::now();
     let form = NewUpload {
         search_text: super::repo::search_text([&meta.title, &meta.alt_text, &meta.caption, &meta.credit]),
         file_name: meta.file_name,
         mime_type: Some(inspected.mime_type.clone()),
-        byte_size: Some(meta.byte_size),
+        byte_size: Some(inspected.stored.len() as i64),
         width: inspected.width.map(|w| w as i32),
         height: inspected.height.map(|h| h as i32),
         title: meta.title,
@@ -320,21 +317,6 @@ async fn write_and_insert(
         })
     })
     .await
-}
-
-fn mime_static(mime: &str) -> &'static str {
-    match mime {
-        "image/jpeg" => "image/jpeg",
-        "image/png" => "image/png",
-        "image/gif" => "image/gif",
-        "image/webp" => "image/webp",
-        "image/avif" => "image/avif",
-        "image/svg+xml" => "image/svg+xml",
-        "application/pdf" => "application/pdf",
-        "audio/mpeg" => "audio/mpeg",
-        "video/mp4" => "video/mp4",
-        _ => "application/octet-stream",
-    }
 }
 
 /// Removes the objects of file `sha256` when no record uses it any more.

@@ -80,12 +80,12 @@ impl MediaStore {
 
     /// Stores `bytes` at `key` (atomic: readers never see a partial object).
     /// `content_type` is kept as the object's `Content-Type` where the store
-    /// supports it (S3: what a pre-signed URL serves), along with
-    /// `nosniff`-equivalent immutability hints.
-    pub async fn put(&self, key: &str, bytes: bytes::Bytes, content_type: &'static str) -> object_store::Result<()> {
+    /// supports it (S3: what a pre-signed URL serves), with a one-year
+    /// immutable `Cache-Control`.
+    pub async fn put(&self, key: &str, bytes: bytes::Bytes, content_type: &str) -> object_store::Result<()> {
         let mut attributes = object_store::Attributes::new();
         if self.kind == "s3" {
-            attributes.insert(object_store::Attribute::ContentType, content_type.into());
+            attributes.insert(object_store::Attribute::ContentType, content_type.to_owned().into());
             attributes.insert(object_store::Attribute::CacheControl, "public, max-age=31536000, immutable".into());
         }
         let options = object_store::PutOptions { attributes, ..Default::default() };
