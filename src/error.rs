@@ -127,7 +127,7 @@ pub enum ApiError {
     #[error("{0}")]
     RequestTimeout(String),
     /// 429 `too_many_requests`; `retry_after_secs` fills `Retry-After`.
-    #[error("too many attempts; retry in {retry_after_secs} s")]
+    #[error("too many requests; retry in {retry_after_secs} s")]
     TooManyRequests {
         /// Seconds until a retry may succeed.
         retry_after_secs: u64,
@@ -167,6 +167,12 @@ pub enum ApiError {
         detail: String,
         /// What refers to it.
         references: crate::media::dto::MediaReferences,
+    },
+    /// 503 `busy`: every slot for this kind of work stayed taken; `Retry-After` set.
+    #[error("the server is busy with other uploads; retry in {retry_after_secs} s")]
+    Busy {
+        /// Seconds until a retry may succeed.
+        retry_after_secs: u64,
     },
     /// 503 `storage_unavailable`: the media store cannot be reached.
     #[error("media storage unavailable: {0}")]
@@ -226,6 +232,7 @@ impl ApiError {
             Self::InUse { .. } => "in_use",
             Self::Unavailable(_) => "unavailable",
             Self::StorageUnavailable(_) => "storage_unavailable",
+            Self::Busy { .. } => "busy",
             Self::Internal(_) => "internal",
         }
     }
@@ -288,7 +295,7 @@ impl ResponseError for ApiError {
             Self::UnsupportedMediaType { .. } => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::RangeNotSatisfiable { .. } => StatusCode::RANGE_NOT_SATISFIABLE,
             Self::InUse { .. } => StatusCode::CONFLICT,
-            Self::Unavailable(_) | Self::StorageUnavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Unavailable(_) | Self::StorageUnavailable(_) | Self::Busy { .. } => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -320,7 +327,7 @@ impl ResponseError for ApiError {
             Self::Unauthorized(_) => {
                 res.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
             }
-            Self::TooManyRequests { retry_after_secs } => {
+            Self::TooManyRequests { retry_after_secs } | Self::Busy { retry_after_secs } => {
                 res.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(*retry_after_secs));
             }
             // The rest of an over-long or stalled body is not read: close the connection.

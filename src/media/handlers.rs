@@ -145,7 +145,8 @@ pub async fn list_media(
         (status = 413, description = "Over `MEDIA_MAX_BYTES` (refused while streaming; nothing is stored)", body = Problem, content_type = "application/problem+json"),
         (status = 415, description = "Not multipart, or a file type that is not allowed, unrecognised, or disagrees with its name or declared type", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "An image over `MEDIA_MAX_PIXELS` (checked before decoding), a broken image, or a polyglot (markup inside a binary file)", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "Database or media storage unavailable", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "The caller already has 2 uploads in flight; `Retry-After` in seconds", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "Database or media storage unavailable, or every upload slot stayed busy for 10 s (`Retry-After`)", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[post("/media")]
@@ -161,7 +162,17 @@ pub async fn upload_media(
         Principal::Key(_) => None,
     };
     let media = &state.media;
-    let _slot = media.uploads.acquire().await.map_err(|e| ApiError::Internal(e.into()))?;
+    let caller = match &auth.0 {
+        Principal::User(u) => format!("u{}", u.id),
+        Principal::Key(k) => format!("k{}", k.id),
+    };
+    let Some(_mine) = media.caller_slot(caller) else {
+        return Err(ApiError::TooManyRequests { retry_after_secs: 5 });
+    };
+    let _slot = match actix_web::rt::time::timeout(super::SLOT_WAIT, media.uploads.acquire()).await {
+        Ok(slot) => slot.map_err(|e| ApiError::Internal(e.into()))?,
+        Err(_) => return Err(ApiError::Busy { retry_after_secs: 10 }),
+    };
     let received = service::receive(&req, payload, media.max_bytes, media.idle_timeout).await?;
     let row = service::store_upload(media, &state.pool, uploader, received).await?;
     let location = format!("{}/api/v1/media/{}", base(&state), row.id);
@@ -195,6 +206,9 @@ fn checked(field: &str, v: Option<Option<String>>) -> Result<Option<Option<Strin
     match v {
         Some(Some(s)) if s.chars().count() > limit => {
             Err(ApiError::invalid(field, format!("must be at most {limit} characters")))
+        }
+        Some(Some(s)) if s.chars().any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t')) => {
+            Err(ApiError::invalid(field, "must not contain control characters"))
         }
         Some(Some(s)) if s.trim().is_empty() => Ok(Some(None)),
         Some(Some(s)) => Ok(Some(Some(s.trim().to_owned()))),
@@ -403,7 +417,8 @@ pub async fn get_media_variant(
 ) -> Result<HttpResponse, ApiError> {
     let (id, size) = path.into_inner();
     let id = crate::startup::parse_id("id", &id)?;
-    serve(&state, &req, id, Some(size)).await
+    // `original` is listed in `sizes`; its canonical URL is `/file`.
+    serve(&state, &req, id, Some(size).filter(|s| s != "original")).await
 }
 
 /// One year, the longest `max-age` caches honour (RFC 9111 §5.2.2.1 advice).

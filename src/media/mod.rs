@@ -25,7 +25,12 @@ pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
 }
 
 /// Uploads read into memory at once: each holds up to `MEDIA_MAX_BYTES`.
-pub const CONCURRENT_UPLOADS: usize = 4;
+pub const CONCURRENT_UPLOADS: usize = 8;
+/// Uploads one user or key may have in flight; more are a 429.
+pub const UPLOADS_PER_CALLER: usize = 2;
+/// How long an upload waits for one of the [`CONCURRENT_UPLOADS`] slots
+/// before it is refused (503 with `Retry-After`).
+pub const SLOT_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
 
 /// Shared media state: the store, the upload policy and the limits on
 /// concurrent work.
@@ -44,6 +49,8 @@ pub struct MediaState {
     /// Bounds uploads being received ([`CONCURRENT_UPLOADS`]), so memory is
     /// bounded by `CONCURRENT_UPLOADS × MEDIA_MAX_BYTES`.
     pub uploads: Arc<tokio::sync::Semaphore>,
+    /// Uploads in flight per caller (`u{id}` or `k{id}`), for [`UPLOADS_PER_CALLER`].
+    pub in_flight: Arc<std::sync::Mutex<std::collections::HashMap<String, usize>>>,
     /// Bounds image decoding (a 50 MP image decodes to ~200 MB) to the
     /// number of cores.
     pub processing: Arc<tokio::sync::Semaphore>,
@@ -67,7 +74,40 @@ impl MediaState {
             signed_redirect_secs: m.signed_redirect_secs,
             idle_timeout: std::time::Duration::from_secs(m.upload_idle_timeout_secs),
             uploads: Arc::new(tokio::sync::Semaphore::new(CONCURRENT_UPLOADS)),
+            in_flight: Default::default(),
             processing: Arc::new(tokio::sync::Semaphore::new(cores)),
         })
+    }
+}
+
+/// One caller's upload in flight; the count drops when this does.
+pub struct CallerSlot {
+    map: Arc<std::sync::Mutex<std::collections::HashMap<String, usize>>>,
+    caller: String,
+}
+
+impl MediaState {
+    /// Counts an upload for `caller`, or `None` when they already have
+    /// [`UPLOADS_PER_CALLER`] in flight.
+    pub fn caller_slot(&self, caller: String) -> Option<CallerSlot> {
+        let mut map = self.in_flight.lock().unwrap_or_else(|e| e.into_inner());
+        let n = map.entry(caller.clone()).or_insert(0);
+        if *n >= UPLOADS_PER_CALLER {
+            return None;
+        }
+        *n += 1;
+        Some(CallerSlot { map: self.in_flight.clone(), caller })
+    }
+}
+
+impl Drop for CallerSlot {
+    fn drop(&mut self) {
+        let mut map = self.map.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(n) = map.get_mut(&self.caller) {
+            *n -= 1;
+            if *n == 0 {
+                map.remove(&self.caller);
+            }
+        }
     }
 }

@@ -160,9 +160,24 @@ const MARKUP_TAGS: &[&[u8]] = &[
     b"meta",
     b"applet",
     b"math",
+    b"details",
+    b"video",
+    b"audio",
+    b"source",
+    b"input",
+    b"textarea",
+    b"marquee",
+    b"select",
+    b"button",
+    b"template",
+    b"dialog",
+    b"noscript",
+    b"xmp",
+    b"isindex",
 ];
 /// Other markers: server-side code, doctype, script URLs.
-const MARKUP_LITERALS: &[&[u8]] = &[b"<?php", b"<!doctype html", b"javascript:", b"vbscript:"];
+const MARKUP_LITERALS: &[&[u8]] =
+    &[b"<?php", b"<!doctype html", b"javascript:", b"vbscript:", b"<?xml-stylesheet", b" onerror=", b" onload="];
 
 fn markup_in(bytes: &[u8]) -> Option<String> {
     for lit in MARKUP_LITERALS {
@@ -227,8 +242,39 @@ fn orientation_exif(value: u16) -> bytes::Bytes {
     bytes::Bytes::from(tiff)
 }
 
+/// `bytes` cut after the primary image's end-of-image marker: whatever
+/// follows (MPF secondary images and gain maps with their own EXIF and GPS,
+/// or appended junk) is dropped. In entropy-coded data `FF` is always
+/// followed by `00` or a restart marker, so the first `FF D9` after the first
+/// start-of-scan ends the image.
+fn truncate_after_jpeg_end(bytes: bytes::Bytes) -> bytes::Bytes {
+    // Walk the marker segments from SOI to the first SOS, by their lengths,
+    // so bytes inside segments (an ICC profile) are never taken for markers.
+    let mut i = 2;
+    let sos = loop {
+        if i + 4 > bytes.len() || bytes[i] != 0xFF {
+            return bytes;
+        }
+        let marker = bytes[i + 1];
+        if marker == 0xDA {
+            break i;
+        }
+        if marker == 0xFF {
+            i += 1; // fill byte
+            continue;
+        }
+        let len = u16::from_be_bytes([bytes[i + 2], bytes[i + 3]]) as usize;
+        i += 2 + len;
+    };
+    match bytes[sos..].windows(2).position(|w| w == [0xFF, 0xD9]) {
+        Some(eoi) => bytes.slice(..sos + eoi + 2),
+        None => bytes,
+    }
+}
+
 /// The file as it will be stored: JPEG, PNG and WebP lose their metadata
-/// (EXIF with GPS and camera serials, XMP, IPTC, comments, text chunks),
+/// (EXIF with GPS and camera serials, XMP, IPTC, comments, text chunks;
+/// for JPEG also MPF secondary images and anything after the end marker),
 /// losslessly, with `img-parts`; colour profiles stay, and a non-default
 /// EXIF orientation is written back alone so the image still displays the
 /// right way up. Other types are stored as uploaded.
@@ -245,8 +291,12 @@ pub fn strip_metadata(bytes: &bytes::Bytes, mime: &str, exif_orientation: u16) -
                     let app = (markers::APP0..=markers::APP15).contains(&m);
                     !(m == markers::COM || (app && ![markers::APP0, markers::APP2, markers::APP14].contains(&m)))
                 });
+                // MPF (APP2 `MPF\0`) indexes secondary images appended after the
+                // primary one; those go below, so the index goes too.
+                jpeg.segments_mut()
+                    .retain(|seg| !(seg.marker() == markers::APP2 && seg.contents().starts_with(b"MPF\0")));
                 jpeg.set_exif(keep_orientation);
-                jpeg.encoder().bytes()
+                truncate_after_jpeg_end(jpeg.encoder().bytes())
             }
             Err(_) => bytes.clone(),
         },
@@ -506,6 +556,9 @@ mod tests {
             b"..<base href=//evil.example/>",
             b"\x00<\x00s\x00c\x00r\x00i\x00p\x00t\x00>\x00",
             b"..<?php system($_GET[1]); ?>",
+            b"..<details open ontoggle=alert(1)>",
+            b"..<input autofocus onfocus=alert(1)>",
+            b"..<?xml-stylesheet href='x.xsl'?>",
         ] {
             assert!(contains_markup(hostile).is_some(), "{}", String::from_utf8_lossy(hostile));
         }
@@ -514,6 +567,21 @@ mod tests {
         {
             assert_eq!(contains_markup(benign), None, "{}", String::from_utf8_lossy(benign));
         }
+    }
+
+    #[test]
+    fn a_jpeg_loses_what_follows_its_end_marker() {
+        let img = DynamicImage::new_rgb8(16, 16);
+        let mut buf = std::io::Cursor::new(Vec::new());
+        img.write_to(&mut buf, ImageFormat::Jpeg).unwrap();
+        let primary = buf.into_inner();
+        let mut with_tail = primary.clone();
+        with_tail.extend_from_slice(&primary); // an appended "secondary image"
+        with_tail.extend_from_slice(b"SECRETTRAIL");
+        let stored = strip_metadata(&with_tail.into(), "image/jpeg", 1);
+        assert!(stored.ends_with(&[0xFF, 0xD9]) && stored.len() <= primary.len());
+        assert!(!stored.windows(11).any(|w| w == b"SECRETTRAIL"));
+        assert_eq!(image::load_from_memory(&stored).unwrap().width(), 16);
     }
 
     #[test]

@@ -616,6 +616,17 @@ async fn recipe(w: &World, op: &Op<'_>, status: u16) -> Option<Req> {
             req.stall = true;
             req
         }
+        ("POST /api/v1/media", 429) => {
+            // An author who already has two uploads in flight (stalled; the
+            // app drops them after its 1 s idle timeout).
+            let author = w.app.token_for("author").await;
+            let addr = w.app.address.trim_start_matches("http://").to_owned();
+            for _ in 0..2 {
+                crate::media::stalled_upload(addr.clone(), author.clone(), Duration::from_millis(900));
+            }
+            actix_web::rt::time::sleep(Duration::from_millis(300)).await;
+            anon.bearer(&author).multipart(&[("file", Some("a.png"), None, &crate::media::png(40, 30))])
+        }
         ("POST /api/v1/media", 413) => {
             admin.multipart(&[("file", Some("big.png"), None, &vec![0x89u8; 2 * 1024 * 1024])])
         }

@@ -22,6 +22,7 @@ crate::helpers::backend_tests!(
     the_allow_list_is_configurable_and_svg_when_enabled_cannot_run_script,
     a_stalled_upload_is_dropped_with_408,
     a_failed_store_write_leaves_no_objects_and_no_row,
+    one_caller_cannot_hold_every_upload_slot,
 );
 
 pub(crate) const BOUNDARY: &str = "broadsheet-test-boundary-7MA4YWxkTrZu0gW";
@@ -235,6 +236,8 @@ async fn an_editor_uploads_a_jpeg_uses_it_as_featured_image_and_a_front_end_fetc
     assert!(head.body.is_empty());
     assert_eq!(head.header("content-length"), Some(original.len().to_string().as_str()), "HEAD has GET's length");
     app.get(&format!("/api/v1/media/{id}/file/w9999")).await.assert_problem(404);
+    let named = app.get(&format!("/api/v1/media/{id}/file/original")).await;
+    assert_eq!(named.body, original, "`original` from sizes serves the original");
 }
 
 async fn png_and_webp_round_trip_with_dimensions_and_variants(backend: Backend) {
@@ -551,12 +554,16 @@ async fn a_file_in_use_is_not_deleted_unless_forced_and_its_objects_go_after_com
 
 async fn concurrent_uploads_of_the_same_bytes_share_one_stored_object(backend: Backend) {
     let Some((app, dir)) = with_local_store(backend, &[]).await else { return };
-    let author = app.token_for("author").await;
+    let mut authors = Vec::new();
+    for _ in 0..4 {
+        authors.push(app.token_for("author").await);
+    }
+    let editor = app.token_for("editor").await;
     let bytes = jpeg(700, 500);
 
-    let uploads = (0..4).map(|i| {
+    let uploads = authors.iter().enumerate().map(|(i, author)| {
         let body = multipart(&[("file", Some(&format!("same-{i}.jpg")), Some("image/jpeg"), &bytes)]);
-        upload(&app, &author, body)
+        upload(&app, author, body)
     });
     let results = futures::future::join_all(uploads).await;
 
@@ -571,7 +578,7 @@ async fn concurrent_uploads_of_the_same_bytes_share_one_stored_object(backend: B
     assert_eq!(files_under(dir.path()).len(), 3, "one original + two variants for four records");
 
     for (n, id) in ids.iter().enumerate() {
-        let res = app.authed("DELETE", &format!("/api/v1/media/{id}"), &author, None).await;
+        let res = app.authed("DELETE", &format!("/api/v1/media/{id}"), &editor, None).await;
         assert_eq!(res.status.as_u16(), 204);
         let left = files_under(dir.path()).len();
         if n + 1 < ids.len() {
@@ -635,6 +642,8 @@ async fn the_library_lists_with_filters_and_patch_validates(backend: Backend) {
         (json!({"alt_text": "x".repeat(1001)}), "alt_text"),
         (json!({"title": 5}), "title"),
         (json!({"mime_type": "text/html"}), "mime_type"),
+        (json!({"alt_text": "a\u{7}b"}), "alt_text"),
+        (json!({"title": "a\u{1b}[2J"}), "title"),
     ] {
         let p = app.authed("PATCH", &path, &editor, Some(&body)).await.assert_problem(400);
         assert!(p.to_string().contains(field), "{p}");
@@ -737,6 +746,41 @@ async fn a_failed_store_write_leaves_no_objects_and_no_row(backend: Backend) {
     assert!(!files.iter().any(|f| f.to_string_lossy().contains("original")), "{files:?}");
     let listed = app.authed("GET", "/api/v1/media", &author, None).await;
     assert_eq!(listed.json()["meta"]["total"], 0, "no row");
+}
+
+/// Opens an upload over a raw socket that sends its head and a few body
+/// bytes, then holds the connection for `hold`.
+pub(crate) fn stalled_upload(addr: String, token: String, hold: std::time::Duration) -> std::thread::JoinHandle<()> {
+    std::thread::spawn(move || {
+        use std::io::Write;
+        let mut s = std::net::TcpStream::connect(addr).unwrap();
+        let head = format!(
+            "POST /api/v1/media HTTP/1.1\r\nHost: t\r\nAuthorization: Bearer {token}\r\n\
+             Content-Type: multipart/form-data; boundary={BOUNDARY}\r\nContent-Length: 5000\r\n\r\n--{BOUNDARY}\r\n"
+        );
+        s.write_all(head.as_bytes()).unwrap();
+        std::thread::sleep(hold);
+    })
+}
+
+async fn one_caller_cannot_hold_every_upload_slot(backend: Backend) {
+    let Some(app) = TestApp::spawn(backend).await else { return };
+    let slow = app.token_for("author").await;
+    let other = app.token_for("author").await;
+    let addr = app.address.trim_start_matches("http://").to_owned();
+    let hold = std::time::Duration::from_secs(3);
+    let holders: Vec<_> = (0..2).map(|_| stalled_upload(addr.clone(), slow.clone(), hold)).collect();
+    actix_web::rt::time::sleep(std::time::Duration::from_millis(500)).await;
+
+    let third = upload(&app, &slow, multipart(&[("file", Some("a.png"), None, &png(20, 20))])).await;
+    let someone_else = upload(&app, &other, multipart(&[("file", Some("b.png"), None, &png(20, 20))])).await;
+
+    third.assert_problem(429);
+    assert_eq!(third.header("retry-after"), Some("5"));
+    assert_eq!(someone_else.status.as_u16(), 201, "{}", String::from_utf8_lossy(&someone_else.body));
+    for h in holders {
+        h.join().unwrap();
+    }
 }
 
 /// Runs against a real S3-compatible server (moto) named by
