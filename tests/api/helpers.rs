@@ -218,26 +218,11 @@ impl Response {
 impl TestApp {
     /// A server over an empty migrated database, or `None` when skipped.
     pub async fn spawn(backend: Backend) -> Option<Self> {
-        let db = TestDb::create(backend)?;
-        let settings = Settings::from_lookup(|k| match k {
-            "BIND_ADDR" => Some("127.0.0.1:0".into()),
-            "PUBLIC_BASE_URL" => Some("http://broadsheet.test".into()),
-            "JWT_SECRET" => Some("test-secret-test-secret-test-secret-0123".into()),
-            "MEDIA_STORE_URL" => Some("memory://".into()),
-            _ => None,
-        })
-        .expect("test settings");
-        let app = broadsheet::startup::Application::build(settings, db.pool.clone()).expect("app builds");
-        let address = format!("http://127.0.0.1:{}", app.port());
-        actix_web::rt::spawn(app.run_until_stopped());
-        Some(Self {
-            address,
-            db,
-            client: awc::Client::builder().disable_redirects().timeout(std::time::Duration::from_secs(60)).finish(),
-        })
+        Self::spawn_with(backend, &[]).await
     }
 
-    /// A server with extra settings (e.g. `CORS_ALLOWED_ORIGINS`).
+    /// A server with extra settings (e.g. `CORS_ALLOWED_ORIGINS`) over the
+    /// test defaults (port 0, a fixed JWT secret, the in-memory media store).
     pub async fn spawn_with(backend: Backend, vars: &[(&str, &str)]) -> Option<Self> {
         let db = TestDb::create(backend)?;
         let vars: Vec<(String, String)> = vars.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
