@@ -57,25 +57,6 @@ pub struct Problem {
     pub errors: Vec<FieldError>,
 }
 
-/// A 409 `in_use` problem: a [`Problem`] plus what still refers to the resource.
-#[derive(Clone, Debug, Serialize, ToSchema)]
-#[schema(example = json!({
-    "type": "urn:broadsheet:problem:in_use",
-    "title": "Conflict",
-    "status": 409,
-    "detail": "media 12 is in use by 1 article and 0 authors; delete with force=true to detach it first",
-    "code": "in_use",
-    "errors": [],
-    "references": {"articles": [{"id": 59, "slug": "council-approves-budget", "title": "Council approves budget"}], "authors": []}
-}))]
-pub struct InUseProblem {
-    /// The problem document.
-    #[serde(flatten)]
-    pub problem: Problem,
-    /// The articles and authors that refer to the resource.
-    pub references: crate::media::dto::MediaReferences,
-}
-
 /// Every failure a handler can return.
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
@@ -159,14 +140,15 @@ pub enum ApiError {
         /// The file's length in bytes.
         size: u64,
     },
-    /// 409 `in_use`: the resource is referenced elsewhere; the body lists the
-    /// references (see [`InUseProblem`]).
+    /// 409 `in_use`: the resource is referenced elsewhere; the body is the
+    /// problem plus a `references` member (the resource's DTO, already
+    /// serialized, so this module depends on no resource).
     #[error("{detail}")]
     InUse {
         /// Summary for `detail`.
         detail: String,
-        /// What refers to it.
-        references: crate::media::dto::MediaReferences,
+        /// What refers to it, as JSON.
+        references: serde_json::Value,
     },
     /// 503 `busy`: every slot for this kind of work stayed taken; `Retry-After` set.
     #[error("the server is busy with other uploads; retry in {retry_after_secs} s")]
@@ -308,9 +290,11 @@ impl ResponseError for ApiError {
             _ => {}
         }
         let mut res = match self {
-            Self::InUse { references, .. } => HttpResponse::Conflict()
-                .content_type(PROBLEM_JSON)
-                .json(InUseProblem { problem: self.problem(), references: references.clone() }),
+            Self::InUse { references, .. } => {
+                let mut body = serde_json::to_value(self.problem()).unwrap_or_default();
+                body["references"] = references.clone();
+                HttpResponse::Conflict().content_type(PROBLEM_JSON).json(body)
+            }
             _ => self.problem().into_response(),
         };
         match self {

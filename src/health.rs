@@ -6,8 +6,8 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::db::DbConnection;
-use crate::error::{ApiError, Problem};
-use crate::startup::AppState;
+use crate::error::ApiError;
+use crate::http::AppState;
 
 /// Health report.
 #[derive(Debug, Serialize, ToSchema)]
@@ -25,7 +25,6 @@ pub struct Health {
     tag = "health",
     responses(
         (status = 200, description = "The service and its database are up", body = Health),
-        (status = 503, description = "The database is unreachable", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[get("/health")]

@@ -4,7 +4,7 @@
 //! integer `5`, expected a string"). This one deserializes through
 //! `serde_path_to_error`, so a 400 says `email: invalid type…` and
 //! `errors[0].field` is `email` (or `social_links.mastodon`). Bodies over
-//! `startup::JSON_LIMIT` are 413; a non-JSON `Content-Type` is 415.
+//! `http::JSON_LIMIT` are 413; a non-JSON `Content-Type` is 415.
 
 use std::future::Future;
 use std::pin::Pin;
@@ -123,7 +123,7 @@ impl<T: DeserializeOwned + 'static> FromRequest for Json<T> {
             }
             let bytes = bytes.await.map_err(|e| -> actix_web::Error {
                 if e.as_response_error().status_code() == StatusCode::PAYLOAD_TOO_LARGE {
-                    ApiError::PayloadTooLarge(format!("the request body is over {} bytes", crate::startup::JSON_LIMIT))
+                    ApiError::PayloadTooLarge(format!("the request body is over {} bytes", crate::http::JSON_LIMIT))
                         .into()
                 } else {
                     ApiError::invalid("body", "could not be read (check Content-Encoding and Content-Length)").into()

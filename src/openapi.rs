@@ -1,8 +1,12 @@
 //! The OpenAPI 3.1 document, built by utoipa from the same route table the
-//! server uses (`startup::configure_api`), and serialized deterministically.
+//! server uses (`routes::configure_api`), and serialized deterministically.
 
+use actix_web::{get, web, App, HttpResponse};
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
+use utoipa_actix_web::{scope, AppExt};
+
+use crate::http::AppState;
 
 /// Adds the `bearer` (JWT or API key) and `api_key` (`X-Api-Key`) schemes.
 struct SecuritySchemes;
@@ -65,7 +69,7 @@ pub struct ApiDoc;
 /// The spec as pretty JSON with a trailing newline: the exact bytes of
 /// `openapi/openapi.json`, `broadsheet openapi` and `GET /openapi.json`.
 pub fn spec_json() -> String {
-    to_json(&crate::startup::openapi_spec())
+    to_json(&openapi_spec())
 }
 
 /// Serializes an already built spec the same way as [`spec_json`].
@@ -73,4 +77,159 @@ pub fn to_json(spec: &utoipa::openapi::OpenApi) -> String {
     let mut s = serde_json::to_string_pretty(spec).expect("the OpenAPI document serializes");
     s.push('\n');
     s
+}
+
+/// Serves the OpenAPI 3.1 document (byte-identical to `openapi/openapi.json`).
+#[utoipa::path(
+    tag = "health",
+    responses((status = 200, description = "The OpenAPI 3.1 document", content_type = "application/json", body = Object))
+)]
+#[get("/openapi.json")]
+pub async fn get_openapi(state: web::Data<AppState>) -> HttpResponse {
+    HttpResponse::Ok().content_type("application/json").body(state.spec_json.as_str().to_owned())
+}
+
+/// Interactive API docs (Swagger UI, served from assets embedded in the
+/// binary; nothing is fetched from a CDN). Redirects to the UI's page.
+#[utoipa::path(
+    tag = "health",
+    responses((status = 302, description = "Redirect to `/docs/index.html`, the Swagger UI for `/openapi.json`"))
+)]
+#[get("/docs")]
+pub async fn docs() -> HttpResponse {
+    HttpResponse::Found().insert_header((actix_web::http::header::LOCATION, "/docs/index.html")).finish()
+}
+
+/// Builds the OpenAPI document from the route table without starting a server.
+pub fn openapi_spec() -> utoipa::openapi::OpenApi {
+    let (_app, api) = App::new()
+        .into_utoipa_app()
+        .openapi(crate::openapi::ApiDoc::openapi())
+        .service(crate::health::health)
+        .service(get_openapi)
+        .service(docs)
+        .service(scope::scope("/api/v1").configure(crate::routes::configure_api))
+        .split_for_parts();
+    let mut api = api;
+    mark_every_property_required(&mut api);
+    name_link_operations(&mut api);
+    add_common_responses(&mut api);
+    api
+}
+
+/// Adds the responses any operation of a kind can give, so handlers list only
+/// their own: 401 wherever credentials are accepted (when they are optional,
+/// only bad ones are refused), 403 where they are required, 413 and 415 on
+/// JSON bodies, and 503 (database unavailable, `Retry-After`) on every
+/// operation that touches the database (all but `/docs` and `/openapi.json`).
+/// A handler's own entry for a status wins. The contract test
+/// (`tests/api/contract.rs`) still produces each of them for real.
+fn add_common_responses(api: &mut utoipa::openapi::OpenApi) {
+    use utoipa::openapi::{ContentBuilder, Ref, RefOr, ResponseBuilder};
+    let problem = |description: &str| {
+        RefOr::T(
+            ResponseBuilder::new()
+                .description(description)
+                .content(
+                    crate::error::PROBLEM_JSON,
+                    ContentBuilder::new().schema(Some(Ref::from_schema_name("Problem"))).build(),
+                )
+                .build(),
+        )
+    };
+    for (path, item) in api.paths.paths.iter_mut() {
+        let uses_database = path.starts_with("/api/") || path == "/health";
+        let ops = [&mut item.get, &mut item.put, &mut item.post, &mut item.delete, &mut item.patch];
+        for op in ops.into_iter().flatten() {
+            let security = serde_json::to_value(&op.security).unwrap_or_default();
+            let schemes = security.as_array().map(Vec::as_slice).unwrap_or_default();
+            let accepts_credentials = schemes.iter().any(|s| s.as_object().is_some_and(|o| !o.is_empty()));
+            let anonymous_allowed = schemes.iter().any(|s| s.as_object().is_some_and(|o| o.is_empty()));
+            let json_body = op.request_body.as_ref().is_some_and(|b| b.content.contains_key("application/json"));
+            let mut add = |status: &str, description: &str| {
+                op.responses.responses.entry(status.to_owned()).or_insert_with(|| problem(description));
+            };
+            if accepts_credentials && anonymous_allowed {
+                add("401", "Credentials were sent but are invalid, expired or revoked");
+            } else if accepts_credentials {
+                add("401", "Missing, invalid, expired or revoked credentials");
+                add("403", "Authenticated, but the role or key scope does not allow it");
+            }
+            if json_body {
+                add("413", "Body over 1 MiB");
+                add("415", "Body is not `application/json`");
+            }
+            if uses_database {
+                add("503", "Database unavailable; retry after `Retry-After` seconds");
+            }
+        }
+    }
+}
+
+/// utoipa 5.5 serializes a response link's `operation_id` under that name
+/// rather than the `operationId` the OpenAPI Link Object defines
+/// (juhaku/utoipa#1326), so no tool would follow our links. Move the id into
+/// the link's extensions, which serialize verbatim beside its other fields.
+fn name_link_operations(api: &mut utoipa::openapi::OpenApi) {
+    use utoipa::openapi::RefOr;
+    for item in api.paths.paths.values_mut() {
+        let ops = [&mut item.get, &mut item.put, &mut item.post, &mut item.delete, &mut item.patch];
+        for op in ops.into_iter().flatten() {
+            for response in op.responses.responses.values_mut() {
+                let RefOr::T(response) = response else { continue };
+                for link in response.links.values_mut() {
+                    if let RefOr::T(link) = link {
+                        if !link.operation_id.is_empty() {
+                            let id = std::mem::take(&mut link.operation_id);
+                            link.extensions
+                                .get_or_insert_with(Default::default)
+                                .insert("operationId".into(), id.into());
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Our DTOs serialize every field, writing `null` for absent values (see
+/// ARCHITECTURE.md, "Envelope"), but utoipa marks `Option` fields as not
+/// required. Mark them all required so the spec tells clients the truth:
+/// the key is always there, and its type says whether it may be `null`.
+fn mark_every_property_required(api: &mut utoipa::openapi::OpenApi) {
+    use utoipa::openapi::schema::Schema;
+    use utoipa::openapi::RefOr;
+    // Request bodies keep utoipa's marking: their `Option` fields really are optional.
+    let spec = serde_json::to_value(&*api).unwrap_or_default();
+    let mut request_schemas = std::collections::HashSet::new();
+    if let Some(paths) = spec["paths"].as_object() {
+        for item in paths.values() {
+            for op in item.as_object().into_iter().flat_map(|o| o.values()) {
+                for media in op["requestBody"]["content"].as_object().into_iter().flat_map(|c| c.values()) {
+                    if let Some(r) = media["schema"]["$ref"].as_str() {
+                        request_schemas.insert(r.trim_start_matches("#/components/schemas/").to_owned());
+                    }
+                }
+            }
+        }
+    }
+    // Keys a response may leave out: `body_html` in list items appears only with
+    // `include=body` (and `fields=` narrows list items to the fields asked for).
+    const OMITTABLE: &[&str] = &["body_html"];
+    fn fix(schema: &mut RefOr<Schema>) {
+        match schema {
+            RefOr::T(Schema::Object(obj)) => {
+                obj.required = obj.properties.keys().filter(|k| !OMITTABLE.contains(&k.as_str())).cloned().collect();
+            }
+            RefOr::T(Schema::AllOf(all)) => all.items.iter_mut().for_each(fix),
+            _ => {}
+        }
+    }
+    if let Some(components) = api.components.as_mut() {
+        for (name, schema) in components.schemas.iter_mut() {
+            if !request_schemas.contains(name) {
+                fix(schema);
+            }
+        }
+    }
 }

@@ -8,8 +8,8 @@ use crate::auth::extractors::API_KEY_PREFIX;
 use crate::auth::permissions::SCOPES;
 use crate::auth::{tokens, Action, AuthUser};
 use crate::error::{ApiError, Problem};
+use crate::http::{AppState, Id};
 use crate::pagination::{self, PageQuery};
-use crate::startup::AppState;
 
 /// List API keys (metadata only).
 #[utoipa::path(
@@ -19,9 +19,7 @@ use crate::startup::AppState;
     responses(
         (status = 200, description = "A page of keys", body = ApiKeyList),
         (status = 400, description = "A bad or unknown query parameter", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Missing or invalid credentials", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Not an admin user", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "Database unavailable", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[get("/api-keys")]
@@ -49,11 +47,7 @@ pub async fn list_api_keys(
             ("RevokeApiKey" = (operation_id = "revoke_api_key", parameters(("id" = "$response.body#/data/api_key/id")))),
         )),
         (status = 400, description = "Invalid field (see `errors`)", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Missing or invalid credentials", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Not an admin user", body = Problem, content_type = "application/problem+json"),
-        (status = 413, description = "Body too large", body = Problem, content_type = "application/problem+json"),
-        (status = 415, description = "Body is not JSON", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "Database unavailable", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[post("/api-keys")]
@@ -110,20 +104,14 @@ pub async fn create_api_key(
     responses(
         (status = 204, description = "Revoked (also when it already was)"),
         (status = 400, description = "The id is not a positive integer", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Missing or invalid credentials", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Not an admin user", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such key", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "Database unavailable", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[delete("/api-keys/{id}")]
-pub async fn revoke_api_key(
-    state: web::Data<AppState>,
-    auth: AuthUser,
-    id: web::Path<String>,
-) -> Result<HttpResponse, ApiError> {
+pub async fn revoke_api_key(state: web::Data<AppState>, auth: AuthUser, id: Id) -> Result<HttpResponse, ApiError> {
     auth.0.require(Action::ManageApiKeys)?;
-    let id = crate::startup::parse_id("id", &id)?;
+    let id = id.get();
     crate::db::write(&state.pool, move |c| Ok(repo::revoke(c, id, crate::db::now())?))
         .await
         .map_err(|e| e.with_not_found(format!("no API key with id {id}")))?;

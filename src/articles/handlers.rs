@@ -19,9 +19,10 @@ use super::repo::{self, ArticleFilter, Relations, Sort, StatusFilter};
 use super::service;
 use crate::auth::{AuthUser, MaybeAuthUser, Principal};
 use crate::error::{ApiError, Problem};
+use crate::http::extract::RevSegment;
+use crate::http::{AppState, Id};
 use crate::pagination::{self, PageParams, PageQuery};
 use crate::slugs::IdOrSlug;
-use crate::startup::AppState;
 
 /// Fields that `fields=` may name (besides `id`, always present).
 pub const SPARSE_FIELDS: &[&str] = &[
@@ -119,7 +120,6 @@ fn rfc3339(field: &str, v: Option<String>) -> Result<Option<chrono::NaiveDateTim
         (status = 200, description = "A page of articles; `Link` header has first/prev/next/last", body = ArticleList),
         (status = 400, description = "A bad or unknown query parameter", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "Bad credentials, or `status` other than `published` without credentials", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "Database unavailable", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[get("/articles")]
@@ -320,9 +320,7 @@ fn respond_article(
         (status = 301, description = "An old slug: `Location` has the current URL"),
         (status = 304, description = "Not modified (`If-None-Match`)"),
         (status = 400, description = "Bad path", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Credentials were sent but are invalid", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No article you may read", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "Database unavailable", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[get("/articles/{article}")]
@@ -356,13 +354,9 @@ pub async fn get_article(
             ("RelatedArticles" = (operation_id = "related_articles", parameters(("article" = "$response.body#/data/id")))),
         )),
         (status = 400, description = "Invalid fields (see `errors`)", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Missing or invalid credentials", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Role or key may not write, or may not publish", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The slug is taken", body = Problem, content_type = "application/problem+json"),
-        (status = 413, description = "Body too large", body = Problem, content_type = "application/problem+json"),
-        (status = 415, description = "Body is not JSON", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "A referenced author, term, series or media does not exist, or a bad status", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "Database unavailable", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[post("/articles")]
@@ -413,16 +407,12 @@ fn if_match(req: &HttpRequest) -> Option<String> {
             ("ListRevisions" = (operation_id = "list_revisions", parameters(("article" = "$response.body#/data/id")))),
         )),
         (status = 400, description = "Invalid fields (see `errors`)", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Missing or invalid credentials", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "You may not edit this article, or not publish", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No article you may read", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The slug is taken", body = Problem, content_type = "application/problem+json"),
         (status = 412, description = "`If-Match` is stale: someone saved first", body = Problem, content_type = "application/problem+json"),
-        (status = 413, description = "Body too large", body = Problem, content_type = "application/problem+json"),
-        (status = 415, description = "Body is not JSON", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "A referenced row does not exist, or the status move is not allowed", body = Problem, content_type = "application/problem+json"),
         (status = 428, description = "`If-Match` is missing", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "Database unavailable", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[patch("/articles/{article}")]
@@ -468,12 +458,10 @@ pub async fn update_article(
            ("If-Match" = String, Header, description = "The article's current ETag")),
     responses(
         (status = 204, description = "Deleted"),
-        (status = 401, description = "Missing or invalid credentials", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "You may not delete this article", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No article you may read", body = Problem, content_type = "application/problem+json"),
         (status = 412, description = "`If-Match` is stale", body = Problem, content_type = "application/problem+json"),
         (status = 428, description = "`If-Match` is missing", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "Database unavailable", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[delete("/articles/{article}")]
@@ -518,10 +506,8 @@ async fn editable(state: &AppState, principal: &Principal, raw: String) -> Resul
             )),
         )),
         (status = 400, description = "A bad or unknown query parameter", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Missing or invalid credentials", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "You may not edit this article", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No article you may read", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "Database unavailable", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[get("/articles/{article}/revisions")]
@@ -563,13 +549,11 @@ pub async fn list_revisions(
             ("DeleteArticle" = (operation_id = "delete_article", parameters(("article" = "$response.body#/data/id"), ("If-Match" = "$response.header.ETag")))),
         )),
         (status = 400, description = "Bad revision id, or the revision no longer validates", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Missing or invalid credentials", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "You may not edit this article", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such article or revision", body = Problem, content_type = "application/problem+json"),
         (status = 412, description = "`If-Match` is stale", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "The revision references rows that are gone", body = Problem, content_type = "application/problem+json"),
         (status = 428, description = "`If-Match` is missing", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "Database unavailable", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[post("/articles/{article}/revisions/{rev}/restore")]
@@ -578,10 +562,11 @@ pub async fn restore_revision(
     req: HttpRequest,
     auth: AuthUser,
     path: web::Path<(String, String)>,
+    rev: Id<RevSegment>,
 ) -> Result<HttpResponse, ApiError> {
     let base_url = state.settings.public_base_url.clone();
-    let (raw, rev) = path.into_inner();
-    let rev = crate::startup::parse_id("rev", &rev)?;
+    let (raw, _) = path.into_inner();
+    let rev = rev.get();
     let principal = auth.0;
     let row = editable(&state, &principal, raw).await?;
     service::check_if_match(if_match(&req).as_deref(), &row)?;
@@ -616,9 +601,7 @@ pub struct RelatedQuery {
     responses(
         (status = 200, description = "Related articles (`meta.total` is the number returned)", body = RelatedList),
         (status = 400, description = "Bad `limit`", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Credentials were sent but are invalid", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No published article here", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "Database unavailable", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[get("/articles/{article}/related")]
@@ -672,10 +655,8 @@ pub const PREVIEW_TTL_SECS: i64 = 3600;
         (status = 201, description = "A preview link", body = PreviewEnvelope, links(
             ("GetPreview" = (operation_id = "get_preview", parameters(("token" = "$response.body#/data/token")))),
         )),
-        (status = 401, description = "Missing or invalid credentials", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "You may not edit this article", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No article you may read", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "Database unavailable", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[post("/articles/{article}/preview")]
@@ -708,7 +689,6 @@ pub async fn create_preview(
     responses(
         (status = 200, description = "The article as it is now (`Cache-Control: no-store`)", body = ArticleEnvelope),
         (status = 404, description = "Invalid or expired token, or the article is gone", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "Database unavailable", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[get("/previews/{token}")]

@@ -16,7 +16,7 @@ use actix_web::{web, FromRequest, HttpRequest};
 use super::permissions::{CurrentKey, CurrentUser, Principal, Role};
 use super::{repo, tokens};
 use crate::error::ApiError;
-use crate::startup::AppState;
+use crate::http::AppState;
 
 /// Prefix of every API key.
 pub const API_KEY_PREFIX: &str = "bsk_";

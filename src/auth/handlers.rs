@@ -9,7 +9,7 @@ use super::jwt::{Claims, AUDIENCE};
 use super::{password, repo, tokens, AuthState, AuthUser};
 use crate::db::DbConnection;
 use crate::error::{ApiError, Problem};
-use crate::startup::AppState;
+use crate::http::AppState;
 use crate::users::dto::{User, UserEnvelope};
 use crate::users::model::UserRow;
 use crate::users::repo as users_repo;
@@ -69,10 +69,7 @@ fn issue(
         (status = 400, description = "Malformed body", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "Wrong email or password", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "The account is disabled", body = Problem, content_type = "application/problem+json"),
-        (status = 413, description = "Body too large", body = Problem, content_type = "application/problem+json"),
-        (status = 415, description = "Body is not JSON", body = Problem, content_type = "application/problem+json"),
         (status = 429, description = "Too many failed attempts; see `Retry-After`", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "Database unavailable", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[post("/auth/login")]
@@ -125,9 +122,6 @@ pub async fn login(
         (status = 400, description = "Malformed body", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "Unknown, expired, revoked or reused refresh token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "The account is disabled", body = Problem, content_type = "application/problem+json"),
-        (status = 413, description = "Body too large", body = Problem, content_type = "application/problem+json"),
-        (status = 415, description = "Body is not JSON", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "Database unavailable", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[post("/auth/refresh")]
@@ -175,9 +169,7 @@ pub async fn refresh(
     security(("bearer" = [])),
     responses(
         (status = 204, description = "Signed out"),
-        (status = 401, description = "Missing or invalid access token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "API keys have no session", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "Database unavailable", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[post("/auth/logout")]
@@ -193,9 +185,7 @@ pub async fn logout(state: web::Data<AppState>, auth: AuthUser) -> Result<HttpRe
     security(("bearer" = [])),
     responses(
         (status = 200, description = "The current user", body = UserEnvelope),
-        (status = 401, description = "Missing or invalid access token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "API keys are not users", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "Database unavailable", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[get("/auth/me")]
@@ -217,12 +207,8 @@ pub async fn me(state: web::Data<AppState>, auth: AuthUser) -> Result<HttpRespon
     responses(
         (status = 200, description = "Password changed; new tokens", body = TokenEnvelope),
         (status = 400, description = "Wrong current password or weak new one (see `errors`)", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Missing or invalid access token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "API keys have no password", body = Problem, content_type = "application/problem+json"),
-        (status = 413, description = "Body too large", body = Problem, content_type = "application/problem+json"),
-        (status = 415, description = "Body is not JSON", body = Problem, content_type = "application/problem+json"),
         (status = 429, description = "Too many failed attempts; see `Retry-After`", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "Database unavailable", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[put("/auth/password")]

@@ -13,9 +13,9 @@ use super::repo;
 use crate::auth::{Action, AuthUser, MaybeAuthUser};
 use crate::db::DbConnection;
 use crate::error::{ApiError, Problem};
+use crate::http::AppState;
 use crate::pagination::{self, PageQuery};
 use crate::slugs::{self, IdOrSlug};
-use crate::startup::AppState;
 
 fn with_avatars(c: &mut DbConnection, rows: Vec<AuthorRow>, base_url: &str) -> Result<Vec<Author>, ApiError> {
     let ids: Vec<i64> = rows.iter().filter_map(|r| r.avatar_media_id).collect();
@@ -39,8 +39,6 @@ fn one(c: &mut DbConnection, row: AuthorRow, base_url: &str) -> Result<Author, A
     responses(
         (status = 200, description = "A page of authors; `Link` header has first/prev/next/last", body = AuthorList),
         (status = 400, description = "A bad or unknown query parameter", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Credentials were sent but are invalid", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "Database unavailable", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[get("/authors")]
@@ -70,9 +68,7 @@ pub async fn list_authors(
         (status = 200, description = "The author", body = AuthorEnvelope, links(
             ("UpdateAuthor" = (operation_id = "update_author", parameters(("author" = "$response.body#/data/id")))),
         )),
-        (status = 401, description = "Credentials were sent but are invalid", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such author", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "Database unavailable", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[get("/authors/{author}")]
@@ -105,13 +101,9 @@ pub async fn get_author(
             ("DeleteAuthor" = (operation_id = "delete_author", parameters(("author" = "$response.body#/data/id")))),
         )),
         (status = 400, description = "Invalid fields (see `errors`)", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Missing or invalid credentials", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Role or key scope does not allow it", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The slug is taken", body = Problem, content_type = "application/problem+json"),
-        (status = 413, description = "Body too large", body = Problem, content_type = "application/problem+json"),
-        (status = 415, description = "Body is not JSON", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "`avatar_media_id` names no media", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "Database unavailable", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[post("/authors")]
@@ -258,10 +250,8 @@ fn apply(c: &mut DbConnection, id: i64, changes: AuthorChanges, base_url: &str) 
     security(("bearer" = [])),
     responses(
         (status = 200, description = "Your author profile", body = AuthorEnvelope),
-        (status = 401, description = "Missing or invalid credentials", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "API keys have no profile", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "Your account has no author profile", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "Database unavailable", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[get("/authors/me")]
@@ -284,14 +274,10 @@ pub async fn get_my_author(state: web::Data<AppState>, auth: AuthUser) -> Result
     responses(
         (status = 200, description = "Updated", body = AuthorEnvelope),
         (status = 400, description = "Invalid fields (see `errors`)", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Missing or invalid credentials", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "API keys have no profile; only editors change slugs", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "Your account has no author profile", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The slug is taken", body = Problem, content_type = "application/problem+json"),
-        (status = 413, description = "Body too large", body = Problem, content_type = "application/problem+json"),
-        (status = 415, description = "Body is not JSON", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "`avatar_media_id` names no media", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "Database unavailable", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[patch("/authors/me")]
@@ -321,14 +307,10 @@ pub async fn update_my_author(
             ("DeleteAuthor" = (operation_id = "delete_author", parameters(("author" = "$response.body#/data/id")))),
         )),
         (status = 400, description = "Invalid fields (see `errors`)", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Missing or invalid credentials", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Role or key scope does not allow it", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such author", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The slug is taken", body = Problem, content_type = "application/problem+json"),
-        (status = 413, description = "Body too large", body = Problem, content_type = "application/problem+json"),
-        (status = 415, description = "Body is not JSON", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "`avatar_media_id` names no media", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "Database unavailable", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[patch("/authors/{author}")]
@@ -373,12 +355,10 @@ pub struct DeleteAuthorQuery {
     responses(
         (status = 204, description = "Deleted"),
         (status = 400, description = "Bad `reassign_to`", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Missing or invalid credentials", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Role or key scope does not allow it", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such author", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The author still has bylines", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "`reassign_to` names no author", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "Database unavailable", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[delete("/authors/{author}")]
@@ -399,7 +379,7 @@ pub async fn delete_author(
     let key = IdOrSlug::parse(&raw);
     let reassign_to = match query.into_inner().reassign_to {
         None => None,
-        Some(v) => Some(crate::startup::parse_id("reassign_to", &v)?),
+        Some(v) => Some(crate::http::extract::parse_id("reassign_to", &v)?),
     };
     crate::db::write(&state.pool, move |c| {
         c.transaction(|c| {

@@ -5,8 +5,8 @@ use actix_web::{get, web, HttpRequest, HttpResponse};
 use super::dto::{Comment, CommentList};
 use super::repo;
 use crate::error::{ApiError, Problem};
+use crate::http::AppState;
 use crate::pagination::{self, PageQuery};
-use crate::startup::AppState;
 
 /// List the approved comments of a published article, oldest first.
 ///
@@ -19,9 +19,7 @@ use crate::startup::AppState;
     responses(
         (status = 200, description = "A page of comments; `Link` header has first/prev/next/last", body = CommentList),
         (status = 400, description = "A bad or unknown query parameter", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Credentials were sent but are invalid", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No published article here", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "Database unavailable", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[get("/articles/{article}/comments")]

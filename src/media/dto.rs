@@ -261,5 +261,24 @@ pub struct MediaReferences {
     pub authors: Vec<AuthorRef>,
 }
 
+/// A 409 `in_use` problem: a [`Problem`] plus what still refers to the resource.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+#[schema(example = json!({
+    "type": "urn:broadsheet:problem:in_use",
+    "title": "Conflict",
+    "status": 409,
+    "detail": "media 12 is in use by 1 article and 0 authors; delete with force=true to detach it first",
+    "code": "in_use",
+    "errors": [],
+    "references": {"articles": [{"id": 59, "slug": "council-approves-budget", "title": "Council approves budget"}], "authors": []}
+}))]
+pub struct InUseProblem {
+    /// The problem document.
+    #[serde(flatten)]
+    pub problem: crate::error::Problem,
+    /// The articles and authors that refer to the resource.
+    pub references: MediaReferences,
+}
+
 crate::data_envelope!(MediaEnvelope, Media, "`{\"data\": Media}`");
 crate::list_envelope!(MediaList, Media, "A page of media records.");

@@ -7,14 +7,14 @@ use futures_util::TryStreamExt;
 use serde::Deserialize;
 use utoipa::IntoParams;
 
-use super::dto::{FileBody, Media, MediaEnvelope, MediaList, UpdateMedia, UploadMedia};
+use super::dto::{FileBody, InUseProblem, Media, MediaEnvelope, MediaList, UpdateMedia, UploadMedia};
 use super::model::{MediaChanges, MediaRow};
 use super::{repo, service};
 use crate::auth::{Action, AuthUser, Principal};
-use crate::error::{ApiError, InUseProblem, Problem};
+use crate::error::{ApiError, Problem};
+use crate::http::{AppState, Id};
 use crate::json::Json;
 use crate::pagination::{self, PageParams};
-use crate::startup::AppState;
 
 /// Query parameters of `GET /media`. Unknown parameters are a 400.
 #[derive(Debug, Deserialize, IntoParams)]
@@ -80,9 +80,7 @@ fn base(state: &AppState) -> &str {
     responses(
         (status = 200, description = "A page of media; `Link` header has first/prev/next/last", body = MediaList),
         (status = 400, description = "A bad or unknown query parameter", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Missing or invalid credentials", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "A content API key, or an admin key without `media:write`", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "Database unavailable", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[get("/media")]
@@ -106,7 +104,7 @@ pub async fn list_media(
     };
     let uploaded_by = match query.uploaded_by.as_deref() {
         None => None,
-        Some(v) => Some(crate::startup::parse_id("uploaded_by", v)?),
+        Some(v) => Some(crate::http::extract::parse_id("uploaded_by", v)?),
     };
     let q = match query.q {
         Some(q) if q.trim().is_empty() => return Err(ApiError::invalid("q", "must not be empty")),
@@ -139,7 +137,6 @@ pub async fn list_media(
     responses(
         (status = 201, description = "Stored; `Location` names the new record", body = MediaEnvelope),
         (status = 400, description = "Malformed multipart body, missing `file`, unknown or repeated part, or a bad text field", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Missing or invalid credentials", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Contributors, content keys and keys without `media:write` may not upload", body = Problem, content_type = "application/problem+json"),
         (status = 408, description = "The body stalled for `MEDIA_UPLOAD_IDLE_TIMEOUT_SECONDS` or took over 600 s", body = Problem, content_type = "application/problem+json"),
         (status = 413, description = "Over `MEDIA_MAX_BYTES` (refused while streaming; nothing is stored)", body = Problem, content_type = "application/problem+json"),
@@ -189,12 +186,11 @@ pub async fn upload_media(
         (status = 200, description = "The media record", body = MediaEnvelope),
         (status = 400, description = "The id is not a positive integer", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such media", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "Database unavailable", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[get("/media/{id}")]
-pub async fn get_media(state: web::Data<AppState>, id: web::Path<String>) -> Result<HttpResponse, ApiError> {
-    let id = crate::startup::parse_id("id", &id)?;
+pub async fn get_media(state: web::Data<AppState>, id: Id) -> Result<HttpResponse, ApiError> {
+    let id = id.get();
     let row = crate::db::run(&state.pool, move |c| Ok(repo::find(c, id)?))
         .await
         .map_err(|e| e.with_not_found(format!("no media with id {id}")))?;
@@ -228,22 +224,18 @@ fn checked(field: &str, v: Option<Option<String>>) -> Result<Option<Option<Strin
     responses(
         (status = 200, description = "The updated record", body = MediaEnvelope),
         (status = 400, description = "A bad id, body or field (unknown field, too long, not a string)", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Missing or invalid credentials", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Not allowed to edit this record", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such media", body = Problem, content_type = "application/problem+json"),
-        (status = 413, description = "Body over 1 MiB", body = Problem, content_type = "application/problem+json"),
-        (status = 415, description = "Body is not JSON", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "Database unavailable", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[patch("/media/{id}")]
 pub async fn update_media(
     state: web::Data<AppState>,
     auth: AuthUser,
-    id: web::Path<String>,
+    id: Id,
     body: Json<UpdateMedia>,
 ) -> Result<HttpResponse, ApiError> {
-    let id = crate::startup::parse_id("id", &id)?;
+    let id = id.get();
     let body = body.into_inner();
     let mut changes = MediaChanges {
         title: checked("title", body.title)?,
@@ -297,21 +289,19 @@ pub async fn update_media(
     responses(
         (status = 204, description = "Deleted"),
         (status = 400, description = "A bad id or query parameter", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Missing or invalid credentials", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Not allowed to delete this record, or to force-delete it while in use (editors only)", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such media", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "In use; `references` lists the articles and authors", body = InUseProblem, content_type = "application/problem+json"),
-        (status = 503, description = "Database unavailable", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[delete("/media/{id}")]
 pub async fn delete_media(
     state: web::Data<AppState>,
     auth: AuthUser,
-    id: web::Path<String>,
+    id: Id,
     query: web::Query<DeleteMediaQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let id = crate::startup::parse_id("id", &id)?;
+    let id = id.get();
     let force = match query.force.as_deref() {
         None | Some("false") => false,
         Some("true") => true,
@@ -336,7 +326,7 @@ pub async fn delete_media(
                         refs.articles.len(),
                         refs.authors.len()
                     ),
-                    references: refs,
+                    references: serde_json::to_value(&refs).map_err(anyhow::Error::from)?,
                 });
             }
             if in_use {
@@ -380,12 +370,8 @@ pub async fn delete_media(
     )
 )]
 #[get("/media/{id}/file")]
-pub async fn get_media_file(
-    state: web::Data<AppState>,
-    req: HttpRequest,
-    id: web::Path<String>,
-) -> Result<HttpResponse, ApiError> {
-    let id = crate::startup::parse_id("id", &id)?;
+pub async fn get_media_file(state: web::Data<AppState>, req: HttpRequest, id: Id) -> Result<HttpResponse, ApiError> {
+    let id = id.get();
     serve(&state, &req, id, None).await
 }
 
@@ -413,10 +399,11 @@ pub async fn get_media_file(
 pub async fn get_media_variant(
     state: web::Data<AppState>,
     req: HttpRequest,
+    id: Id,
     path: web::Path<(String, String)>,
 ) -> Result<HttpResponse, ApiError> {
-    let (id, size) = path.into_inner();
-    let id = crate::startup::parse_id("id", &id)?;
+    let (_, size) = path.into_inner();
+    let id = id.get();
     // `original` is listed in `sizes`; its canonical URL is `/file`.
     serve(&state, &req, id, Some(size).filter(|s| s != "original")).await
 }

@@ -11,9 +11,9 @@ use crate::articles::dto::ArticleSummary;
 use crate::articles::repo::{ArticleFilter, Sort, Visibility};
 use crate::auth::{Action, AuthUser, MaybeAuthUser};
 use crate::error::{ApiError, Problem};
+use crate::http::AppState;
 use crate::pagination::{self, PageParams, PageQuery};
 use crate::slugs::{self, IdOrSlug};
-use crate::startup::AppState;
 
 /// A series.
 #[derive(Debug, Serialize, ToSchema)]
@@ -117,8 +117,6 @@ fn check(title: Option<&str>, slug: Option<&str>, description: Option<&str>) -> 
     responses(
         (status = 200, description = "A page of series", body = SeriesList),
         (status = 400, description = "A bad or unknown query parameter", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Credentials were sent but are invalid", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "Database unavailable", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[get("/series")]
@@ -145,9 +143,7 @@ pub async fn list_series(
             ("UpdateSeries" = (operation_id = "update_series", parameters(("series" = "$response.body#/data/id")))),
             ("DeleteSeries" = (operation_id = "delete_series", parameters(("series" = "$response.body#/data/id")))),
         )),
-        (status = 401, description = "Credentials were sent but are invalid", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such series", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "Database unavailable", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[get("/series/{series}")]
@@ -188,12 +184,8 @@ pub async fn get_series(
             ("DeleteSeries" = (operation_id = "delete_series", parameters(("series" = "$response.body#/data/id")))),
         )),
         (status = 400, description = "Invalid field", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Missing or invalid credentials", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Not an editor", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The slug is taken", body = Problem, content_type = "application/problem+json"),
-        (status = 413, description = "Body too large", body = Problem, content_type = "application/problem+json"),
-        (status = 415, description = "Body is not JSON", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "Database unavailable", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[post("/series")]
@@ -241,13 +233,9 @@ pub async fn create_series(
             ("DeleteSeries" = (operation_id = "delete_series", parameters(("series" = "$response.body#/data/id")))),
         )),
         (status = 400, description = "Invalid field", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Missing or invalid credentials", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Not an editor", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such series", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The slug is taken", body = Problem, content_type = "application/problem+json"),
-        (status = 413, description = "Body too large", body = Problem, content_type = "application/problem+json"),
-        (status = 415, description = "Body is not JSON", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "Database unavailable", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[patch("/series/{series}")]
@@ -290,10 +278,8 @@ pub async fn update_series(
     params(("series" = String, Path, description = "Series id (all digits) or slug")),
     responses(
         (status = 204, description = "Deleted"),
-        (status = 401, description = "Missing or invalid credentials", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Not an editor", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such series", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "Database unavailable", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[delete("/series/{series}")]

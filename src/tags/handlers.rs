@@ -5,8 +5,8 @@ use actix_web::{get, web, HttpRequest, HttpResponse};
 use super::dto::{Tag, TagList};
 use super::repo;
 use crate::error::{ApiError, Problem};
+use crate::http::AppState;
 use crate::pagination::{self, PageQuery};
-use crate::startup::AppState;
 
 /// List tags, ordered by name.
 #[utoipa::path(
@@ -15,7 +15,6 @@ use crate::startup::AppState;
     responses(
         (status = 200, description = "A page of tags; `Link` header has first/prev/next/last", body = TagList),
         (status = 400, description = "A bad or unknown query parameter", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "Database unavailable", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[get("/tags")]

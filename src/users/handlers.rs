@@ -9,8 +9,8 @@ use super::repo;
 use crate::auth::permissions::Role;
 use crate::auth::{password, Action, AuthUser};
 use crate::error::{ApiError, Problem};
+use crate::http::{AppState, Id};
 use crate::pagination::{self, PageQuery};
-use crate::startup::AppState;
 
 /// A plausible email: one `@`, non-empty local part, a dotted domain, ≤ 254 bytes.
 pub fn validate_email(email: &str) -> Result<(), ApiError> {
@@ -38,9 +38,7 @@ pub fn validate_email(email: &str) -> Result<(), ApiError> {
     responses(
         (status = 200, description = "A page of users", body = UserList),
         (status = 400, description = "A bad or unknown query parameter", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Missing or invalid credentials", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "Database unavailable", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[get("/users")]
@@ -68,20 +66,14 @@ pub async fn list_users(
             ("UpdateUser" = (operation_id = "update_user", parameters(("id" = "$response.body#/data/id")))),
         )),
         (status = 400, description = "The id is not a positive integer", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Missing or invalid credentials", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such user", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "Database unavailable", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[get("/users/{id}")]
-pub async fn get_user(
-    state: web::Data<AppState>,
-    auth: AuthUser,
-    id: web::Path<String>,
-) -> Result<HttpResponse, ApiError> {
+pub async fn get_user(state: web::Data<AppState>, auth: AuthUser, id: Id) -> Result<HttpResponse, ApiError> {
     auth.0.require(Action::ManageUsers)?;
-    let id = crate::startup::parse_id("id", &id)?;
+    let id = id.get();
     let user = crate::db::run(&state.pool, move |c| Ok(repo::find(c, id)?))
         .await
         .map_err(|e| e.with_not_found(format!("no user with id {id}")))?;
@@ -99,13 +91,9 @@ pub async fn get_user(
             ("UpdateUser" = (operation_id = "update_user", parameters(("id" = "$response.body#/data/id")))),
         )),
         (status = 400, description = "Invalid field (see `errors`)", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Missing or invalid credentials", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Email taken, or author already linked", body = Problem, content_type = "application/problem+json"),
-        (status = 413, description = "Body too large", body = Problem, content_type = "application/problem+json"),
-        (status = 415, description = "Body is not JSON", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "`author_id` names no author", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "Database unavailable", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[post("/users")]
@@ -200,25 +188,21 @@ fn check_author(c: &mut crate::db::DbConnection, author_id: i64, user_id: i64) -
             ("GetUser" = (operation_id = "get_user", parameters(("id" = "$response.body#/data/id")))),
         )),
         (status = 400, description = "Invalid field (see `errors`)", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Missing or invalid credentials", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such user", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Would leave no enabled admin, or author already linked", body = Problem, content_type = "application/problem+json"),
-        (status = 413, description = "Body too large", body = Problem, content_type = "application/problem+json"),
-        (status = 415, description = "Body is not JSON", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "`author_id` names no author", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "Database unavailable", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[patch("/users/{id}")]
 pub async fn update_user(
     state: web::Data<AppState>,
     auth: AuthUser,
-    id: web::Path<String>,
+    id: Id,
     body: crate::json::Json<UpdateUser>,
 ) -> Result<HttpResponse, ApiError> {
     auth.0.require(Action::ManageUsers)?;
-    let id = crate::startup::parse_id("id", &id)?;
+    let id = id.get();
     let body = body.into_inner();
     let by_key = auth.0.user().is_err();
     if by_key && body.role == Some(Role::Admin) {

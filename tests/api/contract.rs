@@ -697,7 +697,7 @@ fn generic(w: &World, op: &Op, status: u16, base: Req) -> Result<Req, String> {
         404 => first_param.map(|name| base.arg(&name, MISSING)).ok_or_else(|| "no path parameter to miss".into()),
         412 if op.takes_if_match() => Ok(base.header("if-match", "\"stale\"")),
         413 if op.has_body() => {
-            let padding = "x".repeat(broadsheet::startup::JSON_LIMIT + 1);
+            let padding = "x".repeat(broadsheet::http::JSON_LIMIT + 1);
             Ok(base.json(json!({"padding": padding})))
         }
         415 if op.has_body() => {
