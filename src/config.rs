@@ -103,6 +103,9 @@ pub struct Settings {
     pub cors_allowed_origins: Vec<String>,
     /// Media library settings (`MEDIA_*`).
     pub media: MediaSettings,
+    /// `AUTHORS_MAY_ADD_COAUTHORS`: `true` lets authors byline other authors
+    /// beside themselves; default `false` (only editors add co-authors).
+    pub authors_may_add_coauthors: bool,
 }
 
 /// Where uploaded media files live (`MEDIA_STORE_URL`).
@@ -313,7 +316,19 @@ impl Settings {
             }
         };
 
+        let authors_may_add_coauthors = match non_empty("AUTHORS_MAY_ADD_COAUTHORS").as_deref().map(str::trim) {
+            None | Some("false") | Some("0") => false,
+            Some("true") | Some("1") => true,
+            Some(v) => {
+                return Err(ConfigError {
+                    var: "AUTHORS_MAY_ADD_COAUTHORS",
+                    message: format!("`{v}` is not true or false"),
+                })
+            }
+        };
+
         Ok(Self {
+            authors_may_add_coauthors,
             database_url,
             pool_size,
             bind_addr,

@@ -118,9 +118,9 @@ pub fn openapi_spec() -> utoipa::openapi::OpenApi {
 }
 
 /// Adds the responses any operation of a kind can give, so handlers list only
-/// their own: 401 wherever credentials are accepted (when they are optional,
-/// only bad ones are refused), 403 where they are required, 413 and 415 on
-/// JSON bodies, and 503 (database unavailable, `Retry-After`) on every
+/// their own: 400 (two different credentials) and 401 wherever credentials
+/// are accepted (when they are optional, only bad ones are refused), 403 where
+/// they are required, 413 and 415 on JSON bodies, and 503 (database unavailable, `Retry-After`) on every
 /// operation that touches the database (all but `/docs` and `/openapi.json`).
 /// A handler's own entry for a status wins. The contract test
 /// (`tests/api/contract.rs`) still produces each of them for real.
@@ -149,6 +149,9 @@ fn add_common_responses(api: &mut utoipa::openapi::OpenApi) {
             let mut add = |status: &str, description: &str| {
                 op.responses.responses.entry(status.to_owned()).or_insert_with(|| problem(description));
             };
+            if accepts_credentials {
+                add("400", "`Authorization` and `X-Api-Key` carry different credentials (both fields named)");
+            }
             if accepts_credentials && anonymous_allowed {
                 add("401", "Credentials were sent but are invalid, expired or revoked");
             } else if accepts_credentials {

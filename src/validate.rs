@@ -4,11 +4,17 @@
 pub const MAX_URL_BYTES: usize = 2000;
 
 /// Whether `s` is an absolute `http` or `https` URL with a host, at most
-/// [`MAX_URL_BYTES`] long. Used for websites, social links and canonical URLs,
-/// so no `javascript:` or `data:` link can be stored.
+/// [`MAX_URL_BYTES`] long, parsed by the `url` crate (WHATWG rules). Used for
+/// websites, social links and canonical URLs, so no `javascript:` or `data:`
+/// link can be stored. Whitespace and control characters anywhere are refused
+/// before parsing, as the spec's pattern for these fields also says: the
+/// WHATWG parser silently drops tabs and newlines (`"http://a\n.b"` would
+/// parse as `http://a.b/`), and what we store must be what was checked.
 pub fn is_http_url(s: &str) -> bool {
     s.len() <= MAX_URL_BYTES
-        && url::Url::parse(s).is_ok_and(|u| matches!(u.scheme(), "http" | "https") && u.host().is_some())
+        && !s.chars().any(|c| c.is_whitespace() || c.is_control())
+        && url::Url::parse(s)
+            .is_ok_and(|u| matches!(u.scheme(), "http" | "https") && u.host_str().is_some_and(|h| !h.is_empty()))
 }
 
 #[cfg(test)]
@@ -21,5 +27,17 @@ mod tests {
         assert!(!is_http_url("javascript:alert(1)"));
         assert!(!is_http_url("/relative"));
         assert!(!is_http_url(&format!("https://a.example/{}", "x".repeat(MAX_URL_BYTES))));
+        for bad in [
+            "http://a\n.b",
+            "http://a\t.b",
+            "https://a.example/ x",
+            "http://a\u{7f}.b",
+            " https://a.b",
+            "http://",
+            "ftp://a.b",
+            "http:///path",
+        ] {
+            assert!(!is_http_url(bad), "{bad:?} was accepted");
+        }
     }
 }

@@ -145,10 +145,11 @@ pub struct ArticleSummary {
     pub featured_media: Option<FeaturedMedia>,
     /// Approved comments, pingbacks and trackbacks excluded; 0 when password-protected.
     pub comment_count: i64,
-    /// Words in the body.
-    pub word_count: i32,
-    /// `ceil(word_count / 230)` minutes.
-    pub reading_time_minutes: i32,
+    /// Words in the body; `null` when password-protected (unless the caller
+    /// may edit it), since it would tell the length of a hidden body.
+    pub word_count: Option<i32>,
+    /// `ceil(word_count / 230)` minutes; `null` when `word_count` is.
+    pub reading_time_minutes: Option<i32>,
     /// The series this article belongs to, with its position.
     pub series: Option<SeriesRef>,
     /// Body HTML, sanitized; `null` when password-protected. In lists the key
@@ -287,8 +288,8 @@ impl ArticleSummary {
             } else {
                 rel.comment_counts.get(&row.id).copied().unwrap_or(0)
             },
-            word_count: row.word_count,
-            reading_time_minutes: row.reading_time_minutes,
+            word_count: (!row.password_protected).then_some(row.word_count),
+            reading_time_minutes: (!row.password_protected).then_some(row.reading_time_minutes),
             series: row.series_id.and_then(|id| rel.series.get(&id)).map(|s| SeriesRef {
                 id: s.id,
                 slug: s.slug.clone(),
@@ -306,6 +307,10 @@ impl Article {
     pub fn build(row: ArticleRow, rel: &Relations, now: chrono::NaiveDateTime, can_edit: bool) -> Self {
         let mut summary = ArticleSummary::build(&row, rel, now);
         summary.body_html = Some(if row.password_protected && !can_edit { None } else { Some(row.body_html.clone()) });
+        if can_edit {
+            summary.word_count = Some(row.word_count);
+            summary.reading_time_minutes = Some(row.reading_time_minutes);
+        }
         Self {
             created_at: row.created_at.and_utc(),
             body_format: if row.body_format == "markdown" { BodyFormat::Markdown } else { BodyFormat::Html },
@@ -408,7 +413,7 @@ pub struct CreateArticle {
     pub meta_description: Option<String>,
     /// Absolute http(s) canonical URL.
     #[serde(default)]
-    #[schema(pattern = "^https?://", max_length = 2000)]
+    #[schema(pattern = "^https?://[^\\s\\x00-\\x1f\\x7f]+$", max_length = 2000)]
     pub canonical_url: Option<String>,
     /// Open Graph image (media id).
     #[serde(default)]
@@ -501,7 +506,7 @@ pub struct UpdateArticle {
     pub meta_description: Option<Option<String>>,
     /// Canonical URL, or `null`.
     #[serde(default, deserialize_with = "crate::patch::double_option")]
-    #[schema(value_type = Option<String>, pattern = "^https?://", max_length = 2000)]
+    #[schema(value_type = Option<String>, pattern = "^https?://[^\\s\\x00-\\x1f\\x7f]+$", max_length = 2000)]
     pub canonical_url: Option<Option<String>>,
     /// Open Graph image, or `null`.
     #[serde(default, deserialize_with = "crate::patch::double_option")]

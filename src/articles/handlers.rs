@@ -366,6 +366,7 @@ pub async fn create_article(
     body: crate::json::Json<CreateArticle>,
 ) -> Result<HttpResponse, ApiError> {
     let base_url = state.settings.public_base_url.clone();
+    let policy = policy(&state);
     let principal = auth.0;
     let body = body.into_inner();
     let format = body.body_format.unwrap_or(super::dto::BodyFormat::Markdown).as_str().to_owned();
@@ -374,7 +375,7 @@ pub async fn create_article(
     let tries = if body.slug.is_none() { 3 } else { 1 };
     let (row, rel) = crate::db::write_retrying_conflicts(&state.pool, tries, move |c| {
         c.transaction(|c| {
-            let row = service::create(c, &p, body.clone(), pre.as_ref())?;
+            let row = service::create(c, &p, policy, body.clone(), pre.as_ref())?;
             let rel = repo::load_relations(c, std::slice::from_ref(&row), true, &base_url)?;
             Ok((row, rel))
         })
@@ -424,6 +425,7 @@ pub async fn update_article(
     body: crate::json::Json<UpdateArticle>,
 ) -> Result<HttpResponse, ApiError> {
     let base_url = state.settings.public_base_url.clone();
+    let policy = policy(&state);
     let principal = auth.0;
     let Found::Article(found) = find_visible(&state, Some(principal.clone()), key.into_inner(), false).await? else {
         return Err(ApiError::NotFound("address the article by its current slug or id".into()));
@@ -441,7 +443,7 @@ pub async fn update_article(
     let p = principal.clone();
     let (row, rel) = crate::db::write(&state.pool, move |c| {
         c.transaction(|c| {
-            let row = service::update(c, &p, row, body, pre.as_ref())?;
+            let row = service::update(c, &p, policy, row, body, pre.as_ref())?;
             let rel = repo::load_relations(c, std::slice::from_ref(&row), true, &base_url)?;
             Ok((row, rel))
         })
@@ -565,6 +567,7 @@ pub async fn restore_revision(
     rev: Id<RevSegment>,
 ) -> Result<HttpResponse, ApiError> {
     let base_url = state.settings.public_base_url.clone();
+    let policy = policy(&state);
     let (raw, _) = path.into_inner();
     let rev = rev.get();
     let principal = auth.0;
@@ -573,7 +576,7 @@ pub async fn restore_revision(
     let p = principal.clone();
     let (row, rel) = crate::db::write(&state.pool, move |c| {
         c.transaction(|c| {
-            let row = service::restore(c, &p, row, rev)?;
+            let row = service::restore(c, &p, policy, row, rev)?;
             let rel = repo::load_relations(c, std::slice::from_ref(&row), true, &base_url)?;
             Ok((row, rel))
         })
@@ -642,11 +645,20 @@ pub async fn related_articles(
     }))
 }
 
+/// The editorial policy from settings.
+fn policy(state: &AppState) -> service::Policy {
+    service::Policy { authors_may_add_coauthors: state.settings.authors_may_add_coauthors }
+}
+
 /// Lifetime of preview links, in seconds.
 pub const PREVIEW_TTL_SECS: i64 = 3600;
 
 /// Mint a one-hour preview link for an article you may edit; anyone holding
-/// it can read the article as it is now, whatever its status.
+/// it can read the article as it is now, whatever its status. The link dies
+/// early when its creator's session ends (logout, password change, disabled
+/// account), when the creator may no longer edit the article, when the API
+/// key that made it is revoked, or when `DELETE /articles/{article}/preview`
+/// revokes the article's links.
 #[utoipa::path(
     tag = "articles",
     security(("bearer" = []), ("api_key" = [])),
@@ -666,20 +678,44 @@ pub async fn create_preview(
     key: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let row = editable(&state, &auth.0, key.into_inner()).await?;
-    let now = chrono::Utc::now();
-    let claims = crate::auth::jwt::PreviewClaims {
-        sub: row.id.to_string(),
-        iat: now.timestamp(),
-        exp: now.timestamp() + PREVIEW_TTL_SECS,
-        iss: state.auth.keys.issuer().to_owned(),
-        aud: crate::auth::jwt::PREVIEW_AUDIENCE.to_owned(),
+    let creator = match &auth.0 {
+        Principal::User(u) => repo::PreviewCreator::User { id: u.id, session_family: u.session_family.clone() },
+        Principal::Key(k) => repo::PreviewCreator::Key(k.id),
     };
-    let token = state.auth.keys.sign_preview(&claims)?;
+    let token = format!("{PREVIEW_TOKEN_PREFIX}{}", crate::auth::tokens::random_secret());
+    let hash = crate::auth::tokens::digest(&token);
+    let now = crate::db::now();
+    let expires = now + chrono::Duration::seconds(PREVIEW_TTL_SECS);
+    crate::db::write(&state.pool, move |c| Ok(repo::insert_preview(c, row.id, &hash, &creator, expires, now)?)).await?;
     let url = format!("{}/api/v1/previews/{token}", state.settings.public_base_url);
-    let expires_at = now + chrono::Duration::seconds(PREVIEW_TTL_SECS);
     Ok(HttpResponse::Created()
         .insert_header((header::CACHE_CONTROL, "no-store"))
-        .json(PreviewEnvelope { data: Preview { token, url, expires_at } }))
+        .json(PreviewEnvelope { data: Preview { token, url, expires_at: expires.and_utc() } }))
+}
+
+/// Prefix of preview tokens (so secret scanners and logs can tell them apart).
+pub const PREVIEW_TOKEN_PREFIX: &str = "bsp_";
+
+/// Revoke every preview link of an article (for those who may edit it).
+#[utoipa::path(
+    tag = "articles",
+    security(("bearer" = []), ("api_key" = [])),
+    params(("article" = String, Path, description = "Article id (all digits) or slug")),
+    responses(
+        (status = 204, description = "Every preview link of the article stopped working (none is fine)"),
+        (status = 403, description = "You may not edit this article", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No article you may read", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[delete("/articles/{article}/preview")]
+pub async fn delete_previews(
+    state: web::Data<AppState>,
+    auth: AuthUser,
+    key: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let row = editable(&state, &auth.0, key.into_inner()).await?;
+    crate::db::write(&state.pool, move |c| Ok(repo::revoke_previews(c, row.id, crate::db::now())?)).await?;
+    Ok(HttpResponse::NoContent().finish())
 }
 
 /// Read an article through a preview link. Never cached.
@@ -688,26 +724,26 @@ pub async fn create_preview(
     params(("token" = String, Path, description = "Preview token from `POST /articles/{article}/preview`")),
     responses(
         (status = 200, description = "The article as it is now (`Cache-Control: no-store`)", body = ArticleEnvelope),
-        (status = 404, description = "Invalid or expired token, or the article is gone", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "Unknown, expired or revoked link, its creator lost access, or the article is gone", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[get("/previews/{token}")]
 pub async fn get_preview(state: web::Data<AppState>, token: web::Path<String>) -> Result<HttpResponse, ApiError> {
     let base_url = state.settings.public_base_url.clone();
-    let claims = state
-        .auth
-        .keys
-        .verify_preview(&token)
-        .map_err(|_| ApiError::NotFound("this preview link is invalid or has expired".into()))?;
-    let id: i64 = claims.sub.parse().map_err(|_| ApiError::NotFound("this preview link is invalid".into()))?;
+    let hash = crate::auth::tokens::digest(&token);
+    let gone = || ApiError::NotFound("this preview link is invalid, expired or revoked".into());
+    let now = crate::db::now();
     let (row, rel) = crate::db::run(&state.pool, move |c| {
-        let row = repo::find(c, id)?;
+        let (id, creator) = repo::live_preview(c, &hash, now)?.ok_or_else(gone)?;
+        let row = repo::find(c, id)
+            .map_err(|e| ApiError::from(e).with_not_found("the previewed article no longer exists".into()))?;
+        if !service::creator_may_still_edit(c, &creator, &row, now)? {
+            return Err(gone());
+        }
         let rel = repo::load_relations(c, std::slice::from_ref(&row), true, &base_url)?;
         Ok((row, rel))
     })
-    .await
-    .map_err(|e| e.with_not_found("the previewed article no longer exists".into()))?;
-    let now = crate::db::now();
+    .await?;
     Ok(HttpResponse::Ok()
         .insert_header((header::CACHE_CONTROL, "no-store"))
         .json(ArticleEnvelope { data: Article::build(row, &rel, now, false) }))

@@ -19,6 +19,7 @@ pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
         .service(handlers::restore_revision)
         .service(handlers::related_articles)
         .service(handlers::create_preview)
+        .service(handlers::delete_previews)
         .service(handlers::get_preview)
         .service(crate::comments::handlers::list_article_comments);
 }

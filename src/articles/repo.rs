@@ -701,3 +701,78 @@ pub fn related(conn: &mut DbConnection, id: i64, limit: i64, now: NaiveDateTime)
     rows.truncate(limit as usize);
     Ok(rows)
 }
+
+/// Who minted a preview link: a user in a session family, or an API key.
+#[derive(Clone, Debug)]
+pub enum PreviewCreator {
+    /// A signed-in user; the link dies with that session.
+    User {
+        /// User id.
+        id: i64,
+        /// Session family of the access token used.
+        session_family: String,
+    },
+    /// An API key; the link dies with the key.
+    Key(i64),
+}
+
+/// Stores a preview link for `article_id` under the SHA-256 of its token.
+pub fn insert_preview(
+    conn: &mut DbConnection,
+    article_id: i64,
+    token_hash: &str,
+    creator: &PreviewCreator,
+    expires_at: NaiveDateTime,
+    now: NaiveDateTime,
+) -> QueryResult<()> {
+    use crate::db::schema::article_previews as p;
+    let (user, family, key) = match creator {
+        PreviewCreator::User { id, session_family } => (Some(*id), Some(session_family.clone()), None),
+        PreviewCreator::Key(id) => (None, None, Some(*id)),
+    };
+    diesel::insert_into(p::table)
+        .values((
+            p::article_id.eq(article_id),
+            p::token_hash.eq(token_hash),
+            p::user_id.eq(user),
+            p::session_family.eq(family),
+            p::api_key_id.eq(key),
+            p::expires_at.eq(expires_at),
+            p::created_at.eq(now),
+        ))
+        .execute(conn)
+        .map(|_| ())
+}
+
+/// The article and creator of an unexpired, unrevoked preview link.
+pub fn live_preview(
+    conn: &mut DbConnection,
+    token_hash: &str,
+    now: NaiveDateTime,
+) -> QueryResult<Option<(i64, PreviewCreator)>> {
+    use crate::db::schema::article_previews as p;
+    type PreviewRow = (i64, Option<i64>, Option<String>, Option<i64>);
+    let found: Option<PreviewRow> = p::table
+        .filter(p::token_hash.eq(token_hash))
+        .filter(p::revoked_at.is_null())
+        .filter(p::expires_at.gt(now))
+        .select((p::article_id, p::user_id, p::session_family, p::api_key_id))
+        .first(conn)
+        .optional()?;
+    Ok(found.and_then(|(article, user, family, key)| {
+        let creator = match (user, family, key) {
+            (Some(id), Some(session_family), _) => PreviewCreator::User { id, session_family },
+            (_, _, Some(key)) => PreviewCreator::Key(key),
+            _ => return None,
+        };
+        Some((article, creator))
+    }))
+}
+
+/// Revokes every live preview link of `article_id`; returns how many.
+pub fn revoke_previews(conn: &mut DbConnection, article_id: i64, now: NaiveDateTime) -> QueryResult<usize> {
+    use crate::db::schema::article_previews as p;
+    diesel::update(p::table.filter(p::article_id.eq(article_id)).filter(p::revoked_at.is_null()))
+        .set(p::revoked_at.eq(now))
+        .execute(conn)
+}

@@ -14,6 +14,14 @@ use crate::db::DbConnection;
 use crate::error::{ApiError, FieldError};
 use crate::slugs;
 
+/// Site rules for the editorial workflow that come from settings.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Policy {
+    /// `AUTHORS_MAY_ADD_COAUTHORS`: authors may byline other authors beside
+    /// themselves (off by default: only editors add co-authors).
+    pub authors_may_add_coauthors: bool,
+}
+
 /// Largest accepted body source, in bytes.
 pub const MAX_BODY_BYTES: usize = 512 * 1024;
 
@@ -169,6 +177,30 @@ pub fn can_see(principal: Option<&Principal>, row: &ArticleRow, now: NaiveDateTi
     }
 }
 
+/// Whether the creator of a preview link may still edit `row`: their session
+/// is live and their account enabled (or their key unrevoked), and their
+/// current role lets them edit it.
+pub fn creator_may_still_edit(
+    c: &mut DbConnection,
+    creator: &repo::PreviewCreator,
+    row: &ArticleRow,
+    now: NaiveDateTime,
+) -> Result<bool, ApiError> {
+    use crate::auth::permissions::{CurrentKey, CurrentUser};
+    let principal = match creator {
+        repo::PreviewCreator::User { id, session_family } => {
+            crate::auth::repo::active_user_in_session(c, *id, session_family, now)?.and_then(|(role, author_id)| {
+                Role::parse(&role).map(|role| {
+                    Principal::User(CurrentUser { id: *id, role, author_id, session_family: session_family.clone() })
+                })
+            })
+        }
+        repo::PreviewCreator::Key(id) => crate::auth::repo::live_api_key(c, *id, now)?
+            .map(|(kind, scopes)| Principal::Key(CurrentKey::from_stored(*id, &kind, &scopes))),
+    };
+    Ok(principal.is_some_and(|p| can_edit(&p, row, now)))
+}
+
 /// Whether `principal` may edit `row` (status aside).
 pub fn can_edit(principal: &Principal, row: &ArticleRow, now: NaiveDateTime) -> bool {
     if principal.can(Action::EditAnyArticle) {
@@ -275,6 +307,95 @@ fn validate(c: &mut DbConnection, st: &ArticleState) -> Result<(), ApiError> {
     Ok(())
 }
 
+/// Bylines `principal` may add (ids in `st.bylines` that `before` lacks):
+/// editors and `articles:write` keys anyone; authors themselves, plus anyone
+/// when the policy allows co-authors and they byline themselves too;
+/// contributors only themselves. Existing bylines may always stay.
+fn check_bylines(
+    principal: &Principal,
+    policy: Policy,
+    before: Option<&ArticleState>,
+    st: &ArticleState,
+) -> Result<(), ApiError> {
+    if principal.can(Action::EditAnyArticle) {
+        return Ok(());
+    }
+    let Principal::User(u) = principal else {
+        return Err(ApiError::Forbidden("bylines: this API key may not byline authors".into()));
+    };
+    let kept = before.map(|b| b.bylines.as_slice()).unwrap_or_default();
+    let added: Vec<i64> = st.bylines.iter().copied().filter(|id| !kept.contains(id)).collect();
+    let own = u.author_id;
+    let others: Vec<i64> = added.iter().copied().filter(|id| Some(*id) != own).collect();
+    if others.is_empty() {
+        return Ok(());
+    }
+    let coauthors_allowed =
+        u.role == Role::Author && policy.authors_may_add_coauthors && own.is_some_and(|o| st.bylines.contains(&o));
+    if coauthors_allowed {
+        return Ok(());
+    }
+    let list = others.iter().map(i64::to_string).collect::<Vec<_>>().join(", ");
+    Err(ApiError::Forbidden(match own {
+        Some(o) => format!(
+            "bylines: you may byline only yourself (author {o}); an editor adds co-authors (author {list} is not yours)"
+        ),
+        None => format!(
+            "bylines: your account has no author profile, and author {list} is not yours; \
+             ask an admin to link one (PATCH /api/v1/users/{{id}} with author_id)"
+        ),
+    }))
+}
+
+/// Putting an article in a series, moving it within one or taking it out
+/// changes the series: it needs the right to edit series.
+fn check_series(principal: &Principal, before: Option<&ArticleState>, st: &ArticleState) -> Result<(), ApiError> {
+    let (was, was_at) = before.map(|b| (b.series_id, b.series_position)).unwrap_or((None, None));
+    if (st.series_id, st.series_position) == (was, was_at) || principal.can(Action::ManageSeries) {
+        return Ok(());
+    }
+    Err(ApiError::Forbidden("series_id: only editors put articles in series or move them; leave it as it is".into()))
+}
+
+/// A featured or Open Graph image newly set must be one the caller may edit,
+/// or one marked `shared` (see `media::service::may_use`).
+fn check_media(
+    c: &mut DbConnection,
+    principal: &Principal,
+    before: Option<&ArticleState>,
+    st: &ArticleState,
+) -> Result<(), ApiError> {
+    let was = |f: fn(&ArticleState) -> Option<i64>| before.and_then(f);
+    for (field, now, then) in [
+        ("featured_media_id", st.featured_media_id, was(|b| b.featured_media_id)),
+        ("og_image_media_id", st.og_image_media_id, was(|b| b.og_image_media_id)),
+    ] {
+        let Some(id) = now.filter(|id| Some(*id) != then) else { continue };
+        let row = crate::media::repo::find(c, id)
+            .map_err(|e| ApiError::from(e).with_not_found(format!("{field} names media that does not exist")))?;
+        if !crate::media::service::may_use(principal, &row) {
+            return Err(ApiError::Forbidden(format!(
+                "{field}: media {id} belongs to someone else and is not shared; its owner or an editor can share it"
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// Every ownership rule for a move from `before` to `st` (see the permission
+/// table in `auth::permissions`).
+fn check_ownership(
+    c: &mut DbConnection,
+    principal: &Principal,
+    policy: Policy,
+    before: Option<&ArticleState>,
+    st: &ArticleState,
+) -> Result<(), ApiError> {
+    check_bylines(principal, policy, before, st)?;
+    check_series(principal, before, st)?;
+    check_media(c, principal, before, st)
+}
+
 /// Applies status and `published_at` rules for a move from `from` to `st.status`.
 fn settle_status(
     principal: &Principal,
@@ -365,6 +486,7 @@ fn snapshot_and_revision(
 pub fn create(
     c: &mut DbConnection,
     principal: &Principal,
+    policy: Policy,
     b: CreateArticle,
     pre: Option<&Prerendered>,
 ) -> Result<ArticleRow, ApiError> {
@@ -415,6 +537,7 @@ pub fn create(
         return Err(ApiError::Unprocessable("a new article cannot start archived".into()));
     }
     validate(c, &st)?;
+    check_ownership(c, principal, policy, None, &st)?;
     settle_status(principal, true, None, &mut st, b.published_at.map(micros), now)?;
     if b.slug.is_some() && repo::slug_in_use(c, &st.slug, None)? {
         return Err(ApiError::Conflict(format!("slug `{}` is taken", st.slug)));
@@ -436,6 +559,7 @@ pub fn state_of(c: &mut DbConnection, row: &ArticleRow) -> Result<ArticleState, 
 pub fn update(
     c: &mut DbConnection,
     principal: &Principal,
+    policy: Policy,
     row: ArticleRow,
     b: UpdateArticle,
     pre: Option<&Prerendered>,
@@ -533,6 +657,7 @@ pub fn update(
         st.status = status::PUBLISHED.to_owned();
     }
     validate(c, &st)?;
+    check_ownership(c, principal, policy, Some(&before), &st)?;
     settle_status(principal, own, Some(&from), &mut st, b.published_at.map(micros), now)?;
     save(c, principal, row, before, st, note, now, pre)
 }
@@ -577,7 +702,13 @@ fn save(
 
 /// Restores the content of revision `rev` onto `row`, keeping its current
 /// status and publication time (restoring never publishes or unpublishes).
-pub fn restore(c: &mut DbConnection, principal: &Principal, row: ArticleRow, rev: i64) -> Result<ArticleRow, ApiError> {
+pub fn restore(
+    c: &mut DbConnection,
+    principal: &Principal,
+    policy: Policy,
+    row: ArticleRow,
+    rev: i64,
+) -> Result<ArticleRow, ApiError> {
     let now = crate::db::now();
     if !can_edit(principal, &row, now) {
         return Err(ApiError::Forbidden("you may not edit this article".into()));
@@ -596,6 +727,17 @@ pub fn restore(c: &mut DbConnection, principal: &Principal, row: ArticleRow, rev
     }
     if st.slug != before.slug && repo::slug_in_use(c, &st.slug, Some(row.id))? {
         st.slug = before.slug.clone();
+    }
+    // What the caller may not set now stays as it is: a restore brings back
+    // the content, never someone else's byline, series or photo.
+    if check_bylines(principal, policy, Some(&before), &st).is_err() {
+        st.bylines = before.bylines.clone();
+    }
+    if check_series(principal, Some(&before), &st).is_err() {
+        (st.series_id, st.series_position) = (before.series_id, before.series_position);
+    }
+    if check_media(c, principal, Some(&before), &st).is_err() {
+        (st.featured_media_id, st.og_image_media_id) = (before.featured_media_id, before.og_image_media_id);
     }
     validate(c, &st)?;
     save(c, principal, row, before, st, None, now, None)

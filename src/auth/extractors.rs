@@ -7,6 +7,7 @@
 //!
 //! Credentials come from `Authorization: Bearer <jwt or key>` or `X-Api-Key:
 //! <key>`. API keys start with `bsk_`; anything else after `Bearer` is a JWT.
+//! Both headers with different values are a 400 naming both.
 
 use std::future::Future;
 use std::pin::Pin;
@@ -15,7 +16,7 @@ use actix_web::{web, FromRequest, HttpRequest};
 
 use super::permissions::{CurrentKey, CurrentUser, Principal, Role};
 use super::{repo, tokens};
-use crate::error::ApiError;
+use crate::error::{ApiError, FieldError};
 use crate::http::AppState;
 
 /// Prefix of every API key.
@@ -41,18 +42,41 @@ fn credential(req: &HttpRequest) -> Result<Option<Credential>, ApiError> {
     {
         return Err(ApiError::Unauthorized("send one credential, not several".into()));
     }
-    if let Some(v) = req.headers().get("x-api-key") {
-        let key = v.to_str().map_err(|_| ApiError::Unauthorized("X-Api-Key is not valid text".into()))?.trim();
-        return Ok(Some(Credential::Key(key.to_owned())));
-    }
-    let Some(v) = req.headers().get(actix_web::http::header::AUTHORIZATION) else { return Ok(None) };
-    let v = v.to_str().map_err(|_| ApiError::Unauthorized("Authorization is not valid text".into()))?.trim();
-    let (scheme, token) = v.split_once(' ').unwrap_or((v, ""));
-    if !scheme.eq_ignore_ascii_case("bearer") || token.trim().is_empty() {
-        return Err(ApiError::Unauthorized("use `Authorization: Bearer <token>`".into()));
-    }
-    let token = token.trim().to_owned();
-    Ok(Some(if token.starts_with(API_KEY_PREFIX) { Credential::Key(token) } else { Credential::Jwt(token) }))
+    let api_key = match req.headers().get("x-api-key") {
+        Some(v) => Some(
+            v.to_str().map_err(|_| ApiError::Unauthorized("X-Api-Key is not valid text".into()))?.trim().to_owned(),
+        ),
+        None => None,
+    };
+    let bearer = match req.headers().get(actix_web::http::header::AUTHORIZATION) {
+        Some(v) => {
+            let v = v.to_str().map_err(|_| ApiError::Unauthorized("Authorization is not valid text".into()))?.trim();
+            let (scheme, token) = v.split_once(' ').unwrap_or((v, ""));
+            if !scheme.eq_ignore_ascii_case("bearer") || token.trim().is_empty() {
+                return Err(ApiError::Unauthorized("use `Authorization: Bearer <token>`".into()));
+            }
+            Some(token.trim().to_owned())
+        }
+        None => None,
+    };
+    Ok(match (bearer, api_key) {
+        // Two different credentials: which one speaks for the request is not
+        // for the server to guess (one of them may be a stale or a stolen one).
+        (Some(b), Some(k)) if b != k => {
+            let message = "was sent together with a different credential; send exactly one";
+            return Err(ApiError::BadRequest {
+                detail: "both `Authorization` and `X-Api-Key` were sent, with different credentials; send one".into(),
+                errors: vec![
+                    FieldError { field: "Authorization".into(), message: message.into() },
+                    FieldError { field: "X-Api-Key".into(), message: message.into() },
+                ],
+            });
+        }
+        (_, Some(k)) => Some(Credential::Key(k)),
+        (Some(t), None) if t.starts_with(API_KEY_PREFIX) => Some(Credential::Key(t)),
+        (Some(t), None) => Some(Credential::Jwt(t)),
+        (None, None) => None,
+    })
 }
 
 async fn authenticate(req: HttpRequest) -> Result<Option<Principal>, ApiError> {
@@ -86,11 +110,7 @@ async fn authenticate(req: HttpRequest) -> Result<Option<Principal>, ApiError> {
             let found = crate::db::run(&state.pool, move |c| Ok(repo::use_api_key(c, &hash, now)?)).await?;
             let (id, kind, scopes) =
                 found.ok_or_else(|| ApiError::Unauthorized("the API key is invalid, expired or revoked".into()))?;
-            Ok(Some(Principal::Key(CurrentKey {
-                id,
-                admin: kind == "admin",
-                scopes: scopes.split(',').filter(|s| !s.is_empty()).map(str::to_owned).collect(),
-            })))
+            Ok(Some(Principal::Key(CurrentKey::from_stored(id, &kind, &scopes))))
         }
     }
 }

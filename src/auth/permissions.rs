@@ -6,6 +6,12 @@
 //! | write own drafts | ✓ | ✓ | ✓ | ✓ | `articles:write` |
 //! | publish own articles | | ✓ | ✓ | ✓ | `articles:write` |
 //! | edit/publish any article | | | ✓ | ✓ | `articles:write` |
+//! | byline only oneself | ✓ | | | | — |
+//! | byline oneself, keep existing co-authors (any co-author with `AUTHORS_MAY_ADD_COAUTHORS`) | | ✓ | | | — |
+//! | byline anyone | | | ✓ | ✓ | `articles:write` |
+//! | manage series, put articles in them | | | ✓ | ✓ | `articles:write` |
+//! | use own or shared media on an article | ✓ | ✓ | ✓ | ✓ | `media:write` or `articles:write` |
+//! | use anyone's media | | | ✓ | ✓ | `media:write` |
 //! | upload media | | ✓ | ✓ | ✓ | `media:write` |
 //! | manage all media | | | ✓ | ✓ | `media:write` |
 //! | moderate comments | | | ✓ | ✓ | `comments:moderate` |
@@ -65,8 +71,10 @@ pub enum Action {
     WriteOwnDrafts,
     /// Publish or schedule one's own articles.
     PublishOwn,
-    /// Edit or publish anyone's articles.
+    /// Edit or publish anyone's articles (and byline anyone on them).
     EditAnyArticle,
+    /// Create, edit and delete series, and put articles in them or take them out.
+    ManageSeries,
     /// Upload media.
     UploadMedia,
     /// Edit or delete anyone's media.
@@ -89,7 +97,11 @@ impl Action {
         match self {
             Self::WriteOwnDrafts | Self::EditOwnAuthorProfile => Role::Contributor,
             Self::PublishOwn | Self::UploadMedia => Role::Author,
-            Self::EditAnyArticle | Self::ManageMedia | Self::ModerateComments | Self::ManageAuthors => Role::Editor,
+            Self::EditAnyArticle
+            | Self::ManageSeries
+            | Self::ManageMedia
+            | Self::ModerateComments
+            | Self::ManageAuthors => Role::Editor,
             Self::ManageUsers | Self::ManageApiKeys => Role::Admin,
         }
     }
@@ -97,7 +109,9 @@ impl Action {
     /// The admin-key scope that grants it; `None` when keys may never do it.
     pub fn scope(self) -> Option<&'static str> {
         match self {
-            Self::WriteOwnDrafts | Self::PublishOwn | Self::EditAnyArticle => Some("articles:write"),
+            Self::WriteOwnDrafts | Self::PublishOwn | Self::EditAnyArticle | Self::ManageSeries => {
+                Some("articles:write")
+            }
             Self::UploadMedia | Self::ManageMedia => Some("media:write"),
             Self::ModerateComments => Some("comments:moderate"),
             Self::ManageAuthors => Some("authors:write"),
@@ -132,6 +146,17 @@ pub struct CurrentKey {
     pub admin: bool,
     /// Scopes of an admin key.
     pub scopes: Vec<String>,
+}
+
+impl CurrentKey {
+    /// A key as stored: `kind` is `content` or `admin`, `scopes` comma-separated.
+    pub fn from_stored(id: i64, kind: &str, scopes: &str) -> Self {
+        Self {
+            id,
+            admin: kind == "admin",
+            scopes: scopes.split(',').filter(|s| !s.is_empty()).map(str::to_owned).collect(),
+        }
+    }
 }
 
 /// Who is calling.

@@ -118,22 +118,36 @@ pub fn use_api_key(
         .first(conn)
         .optional()?;
     let Some((id, kind, scopes, last_used, creator)) = found else { return Ok(None) };
-    // A key speaks for the admin who made it: it dies with their admin rights.
-    if let Some(creator) = creator {
-        let still_admin: bool = diesel::select(diesel::dsl::exists(
-            users::table
-                .filter(users::id.eq(creator))
-                .filter(users::role.eq("admin"))
-                .filter(users::disabled.eq(false)),
-        ))
-        .get_result(conn)?;
-        if !still_admin {
-            return Ok(None);
-        }
+    if !creator_still_admin(conn, creator)? {
+        return Ok(None);
     }
     if last_used.is_none_or(|t| now - t > chrono::Duration::seconds(60)) {
         // Best effort: a busy SQLite writer must not fail a read.
         let _ = diesel::update(api_keys::table.find(id)).set(api_keys::last_used_at.eq(now)).execute(conn);
     }
     Ok(Some((id, kind, scopes)))
+}
+
+/// A key speaks for the admin who made it: it dies with their admin rights.
+/// Keys whose creator was deleted (`created_by` set to NULL) stay usable.
+fn creator_still_admin(conn: &mut DbConnection, creator: Option<i64>) -> QueryResult<bool> {
+    let Some(creator) = creator else { return Ok(true) };
+    diesel::select(diesel::dsl::exists(
+        users::table.filter(users::id.eq(creator)).filter(users::role.eq("admin")).filter(users::disabled.eq(false)),
+    ))
+    .get_result(conn)
+}
+
+/// API key `id` if it is still usable (as [`use_api_key`] decides, without
+/// stamping `last_used_at`): `(kind, scopes)`.
+pub fn live_api_key(conn: &mut DbConnection, id: i64, now: NaiveDateTime) -> QueryResult<Option<(String, String)>> {
+    let found: Option<(String, String, Option<i64>)> = api_keys::table
+        .find(id)
+        .filter(api_keys::revoked_at.is_null())
+        .filter(api_keys::expires_at.is_null().or(api_keys::expires_at.gt(now)))
+        .select((api_keys::kind, api_keys::scopes, api_keys::created_by))
+        .first(conn)
+        .optional()?;
+    let Some((kind, scopes, creator)) = found else { return Ok(None) };
+    Ok(creator_still_admin(conn, creator)?.then_some((kind, scopes)))
 }

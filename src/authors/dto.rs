@@ -87,7 +87,7 @@ pub struct CreateAuthor {
     pub avatar_media_id: Option<i64>,
     /// http(s) URL.
     #[serde(default)]
-    #[schema(pattern = "^https?://", max_length = 2000)]
+    #[schema(pattern = "^https?://[^\\s\\x00-\\x1f\\x7f]+$", max_length = 2000)]
     pub website: Option<String>,
     /// Network name → http(s) URL; at most 20.
     #[serde(default)]
@@ -122,7 +122,7 @@ pub struct UpdateAuthor {
     pub avatar_media_id: Option<Option<i64>>,
     /// http(s) URL, or `null`.
     #[serde(default, deserialize_with = "crate::patch::double_option")]
-    #[schema(value_type = Option<String>, pattern = "^https?://", max_length = 2000)]
+    #[schema(value_type = Option<String>, pattern = "^https?://[^\\s\\x00-\\x1f\\x7f]+$", max_length = 2000)]
     pub website: Option<Option<String>>,
     /// Replaces all social links.
     #[serde(default, deserialize_with = "crate::patch::non_null")]

@@ -24,6 +24,7 @@ diesel::table! {
         variants -> Text,
         uploaded_by -> Nullable<BigInt>,
         search_text -> Text,
+        shared -> Bool,
     }
 }
 
@@ -253,6 +254,21 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    article_previews (id) {
+        id -> BigInt,
+        article_id -> BigInt,
+        token_hash -> Text,
+        user_id -> Nullable<BigInt>,
+        session_family -> Nullable<Text>,
+        api_key_id -> Nullable<BigInt>,
+        expires_at -> Timestamp,
+        revoked_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(article_previews -> articles (article_id));
 diesel::joinable!(articles -> series (series_id));
 diesel::joinable!(article_slug_history -> articles (article_id));
 diesel::allow_tables_to_appear_in_same_query!(
@@ -260,6 +276,9 @@ diesel::allow_tables_to_appear_in_same_query!(
     article_slug_history,
     article_update_notes,
     article_revisions,
+    article_previews,
     articles,
     users,
 );
+diesel::allow_tables_to_appear_in_same_query!(article_previews, sessions);
+diesel::allow_tables_to_appear_in_same_query!(article_previews, api_keys);

@@ -61,7 +61,7 @@ pub struct MediaSize {
     "caption": "The council votes on the budget.", "credit": "Jane Doe / Reuters", "source_url": null,
     "sizes": [{"name": "w640", "url": "https://news.example/api/v1/media/12/file/w640", "width": 640, "height": 427,
         "mime_type": "image/jpeg", "byte_size": 48211}],
-    "uploaded_by": 3, "created_at": "2026-02-01T12:30:00Z", "updated_at": "2026-02-01T12:30:00Z"}))]
+    "uploaded_by": 3, "shared": false, "created_at": "2026-02-01T12:30:00Z", "updated_at": "2026-02-01T12:30:00Z"}))]
 pub struct Media {
     /// Numeric id.
     pub id: i64,
@@ -105,6 +105,11 @@ pub struct Media {
     /// Id of the user who uploaded it; `null` for imports, uploads made with an
     /// API key, or once that user is deleted.
     pub uploaded_by: Option<i64>,
+    /// Whether any staff member may use it as an article's featured or Open
+    /// Graph image or as an avatar. Otherwise only those who may edit it
+    /// (its uploader, editors, keys with `media:write`) may. Imported media
+    /// starts shared, uploads start unshared.
+    pub shared: bool,
     /// RFC 3339 UTC.
     pub created_at: DateTime<Utc>,
     /// RFC 3339 UTC.
@@ -174,6 +179,7 @@ impl Media {
             credit: r.credit,
             source_url: r.source_url,
             uploaded_by: r.uploaded_by,
+            shared: r.shared,
             created_at: r.created_at.and_utc(),
             updated_at: r.updated_at.and_utc(),
         }
@@ -202,6 +208,10 @@ pub struct UpdateMedia {
     #[serde(default, deserialize_with = "crate::patch::double_option")]
     #[schema(value_type = Option<String>)]
     pub credit: Option<Option<String>>,
+    /// Let any staff member use it in their articles (see `Media.shared`).
+    #[serde(default, deserialize_with = "crate::patch::non_null")]
+    #[schema(nullable = false)]
+    pub shared: Option<bool>,
 }
 
 /// `POST /media`: a `multipart/form-data` body.

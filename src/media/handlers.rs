@@ -54,14 +54,11 @@ pub struct DeleteMediaQuery {
 /// Whether `p` may edit or delete `row`: editors, admins and keys with
 /// `media:write` any file; authors their own uploads.
 fn require_manage(p: &Principal, row: &MediaRow) -> Result<(), ApiError> {
-    if p.can(Action::ManageMedia) {
+    if service::may_manage(p, row) {
         return Ok(());
     }
     p.require(Action::UploadMedia)?;
-    match p {
-        Principal::User(u) if row.uploaded_by == Some(u.id) => Ok(()),
-        _ => Err(ApiError::Forbidden("only editors may change media uploaded by someone else".into())),
-    }
+    Err(ApiError::Forbidden("only editors may change media uploaded by someone else".into()))
 }
 
 fn base(state: &AppState) -> &str {
@@ -212,7 +209,7 @@ fn checked(field: &str, v: Option<Option<String>>) -> Result<Option<Option<Strin
     }
 }
 
-/// Edit a media record's title, alt text, caption or credit.
+/// Edit a media record's title, alt text, caption, credit or `shared` flag.
 ///
 /// Editors, admins and keys with `media:write` edit any record; authors their
 /// own uploads. Absent fields are left alone; `null` (or blank) clears one.
@@ -242,6 +239,7 @@ pub async fn update_media(
         alt_text: checked("alt_text", body.alt_text)?,
         caption: checked("caption", body.caption)?,
         credit: checked("credit", body.credit)?,
+        shared: body.shared,
         search_text: None,
         updated_at: None,
     };
@@ -253,7 +251,8 @@ pub async fn update_media(
             let nothing = changes.title.is_none()
                 && changes.alt_text.is_none()
                 && changes.caption.is_none()
-                && changes.credit.is_none();
+                && changes.credit.is_none()
+                && changes.shared.is_none();
             if nothing {
                 return Ok(row);
             }

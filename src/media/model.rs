@@ -34,6 +34,9 @@ pub struct MediaRow {
     pub variants: String,
     /// The user who uploaded it; `None` for imports or once the user is deleted.
     pub uploaded_by: Option<i64>,
+    /// Any staff member may use it as a featured or Open Graph image
+    /// (imported media starts shared; uploads start private to their owner).
+    pub shared: bool,
 }
 
 impl MediaRow {
@@ -91,6 +94,7 @@ pub struct MediaChanges {
     pub alt_text: Option<Option<String>>,
     pub caption: Option<Option<String>>,
     pub credit: Option<Option<String>>,
+    pub shared: Option<bool>,
     pub search_text: Option<String>,
     pub updated_at: Option<NaiveDateTime>,
 }

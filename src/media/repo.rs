@@ -31,7 +31,11 @@ pub fn upsert_imported(conn: &mut DbConnection, form: &MediaForm) -> QueryResult
             Ok((id, false))
         }
         None => {
-            let id = diesel::insert_into(media::table).values(form).returning(media::id).get_result(conn)?;
+            // Imported media has no uploader: it is the newsroom's common library.
+            let id = diesel::insert_into(media::table)
+                .values((form, media::shared.eq(true)))
+                .returning(media::id)
+                .get_result(conn)?;
             Ok((id, true))
         }
     }

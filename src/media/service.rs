@@ -346,3 +346,19 @@ pub async fn collect_garbage(media: &MediaState, pool: &crate::db::Pool, sha256:
         Err(e) => tracing::warn!(sha256 = %sha256, error = %e, "media objects could not be removed"),
     }
 }
+
+/// Whether `p` may edit or delete `row`: editors, admins and keys with
+/// `media:write` any record, authors their own uploads.
+pub fn may_manage(p: &crate::auth::Principal, row: &super::model::MediaRow) -> bool {
+    use crate::auth::{Action, Principal};
+    p.can(Action::ManageMedia)
+        || (p.can(Action::UploadMedia) && matches!(p, Principal::User(u) if row.uploaded_by == Some(u.id)))
+}
+
+/// Whether `p` may make `row` an article's featured or Open Graph image, or
+/// an author's avatar: anyone who may edit it, and any staff member when it
+/// is shared. Using someone's unshared photo would also stop them from
+/// deleting it (a 409 `in_use`), so it needs their consent: `shared`.
+pub fn may_use(p: &crate::auth::Principal, row: &super::model::MediaRow) -> bool {
+    row.shared || may_manage(p, row)
+}

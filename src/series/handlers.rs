@@ -194,7 +194,7 @@ pub async fn create_series(
     auth: AuthUser,
     body: crate::json::Json<CreateSeries>,
 ) -> Result<HttpResponse, ApiError> {
-    auth.0.require(Action::EditAnyArticle)?;
+    auth.0.require(Action::ManageSeries)?;
     let b = body.into_inner();
     check(Some(&b.title), b.slug.as_deref(), b.description.as_deref())?;
     let tries = if b.slug.is_none() { 3 } else { 1 };
@@ -245,7 +245,7 @@ pub async fn update_series(
     key: web::Path<String>,
     body: crate::json::Json<UpdateSeries>,
 ) -> Result<HttpResponse, ApiError> {
-    auth.0.require(Action::EditAnyArticle)?;
+    auth.0.require(Action::ManageSeries)?;
     let b = body.into_inner();
     check(b.title.as_deref(), b.slug.as_deref(), b.description.clone().flatten().as_deref())?;
     let raw = key.into_inner();
@@ -288,7 +288,7 @@ pub async fn delete_series(
     auth: AuthUser,
     key: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    auth.0.require(Action::EditAnyArticle)?;
+    auth.0.require(Action::ManageSeries)?;
     let raw = key.into_inner();
     let lookup = IdOrSlug::parse(&raw);
     crate::db::write(&state.pool, move |c| {

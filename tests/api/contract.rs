@@ -541,6 +541,7 @@ async fn recipe(w: &World, op: &Op<'_>, status: u16) -> Option<Req> {
         ("GET /api/v1/articles/{article}/related", 200) => anon.arg("article", PUBLISHED),
         ("GET /api/v1/articles/{article}/revisions", 200) => admin.arg("article", PUBLISHED),
         ("POST /api/v1/articles/{article}/preview", 201) => admin.arg("article", PUBLISHED),
+        ("DELETE /api/v1/articles/{article}/preview", 204) => admin.arg("article", w.fresh_article(json!({})).await.0),
         ("POST /api/v1/articles/{article}/revisions/{rev}/restore", 200) => {
             let (id, etag) = w.fresh_article(json!({})).await;
             w.patch_article(id, &etag, json!({"title": "Second thoughts"})).await;
@@ -688,6 +689,10 @@ fn generic(w: &World, op: &Op, status: u16, base: Req) -> Result<Req, String> {
             } else if let Some(mut body) = json_body {
                 body["no_such_field"] = json!(1);
                 Ok(base.json(body))
+            } else if op.secured() {
+                // Two different credentials at once.
+                let base = if base.headers.iter().any(|(n, _)| n == "authorization") { base } else { base.bearer("x") };
+                Ok(base.header("x-api-key", &w.content_key))
             } else {
                 Err("no integer path parameter, query parameter or JSON body to spoil".into())
             }

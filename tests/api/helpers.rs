@@ -371,6 +371,14 @@ impl TestApp {
         self.request("GET", path, None).await
     }
 
+    /// `GET path` with `Authorization: Bearer token`, asserting 200; returns
+    /// the body and the `ETag`.
+    pub async fn get_ok_as(&self, path: &str, token: &str) -> (Value, String) {
+        let res = self.authed("GET", path, token, None).await;
+        assert_eq!(res.status, StatusCode::OK, "GET {path}: {}", String::from_utf8_lossy(&res.body));
+        (res.json(), res.header("etag").unwrap_or_default().to_owned())
+    }
+
     /// `GET path`, asserting a 200 JSON response, returning the body.
     pub async fn get_ok(&self, path: &str) -> Value {
         let res = self.get(path).await;

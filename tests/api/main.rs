@@ -16,5 +16,6 @@ mod import;
 mod media;
 mod migrations;
 mod openapi;
+mod ownership;
 mod parity;
 mod resources;
