@@ -16,5 +16,6 @@ mod import;
 mod media;
 mod migrations;
 mod openapi;
+mod outages;
 mod parity;
 mod resources;
