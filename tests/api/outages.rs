@@ -21,7 +21,10 @@ use serde_json::{json, Value};
 
 use crate::helpers::{backend_tests, Backend, Response, TestApp, TestDb, PASSWORD};
 
-backend_tests!(writes_to_a_read_only_database_answer_503_and_succeed_once_it_is_writable_again);
+backend_tests!(
+    writes_to_a_read_only_database_answer_503_and_succeed_once_it_is_writable_again,
+    the_pool_discards_connections_returned_mid_transaction_or_cut_off,
+);
 
 /// Asserts a 503 `unavailable` problem with a `Retry-After` in seconds.
 fn assert_unavailable(res: &Response, what: &str) {
@@ -381,4 +384,36 @@ async fn writes_to_a_read_only_database_answer_503_and_succeed_once_it_is_writab
     let res = app.authed("POST", "/api/v1/articles", &token, Some(&article("Writable", 100))).await;
     assert_eq!(res.status.as_u16(), 201, "create once writable: {}", String::from_utf8_lossy(&res.body));
     app.login("reader@example.com").await;
+}
+
+// ------------------------------------------------------------- pool recovery
+
+async fn the_pool_discards_connections_returned_mid_transaction_or_cut_off(backend: Backend) {
+    use broadsheet::db::DbConnection;
+    use diesel::connection::TransactionManager;
+    let Some(db) = TestDb::create(backend) else { return };
+    let pool = &db.pool;
+
+    // Left inside a transaction (as diesel leaves one whose ROLLBACK failed).
+    let mut conn = pool.get().expect("connection");
+    <DbConnection as Connection>::TransactionManager::begin_transaction(&mut *conn).expect("begin");
+    let open = pool.state().connections;
+    drop(conn);
+    assert_eq!(pool.state().connections, open - 1, "a connection inside a transaction went back to the pool");
+
+    // Cut off by the server: the failed statement marks it lost.
+    if backend == Backend::Postgres {
+        let mut conn = pool.get().expect("connection");
+        let open = pool.state().connections;
+        Pg::of(&db).terminate(None);
+        broadsheet::db::outage::start();
+        let err = conn.batch_execute("SELECT 1").expect_err("the session was terminated");
+        drop(conn);
+        let lost = broadsheet::db::outage::finish();
+
+        assert_eq!(pool.state().connections, open - 1, "a lost connection went back to the pool ({err})");
+        assert_eq!(lost.map(|s| s.kind), Some(broadsheet::db::outage::Unavailable::ConnectionLost), "{err}");
+    }
+    let mut conn = pool.get().expect("a new connection");
+    conn.batch_execute("SELECT 1").expect("the new connection works");
 }
