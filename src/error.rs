@@ -3,7 +3,8 @@
 //!
 //! Handlers return `Result<_, ApiError>`. Repositories return diesel's
 //! `QueryResult`, converted here: not found → 404, unique violation → 409,
-//! foreign-key violation → 422, anything else → 500. actix's own errors
+//! foreign-key violation → 422, an outage (`crate::db::outage`) → 503,
+//! anything else → 500. actix's own errors
 //! (bad query strings, bad JSON, unknown routes, wrong methods, oversized
 //! bodies) are converted by the handlers at the bottom of this module, so no
 //! response ever leaves as plain text. A 5xx logs its cause chain and tells the
@@ -21,6 +22,10 @@ use utoipa::ToSchema;
 
 /// Media type of every error body (RFC 9457 §3).
 pub const PROBLEM_JSON: &str = "application/problem+json";
+
+/// `Retry-After` (seconds) on a 503 `unavailable`: the pool's checkout
+/// timeout, long enough for a restarted server or a freed disk to be noticed.
+pub const UNAVAILABLE_RETRY_AFTER_SECS: u64 = 5;
 
 /// One invalid input, named by its query parameter, path segment or body field.
 #[derive(Clone, Debug, Serialize, ToSchema, PartialEq, Eq)]
@@ -159,7 +164,10 @@ pub enum ApiError {
     /// 503 `storage_unavailable`: the media store cannot be reached.
     #[error("media storage unavailable: {0}")]
     StorageUnavailable(String),
-    /// 503 `unavailable`: the database cannot be reached (pool timeout).
+    /// 503 `unavailable`: the database cannot serve the request now (pool
+    /// timeout, lost connection, disk full, read-only, locked: see
+    /// `crate::db::outage`). The string is the logged cause; the client gets
+    /// a generic detail and `Retry-After`.
     #[error("service unavailable: {0}")]
     Unavailable(String),
     /// 500 `internal`: logged with its cause; the client sees a generic message.
@@ -314,6 +322,9 @@ impl ResponseError for ApiError {
             Self::TooManyRequests { retry_after_secs } | Self::Busy { retry_after_secs } => {
                 res.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(*retry_after_secs));
             }
+            Self::Unavailable(_) => {
+                res.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(UNAVAILABLE_RETRY_AFTER_SECS));
+            }
             // The rest of an over-long or stalled body is not read: close the connection.
             Self::PayloadTooLargeField { .. } | Self::RequestTimeout(_) => {
                 res.headers_mut().insert(header::CONNECTION, HeaderValue::from_static("close"));
@@ -326,6 +337,14 @@ impl ResponseError for ApiError {
 
 impl From<DieselError> for ApiError {
     fn from(e: DieselError) -> Self {
+        // Noted for `db::run` before diesel's ROLLBACK can replace it (SQLite's
+        // RETURNING path does not report errors to the instrumentation).
+        crate::db::outage::record(&e);
+        if crate::db::outage::cause(&e).is_some() {
+            // The whole error is kept for the log: for a failed commit it
+            // names both the commit's and the rollback's failure.
+            return Self::Unavailable(e.to_string());
+        }
         match e {
             DieselError::NotFound => Self::NotFound("resource not found".into()),
             DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, info) => {
@@ -340,11 +359,6 @@ impl From<DieselError> for ApiError {
                     .join("_");
                 let what = if field.is_empty() { "a unique field".to_owned() } else { field };
                 Self::Conflict(format!("{what} is already taken"))
-            }
-            DieselError::DatabaseError(_, info)
-                if info.message().contains("database is locked") || info.message().contains("database is busy") =>
-            {
-                Self::Unavailable(info.message().to_owned())
             }
             DieselError::DatabaseError(DatabaseErrorKind::ForeignKeyViolation, _) => {
                 Self::Unprocessable("a referenced resource does not exist".into())
@@ -458,5 +472,23 @@ mod tests {
     fn diesel_errors_map_to_their_statuses() {
         assert_eq!(ApiError::from(DieselError::NotFound).status_code(), StatusCode::NOT_FOUND);
         assert_eq!(ApiError::from(DieselError::RollbackTransaction).status_code(), StatusCode::INTERNAL_SERVER_ERROR);
+    }
+
+    #[test]
+    fn a_failed_commit_on_a_full_disk_is_a_503_that_logs_the_real_cause() {
+        let db = |m: &str| Box::new(DieselError::DatabaseError(DatabaseErrorKind::Unknown, Box::new(m.to_owned())));
+        let err = ApiError::from(DieselError::RollbackErrorOnCommit {
+            rollback_error: db("cannot rollback - no transaction is active"),
+            commit_error: db("database or disk is full"),
+        });
+
+        let res = err.error_response();
+
+        assert_eq!(res.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(res.headers().get(header::RETRY_AFTER).and_then(|v| v.to_str().ok()), Some("5"));
+        assert!(err.to_string().contains("database or disk is full"), "logged cause: {err}");
+        let problem = err.problem();
+        assert_eq!(problem.code, "unavailable");
+        assert!(!problem.detail.contains("disk"), "{}", problem.detail);
     }
 }

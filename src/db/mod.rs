@@ -3,8 +3,10 @@
 //! [`DbConnection`] is a diesel `MultiConnection`; repositories take
 //! `&mut DbConnection` and return `QueryResult`, and handlers reach them only
 //! through [`run`], which moves the blocking work onto actix's blocking pool.
-//! Errors from here are mapped to HTTP by `crate::error`.
+//! Errors from here are mapped to HTTP by `crate::error`; [`outage`] decides
+//! which of them mean "unavailable" (503) and finds their real cause.
 
+pub mod outage;
 pub mod schema;
 
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -52,12 +54,20 @@ impl QueryCounter {
     }
 }
 
-struct CountQueries(Arc<AtomicUsize>);
+/// Every connection's instrumentation: reports outage errors to
+/// [`outage::record`] and, in tests, counts statements.
+struct Watch(Option<Arc<AtomicUsize>>);
 
-impl Instrumentation for CountQueries {
+impl Instrumentation for Watch {
     fn on_connection_event(&mut self, event: InstrumentationEvent<'_>) {
-        if let InstrumentationEvent::StartQuery { .. } = event {
-            self.0.fetch_add(1, Ordering::SeqCst);
+        match event {
+            InstrumentationEvent::StartQuery { .. } => {
+                if let Some(counter) = &self.0 {
+                    counter.fetch_add(1, Ordering::SeqCst);
+                }
+            }
+            InstrumentationEvent::FinishQuery { error: Some(e), .. } => outage::record(e),
+            _ => {}
         }
     }
 }
@@ -95,9 +105,7 @@ impl ManageConnection for ConnectionManager {
                 DbConnection::Sqlite(c)
             }
         };
-        if let Some(counter) = &self.counter {
-            conn.set_instrumentation(CountQueries(counter.0.clone()));
-        }
+        conn.set_instrumentation(Watch(self.counter.as_ref().map(|c| c.0.clone())));
         Ok(conn)
     }
 
@@ -105,8 +113,13 @@ impl ManageConnection for ConnectionManager {
         conn.batch_execute("SELECT 1").map_err(r2d2::Error::QueryError)
     }
 
-    fn has_broken(&self, _conn: &mut DbConnection) -> bool {
-        false
+    /// Called when a connection goes back to the pool: a connection whose
+    /// transaction manager is broken or still in a transaction (diesel's
+    /// check), or whose unit of work lost the connection, is discarded, so the
+    /// next request gets a new one. (A connection that died while idle is
+    /// caught on checkout by `is_valid`: r2d2's `test_on_check_out` is on.)
+    fn has_broken(&self, conn: &mut DbConnection) -> bool {
+        std::thread::panicking() || diesel::r2d2::R2D2Connection::is_broken(conn) || outage::connection_lost()
     }
 }
 
@@ -152,7 +165,10 @@ pub fn migrate(conn: &mut DbConnection) -> anyhow::Result<Vec<String>> {
 
 /// Runs blocking database work `f` on actix's blocking thread pool with a
 /// pooled connection. A pool timeout becomes 503; diesel errors map through
-/// `From<diesel::result::Error> for ApiError`.
+/// `From<diesel::result::Error> for ApiError`. When `f` fails with a 500
+/// after the database reported an outage (diesel can replace the cause with
+/// a failed `ROLLBACK`, see [`outage`]), the answer is a 503 whose logged
+/// cause is the outage.
 pub async fn run<T, F>(pool: &Pool, f: F) -> Result<T, ApiError>
 where
     F: FnOnce(&mut DbConnection) -> Result<T, ApiError> + Send + 'static,
@@ -161,7 +177,17 @@ where
     let pool = pool.clone();
     actix_web::web::block(move || {
         let mut conn = pool.get().map_err(|e| ApiError::Unavailable(e.to_string()))?;
-        f(&mut conn)
+        outage::start();
+        let result = f(&mut conn);
+        // Returned to the pool here, on this thread, where `has_broken` can
+        // still see what this unit of work ran into.
+        drop(conn);
+        match (result, outage::finish()) {
+            (Err(ApiError::Internal(e)), Some(seen)) => {
+                Err(ApiError::Unavailable(format!("{} (then: {e:#})", seen.message)))
+            }
+            (result, _) => result,
+        }
     })
     .await
     .map_err(|e| ApiError::Internal(anyhow::anyhow!("blocking task failed: {e}")))?

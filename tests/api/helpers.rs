@@ -63,7 +63,12 @@ pub(crate) use backend_tests;
 
 enum Guard {
     Sqlite(#[allow(dead_code)] tempfile::TempDir),
-    Postgres { admin_url: String, name: String },
+    /// A SQLite file the caller placed (and removes).
+    SqliteAt,
+    Postgres {
+        admin_url: String,
+        name: String,
+    },
 }
 
 impl Drop for Guard {
@@ -122,9 +127,26 @@ impl TestDb {
                 (DatabaseUrl::Postgres(url.to_string()), Guard::Postgres { admin_url, name })
             }
         };
+        Some(Self::migrated(url, guard))
+    }
+
+    /// A fresh SQLite database at `path` (on a file system the test controls).
+    pub fn sqlite_at(path: std::path::PathBuf) -> Self {
+        Self::migrated(DatabaseUrl::Sqlite(path), Guard::SqliteAt)
+    }
+
+    fn migrated(url: DatabaseUrl, guard: Guard) -> Self {
         let (pool, queries) = db::build_counted_pool(&url, 4).expect("pool");
         db::migrate(&mut pool.get().expect("connection")).expect("migrations apply");
-        Some(Self { pool, queries, _guard: guard })
+        Self { pool, queries, _guard: guard }
+    }
+
+    /// PostgreSQL only: `(admin URL, this test database's name)`.
+    pub fn postgres_names(&self) -> Option<(&str, &str)> {
+        match &self._guard {
+            Guard::Postgres { admin_url, name } => Some((admin_url, name)),
+            _ => None,
+        }
     }
 
     /// A pooled connection.
@@ -224,7 +246,11 @@ impl TestApp {
     /// A server with extra settings (e.g. `CORS_ALLOWED_ORIGINS`) over the
     /// test defaults (port 0, a fixed JWT secret, the in-memory media store).
     pub async fn spawn_with(backend: Backend, vars: &[(&str, &str)]) -> Option<Self> {
-        let db = TestDb::create(backend)?;
+        Some(Self::serve(TestDb::create(backend)?, vars))
+    }
+
+    /// A server over `db` with extra settings over the test defaults.
+    pub fn serve(db: TestDb, vars: &[(&str, &str)]) -> Self {
         let vars: Vec<(String, String)> = vars.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
         let settings = Settings::from_lookup(|k| {
             vars.iter().find(|(name, _)| name == k).map(|(_, v)| v.clone()).or_else(|| match k {
@@ -239,11 +265,11 @@ impl TestApp {
         let app = broadsheet::startup::Application::build(settings, db.pool.clone()).expect("app builds");
         let address = format!("http://127.0.0.1:{}", app.port());
         actix_web::rt::spawn(app.run_until_stopped());
-        Some(Self {
+        Self {
             address,
             db,
             client: awc::Client::builder().disable_redirects().timeout(std::time::Duration::from_secs(60)).finish(),
-        })
+        }
     }
 
     /// Creates an article through the API, asserting 201; returns `(data, etag)`.

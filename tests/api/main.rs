@@ -16,6 +16,7 @@ mod import;
 mod media;
 mod migrations;
 mod openapi;
+mod outages;
 mod ownership;
 mod parity;
 mod resources;
