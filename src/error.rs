@@ -322,7 +322,7 @@ impl ResponseError for ApiError {
             Self::TooManyRequests { retry_after_secs } | Self::Busy { retry_after_secs } => {
                 res.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(*retry_after_secs));
             }
-            Self::Unavailable(_) => {
+            Self::Unavailable(_) | Self::StorageUnavailable(_) => {
                 res.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(UNAVAILABLE_RETRY_AFTER_SECS));
             }
             // The rest of an over-long or stalled body is not read: close the connection.

@@ -125,6 +125,8 @@ pub fn openapi_spec() -> utoipa::openapi::OpenApi {
 /// A handler's own entry for a status wins. The contract test
 /// (`tests/api/contract.rs`) still produces each of them for real.
 fn add_common_responses(api: &mut utoipa::openapi::OpenApi) {
+    use utoipa::openapi::header::HeaderBuilder;
+    use utoipa::openapi::schema::{ObjectBuilder, Type};
     use utoipa::openapi::{ContentBuilder, Ref, RefOr, ResponseBuilder};
     let problem = |description: &str| {
         RefOr::T(
@@ -164,6 +166,17 @@ fn add_common_responses(api: &mut utoipa::openapi::OpenApi) {
             }
             if uses_database {
                 add("503", "Database unavailable; retry after `Retry-After` seconds");
+            }
+            // Every 429 and 503 says when to come back.
+            for status in ["429", "503"] {
+                if let Some(RefOr::T(response)) = op.responses.responses.get_mut(status) {
+                    response.headers.entry("Retry-After".into()).or_insert_with(|| {
+                        HeaderBuilder::new()
+                            .schema(ObjectBuilder::new().schema_type(Type::Integer).minimum(Some(0)))
+                            .description(Some("Seconds to wait before retrying (RFC 9110 §10.2.3)"))
+                            .build()
+                    });
+                }
             }
         }
     }

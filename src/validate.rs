@@ -13,6 +13,8 @@ pub const MAX_URL_BYTES: usize = 2000;
 pub fn is_http_url(s: &str) -> bool {
     s.len() <= MAX_URL_BYTES
         && !s.chars().any(|c| c.is_whitespace() || c.is_control())
+        // `http:///x` parses as `http://x/`: the host must follow `//` directly.
+        && s.split_once("://").is_some_and(|(_, rest)| !rest.starts_with('/') && !rest.starts_with('\\'))
         && url::Url::parse(s)
             .is_ok_and(|u| matches!(u.scheme(), "http" | "https") && u.host_str().is_some_and(|h| !h.is_empty()))
 }

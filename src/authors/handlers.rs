@@ -10,7 +10,7 @@ use utoipa::IntoParams;
 use super::dto::{Author, AuthorEnvelope, AuthorList, CreateAuthor, ProfileCheck, UpdateAuthor};
 use super::model::{AuthorChanges, AuthorRow, NewAuthor};
 use super::repo;
-use crate::auth::{Action, AuthUser, MaybeAuthUser};
+use crate::auth::{Action, AuthUser, MaybeAuthUser, Principal};
 use crate::db::DbConnection;
 use crate::error::{ApiError, Problem};
 use crate::http::AppState;
@@ -134,6 +134,7 @@ pub async fn create_author(
     }
     check.finish()?;
     let tries = if b.slug.is_none() { 3 } else { 1 };
+    let principal = auth.0.clone();
     let author = crate::db::write_retrying_conflicts(&state.pool, tries, move |c| {
         let b = b.clone();
         c.transaction(|c| {
@@ -150,7 +151,7 @@ pub async fn create_author(
                     slugs::unique(&base, |s| repo::slug_taken(c, s, None))?
                 }
             };
-            check_avatar(c, b.avatar_media_id)?;
+            check_avatar(c, &principal, b.avatar_media_id, None)?;
             let now = crate::db::now();
             let id = repo::insert(
                 c,
@@ -183,11 +184,25 @@ pub async fn create_author(
         .json(AuthorEnvelope { data: author }))
 }
 
-fn check_avatar(c: &mut DbConnection, media_id: Option<i64>) -> Result<(), ApiError> {
-    if let Some(id) = media_id {
-        if !crate::articles::repo::all_exist(c, "media", &[id])? {
-            return Err(ApiError::unprocessable("avatar_media_id", format!("names media {id}, which does not exist")));
+/// A newly set avatar must exist (422) and be media `principal` may use:
+/// their own, or shared (403; see `media::service::may_use`).
+fn check_avatar(
+    c: &mut DbConnection,
+    principal: &Principal,
+    media_id: Option<i64>,
+    current: Option<i64>,
+) -> Result<(), ApiError> {
+    let Some(id) = media_id.filter(|id| Some(*id) != current) else { return Ok(()) };
+    let row = match crate::media::repo::find(c, id) {
+        Err(diesel::result::Error::NotFound) => {
+            return Err(ApiError::unprocessable("avatar_media_id", format!("names media {id}, which does not exist")))
         }
+        other => other?,
+    };
+    if !crate::media::service::may_use(principal, &row) {
+        return Err(ApiError::Forbidden(format!(
+            "avatar_media_id: media {id} belongs to someone else and is not shared; its owner or an editor can share it"
+        )));
     }
     Ok(())
 }
@@ -231,14 +246,23 @@ fn changes_from(b: UpdateAuthor, allow_slug: bool) -> Result<AuthorChanges, ApiE
     })
 }
 
-fn apply(c: &mut DbConnection, id: i64, changes: AuthorChanges, base_url: &str) -> Result<Author, ApiError> {
+fn apply(
+    c: &mut DbConnection,
+    principal: &Principal,
+    id: i64,
+    changes: AuthorChanges,
+    base_url: &str,
+) -> Result<Author, ApiError> {
     c.transaction(|c| {
         if let Some(s) = &changes.slug {
             if repo::slug_taken(c, s, Some(id))? {
                 return Err(ApiError::Conflict(format!("slug `{s}` is taken")));
             }
         }
-        check_avatar(c, changes.avatar_media_id.flatten())?;
+        if let Some(Some(avatar)) = changes.avatar_media_id {
+            let current = repo::find(c, id)?.avatar_media_id;
+            check_avatar(c, principal, Some(avatar), current)?;
+        }
         let row = repo::update(c, id, &changes)?;
         one(c, row, base_url)
     })
@@ -291,7 +315,8 @@ pub async fn update_my_author(
     let user = auth.0.user()?;
     let id = user.author_id.ok_or_else(|| ApiError::NotFound("your account has no author profile".into()))?;
     let changes = changes_from(body.into_inner(), auth.0.can(Action::ManageAuthors))?;
-    let author = crate::db::write(&state.pool, move |c| apply(c, id, changes, &base_url)).await?;
+    let principal = auth.0.clone();
+    let author = crate::db::write(&state.pool, move |c| apply(c, &principal, id, changes, &base_url)).await?;
     Ok(HttpResponse::Ok().json(AuthorEnvelope { data: author }))
 }
 
@@ -325,10 +350,11 @@ pub async fn update_author(
     let raw = key.into_inner();
     let key = IdOrSlug::parse(&raw);
     let changes = changes_from(body.into_inner(), true)?;
+    let principal = auth.0.clone();
     let author = crate::db::write(&state.pool, move |c| {
         let id =
             repo::find_by_key(c, &key).map_err(|e| ApiError::from(e).with_not_found(format!("no author `{raw}`")))?.id;
-        apply(c, id, changes, &base_url)
+        apply(c, &principal, id, changes, &base_url)
     })
     .await?;
     Ok(HttpResponse::Ok().json(AuthorEnvelope { data: author }))

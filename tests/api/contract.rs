@@ -755,6 +755,12 @@ fn check(op: &Op, status: u16, res: &Response) -> Result<(), String> {
             return Err(format!("problem body says status {}", problem["status"]));
         }
     }
+    // Documented response headers (`Retry-After` on 429/503) must be sent.
+    for name in op.spec["responses"][status.to_string()]["headers"].as_object().into_iter().flat_map(|h| h.keys()) {
+        if res.header(&name.to_ascii_lowercase()).is_none() {
+            return Err(format!("documents the `{name}` header, which the response lacks"));
+        }
+    }
     let documented: Vec<&String> =
         op.spec["responses"][status.to_string()]["content"].as_object().map(|c| c.keys().collect()).unwrap_or_default();
     // Documented keys are media ranges (RFC 9110 §12.5.1): `*/*` and `image/*` match by type.

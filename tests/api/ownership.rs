@@ -59,6 +59,11 @@ async fn bylines_follow_ownership_for_every_role(backend: Backend) {
     let (a, author) = writer(&app, "author", "arno").await;
     let (e, editor) = writer(&app, "editor", "ed-itor").await;
     let (_, admin) = writer(&app, "admin", "adele").await;
+    let body = json!({"name": "desk", "kind": "admin", "scopes": ["articles:write"]});
+    let key = app.authed("POST", "/api/v1/api-keys", &admin, Some(&body)).await.json()["data"]["key"]
+        .as_str()
+        .unwrap()
+        .to_owned();
 
     // (who, bylines, expected status)
     let cases: Vec<(&str, &str, Vec<i64>, u16)> = vec![
@@ -71,6 +76,7 @@ async fn bylines_follow_ownership_for_every_role(backend: Backend) {
         ("editor", &editor, vec![a], 201),
         ("editor", &editor, vec![a, c], 201),
         ("admin", &admin, vec![e], 201),
+        ("admin key with articles:write", &key, vec![c, e], 201),
     ];
     for (who, token, bylines, expected) in cases {
         let before = article_count(&app);
@@ -197,6 +203,17 @@ async fn featured_images_must_be_ones_own_or_shared(backend: Backend) {
     not_owner_shares.assert_problem(403);
     assert_eq!(null_shared.assert_problem(400)["errors"][0]["field"], "shared");
     assert_eq!(shared_use.status.as_u16(), 201, "{}", String::from_utf8_lossy(&shared_use.body));
+
+    // Avatars follow the same rule.
+    let avatar_other =
+        app.authed("PATCH", "/api/v1/authors/me", &author, Some(&json!({"avatar_media_id": editors_photo}))).await;
+    let avatar_own =
+        app.authed("PATCH", "/api/v1/authors/me", &author, Some(&json!({"avatar_media_id": own_photo}))).await;
+    let avatar_missing =
+        app.authed("PATCH", "/api/v1/authors/me", &author, Some(&json!({"avatar_media_id": 999_999}))).await;
+    assert!(avatar_other.assert_problem(403)["detail"].as_str().unwrap().starts_with("avatar_media_id:"));
+    assert_eq!(avatar_own.status.as_u16(), 200, "{}", String::from_utf8_lossy(&avatar_own.body));
+    assert_eq!(avatar_missing.assert_problem(422)["errors"][0]["field"], "avatar_media_id");
 
     // The owner of an unshared photo can still delete it: nobody else could use it.
     let (_, fresh) = writer(&app, "author", "dan").await;
