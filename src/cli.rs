@@ -55,6 +55,10 @@ pub enum UsersAction {
         /// Read the password from stdin without prompting, even on a terminal.
         #[arg(long)]
         password_stdin: bool,
+        /// Display name of the author profile created and linked for the
+        /// user (default: the email's local part).
+        #[arg(long)]
+        name: Option<String>,
     },
 }
 
@@ -169,17 +173,24 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             print!("{summary}");
             Ok(())
         }
-        Command::Users { action: UsersAction::Create { email, role, password_stdin } } => {
+        Command::Users { action: UsersAction::Create { email, role, password_stdin, name } } => {
             let password = read_password(password_stdin)?;
             let mut conn = pool.get()?;
-            let user = crate::users::handlers::create(&mut conn, &email, &password, role, None).map_err(|e| {
-                let p = e.problem();
-                match p.errors.first() {
-                    Some(f) => anyhow::anyhow!("{}: {}", f.field, f.message),
-                    None => anyhow::anyhow!("{}", p.detail),
-                }
-            })?;
-            println!("created user {} <{}> with role {}", user.id, user.email, user.role);
+            let user = crate::users::handlers::create(&mut conn, &email, &password, role, None, name.as_deref())
+                .map_err(|e| {
+                    let p = e.problem();
+                    match p.errors.first() {
+                        Some(f) => anyhow::anyhow!("{}: {}", f.field, f.message),
+                        None => anyhow::anyhow!("{}", p.detail),
+                    }
+                })?;
+            println!(
+                "created user {} <{}> with role {} and author profile {}",
+                user.id,
+                user.email,
+                user.role,
+                user.author_id.map_or_else(|| "none".into(), |a| a.to_string())
+            );
             Ok(())
         }
         Command::Openapi => unreachable!("handled above"),

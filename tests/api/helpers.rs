@@ -80,6 +80,8 @@ impl Drop for Guard {
 pub struct TestDb {
     pub pool: Pool,
     pub queries: QueryCounter,
+    /// The database's URL (for the binary, or a second pool).
+    pub url: DatabaseUrl,
     _guard: Guard,
 }
 
@@ -124,7 +126,15 @@ impl TestDb {
         };
         let (pool, queries) = db::build_counted_pool(&url, 4).expect("pool");
         db::migrate(&mut pool.get().expect("connection")).expect("migrations apply");
-        Some(Self { pool, queries, _guard: guard })
+        Some(Self { pool, queries, url, _guard: guard })
+    }
+
+    /// The URL as `DATABASE_URL` spells it.
+    pub fn url_string(&self) -> String {
+        match &self.url {
+            DatabaseUrl::Sqlite(p) => format!("sqlite://{}", p.display()),
+            DatabaseUrl::Postgres(u) => u.clone(),
+        }
     }
 
     /// A pooled connection.
@@ -326,7 +336,7 @@ impl TestApp {
     /// Creates a user directly (argon2id-hashed) and returns its id.
     pub fn create_user(&self, email: &str, role: &str, author_id: Option<i64>) -> i64 {
         let role = broadsheet::auth::Role::parse(role).expect("role");
-        broadsheet::users::handlers::create(&mut self.db.conn(), email, PASSWORD, role, author_id)
+        broadsheet::users::handlers::create(&mut self.db.conn(), email, PASSWORD, role, author_id, None)
             .expect("user created")
             .id
     }

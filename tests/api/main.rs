@@ -18,3 +18,4 @@ mod migrations;
 mod openapi;
 mod parity;
 mod resources;
+mod writers;
