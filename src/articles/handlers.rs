@@ -643,7 +643,7 @@ pub async fn related_articles(
 }
 
 /// Lifetime of preview links, in seconds.
-pub const PREVIEW_TTL_SECS: i64 = 3600;
+pub const PREVIEW_TTL_SECS: i64 = crate::auth::jwt::PREVIEW_TTL_SECS;
 
 /// Mint a one-hour preview link for an article you may edit; anyone holding
 /// it can read the article as it is now, whatever its status.
@@ -666,6 +666,7 @@ pub async fn create_preview(
     key: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let row = editable(&state, &auth.0, key.into_inner()).await?;
+    crate::auth::refresh_keys(&state, None).await?;
     let now = chrono::Utc::now();
     let claims = crate::auth::jwt::PreviewClaims {
         sub: row.id.to_string(),
@@ -694,6 +695,7 @@ pub async fn create_preview(
 #[get("/previews/{token}")]
 pub async fn get_preview(state: web::Data<AppState>, token: web::Path<String>) -> Result<HttpResponse, ApiError> {
     let base_url = state.settings.public_base_url.clone();
+    crate::auth::refresh_keys(&state, Some(&token)).await?;
     let claims = state
         .auth
         .keys

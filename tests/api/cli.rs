@@ -184,3 +184,42 @@ async fn users_create_makes_a_writer_who_can_post_the_readme_example(backend: Ba
     let byline = &article["data"]["bylines"][0];
     assert_eq!(byline["name"], "chief", "{article}");
 }
+
+#[test]
+fn keys_rotate_prints_the_new_kid_and_never_a_secret() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("db.sqlite").display());
+
+    let first = run_bin(&["keys", "rotate"], &url, "");
+    let second = run_bin(&["keys", "rotate"], &url, "");
+    let with_secret = Command::new(BIN)
+        .args(["keys", "rotate"])
+        .env("DATABASE_URL", &url)
+        .env("JWT_SECRET", "0123456789abcdef0123456789abcdef")
+        .output()
+        .unwrap();
+
+    assert!(first.status.success(), "{}", String::from_utf8_lossy(&first.stderr));
+    assert!(second.status.success());
+    assert!(!with_secret.status.success(), "rotating stored keys under JWT_SECRET is refused");
+    let db = broadsheet::config::DatabaseUrl::Sqlite(dir.path().join("db.sqlite"));
+    let pool = broadsheet::db::build_pool(&db, 1, None).unwrap();
+    use broadsheet::db::schema::signing_keys;
+    use diesel::prelude::*;
+    let rows: Vec<(String, String, Option<chrono::NaiveDateTime>)> = signing_keys::table
+        .order(signing_keys::generation.asc())
+        .select((signing_keys::kid, signing_keys::secret, signing_keys::not_after))
+        .load(&mut *pool.get().unwrap())
+        .unwrap();
+    assert_eq!(rows.len(), 3, "the first key, then two rotations");
+    let output = format!(
+        "{}{}{}{}",
+        String::from_utf8_lossy(&first.stdout),
+        String::from_utf8_lossy(&first.stderr),
+        String::from_utf8_lossy(&second.stdout),
+        String::from_utf8_lossy(&second.stderr)
+    );
+    assert!(output.contains(&rows[2].0), "prints the new kid: {output}");
+    assert!(rows.iter().all(|(_, secret, _)| !output.contains(secret.as_str())), "a secret was printed");
+    assert!(rows[0].2.is_some() && rows[1].2.is_some() && rows[2].2.is_none(), "only the newest key is current");
+}

@@ -63,7 +63,12 @@ pub(crate) use backend_tests;
 
 enum Guard {
     Sqlite(#[allow(dead_code)] tempfile::TempDir),
-    Postgres { admin_url: String, name: String },
+    Postgres {
+        admin_url: String,
+        name: String,
+    },
+    /// A second handle on another `TestDb`'s database, which that one drops.
+    Shared,
 }
 
 impl Drop for Guard {
@@ -127,6 +132,13 @@ impl TestDb {
         let (pool, queries) = db::build_counted_pool(&url, 4).expect("pool");
         db::migrate(&mut pool.get().expect("connection")).expect("migrations apply");
         Some(Self { pool, queries, url, _guard: guard })
+    }
+
+    /// Another pool on the same database (a second instance's view); the
+    /// original still owns and drops the database.
+    pub fn shared(&self) -> Self {
+        let (pool, queries) = db::build_counted_pool(&self.url, 4).expect("pool");
+        Self { pool, queries, url: self.url.clone(), _guard: Guard::Shared }
     }
 
     /// The URL as `DATABASE_URL` spells it.
@@ -235,6 +247,18 @@ impl TestApp {
     /// test defaults (port 0, a fixed JWT secret, the in-memory media store).
     pub async fn spawn_with(backend: Backend, vars: &[(&str, &str)]) -> Option<Self> {
         let db = TestDb::create(backend)?;
+        Some(Self::spawn_on(db, vars).await)
+    }
+
+    /// A second instance on this one's database (as behind a load
+    /// balancer), with its own settings over the test defaults.
+    pub async fn another_instance(&self, vars: &[(&str, &str)]) -> Self {
+        Self::spawn_on(self.db.shared(), vars).await
+    }
+
+    /// A server over `db` with extra settings over the test defaults; a
+    /// setting given as `""` is unset (e.g. `JWT_SECRET`).
+    pub async fn spawn_on(db: TestDb, vars: &[(&str, &str)]) -> Self {
         let vars: Vec<(String, String)> = vars.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
         let settings = Settings::from_lookup(|k| {
             vars.iter().find(|(name, _)| name == k).map(|(_, v)| v.clone()).or_else(|| match k {
@@ -249,11 +273,11 @@ impl TestApp {
         let app = broadsheet::startup::Application::build(settings, db.pool.clone()).expect("app builds");
         let address = format!("http://127.0.0.1:{}", app.port());
         actix_web::rt::spawn(app.run_until_stopped());
-        Some(Self {
+        Self {
             address,
             db,
             client: awc::Client::builder().disable_redirects().timeout(std::time::Duration::from_secs(60)).finish(),
-        })
+        }
     }
 
     /// Creates an article through the API, asserting 201; returns `(data, etag)`.
@@ -404,6 +428,23 @@ pub fn find_keys<'a>(v: &'a Value, key: &str, out: &mut Vec<&'a Value>) {
         Value::Array(a) => a.iter().for_each(|x| find_keys(x, key, out)),
         _ => {}
     }
+}
+
+/// The Redis test server from `TEST_REDIS_URL`; `None` (skip) without it,
+/// a failure under `CI=true`.
+pub fn redis_url() -> Option<String> {
+    let url = std::env::var("TEST_REDIS_URL").ok().filter(|e| !e.is_empty());
+    if url.is_none() {
+        assert!(std::env::var("CI").as_deref() != Ok("true"), "CI needs TEST_REDIS_URL (a Redis server)");
+        eprintln!("skipping Redis scenario: TEST_REDIS_URL is not set");
+    }
+    url
+}
+
+/// A key prefix no other test (or run) uses, so tests never touch each
+/// other's Redis keys and never need to flush.
+pub fn unique_prefix(name: &str) -> String {
+    format!("broadsheet-test:{name}:{}:{}:", std::process::id(), COUNTER.fetch_add(1, Ordering::SeqCst))
 }
 
 /// The S3-compatible test server (moto) from `TEST_S3_ENDPOINT`; `None`

@@ -13,6 +13,8 @@ mod editorial;
 mod errors;
 mod hardening;
 mod import;
+mod keys;
+mod limits;
 mod media;
 mod migrations;
 mod openapi;
