@@ -365,6 +365,22 @@ impl TestApp {
             .id
     }
 
+    /// Creates a user whose author profile is then unlinked and deleted (as
+    /// after `PATCH /users/{id}` with `author_id: null`, or for accounts made
+    /// before every user got a profile); returns its id.
+    pub fn create_user_without_profile(&self, email: &str, role: &str) -> i64 {
+        use broadsheet::db::schema::{authors, users};
+        use diesel::prelude::*;
+        let id = self.create_user(email, role, None);
+        let c = &mut *self.db.conn();
+        let profile: Option<i64> = users::table.find(id).select(users::author_id).first(c).expect("user");
+        diesel::update(users::table.find(id)).set(users::author_id.eq(None::<i64>)).execute(c).expect("unlinked");
+        if let Some(a) = profile {
+            diesel::delete(authors::table.find(a)).execute(c).expect("profile deleted");
+        }
+        id
+    }
+
     /// Creates an author directly and returns its id.
     pub fn create_author(&self, slug: &str) -> i64 {
         use broadsheet::db::schema::authors;

@@ -56,15 +56,7 @@ async fn a_user_created_through_the_api_gets_a_linked_author_profile(backend: Ba
 
 async fn a_user_without_a_profile_gets_a_422_that_says_how_to_link_one(backend: Backend) {
     let Some(app) = TestApp::spawn(backend).await else { return };
-    let id = app.create_user("solo@example.com", "author", None);
-    {
-        use broadsheet::db::schema::users;
-        use diesel::prelude::*;
-        diesel::update(users::table.find(id))
-            .set(users::author_id.eq(None::<i64>))
-            .execute(&mut *app.db.conn())
-            .expect("profile unlinked");
-    }
+    let id = app.create_user_without_profile("solo@example.com", "author");
     let token = app.login("solo@example.com").await["access_token"].as_str().unwrap().to_owned();
     let body: serde_json::Value = serde_json::from_str(README_ARTICLE).unwrap();
 
