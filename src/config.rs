@@ -73,11 +73,12 @@ pub struct Settings {
     /// `PUBLIC_BASE_URL`: absolute origin used in links (`Link` headers);
     /// default `http://{BIND_ADDR}`. No trailing slash.
     pub public_base_url: String,
-    /// `DATA_DIR`: where generated state lives (the JWT secret file when
-    /// `JWT_SECRET` is unset); default `data`.
+    /// `DATA_DIR`: where generated state lives (local media by default); default `data`.
     pub data_dir: std::path::PathBuf,
-    /// `JWT_SECRET`: HMAC-SHA256 key for access tokens, at least 32 bytes.
-    /// When unset, a random one is generated under `DATA_DIR` and kept.
+    /// `JWT_SECRET`: HMAC-SHA256 key for access and preview tokens, at least
+    /// 32 bytes. When unset, keys are generated and stored in the database
+    /// (`signing_keys`), shared by every instance and rotated with
+    /// `broadsheet keys rotate`.
     pub jwt_secret: Option<Secret>,
     /// `JWT_ISSUER`: the `iss` claim issued and required; default `broadsheet`.
     pub jwt_issuer: String,
