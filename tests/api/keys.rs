@@ -6,6 +6,7 @@ use serde_json::Value;
 use crate::helpers::{backend_tests, Backend, TestApp};
 
 backend_tests!(
+    instances_starting_together_create_one_key,
     instances_on_one_database_accept_each_others_tokens,
     rotation_keeps_old_tokens_valid_until_their_key_expires,
 );
@@ -22,6 +23,27 @@ async fn me(app: &TestApp, token: &str) -> u16 {
 
 async fn token(app: &TestApp, email: &str) -> String {
     app.login(email).await["access_token"].as_str().unwrap().to_owned()
+}
+
+async fn instances_starting_together_create_one_key(backend: Backend) {
+    let Some(db) = crate::helpers::TestDb::create(backend) else { return };
+
+    let threads: Vec<_> = (0..4)
+        .map(|_| {
+            let pool = db.pool.clone();
+            std::thread::spawn(move || {
+                let mut conn = pool.get().expect("connection");
+                broadsheet::auth::keys::load_or_create(&mut conn).expect("keys")[0].kid.clone()
+            })
+        })
+        .collect();
+    let kids: Vec<String> = threads.into_iter().map(|t| t.join().unwrap()).collect();
+
+    assert!(kids.windows(2).all(|w| w[0] == w[1]), "every instance got the same key: {kids:?}");
+    use broadsheet::db::schema::signing_keys;
+    use diesel::prelude::*;
+    let stored: i64 = signing_keys::table.count().get_result(&mut *db.conn()).unwrap();
+    assert_eq!(stored, 1);
 }
 
 async fn instances_on_one_database_accept_each_others_tokens(backend: Backend) {
