@@ -207,7 +207,10 @@ pub async fn me(state: web::Data<AppState>, auth: AuthUser) -> Result<HttpRespon
     security(("bearer" = [])),
     request_body = ChangePassword,
     responses(
-        (status = 200, description = "Password changed; new tokens", body = TokenEnvelope),
+        (status = 200, description = "Password changed; new tokens", body = TokenEnvelope, headers(
+            ("RateLimit-Policy" = String, description = "The limits, e.g. `\"password-client\";q=20;w=900, \"password-account\";q=5;w=900`"),
+            ("RateLimit" = String, description = "What is left of each"),
+        )),
         (status = 400, description = "Wrong current password or weak new one (see `errors`)", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "API keys have no password", body = Problem, content_type = "application/problem+json"),
         (status = 429, description = "Too many wrong current passwords from this address; see `Retry-After`", body = Problem, content_type = "application/problem+json", headers(
@@ -239,7 +242,7 @@ pub async fn change_password(
         attempt.failed().await;
         return Err(ApiError::invalid("current_password", "is incorrect"));
     }
-    attempt.succeeded().await;
+    let meters = attempt.succeeded().await;
     let hash = password::hash_async(new_password).await?;
     let st = state.clone();
     let pair = crate::db::write(&state.pool, move |c| {
@@ -256,5 +259,7 @@ pub async fn change_password(
         })
     })
     .await?;
-    Ok(HttpResponse::Ok().json(TokenEnvelope { data: pair }))
+    let mut res = HttpResponse::Ok();
+    meters.apply(&mut res);
+    Ok(res.json(TokenEnvelope { data: pair }))
 }

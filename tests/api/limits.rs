@@ -31,8 +31,17 @@ async fn limited_answers_carry_ratelimit_headers(backend: Backend) {
         login_from(&app, None, "h@example.com", "wrong password!").await.assert_problem(401);
     }
     let refused = login_from(&app, None, "h@example.com", "wrong password!").await;
+    let token = ok.json()["data"]["access_token"].as_str().unwrap().to_owned();
+    let change = json!({"current_password": PASSWORD, "new_password": "a brand new long passphrase"});
+    let changed = app.authed("PUT", "/api/v1/auth/password", &token, Some(&change)).await;
 
     assert_eq!(ok.status.as_u16(), 200);
+    assert_eq!(changed.status.as_u16(), 200, "{}", String::from_utf8_lossy(&changed.body));
+    assert_eq!(
+        changed.header("ratelimit-policy"),
+        Some("\"password-client\";q=20;w=900, \"password-account\";q=3;w=900")
+    );
+    assert_eq!(changed.header("ratelimit"), Some("\"password-client\";r=20;t=0, \"password-account\";r=3;t=0"));
     assert_eq!(ok.header("ratelimit-policy"), Some("\"login-client\";q=20;w=900, \"login-account\";q=3;w=900"));
     assert_eq!(ok.header("ratelimit"), Some("\"login-client\";r=20;t=0, \"login-account\";r=3;t=0"));
     assert_eq!(refused.assert_problem(429)["code"], "too_many_requests");
