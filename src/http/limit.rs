@@ -9,6 +9,10 @@
 //! let headers = decision.succeeded().await;      // refunds the attempt
 //! ```
 //!
+//! A new endpoint adds a [`Policy`] variant with its header names and
+//! numbers in `Numbers::rule` (and `Numbers::counts_failures_only` when only
+//! failures count).
+//!
 //! Every `check` *reserves* a slot in each key's window before the caller
 //! does the expensive or sensitive work, so a burst of parallel requests
 //! cannot all pass before the first one is counted. A policy that counts
