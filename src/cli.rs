@@ -1,4 +1,5 @@
-//! The command line: `serve` (default), `migrate`, `import wordpress`, `openapi`.
+//! The command line: `serve` (default), `migrate`, `import wordpress`, `openapi`,
+//! `users create`, `keys rotate`.
 
 use std::io::{BufReader, IsTerminal, Write};
 use std::path::PathBuf;
@@ -38,6 +39,21 @@ pub enum Command {
         #[command(subcommand)]
         action: UsersAction,
     },
+    /// Manage the stored token-signing keys (used when JWT_SECRET is unset).
+    Keys {
+        /// What to do.
+        #[command(subcommand)]
+        action: KeysAction,
+    },
+}
+
+/// `broadsheet keys …`
+#[derive(Debug, Subcommand)]
+pub enum KeysAction {
+    /// Start signing with a new key. Older keys keep verifying tokens for
+    /// the longest token lifetime plus 5 minutes; running instances pick the
+    /// new key up within a minute, without a restart.
+    Rotate,
 }
 
 /// `broadsheet users …`
@@ -55,6 +71,10 @@ pub enum UsersAction {
         /// Read the password from stdin without prompting, even on a terminal.
         #[arg(long)]
         password_stdin: bool,
+        /// Display name of the author profile created and linked for the
+        /// user (default: the email's local part).
+        #[arg(long)]
+        name: Option<String>,
     },
 }
 
@@ -169,17 +189,36 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             print!("{summary}");
             Ok(())
         }
-        Command::Users { action: UsersAction::Create { email, role, password_stdin } } => {
+        Command::Users { action: UsersAction::Create { email, role, password_stdin, name } } => {
             let password = read_password(password_stdin)?;
             let mut conn = pool.get()?;
-            let user = crate::users::handlers::create(&mut conn, &email, &password, role, None).map_err(|e| {
-                let p = e.problem();
-                match p.errors.first() {
-                    Some(f) => anyhow::anyhow!("{}: {}", f.field, f.message),
-                    None => anyhow::anyhow!("{}", p.detail),
-                }
-            })?;
-            println!("created user {} <{}> with role {}", user.id, user.email, user.role);
+            let user = crate::users::handlers::create(&mut conn, &email, &password, role, None, name.as_deref())
+                .map_err(|e| {
+                    let p = e.problem();
+                    match p.errors.first() {
+                        Some(f) => anyhow::anyhow!("{}: {}", f.field, f.message),
+                        None => anyhow::anyhow!("{}", p.detail),
+                    }
+                })?;
+            println!(
+                "created user {} <{}> with role {} and author profile {}",
+                user.id,
+                user.email,
+                user.role,
+                user.author_id.map_or_else(|| "none".into(), |a| a.to_string())
+            );
+            Ok(())
+        }
+        Command::Keys { action: KeysAction::Rotate } => {
+            anyhow::ensure!(
+                settings.jwt_secret.is_none(),
+                "JWT_SECRET is set, so stored keys are not used; rotate by changing JWT_SECRET on every instance"
+            );
+            let grace = crate::auth::rotation_grace_secs(&settings);
+            let mut conn = pool.get()?;
+            crate::auth::keys::load_or_create(&mut conn)?;
+            let kid = crate::auth::keys::rotate(&mut conn, grace)?;
+            println!("new signing key {kid}; the previous keys verify tokens for {grace} s more");
             Ok(())
         }
         Command::Openapi => unreachable!("handled above"),

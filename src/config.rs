@@ -73,11 +73,12 @@ pub struct Settings {
     /// `PUBLIC_BASE_URL`: absolute origin used in links (`Link` headers);
     /// default `http://{BIND_ADDR}`. No trailing slash.
     pub public_base_url: String,
-    /// `DATA_DIR`: where generated state lives (the JWT secret file when
-    /// `JWT_SECRET` is unset); default `data`.
+    /// `DATA_DIR`: where generated state lives (local media by default); default `data`.
     pub data_dir: std::path::PathBuf,
-    /// `JWT_SECRET`: HMAC-SHA256 key for access tokens, at least 32 bytes.
-    /// When unset, a random one is generated under `DATA_DIR` and kept.
+    /// `JWT_SECRET`: HMAC-SHA256 key for access and preview tokens, at least
+    /// 32 bytes. When unset, keys are generated and stored in the database
+    /// (`signing_keys`), shared by every instance and rotated with
+    /// `broadsheet keys rotate`.
     pub jwt_secret: Option<Secret>,
     /// `JWT_ISSUER`: the `iss` claim issued and required; default `broadsheet`.
     pub jwt_issuer: String,
@@ -88,14 +89,39 @@ pub struct Settings {
     /// `LOGIN_MAX_FAILURES_PER_CLIENT`: failed logins per client address per
     /// window before 429, 1–10000; default 20.
     pub login_max_failures_per_client: u32,
-    /// `LOGIN_MAX_FAILURES_PER_ACCOUNT`: failed logins per email per window
-    /// before 429, 1–1000; default 5.
-    pub login_max_failures_per_account: u32,
-    /// `LOGIN_FAILURE_WINDOW_SECONDS`: the throttling window, 1–86400; default 900.
+    /// `LOGIN_MAX_FAILURES_PER_CLIENT_ACCOUNT` (old name
+    /// `LOGIN_MAX_FAILURES_PER_ACCOUNT` accepted): failed logins for one
+    /// account *from one client address* per window before that address gets
+    /// 429 for that account, 1–1000; default 5. Other addresses are unaffected.
+    pub login_max_failures_per_client_account: u32,
+    /// `LOGIN_ACCOUNT_DELAY_AFTER_FAILURES`: failures for one account, from
+    /// all addresses, within the window after which every login attempt for
+    /// it waits before the password is checked (never a 429), 1–100000; default 10.
+    pub login_account_delay_after: u32,
+    /// `LOGIN_ACCOUNT_MAX_DELAY_MS`: that wait starts at 250 ms and doubles
+    /// with each further failure up to this many milliseconds, 0–10000;
+    /// default 2000.
+    pub login_account_max_delay_ms: u64,
+    /// `LOGIN_FAILURE_WINDOW_SECONDS`: the sliding window, 1–86400; default 900.
     pub login_failure_window_secs: u64,
-    /// `TRUST_PROXY_HEADERS`: `true` to take the client address from
-    /// `Forwarded`/`X-Forwarded-For` (only behind a proxy that sets them); default `false`.
-    pub trust_proxy_headers: bool,
+    /// `TRUSTED_PROXIES`: comma-separated IPs or CIDRs (`10.0.0.0/8`,
+    /// `::1`) of reverse proxies whose forwarding header is believed; default
+    /// none (the client address is the socket peer). Replaces
+    /// `TRUST_PROXY_HEADERS`: `false` still means none, `true` is a start-up
+    /// error asking for the proxies' addresses.
+    pub trusted_proxies: Vec<IpNet>,
+    /// `TRUSTED_PROXY_HEADER`: which header the trusted proxies append to,
+    /// `x-forwarded-for` (default) or `forwarded` (RFC 7239). Only that one is read.
+    pub trusted_proxy_header: ProxyHeader,
+    /// `REDIS_URL`: `redis://[user:pass@]host:port[/db]`; when set, rate
+    /// limits are shared by every instance through Redis. Unset (default):
+    /// in-process limits.
+    pub redis_url: Option<Secret>,
+    /// `REDIS_KEY_PREFIX`: prefix of every Redis key written; default `broadsheet:`.
+    pub redis_key_prefix: String,
+    /// `RATE_LIMIT_MAX_KEYS`: most keys the in-process limiter keeps (oldest
+    /// evicted first), 1000–10000000; default 100000.
+    pub rate_limit_max_keys: usize,
     /// `PUBLIC_CACHE_MAX_AGE`: `max-age` in seconds for anonymous GETs, 0–86400; default 60.
     pub public_cache_max_age: u32,
     /// `CORS_ALLOWED_ORIGINS`: comma-separated origins (`https://www.example.com`)
@@ -209,6 +235,55 @@ impl MediaStoreUrl {
     }
 }
 
+/// Which forwarding header trusted proxies append the client address to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ProxyHeader {
+    /// `X-Forwarded-For: client, proxy1, proxy2`.
+    XForwardedFor,
+    /// `Forwarded: for=client, for=proxy1` (RFC 7239).
+    Forwarded,
+}
+
+/// An IP network: an address and a prefix length (`10.0.0.0/8`, `::1/128`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct IpNet {
+    addr: std::net::IpAddr,
+    prefix: u8,
+}
+
+impl IpNet {
+    /// Parses `ADDR` (a single host) or `ADDR/PREFIX`; `None` when malformed.
+    pub fn parse(s: &str) -> Option<Self> {
+        let (addr, prefix) = match s.split_once('/') {
+            Some((a, p)) => (a, Some(p)),
+            None => (s, None),
+        };
+        let addr: std::net::IpAddr = addr.trim().parse().ok()?;
+        let max = if addr.is_ipv4() { 32 } else { 128 };
+        let prefix = match prefix {
+            Some(p) => p.trim().parse::<u8>().ok().filter(|p| *p <= max)?,
+            None => max,
+        };
+        Some(Self { addr: addr.to_canonical(), prefix })
+    }
+
+    /// Whether `ip` (IPv4-mapped IPv6 counts as IPv4) is inside this network.
+    pub fn contains(&self, ip: std::net::IpAddr) -> bool {
+        use std::net::IpAddr::{V4, V6};
+        match (self.addr, ip.to_canonical()) {
+            (V4(net), V4(ip)) => {
+                let mask = u32::MAX.checked_shl(32 - u32::from(self.prefix)).unwrap_or(0);
+                u32::from(net) & mask == u32::from(ip) & mask
+            }
+            (V6(net), V6(ip)) => {
+                let mask = u128::MAX.checked_shl(128 - u32::from(self.prefix)).unwrap_or(0);
+                u128::from(net) & mask == u128::from(ip) & mask
+            }
+            _ => false,
+        }
+    }
+}
+
 /// A secret string; its `Debug` output is redacted so it never reaches logs.
 #[derive(Clone)]
 pub struct Secret(String);
@@ -308,11 +383,57 @@ impl Settings {
             }
             other => other.map(Secret::new),
         };
-        let trust_proxy_headers = match non_empty("TRUST_PROXY_HEADERS").as_deref().map(str::trim) {
-            None | Some("false") | Some("0") => false,
-            Some("true") | Some("1") => true,
+        let trusted_proxies = match non_empty("TRUSTED_PROXIES") {
+            None => Vec::new(),
+            Some(v) => v
+                .split(',')
+                .map(str::trim)
+                .filter(|p| !p.is_empty())
+                .map(|p| {
+                    IpNet::parse(p).ok_or_else(|| ConfigError {
+                        var: "TRUSTED_PROXIES",
+                        message: format!("`{p}` is not an IP address or CIDR like 10.0.0.0/8"),
+                    })
+                })
+                .collect::<Result<Vec<_>, _>>()?,
+        };
+        // The old switch trusted every peer's headers (and took the leftmost,
+        // client-chosen entry). `false` maps to no trusted proxies; `true`
+        // cannot be mapped safely, so it stops start-up unless TRUSTED_PROXIES
+        // says which peers to believe.
+        match parse_bool("TRUST_PROXY_HEADERS", non_empty("TRUST_PROXY_HEADERS"), false)? {
+            true if trusted_proxies.is_empty() => {
+                return Err(ConfigError {
+                    var: "TRUST_PROXY_HEADERS",
+                    message: "is replaced by TRUSTED_PROXIES: list your reverse proxies' addresses there \
+                              (e.g. TRUSTED_PROXIES=10.0.0.0/8) and remove TRUST_PROXY_HEADERS"
+                        .into(),
+                })
+            }
+            _ => {}
+        }
+        let trusted_proxy_header =
+            match non_empty("TRUSTED_PROXY_HEADER").map(|v| v.trim().to_ascii_lowercase()).as_deref() {
+                None | Some("x-forwarded-for") => ProxyHeader::XForwardedFor,
+                Some("forwarded") => ProxyHeader::Forwarded,
+                Some(v) => {
+                    return Err(ConfigError {
+                        var: "TRUSTED_PROXY_HEADER",
+                        message: format!("`{v}` is not x-forwarded-for or forwarded"),
+                    })
+                }
+            };
+        let redis_url = match non_empty("REDIS_URL") {
+            None => None,
             Some(v) => {
-                return Err(ConfigError { var: "TRUST_PROXY_HEADERS", message: format!("`{v}` is not true or false") })
+                let u = url::Url::parse(v.trim()).ok().filter(|u| matches!(u.scheme(), "redis" | "rediss"));
+                if u.is_none() {
+                    return Err(ConfigError {
+                        var: "REDIS_URL",
+                        message: "is not a redis://host:port or rediss://host:port URL".into(),
+                    });
+                }
+                Some(Secret::new(v.trim()))
             }
         };
 
@@ -357,12 +478,29 @@ impl Settings {
                 1,
                 10_000,
             )?,
-            login_max_failures_per_account: parse_ranged(
-                "LOGIN_MAX_FAILURES_PER_ACCOUNT",
-                non_empty("LOGIN_MAX_FAILURES_PER_ACCOUNT"),
-                5,
+            login_max_failures_per_client_account: match non_empty("LOGIN_MAX_FAILURES_PER_CLIENT_ACCOUNT") {
+                Some(v) => parse_ranged("LOGIN_MAX_FAILURES_PER_CLIENT_ACCOUNT", Some(v), 5, 1, 1_000)?,
+                None => parse_ranged(
+                    "LOGIN_MAX_FAILURES_PER_ACCOUNT",
+                    non_empty("LOGIN_MAX_FAILURES_PER_ACCOUNT"),
+                    5,
+                    1,
+                    1_000,
+                )?,
+            },
+            login_account_delay_after: parse_ranged(
+                "LOGIN_ACCOUNT_DELAY_AFTER_FAILURES",
+                non_empty("LOGIN_ACCOUNT_DELAY_AFTER_FAILURES"),
+                10,
                 1,
-                1_000,
+                100_000,
+            )?,
+            login_account_max_delay_ms: parse_ranged(
+                "LOGIN_ACCOUNT_MAX_DELAY_MS",
+                non_empty("LOGIN_ACCOUNT_MAX_DELAY_MS"),
+                2_000,
+                0,
+                10_000,
             )?,
             login_failure_window_secs: parse_ranged(
                 "LOGIN_FAILURE_WINDOW_SECONDS",
@@ -371,7 +509,19 @@ impl Settings {
                 1,
                 86_400,
             )?,
-            trust_proxy_headers,
+            trusted_proxies,
+            trusted_proxy_header,
+            redis_url,
+            redis_key_prefix: non_empty("REDIS_KEY_PREFIX")
+                .map(|v| v.trim().to_owned())
+                .unwrap_or_else(|| "broadsheet:".into()),
+            rate_limit_max_keys: parse_ranged(
+                "RATE_LIMIT_MAX_KEYS",
+                non_empty("RATE_LIMIT_MAX_KEYS"),
+                100_000,
+                1_000,
+                10_000_000,
+            )?,
             public_cache_max_age: parse_ranged(
                 "PUBLIC_CACHE_MAX_AGE",
                 non_empty("PUBLIC_CACHE_MAX_AGE"),
@@ -490,6 +640,13 @@ mod tests {
             ("REFRESH_TOKEN_TTL_DAYS", "0"),
             ("LOGIN_MAX_FAILURES_PER_ACCOUNT", "x"),
             ("TRUST_PROXY_HEADERS", "maybe"),
+            ("TRUST_PROXY_HEADERS", "true"),
+            ("TRUSTED_PROXIES", "10.0.0.0/33"),
+            ("TRUSTED_PROXIES", "proxy.internal"),
+            ("TRUSTED_PROXY_HEADER", "x-real-ip"),
+            ("REDIS_URL", "http://127.0.0.1:6379"),
+            ("RATE_LIMIT_MAX_KEYS", "10"),
+            ("LOGIN_ACCOUNT_MAX_DELAY_MS", "60000"),
             ("CORS_ALLOWED_ORIGINS", "*"),
             ("CORS_ALLOWED_ORIGINS", "https://a.example/path"),
             ("PUBLIC_CACHE_MAX_AGE", "-1"),
@@ -525,6 +682,20 @@ mod tests {
         assert!(!format!("{:?}", s.media.s3_config).contains("eu-west-1"), "AWS values are redacted");
         let s = settings(&[("MEDIA_ALLOWED_TYPES", " IMAGE/PNG , application/pdf ")]).unwrap();
         assert_eq!(s.media.allowed_types, ["image/png", "application/pdf"]);
+    }
+
+    #[test]
+    fn trusted_proxies_parse_ips_and_cidrs() {
+        let s = settings(&[("TRUSTED_PROXIES", "10.0.0.0/8, ::1 ,192.168.1.7")]).unwrap();
+        let ip = |s: &str| s.parse::<std::net::IpAddr>().unwrap();
+        let trusted = |a: &str| s.trusted_proxies.iter().any(|n| n.contains(ip(a)));
+        assert!(trusted("10.200.3.4") && trusted("::1") && trusted("192.168.1.7") && trusted("::ffff:10.0.0.1"));
+        assert!(!trusted("11.0.0.1") && !trusted("192.168.1.8") && !trusted("::2"));
+        assert!(settings(&[]).unwrap().trusted_proxies.is_empty());
+        let legacy = settings(&[("TRUST_PROXY_HEADERS", "false")]).unwrap();
+        assert!(legacy.trusted_proxies.is_empty(), "false maps to no trusted proxies");
+        let both = settings(&[("TRUST_PROXY_HEADERS", "true"), ("TRUSTED_PROXIES", "127.0.0.1")]).unwrap();
+        assert_eq!(both.trusted_proxies.len(), 1);
     }
 
     #[test]

@@ -118,6 +118,18 @@ pub enum ApiError {
         /// Seconds until a retry may succeed.
         retry_after_secs: u64,
     },
+    /// 429 `too_many_requests` from the rate limiter (`http::limit`):
+    /// `Retry-After` plus the `RateLimit-Policy` and `RateLimit` header values
+    /// (draft-ietf-httpapi-ratelimit-headers, structured-field form).
+    #[error("too many attempts; retry in {retry_after_secs} s")]
+    RateLimited {
+        /// Seconds until a retry may succeed.
+        retry_after_secs: u64,
+        /// `RateLimit-Policy` value, e.g. `"login-client";q=20;w=900`.
+        policy: String,
+        /// `RateLimit` value, e.g. `"login-client";r=0;t=42`.
+        limit: String,
+    },
     /// 422 `unprocessable`: well-formed input that refers to something missing.
     #[error("{0}")]
     Unprocessable(String),
@@ -208,7 +220,7 @@ impl ApiError {
             Self::BadRequest { .. } => "invalid_parameter",
             Self::Unauthorized(_) => "unauthorized",
             Self::Forbidden(_) => "forbidden",
-            Self::TooManyRequests { .. } => "too_many_requests",
+            Self::TooManyRequests { .. } | Self::RateLimited { .. } => "too_many_requests",
             Self::NotFound(_) => "not_found",
             Self::MethodNotAllowed { .. } => "method_not_allowed",
             Self::Conflict(_) => "conflict",
@@ -273,7 +285,7 @@ impl ResponseError for ApiError {
             Self::BadRequest { .. } => StatusCode::BAD_REQUEST,
             Self::Unauthorized(_) => StatusCode::UNAUTHORIZED,
             Self::Forbidden(_) => StatusCode::FORBIDDEN,
-            Self::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
+            Self::TooManyRequests { .. } | Self::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::NotFound(_) => StatusCode::NOT_FOUND,
             Self::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
             Self::Conflict(_) => StatusCode::CONFLICT,
@@ -324,6 +336,14 @@ impl ResponseError for ApiError {
             }
             Self::Unavailable(_) | Self::StorageUnavailable(_) => {
                 res.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(UNAVAILABLE_RETRY_AFTER_SECS));
+            }
+            Self::RateLimited { retry_after_secs, policy, limit } => {
+                res.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(*retry_after_secs));
+                for (name, value) in [("ratelimit-policy", policy), ("ratelimit", limit)] {
+                    if let Ok(v) = HeaderValue::from_str(value) {
+                        res.headers_mut().insert(header::HeaderName::from_static(name), v);
+                    }
+                }
             }
             // The rest of an over-long or stalled body is not read: close the connection.
             Self::PayloadTooLargeField { .. } | Self::RequestTimeout(_) => {

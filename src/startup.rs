@@ -37,9 +37,10 @@ impl Application {
         let spec = openapi_spec();
         let routes = Arc::new(route_table(&spec));
         let spec_json = Arc::new(crate::openapi::to_json(&spec));
-        let auth = Arc::new(crate::auth::AuthState::from_settings(&settings)?);
+        let auth = Arc::new(crate::auth::AuthState::from_settings(&settings, &pool)?);
+        let limits = crate::http::Limits::from_settings(&settings)?;
         let media = crate::media::MediaState::from_settings(&settings)?;
-        let state = web::Data::new(AppState { pool, settings, spec_json, routes, auth, media });
+        let state = web::Data::new(AppState { pool, settings, spec_json, routes, auth, limits, media });
         let cors_settings = state.settings.clone();
         let server = HttpServer::new(move || {
             App::new()

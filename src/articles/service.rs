@@ -499,7 +499,20 @@ pub fn create(
     };
     let bylines = match (b.bylines, principal) {
         (Some(v), _) => v,
-        (None, Principal::User(u)) => u.author_id.into_iter().collect(),
+        (None, Principal::User(u)) => match u.author_id {
+            Some(a) => vec![a],
+            None => {
+                return Err(ApiError::unprocessable(
+                    "bylines",
+                    format!(
+                        "are needed: your account (user {}) has no author profile to credit. Name `bylines`, \
+                         or have an admin link a profile with `PATCH /api/v1/users/{}` and `{{\"author_id\": …}}` \
+                         (create one with `POST /api/v1/authors`)",
+                        u.id, u.id
+                    ),
+                ))
+            }
+        },
         (None, Principal::Key(_)) => Vec::new(),
     };
     let slug = match &b.slug {

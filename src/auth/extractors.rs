@@ -88,6 +88,7 @@ async fn authenticate(req: HttpRequest) -> Result<Option<Principal>, ApiError> {
     let now = crate::db::now();
     match cred {
         Credential::Jwt(token) => {
+            super::refresh_keys(&state, Some(&token)).await?;
             let claims = state.auth.keys.verify(&token).map_err(|e| {
                 ApiError::Unauthorized(match e.kind() {
                     jsonwebtoken::errors::ErrorKind::ExpiredSignature => "the access token has expired".into(),

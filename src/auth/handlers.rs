@@ -9,19 +9,12 @@ use super::jwt::{Claims, AUDIENCE};
 use super::{password, repo, tokens, AuthState, AuthUser};
 use crate::db::DbConnection;
 use crate::error::{ApiError, Problem};
-use crate::http::AppState;
+use crate::http::{client_ip, AppState, Key, Policy};
 use crate::users::dto::{User, UserEnvelope};
 use crate::users::model::UserRow;
 use crate::users::repo as users_repo;
 
 const BAD_CREDENTIALS: &str = "the email or password is incorrect";
-
-/// The client address used for throttling.
-fn client_addr(req: &HttpRequest, auth: &AuthState) -> String {
-    let info = req.connection_info();
-    let addr = if auth.trust_proxy_headers { info.realip_remote_addr() } else { info.peer_addr() };
-    addr.unwrap_or("unknown").to_owned()
-}
 
 /// Starts a new session family for `user` (or continues `family`), returning the token pair.
 fn issue(
@@ -59,17 +52,28 @@ fn issue(
 ///
 /// Returns a 15-minute access token and a single-use refresh token. Unknown
 /// emails and wrong passwords get the same 401 in about the same time.
-/// Repeated failures from one client or for one account are answered 429 with
-/// `Retry-After`.
+/// Failures are limited per client address (20 per 15 minutes) and per
+/// account from one address (5): past either, that address gets 429 with
+/// `Retry-After`. The account is never locked: from another address the
+/// right password still works, at worst after a short delay that grows
+/// with failures from everywhere (up to 2 s). `RateLimit-Policy` and
+/// `RateLimit` describe the limits (draft-ietf-httpapi-ratelimit-headers).
 #[utoipa::path(
     tag = "auth",
     request_body = LoginRequest,
     responses(
-        (status = 200, description = "Signed in", body = TokenEnvelope),
+        (status = 200, description = "Signed in", body = TokenEnvelope, headers(
+            ("RateLimit-Policy" = String, description = "The limits, e.g. `\"login-client\";q=20;w=900, \"login-account\";q=5;w=900`"),
+            ("RateLimit" = String, description = "What is left of each, e.g. `\"login-client\";r=20;t=0, \"login-account\";r=5;t=0`"),
+        )),
         (status = 400, description = "Malformed body", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "Wrong email or password", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "The account is disabled", body = Problem, content_type = "application/problem+json"),
-        (status = 429, description = "Too many failed attempts; see `Retry-After`", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Too many failed attempts from this address; see `Retry-After`", body = Problem, content_type = "application/problem+json", headers(
+            ("Retry-After" = u64, description = "Seconds until an attempt may be checked again"),
+            ("RateLimit-Policy" = String, description = "The limits"),
+            ("RateLimit" = String, description = "What is left of each"),
+        )),
     )
 )]
 #[post("/auth/login")]
@@ -83,31 +87,28 @@ pub async fn login(
     if password.len() > password::MAX_PASSWORD_BYTES {
         return Err(ApiError::invalid("password", format!("must be at most {} bytes", password::MAX_PASSWORD_BYTES)));
     }
-    let client = client_addr(&req, &state.auth);
-    let attempt = state
-        .auth
-        .throttle
-        .begin(&client, &email)
-        .map_err(|secs| ApiError::TooManyRequests { retry_after_secs: secs })?;
+    let ip = client_ip(&req, &state.settings);
+    let keys = [Key::Client(ip), Key::ClientAccount(ip, &email), Key::Account(&email)];
+    let attempt = state.limits.check(Policy::Login, &keys).await?;
     let lookup = email.clone();
     let user = crate::db::run(&state.pool, move |c| Ok(users_repo::find_by_email(c, &lookup)?)).await?;
     let ok = password::verify_async(password, user.as_ref().map(|u| u.password_hash.clone())).await?;
-    let user = match (user, ok) {
-        (Some(user), true) => {
-            attempt.succeeded();
-            user
-        }
+    let (user, meters) = match (user, ok) {
+        (Some(user), true) => (user, attempt.succeeded().await),
         _ => {
-            attempt.failed();
+            attempt.failed().await;
             return Err(ApiError::Unauthorized(BAD_CREDENTIALS.into()));
         }
     };
     if user.disabled {
         return Err(ApiError::Forbidden("this account is disabled".into()));
     }
+    super::refresh_keys(&state, None).await?;
     let st = state.clone();
     let pair = crate::db::write(&state.pool, move |c| c.transaction(|c| issue(c, &st.auth, user, None))).await?;
-    Ok(HttpResponse::Ok().json(TokenEnvelope { data: pair }))
+    let mut res = HttpResponse::Ok();
+    meters.apply(&mut res);
+    Ok(res.json(TokenEnvelope { data: pair }))
 }
 
 /// Exchange a refresh token for a new token pair (rotation).
@@ -130,6 +131,7 @@ pub async fn refresh(
     body: crate::json::Json<RefreshRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let hash = tokens::digest(body.refresh_token.trim());
+    super::refresh_keys(&state, None).await?;
     let st = state.clone();
     let pair = crate::db::write(&state.pool, move |c| {
         let now = crate::db::now();
@@ -205,10 +207,17 @@ pub async fn me(state: web::Data<AppState>, auth: AuthUser) -> Result<HttpRespon
     security(("bearer" = [])),
     request_body = ChangePassword,
     responses(
-        (status = 200, description = "Password changed; new tokens", body = TokenEnvelope),
+        (status = 200, description = "Password changed; new tokens", body = TokenEnvelope, headers(
+            ("RateLimit-Policy" = String, description = "The limits, e.g. `\"password-client\";q=20;w=900, \"password-account\";q=5;w=900`"),
+            ("RateLimit" = String, description = "What is left of each"),
+        )),
         (status = 400, description = "Wrong current password or weak new one (see `errors`)", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "API keys have no password", body = Problem, content_type = "application/problem+json"),
-        (status = 429, description = "Too many failed attempts; see `Retry-After`", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Too many wrong current passwords from this address; see `Retry-After`", body = Problem, content_type = "application/problem+json", headers(
+            ("Retry-After" = u64, description = "Seconds until an attempt may be checked again"),
+            ("RateLimit-Policy" = String, description = "The limits"),
+            ("RateLimit" = String, description = "What is left of each"),
+        )),
     )
 )]
 #[put("/auth/password")]
@@ -224,19 +233,16 @@ pub async fn change_password(
     if current_password.len() > password::MAX_PASSWORD_BYTES {
         return Err(ApiError::invalid("current_password", "is incorrect"));
     }
-    let client = client_addr(&req, &state.auth);
+    let ip = client_ip(&req, &state.settings);
     let account = format!("user:{user_id}");
-    let attempt = state
-        .auth
-        .throttle
-        .begin(&client, &account)
-        .map_err(|secs| ApiError::TooManyRequests { retry_after_secs: secs })?;
+    let keys = [Key::Client(ip), Key::ClientAccount(ip, &account), Key::Account(&account)];
+    let attempt = state.limits.check(Policy::PasswordChange, &keys).await?;
     let user = crate::db::run(&state.pool, move |c| Ok(users_repo::find(c, user_id)?)).await?;
     if !password::verify_async(current_password, Some(user.password_hash)).await? {
-        attempt.failed();
+        attempt.failed().await;
         return Err(ApiError::invalid("current_password", "is incorrect"));
     }
-    attempt.succeeded();
+    let meters = attempt.succeeded().await;
     let hash = password::hash_async(new_password).await?;
     let st = state.clone();
     let pair = crate::db::write(&state.pool, move |c| {
@@ -253,5 +259,7 @@ pub async fn change_password(
         })
     })
     .await?;
-    Ok(HttpResponse::Ok().json(TokenEnvelope { data: pair }))
+    let mut res = HttpResponse::Ok();
+    meters.apply(&mut res);
+    Ok(res.json(TokenEnvelope { data: pair }))
 }

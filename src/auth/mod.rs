@@ -5,16 +5,15 @@ pub mod dto;
 pub mod extractors;
 pub mod handlers;
 pub mod jwt;
+pub mod keys;
 pub mod password;
 pub mod permissions;
 pub mod repo;
-pub mod throttle;
 pub mod tokens;
 
-use std::io::Write;
-use std::time::Duration;
-
 use crate::config::Settings;
+use crate::db::Pool;
+use crate::error::ApiError;
 
 pub use extractors::{AuthUser, MaybeAuthUser};
 pub use permissions::{Action, Principal, Role};
@@ -27,67 +26,45 @@ pub struct AuthState {
     pub access_ttl_secs: i64,
     /// Refresh-token lifetime, days.
     pub refresh_ttl_days: i64,
-    /// Failed-login throttle.
-    pub throttle: throttle::LoginThrottle,
-    /// Take client addresses from proxy headers.
-    pub trust_proxy_headers: bool,
 }
 
 impl AuthState {
-    /// Builds the state, loading or creating the JWT secret (see [`jwt_secret`]).
-    pub fn from_settings(settings: &Settings) -> anyhow::Result<Self> {
-        let secret = jwt_secret(settings)?;
+    /// Builds the state: `JWT_SECRET` when set, else the keys stored in the
+    /// database (the first instance creates one; see [`keys`]).
+    pub fn from_settings(settings: &Settings, pool: &Pool) -> anyhow::Result<Self> {
+        let keys = match &settings.jwt_secret {
+            Some(s) => jwt::JwtKeys::new(s.expose().as_bytes(), &settings.jwt_issuer)?,
+            None => {
+                let mut conn = pool.get()?;
+                jwt::JwtKeys::stored(keys::load_or_create(&mut conn)?, &settings.jwt_issuer)?
+            }
+        };
         Ok(Self {
-            keys: jwt::JwtKeys::new(&secret, &settings.jwt_issuer)?,
+            keys,
             access_ttl_secs: settings.access_token_ttl_secs,
             refresh_ttl_days: settings.refresh_token_ttl_days,
-            throttle: throttle::LoginThrottle::new(
-                settings.login_max_failures_per_client,
-                settings.login_max_failures_per_account,
-                Duration::from_secs(settings.login_failure_window_secs),
-            ),
-            trust_proxy_headers: settings.trust_proxy_headers,
         })
     }
 }
 
-/// The HMAC secret: `JWT_SECRET` if set; otherwise the contents of
-/// `DATA_DIR/jwt_secret`, created with 256 random bits (mode 0600) on first
-/// start, with a warning. Every instance behind a load balancer must share
-/// one secret, so multi-instance deployments must set `JWT_SECRET`.
-pub fn jwt_secret(settings: &Settings) -> anyhow::Result<Vec<u8>> {
-    if let Some(s) = &settings.jwt_secret {
-        return Ok(s.expose().as_bytes().to_vec());
-    }
-    let path = settings.data_dir.join("jwt_secret");
-    match std::fs::read_to_string(&path) {
-        Ok(s) if s.trim().len() >= 32 => return Ok(s.trim().as_bytes().to_vec()),
-        Ok(_) => anyhow::bail!("{} is shorter than 32 bytes; delete it or set JWT_SECRET", path.display()),
-        Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
-            anyhow::bail!("cannot read {}: {e}; set JWT_SECRET instead", path.display())
+/// How long a retired key keeps verifying: the longest token lifetime
+/// (access tokens; preview links are stored rows, not JWTs) plus
+/// [`keys::ROTATION_MARGIN_SECS`].
+pub fn rotation_grace_secs(settings: &Settings) -> i64 {
+    settings.access_token_ttl_secs + keys::ROTATION_MARGIN_SECS
+}
+
+/// Re-reads the stored signing keys when [`jwt::JwtKeys::wants_reload`]
+/// says so (a minute has passed, or `token` names an unknown `kid`), so
+/// instances pick up `broadsheet keys rotate` without a restart.
+pub async fn refresh_keys(state: &crate::http::AppState, token: Option<&str>) -> Result<(), ApiError> {
+    if state.auth.keys.wants_reload(token) {
+        let loaded = crate::db::run(&state.pool, |c| Ok(keys::load(c, crate::db::now())?)).await?;
+        if !loaded.is_empty() {
+            state.auth.keys.install(loaded)?;
         }
-        Err(_) => {}
     }
-    std::fs::create_dir_all(&settings.data_dir)?;
-    let secret = tokens::random_secret();
-    let mut opts = std::fs::OpenOptions::new();
-    opts.write(true).create_new(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut opts, 0o600);
-    match opts.open(&path) {
-        Ok(mut f) => {
-            f.write_all(secret.as_bytes())?;
-            tracing::warn!(
-                path = %path.display(),
-                "JWT_SECRET is not set: generated a random signing secret and saved it; \
-                 set JWT_SECRET when running more than one instance"
-            );
-            Ok(secret.into_bytes())
-        }
-        // Another process created it first: use theirs.
-        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => jwt_secret(settings),
-        Err(e) => anyhow::bail!("cannot create {}: {e}; set JWT_SECRET instead", path.display()),
-    }
+    Ok(())
 }
 
 /// Registers `/auth` routes under `/api/v1`.

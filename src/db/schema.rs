@@ -211,6 +211,17 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    signing_keys (generation) {
+        generation -> BigInt,
+        kid -> Text,
+        secret -> Text,
+        created_at -> Timestamp,
+        retired_at -> Nullable<Timestamp>,
+        not_after -> Nullable<Timestamp>,
+    }
+}
+
 diesel::joinable!(sessions -> users (user_id));
 diesel::joinable!(users -> authors (author_id));
 diesel::allow_tables_to_appear_in_same_query!(users, sessions, api_keys, authors);

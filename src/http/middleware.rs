@@ -217,7 +217,15 @@ pub fn cors(settings: &Settings) -> actix_cors::Cors {
             actix_web::http::header::IF_NONE_MATCH,
             actix_web::http::header::HeaderName::from_static("x-api-key"),
         ])
-        .expose_headers(["ETag", "Link", "Location", "Retry-After", "WWW-Authenticate"])
+        .expose_headers([
+            "ETag",
+            "Link",
+            "Location",
+            "RateLimit",
+            "RateLimit-Policy",
+            "Retry-After",
+            "WWW-Authenticate",
+        ])
         .max_age(3600);
     for origin in &settings.cors_allowed_origins {
         cors = cors.allowed_origin(origin);

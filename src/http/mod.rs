@@ -2,11 +2,15 @@
 //! middleware. Resources import from here (and from `db` and `error`), never
 //! from `startup`, which only wires things together.
 
+pub mod client;
 pub mod extract;
+pub mod limit;
 pub mod middleware;
 pub mod state;
 
+pub use client::client_ip;
 pub use extract::Id;
+pub use limit::{Key, Limits, Policy};
 pub use state::AppState;
 
 /// Largest accepted JSON body, in bytes (1 MiB).

@@ -15,8 +15,10 @@ pub struct AppState {
     pub spec_json: Arc<String>,
     /// `(path template, methods)` from the spec, used to answer 405 with `Allow`.
     pub routes: Arc<Vec<(String, Vec<String>)>>,
-    /// Token keys, lifetimes and the login throttle.
+    /// Token keys and lifetimes.
     pub auth: Arc<crate::auth::AuthState>,
+    /// The rate limiter (in process, or shared through Redis).
+    pub limits: super::limit::Limits,
     /// Media store, upload policy and limits.
     pub media: crate::media::MediaState,
 }

@@ -53,9 +53,15 @@ pub struct CreateUser {
     pub password: String,
     /// Role.
     pub role: Role,
-    /// Author profile to link.
+    /// Author profile to link. Omitted: a new profile is created and linked
+    /// (every role writes), named by `name` or the email's local part.
     #[serde(default)]
     pub author_id: Option<i64>,
+    /// Display name of the author profile created when `author_id` is
+    /// omitted; default the email's local part. Ignored with `author_id`.
+    #[serde(default, alias = "display_name")]
+    #[schema(min_length = 1, max_length = 200)]
+    pub name: Option<String>,
 }
 
 /// `PATCH /users/{id}` body; omitted fields are unchanged.

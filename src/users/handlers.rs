@@ -81,6 +81,10 @@ pub async fn get_user(state: web::Data<AppState>, auth: AuthUser, id: Id) -> Res
 }
 
 /// Create a user.
+///
+/// Every role writes, so unless `author_id` names an existing profile a new
+/// author profile is created and linked in the same transaction (name from
+/// `name`, else the email's local part; a unique slug from it).
 #[utoipa::path(
     tag = "users",
     security(("bearer" = [])),
@@ -110,27 +114,67 @@ pub async fn create_user(
     let email = repo::normalize_email(&body.email);
     validate_email(&email)?;
     password::validate(&body.password).map_err(|m| ApiError::invalid("password", m))?;
+    check_name(body.name.as_deref())?;
     let hash = password::hash_async(body.password).await?;
+    let (role, author_id, name) = (body.role, body.author_id, body.name);
     let user =
-        crate::db::write(&state.pool, move |c| insert_validated(c, email, hash, body.role, body.author_id)).await?;
+        crate::db::write(&state.pool, move |c| insert_validated(c, email, hash, role, author_id, name.as_deref()))
+            .await?;
     Ok(HttpResponse::Created()
         .insert_header(("Location", format!("/api/v1/users/{}", user.id)))
         .json(UserEnvelope { data: User::from(user) }))
 }
 
-/// Creates a user after validating every field (shared by the API and `broadsheet users create`).
+/// Creates a user after validating every field (shared by the API and
+/// `broadsheet users create`). Without `author_id`, an author profile named
+/// `name` (default: the email's local part) is created and linked.
 pub fn create(
     c: &mut crate::db::DbConnection,
     email: &str,
     password_plain: &str,
     role: Role,
     author_id: Option<i64>,
+    name: Option<&str>,
 ) -> Result<super::model::UserRow, ApiError> {
     let email = repo::normalize_email(email);
     validate_email(&email)?;
     password::validate(password_plain).map_err(|m| ApiError::invalid("password", m))?;
+    check_name(name)?;
     let hash = password::hash(password_plain)?;
-    insert_validated(c, email, hash, role, author_id)
+    insert_validated(c, email, hash, role, author_id, name)
+}
+
+fn check_name(name: Option<&str>) -> Result<(), ApiError> {
+    let mut check = crate::authors::dto::ProfileCheck::new();
+    if let Some(n) = name {
+        check.name(n);
+    }
+    check.finish()
+}
+
+/// Creates the author profile a new writer is linked to; returns its id.
+fn create_profile(c: &mut crate::db::DbConnection, email: &str, name: Option<&str>) -> Result<i64, ApiError> {
+    use crate::authors::{model::NewAuthor, repo as authors_repo};
+    let local = email.split('@').next().unwrap_or(email);
+    let name = name.map(str::trim).filter(|n| !n.is_empty()).unwrap_or(local);
+    let name: String = name.chars().filter(|c| !c.is_control()).take(200).collect();
+    crate::slugs::lock_for(c, "authors")?;
+    let base =
+        Some(crate::slugs::slugify(&name)).filter(|s| !s.is_empty() && s != "me").unwrap_or_else(|| "author".into());
+    let slug = crate::slugs::unique(&base, |s| authors_repo::slug_taken(c, s, None))?;
+    let now = crate::db::now();
+    let new = NewAuthor {
+        slug,
+        display_name: name,
+        email: None,
+        bio: None,
+        website: None,
+        import_source: None,
+        import_key: None,
+        created_at: now,
+        updated_at: now,
+    };
+    Ok(authors_repo::insert(c, &new)?)
 }
 
 fn insert_validated(
@@ -139,14 +183,20 @@ fn insert_validated(
     hash: String,
     role: Role,
     author_id: Option<i64>,
+    name: Option<&str>,
 ) -> Result<super::model::UserRow, ApiError> {
     c.transaction(|c| {
         if repo::find_by_email(c, &email)?.is_some() {
             return Err(ApiError::Conflict(format!("a user with email {email} already exists")));
         }
-        if let Some(a) = author_id {
-            check_author(c, a, 0)?;
-        }
+        let author_id = match author_id {
+            Some(a) => {
+                check_author(c, a, 0)?;
+                a
+            }
+            None => create_profile(c, &email, name)?,
+        };
+        let author_id = Some(author_id);
         let now = crate::db::now();
         let new = NewUser {
             email,

@@ -2,6 +2,12 @@
 
 use std::process::Command;
 
+use serde_json::json;
+
+use crate::helpers::{backend_tests, Backend, TestApp};
+
+backend_tests!(users_create_makes_a_writer_who_can_post_the_readme_example);
+
 const BIN: &str = env!("CARGO_BIN_EXE_broadsheet");
 
 #[test]
@@ -128,4 +134,92 @@ fn users_create_makes_the_first_admin_from_stdin() {
         .unwrap();
     assert_eq!(role, "admin");
     assert!(hash.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{hash}");
+}
+
+/// Runs `broadsheet args…` on `url`, feeding `stdin`.
+fn run_bin(args: &[&str], url: &str, stdin: &str) -> std::process::Output {
+    use std::io::Write;
+    let mut child = Command::new(BIN)
+        .args(args)
+        .env("DATABASE_URL", url)
+        .env_remove("JWT_SECRET")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(stdin.as_bytes()).unwrap();
+    child.wait_with_output().unwrap()
+}
+
+// Regression: the README's article example answered 400 ("bylines: must
+// name at least one author") for the admin the README has you create.
+async fn users_create_makes_a_writer_who_can_post_the_readme_example(backend: Backend) {
+    let Some(app) = TestApp::spawn(backend).await else { return };
+    let url = app.db.url_string();
+
+    let out = run_bin(
+        &["users", "create", "--email", "chief@example.com", "--role", "admin", "--password-stdin"],
+        &url,
+        &format!("{}\n", crate::helpers::PASSWORD),
+    );
+    let token = app.login("chief@example.com").await["access_token"].as_str().unwrap().to_owned();
+    let res = app
+        .authed(
+            "POST",
+            "/api/v1/articles",
+            &token,
+            Some(&json!({"title":"Council approves budget","body":"The vote was **7-2**.","body_format":"markdown"})),
+        )
+        .await;
+
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("author profile"),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    assert_eq!(res.status.as_u16(), 201, "{}", String::from_utf8_lossy(&res.body));
+    let article = res.json();
+    let byline = &article["data"]["bylines"][0];
+    assert_eq!(byline["name"], "chief", "{article}");
+}
+
+#[test]
+fn keys_rotate_prints_the_new_kid_and_never_a_secret() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("db.sqlite").display());
+
+    let first = run_bin(&["keys", "rotate"], &url, "");
+    let second = run_bin(&["keys", "rotate"], &url, "");
+    let with_secret = Command::new(BIN)
+        .args(["keys", "rotate"])
+        .env("DATABASE_URL", &url)
+        .env("JWT_SECRET", "0123456789abcdef0123456789abcdef")
+        .output()
+        .unwrap();
+
+    assert!(first.status.success(), "{}", String::from_utf8_lossy(&first.stderr));
+    assert!(second.status.success());
+    assert!(!with_secret.status.success(), "rotating stored keys under JWT_SECRET is refused");
+    let db = broadsheet::config::DatabaseUrl::Sqlite(dir.path().join("db.sqlite"));
+    let pool = broadsheet::db::build_pool(&db, 1, None).unwrap();
+    use broadsheet::db::schema::signing_keys;
+    use diesel::prelude::*;
+    let rows: Vec<(String, String, Option<chrono::NaiveDateTime>)> = signing_keys::table
+        .order(signing_keys::generation.asc())
+        .select((signing_keys::kid, signing_keys::secret, signing_keys::not_after))
+        .load(&mut *pool.get().unwrap())
+        .unwrap();
+    assert_eq!(rows.len(), 3, "the first key, then two rotations");
+    let output = format!(
+        "{}{}{}{}",
+        String::from_utf8_lossy(&first.stdout),
+        String::from_utf8_lossy(&first.stderr),
+        String::from_utf8_lossy(&second.stdout),
+        String::from_utf8_lossy(&second.stderr)
+    );
+    assert!(output.contains(&rows[2].0), "prints the new kid: {output}");
+    assert!(rows.iter().all(|(_, secret, _)| !output.contains(secret.as_str())), "a secret was printed");
+    assert!(rows[0].2.is_some() && rows[1].2.is_some() && rows[2].2.is_none(), "only the newest key is current");
 }

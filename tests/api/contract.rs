@@ -210,7 +210,7 @@ impl World {
             app.authed("POST", "/api/v1/api-keys", &admin, Some(&json!({"name": "site", "kind": "content"}))).await;
         assert_eq!(key.status.as_u16(), 201);
         let content_key = key.json()["data"]["key"].as_str().unwrap().to_owned();
-        app.create_user("no-profile@example.com", "contributor", None);
+        app.create_user_without_profile("no-profile@example.com", "contributor");
         let no_profile = app.login("no-profile@example.com").await["access_token"].as_str().unwrap().to_owned();
         let media_id = {
             use broadsheet::db::schema::media;

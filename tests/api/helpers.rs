@@ -69,6 +69,8 @@ enum Guard {
         admin_url: String,
         name: String,
     },
+    /// A second handle on another `TestDb`'s database, which that one drops.
+    Shared,
 }
 
 impl Drop for Guard {
@@ -85,6 +87,8 @@ impl Drop for Guard {
 pub struct TestDb {
     pub pool: Pool,
     pub queries: QueryCounter,
+    /// The database's URL (for the binary, or a second pool).
+    pub url: DatabaseUrl,
     _guard: Guard,
 }
 
@@ -138,7 +142,7 @@ impl TestDb {
     fn migrated(url: DatabaseUrl, guard: Guard) -> Self {
         let (pool, queries) = db::build_counted_pool(&url, 4).expect("pool");
         db::migrate(&mut pool.get().expect("connection")).expect("migrations apply");
-        Self { pool, queries, _guard: guard }
+        Self { pool, queries, url, _guard: guard }
     }
 
     /// PostgreSQL only: `(admin URL, this test database's name)`.
@@ -146,6 +150,21 @@ impl TestDb {
         match &self._guard {
             Guard::Postgres { admin_url, name } => Some((admin_url, name)),
             _ => None,
+        }
+    }
+
+    /// Another pool on the same database (a second instance's view); the
+    /// original still owns and drops the database.
+    pub fn shared(&self) -> Self {
+        let (pool, queries) = db::build_counted_pool(&self.url, 4).expect("pool");
+        Self { pool, queries, url: self.url.clone(), _guard: Guard::Shared }
+    }
+
+    /// The URL as `DATABASE_URL` spells it.
+    pub fn url_string(&self) -> String {
+        match &self.url {
+            DatabaseUrl::Sqlite(p) => format!("sqlite://{}", p.display()),
+            DatabaseUrl::Postgres(u) => u.clone(),
         }
     }
 
@@ -249,7 +268,14 @@ impl TestApp {
         Some(Self::serve(TestDb::create(backend)?, vars))
     }
 
-    /// A server over `db` with extra settings over the test defaults.
+    /// A second instance on this one's database (as behind a load
+    /// balancer), with its own settings over the test defaults.
+    pub async fn another_instance(&self, vars: &[(&str, &str)]) -> Self {
+        Self::serve(self.db.shared(), vars)
+    }
+
+    /// A server over `db` with extra settings over the test defaults; a
+    /// setting given as `""` is unset (e.g. `JWT_SECRET`).
     pub fn serve(db: TestDb, vars: &[(&str, &str)]) -> Self {
         let vars: Vec<(String, String)> = vars.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
         let settings = Settings::from_lookup(|k| {
@@ -352,9 +378,25 @@ impl TestApp {
     /// Creates a user directly (argon2id-hashed) and returns its id.
     pub fn create_user(&self, email: &str, role: &str, author_id: Option<i64>) -> i64 {
         let role = broadsheet::auth::Role::parse(role).expect("role");
-        broadsheet::users::handlers::create(&mut self.db.conn(), email, PASSWORD, role, author_id)
+        broadsheet::users::handlers::create(&mut self.db.conn(), email, PASSWORD, role, author_id, None)
             .expect("user created")
             .id
+    }
+
+    /// Creates a user whose author profile is then unlinked and deleted (as
+    /// after `PATCH /users/{id}` with `author_id: null`, or for accounts made
+    /// before every user got a profile); returns its id.
+    pub fn create_user_without_profile(&self, email: &str, role: &str) -> i64 {
+        use broadsheet::db::schema::{authors, users};
+        use diesel::prelude::*;
+        let id = self.create_user(email, role, None);
+        let c = &mut *self.db.conn();
+        let profile: Option<i64> = users::table.find(id).select(users::author_id).first(c).expect("user");
+        diesel::update(users::table.find(id)).set(users::author_id.eq(None::<i64>)).execute(c).expect("unlinked");
+        if let Some(a) = profile {
+            diesel::delete(authors::table.find(a)).execute(c).expect("profile deleted");
+        }
+        id
     }
 
     /// Creates an author directly and returns its id.
@@ -428,6 +470,23 @@ pub fn find_keys<'a>(v: &'a Value, key: &str, out: &mut Vec<&'a Value>) {
         Value::Array(a) => a.iter().for_each(|x| find_keys(x, key, out)),
         _ => {}
     }
+}
+
+/// The Redis test server from `TEST_REDIS_URL`; `None` (skip) without it,
+/// a failure under `CI=true`.
+pub fn redis_url() -> Option<String> {
+    let url = std::env::var("TEST_REDIS_URL").ok().filter(|e| !e.is_empty());
+    if url.is_none() {
+        assert!(std::env::var("CI").as_deref() != Ok("true"), "CI needs TEST_REDIS_URL (a Redis server)");
+        eprintln!("skipping Redis scenario: TEST_REDIS_URL is not set");
+    }
+    url
+}
+
+/// A key prefix no other test (or run) uses, so tests never touch each
+/// other's Redis keys and never need to flush.
+pub fn unique_prefix(name: &str) -> String {
+    format!("broadsheet-test:{name}:{}:{}:", std::process::id(), COUNTER.fetch_add(1, Ordering::SeqCst))
 }
 
 /// The S3-compatible test server (moto) from `TEST_S3_ENDPOINT`; `None`
