@@ -17,4 +17,5 @@ mod media;
 mod migrations;
 mod openapi;
 mod parity;
+mod render_limits;
 mod resources;
