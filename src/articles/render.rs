@@ -171,6 +171,11 @@ pub fn check_html(html: &str) -> Result<(), String> {
     }
 }
 
+// `check_html` stops html5ever by unwinding out of its sink; with
+// `panic = "abort"` that would end the process instead.
+#[cfg(panic = "abort")]
+compile_error!("articles::render::check_html needs panic = \"unwind\"");
+
 /// Why [`Counter`] stopped the parser (carried by an unwind, which skips the
 /// panic hook: this is not a bug being reported).
 struct TooComplex(String);
