@@ -370,12 +370,12 @@ pub async fn create_article(
     let principal = auth.0;
     let body = body.into_inner();
     let format = body.body_format.unwrap_or(super::dto::BodyFormat::Markdown).as_str().to_owned();
-    let pre = service::Prerendered::prepare(format, body.body.clone().unwrap_or_default()).await;
+    let pre = service::Prerendered::prepare(format, body.body.clone().unwrap_or_default()).await?;
     let p = principal.clone();
     let tries = if body.slug.is_none() { 3 } else { 1 };
     let (row, rel) = crate::db::write_retrying_conflicts(&state.pool, tries, move |c| {
         c.transaction(|c| {
-            let row = service::create(c, &p, policy, body.clone(), pre.as_ref())?;
+            let row = service::create(c, &p, policy, body.clone(), &pre)?;
             let rel = repo::load_relations(c, std::slice::from_ref(&row), true, &base_url)?;
             Ok((row, rel))
         })
@@ -436,7 +436,7 @@ pub async fn update_article(
     let pre = if body.body.is_some() || body.body_format.is_some() {
         let format = body.body_format.map(|f| f.as_str().to_owned()).unwrap_or_else(|| row.body_format.clone());
         let source = body.body.clone().unwrap_or_else(|| row.body_source.clone());
-        service::Prerendered::prepare(format, source).await
+        Some(service::Prerendered::prepare(format, source).await?)
     } else {
         None
     };
@@ -573,10 +573,14 @@ pub async fn restore_revision(
     let principal = auth.0;
     let row = editable(&state, &principal, raw).await?;
     service::check_if_match(if_match(&req).as_deref(), &row)?;
+    // Render the revision's body before taking the write lock.
+    let id = row.id;
+    let (format, source) = crate::db::run(&state.pool, move |c| service::revision_body(c, id, rev)).await?;
+    let pre = service::Prerendered::prepare(format, source).await?;
     let p = principal.clone();
     let (row, rel) = crate::db::write(&state.pool, move |c| {
         c.transaction(|c| {
-            let row = service::restore(c, &p, policy, row, rev)?;
+            let row = service::restore(c, &p, policy, row, rev, &pre)?;
             let rel = repo::load_relations(c, std::slice::from_ref(&row), true, &base_url)?;
             Ok((row, rel))
         })

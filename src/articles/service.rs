@@ -88,13 +88,10 @@ impl ArticleState {
         a.iter().filter(|(k, v)| b.get(*k) != Some(*v)).map(|(k, _)| k.clone()).collect()
     }
 
-    /// The row's columns; `pre` is a body rendered ahead of time (outside the
-    /// transaction), used when it matches this state's format and source.
-    fn columns(&self, now: NaiveDateTime, pre: Option<&Prerendered>) -> ArticleColumns {
-        let r = match pre {
-            Some(p) if p.format == self.body_format && p.source == self.body_source => p.rendered.clone(),
-            _ => render::render(&self.body_format, &self.body_source),
-        };
+    /// The row's columns, with `body` rendered ahead of time (outside the
+    /// transaction) from this state's format and source.
+    fn columns(&self, now: NaiveDateTime, body: &render::Rendered) -> ArticleColumns {
+        let r = body.clone();
         ArticleColumns {
             slug: self.slug.clone(),
             title: self.title.clone(),
@@ -138,24 +135,57 @@ pub struct Prerendered {
     pub format: String,
     /// The source that was rendered.
     pub source: String,
-    /// The result.
-    pub rendered: render::Rendered,
+    /// The result, or why the body was refused (a message for `body`).
+    pub rendered: Result<render::Rendered, String>,
 }
 
 impl Prerendered {
-    /// Renders `source` in `format` on the blocking pool, if it is within the
-    /// size and complexity limits (otherwise validation reports it later).
-    pub async fn prepare(format: String, source: String) -> Option<Self> {
-        if source.len() > MAX_BODY_BYTES || render::check_complexity(&format, &source).is_err() {
-            return None;
-        }
-        actix_web::web::block(move || {
+    /// Renders `source` in `format` on the blocking pool. A body over the
+    /// limits is not an error here: validation reports it as a 400 on `body`.
+    pub async fn prepare(format: String, source: String) -> Result<Self, ApiError> {
+        let pre = actix_web::web::block(move || {
             let rendered = render::render(&format, &source);
             Self { format, source, rendered }
         })
         .await
-        .ok()
+        .map_err(|e| anyhow::anyhow!("rendering a body failed: {e}"))?;
+        Ok(pre)
     }
+
+    /// What `row` already stores, for a save that keeps its body.
+    fn stored(row: &ArticleRow) -> Self {
+        Self {
+            format: row.body_format.clone(),
+            source: row.body_source.clone(),
+            rendered: Ok(render::Rendered {
+                html: row.body_html.clone(),
+                text: row.body_text.clone(),
+                word_count: row.word_count,
+                reading_time_minutes: row.reading_time_minutes,
+            }),
+        }
+    }
+
+    fn matches(&self, st: &ArticleState) -> bool {
+        self.format == st.body_format && self.source == st.body_source
+    }
+}
+
+/// The prerendered body for `st`: `pre` or, when the body is unchanged, what
+/// `row` stores. Nothing is rendered here, since this runs inside the write
+/// transaction; a body that changed after it was rendered is a 412.
+fn body_for<'a>(
+    st: &ArticleState,
+    candidates: impl IntoIterator<Item = &'a Prerendered>,
+) -> Result<&'a Prerendered, ApiError> {
+    candidates.into_iter().find(|p| p.matches(st)).ok_or_else(|| {
+        ApiError::PreconditionFailed("the article changed while its body was being rendered; try again".into())
+    })
+}
+
+/// The rendered body of `pre`, which validation has already accepted.
+fn rendered(pre: &Prerendered) -> Result<&render::Rendered, ApiError> {
+    pre.rendered.as_ref().map_err(|m| ApiError::invalid("body", m.clone()))
 }
 
 /// What `principal` may see in lists and reads.
@@ -258,7 +288,7 @@ impl Check {
 }
 
 /// Validates a state's shapes (400) and references (422).
-fn validate(c: &mut DbConnection, st: &ArticleState) -> Result<(), ApiError> {
+fn validate(c: &mut DbConnection, st: &ArticleState, body: &Prerendered) -> Result<(), ApiError> {
     let mut check = Check(Vec::new());
     check.len("title", Some(&st.title), 1, 300);
     check.len("subtitle", st.subtitle.as_deref(), 0, 500);
@@ -269,8 +299,8 @@ fn validate(c: &mut DbConnection, st: &ArticleState) -> Result<(), ApiError> {
     check.len("meta_description", st.meta_description.as_deref(), 0, 500);
     if st.body_source.len() > MAX_BODY_BYTES {
         check.fail("body", format!("must be at most {MAX_BODY_BYTES} bytes"));
-    } else if let Err(m) = render::check_complexity(&st.body_format, &st.body_source) {
-        check.fail("body", m);
+    } else if let Err(m) = &body.rendered {
+        check.fail("body", m.clone());
     }
     for (field, n, max) in
         [("bylines", st.bylines.len(), 20), ("categories", st.categories.len(), 100), ("tags", st.tags.len(), 100)]
@@ -488,7 +518,7 @@ pub fn create(
     principal: &Principal,
     policy: Policy,
     b: CreateArticle,
-    pre: Option<&Prerendered>,
+    pre: &Prerendered,
 ) -> Result<ArticleRow, ApiError> {
     principal.require(Action::WriteOwnDrafts)?;
     slugs::lock_for(c, "articles")?;
@@ -549,13 +579,14 @@ pub fn create(
     if st.status == status::ARCHIVED {
         return Err(ApiError::Unprocessable("a new article cannot start archived".into()));
     }
-    validate(c, &st)?;
+    let body = body_for(&st, [pre])?;
+    validate(c, &st, body)?;
     check_ownership(c, principal, policy, None, &st)?;
     settle_status(principal, true, None, &mut st, b.published_at.map(micros), now)?;
     if b.slug.is_some() && repo::slug_in_use(c, &st.slug, None)? {
         return Err(ApiError::Conflict(format!("slug `{}` is taken", st.slug)));
     }
-    let id = repo::insert_article(c, &st.columns(now, pre), owner)?;
+    let id = repo::insert_article(c, &st.columns(now, rendered(body)?), owner)?;
     repo::replace_relations(c, id, &st.bylines, &st.categories, &st.tags)?;
     let changed: Vec<String> = vec!["created".into()];
     snapshot_and_revision(c, id, principal, &changed, &st, now)?;
@@ -669,10 +700,12 @@ pub fn update(
     if st.status == status::SCHEDULED && from == status::PUBLISHED && b.status.is_none() {
         st.status = status::PUBLISHED.to_owned();
     }
-    validate(c, &st)?;
+    let stored = Prerendered::stored(&row);
+    let body = body_for(&st, pre.into_iter().chain([&stored]))?;
+    validate(c, &st, body)?;
     check_ownership(c, principal, policy, Some(&before), &st)?;
     settle_status(principal, own, Some(&from), &mut st, b.published_at.map(micros), now)?;
-    save(c, principal, row, before, st, note, now, pre)
+    save(c, principal, row, before, st, note, now, rendered(body)?)
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -684,7 +717,7 @@ fn save(
     st: ArticleState,
     note: Option<String>,
     now: NaiveDateTime,
-    pre: Option<&Prerendered>,
+    body: &render::Rendered,
 ) -> Result<ArticleRow, ApiError> {
     let mut changed = st.diff(&before);
     if note.is_some() {
@@ -700,7 +733,7 @@ fn save(
         }
         repo::record_slug_change(c, row.id, &before.slug, &st.slug)?;
     }
-    if !repo::update_article(c, row.id, row.version, &st.columns(now, pre))? {
+    if !repo::update_article(c, row.id, row.version, &st.columns(now, body))? {
         return Err(ApiError::PreconditionFailed("the article changed while this edit was being saved".into()));
     }
     if st.bylines != before.bylines || st.categories != before.categories || st.tags != before.tags {
@@ -713,22 +746,36 @@ fn save(
     Ok(repo::find(c, row.id)?)
 }
 
+/// The body format and source of revision `rev` of `article`, to render
+/// before [`restore`] opens its transaction. 404 when there is no such revision.
+pub fn revision_body(c: &mut DbConnection, article: i64, rev: i64) -> Result<(String, String), ApiError> {
+    let st = revision_state(c, article, rev)?;
+    Ok((st.body_format, st.body_source))
+}
+
+fn revision_state(c: &mut DbConnection, article: i64, rev: i64) -> Result<ArticleState, ApiError> {
+    let snapshot = repo::revision_snapshot(c, article, rev)
+        .map_err(|e| ApiError::from(e).with_not_found(format!("article {article} has no revision {rev}")))?;
+    Ok(serde_json::from_str(&snapshot).map_err(anyhow::Error::from)?)
+}
+
 /// Restores the content of revision `rev` onto `row`, keeping its current
 /// status and publication time (restoring never publishes or unpublishes).
+/// `pre` is the revision's body rendered by the caller before the transaction
+/// (see [`revision_body`]).
 pub fn restore(
     c: &mut DbConnection,
     principal: &Principal,
     policy: Policy,
     row: ArticleRow,
     rev: i64,
+    pre: &Prerendered,
 ) -> Result<ArticleRow, ApiError> {
     let now = crate::db::now();
     if !can_edit(principal, &row, now) {
         return Err(ApiError::Forbidden("you may not edit this article".into()));
     }
-    let snapshot = repo::revision_snapshot(c, row.id, rev)
-        .map_err(|e| ApiError::from(e).with_not_found(format!("article {} has no revision {rev}", row.id)))?;
-    let mut st: ArticleState = serde_json::from_str(&snapshot).map_err(anyhow::Error::from)?;
+    let mut st = revision_state(c, row.id, rev)?;
     let before = state_of(c, &row)?;
     st.status = before.status.clone();
     st.published_at = before.published_at;
@@ -752,8 +799,10 @@ pub fn restore(
     if check_media(c, principal, Some(&before), &st).is_err() {
         (st.featured_media_id, st.og_image_media_id) = (before.featured_media_id, before.og_image_media_id);
     }
-    validate(c, &st)?;
-    save(c, principal, row, before, st, None, now, None)
+    let stored = Prerendered::stored(&row);
+    let body = body_for(&st, [pre, &stored])?;
+    validate(c, &st, body)?;
+    save(c, principal, row, before, st, None, now, rendered(body)?)
 }
 
 /// Deletes `row` (already checked for visibility and `If-Match`).

@@ -39,10 +39,26 @@ pub enum ImportError {
 
 /// Imports a WXR export read from `input` into `conn`. With `dry_run`, all
 /// work is rolled back and the summary says what would have happened.
+///
+/// The file is read, and every post body rendered, before the transaction
+/// opens: rendering is CPU-bound, and inside the transaction it would hold
+/// SQLite's write lock (every other writer and every login waiting). So the
+/// whole file's records are held in memory for the length of the import.
 pub fn import(conn: &mut DbConnection, input: impl BufRead, dry_run: bool) -> Result<Summary, ImportError> {
+    let mut records = Vec::new();
+    wxr::read::<_, ImportError>(input, |record| {
+        let body = match &record {
+            Record::Item(item) if item.get("wp:post_type").unwrap_or("post") == "post" => Some(PostBody::render(item)),
+            _ => None,
+        };
+        records.push((record, body));
+        Ok(())
+    })?;
     let result = conn.transaction::<Summary, ImportError, _>(|conn| {
         let mut state = Importer::new(conn);
-        wxr::read::<_, ImportError>(input, |record| state.record(record))?;
+        for (record, body) in records {
+            state.record(record, body)?;
+        }
         state.finish()?;
         let summary = std::mem::take(&mut state.summary);
         if dry_run {
@@ -56,6 +72,21 @@ pub fn import(conn: &mut DbConnection, input: impl BufRead, dry_run: bool) -> Re
             Ok(*summary)
         }
         other => other,
+    }
+}
+
+/// A post's body: the WordPress source with paragraphs restored (kept as the
+/// HTML source; what is served is that source sanitized), rendered.
+struct PostBody {
+    source: String,
+    rendered: Result<crate::articles::render::Rendered, String>,
+}
+
+impl PostBody {
+    fn render(item: &WxrItem) -> Self {
+        let source = autop(item.fields.get("content:encoded").map(String::as_str).unwrap_or(""));
+        let rendered = crate::articles::render::render("html", &source);
+        Self { source, rendered }
     }
 }
 
@@ -130,7 +161,7 @@ impl<'c> Importer<'c> {
         }
     }
 
-    fn record(&mut self, record: Record) -> Result<(), ImportError> {
+    fn record(&mut self, record: Record, body: Option<PostBody>) -> Result<(), ImportError> {
         match record {
             Record::Channel(channel) => {
                 self.source = channel.base_blog_url.or(channel.base_site_url).unwrap_or_else(|| "wordpress".into());
@@ -139,7 +170,7 @@ impl<'c> Importer<'c> {
             Record::Author(a) => self.author(a),
             Record::Category(t) => self.category(t),
             Record::Tag(t) => self.tag(t),
-            Record::Item(i) => self.item(*i),
+            Record::Item(i) => self.item(*i, body),
         }
     }
 
@@ -268,10 +299,14 @@ impl<'c> Importer<'c> {
         Some((key, slug))
     }
 
-    fn item(&mut self, item: WxrItem) -> Result<(), ImportError> {
+    fn item(&mut self, item: WxrItem, body: Option<PostBody>) -> Result<(), ImportError> {
         let post_type = item.get("wp:post_type").unwrap_or("post").to_owned();
         match post_type.as_str() {
-            "post" => self.post(item),
+            "post" => {
+                // Rendered in `import`, before the transaction; this is only a fallback.
+                let body = body.unwrap_or_else(|| PostBody::render(&item));
+                self.post(item, body)
+            }
             "attachment" => self.attachment(item),
             "page" => self.summary.skip("pages"),
             "nav_menu_item" => self.summary.skip("menu items"),
@@ -376,7 +411,7 @@ impl<'c> Importer<'c> {
         (cats, tags)
     }
 
-    fn post(&mut self, item: WxrItem) {
+    fn post(&mut self, item: WxrItem, body: PostBody) {
         let Some(wp_id) = item.get("wp:post_id").map(str::to_owned) else {
             self.summary.warn("a post without wp:post_id was skipped");
             self.summary.skip("bad entries");
@@ -416,10 +451,15 @@ impl<'c> Importer<'c> {
             .flatten()
             .find(|s| !s.is_empty())
             .unwrap_or_else(|| format!("post-{wp_id}"));
-        // The WordPress body (paragraphs restored) is kept as the HTML source;
-        // what is served is that source sanitized.
-        let body_source = autop(item.fields.get("content:encoded").map(String::as_str).unwrap_or(""));
-        let body = crate::articles::render::render("html", &body_source);
+        let PostBody { source: body_source, rendered } = body;
+        let body = match rendered {
+            Ok(b) => b,
+            Err(m) => {
+                self.summary.warn(format!("post {wp_id}: skipped: its body {m}"));
+                self.summary.skip("posts over the body limits");
+                return;
+            }
+        };
         let excerpt = item.get("excerpt:encoded").map(|e| sanitize(&autop(e))).filter(|e| !e.trim().is_empty());
         let mut form = ArticleForm {
             slug: base_slug.clone(),

@@ -21,5 +21,6 @@ mod openapi;
 mod outages;
 mod ownership;
 mod parity;
+mod render_limits;
 mod resources;
 mod writers;
