@@ -76,18 +76,40 @@ pub fn import(conn: &mut DbConnection, input: impl BufRead, dry_run: bool) -> Re
 }
 
 /// A post's body: the WordPress source with paragraphs restored (kept as the
-/// HTML source; what is served is that source sanitized), rendered.
+/// HTML source; what is served is that source sanitized), rendered; and its
+/// excerpt and comment bodies sanitized, all within the renderer's budget.
 struct PostBody {
     source: String,
     rendered: Result<crate::articles::render::Rendered, String>,
+    /// The sanitized excerpt (`None` when absent or blank).
+    excerpt: Option<Result<String, String>>,
+    /// Each comment's sanitized body, in file order.
+    comments: Vec<Result<String, String>>,
 }
 
 impl PostBody {
     fn render(item: &WxrItem) -> Self {
         let source = autop(item.fields.get("content:encoded").map(String::as_str).unwrap_or(""));
         let rendered = crate::articles::render::render("html", &source);
-        Self { source, rendered }
+        let excerpt = item.get("excerpt:encoded").map(|e| bounded_sanitize(&autop(e)));
+        let comments = item
+            .comments
+            .iter()
+            .map(|cm| bounded_sanitize(&autop(cm.fields.get("comment_content").map(String::as_str).unwrap_or(""))))
+            .collect();
+        Self { source, rendered, excerpt, comments }
     }
+}
+
+/// [`sanitize`] within the renderer's limits (size, depth, elements): the
+/// error says why a fragment was refused.
+fn bounded_sanitize(html: &str) -> Result<String, String> {
+    use crate::articles::render::{check_html, MAX_SOURCE_BYTES};
+    if html.len() > MAX_SOURCE_BYTES {
+        return Err(format!("is over {MAX_SOURCE_BYTES} bytes"));
+    }
+    check_html(html)?;
+    Ok(sanitize(html))
 }
 
 struct Importer<'c> {
@@ -451,7 +473,7 @@ impl<'c> Importer<'c> {
             .flatten()
             .find(|s| !s.is_empty())
             .unwrap_or_else(|| format!("post-{wp_id}"));
-        let PostBody { source: body_source, rendered } = body;
+        let PostBody { source: body_source, rendered, excerpt, comments: comment_bodies } = body;
         let body = match rendered {
             Ok(b) => b,
             Err(m) => {
@@ -460,7 +482,14 @@ impl<'c> Importer<'c> {
                 return;
             }
         };
-        let excerpt = item.get("excerpt:encoded").map(|e| sanitize(&autop(e))).filter(|e| !e.trim().is_empty());
+        let excerpt = match excerpt {
+            Some(Err(m)) => {
+                self.summary.warn(format!("post {wp_id}: its excerpt was dropped: it {m}"));
+                None
+            }
+            Some(Ok(e)) => Some(e).filter(|e| !e.trim().is_empty()),
+            None => None,
+        };
         let mut form = ArticleForm {
             slug: base_slug.clone(),
             title,
@@ -506,13 +535,21 @@ impl<'c> Importer<'c> {
         if let Some(thumb) = thumbnail {
             self.thumbnails.push((article_id, slug, thumb));
         }
-        self.comments(article_id, &wp_id, comments);
+        self.comments(article_id, &wp_id, comments, comment_bodies);
     }
 
-    fn comments(&mut self, article_id: i64, wp_post_id: &str, comments: Vec<wxr::WxrComment>) {
+    /// Saves a post's comments; `bodies` are their sanitized bodies, in the
+    /// same order (prepared before the transaction).
+    fn comments(
+        &mut self,
+        article_id: i64,
+        wp_post_id: &str,
+        comments: Vec<wxr::WxrComment>,
+        bodies: Vec<Result<String, String>>,
+    ) {
         let mut ids: HashMap<String, i64> = HashMap::new();
         let mut parents: Vec<(i64, String, String)> = Vec::new();
-        for cm in comments {
+        for (cm, body) in comments.into_iter().zip(bodies) {
             let Some(wp_id) = cm.get("comment_id").map(str::to_owned) else {
                 self.summary.warn(format!("post {wp_post_id}: a comment without wp:comment_id was skipped"));
                 self.summary.skip("bad entries");
@@ -533,6 +570,14 @@ impl<'c> Importer<'c> {
                 "trackback" => comment_kind::TRACKBACK,
                 _ => comment_kind::COMMENT,
             };
+            let body = match body {
+                Ok(b) => b,
+                Err(m) => {
+                    self.summary.warn(format!("comment {wp_id}: skipped: its body {m}"));
+                    self.summary.skip("comments over the body limits");
+                    continue;
+                }
+            };
             let created = wp_date(cm.get("comment_date_gmt"))
                 .or_else(|| wp_date(cm.get("comment_date")))
                 .unwrap_or_else(crate::db::now);
@@ -545,7 +590,7 @@ impl<'c> Importer<'c> {
                     .get("comment_author_url")
                     .filter(|u| url::Url::parse(u).is_ok_and(|u| matches!(u.scheme(), "http" | "https")))
                     .map(str::to_owned),
-                body: sanitize(&autop(cm.fields.get("comment_content").map(String::as_str).unwrap_or(""))),
+                body,
                 status: status.to_owned(),
                 kind: kind.to_owned(),
                 import_source: Some(self.source.clone()),

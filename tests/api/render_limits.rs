@@ -131,28 +131,49 @@ async fn a_large_restore_does_not_hold_up_a_concurrent_login(backend: Backend) {
 
 async fn an_imported_post_over_the_limits_is_skipped_with_a_warning(backend: Backend) {
     let Some(db) = TestDb::create(backend) else { return };
-    let item = |id: u32, body: &str| {
+    let item_with = |id: u32, body: &str, extra: &str| {
         format!(
             "<item><title>Post {id}</title><dc:creator>ed</dc:creator><content:encoded><![CDATA[{body}]]></content:encoded>\
              <wp:post_id>{id}</wp:post_id><wp:post_date_gmt>2020-01-01 10:00:00</wp:post_date_gmt>\
-             <wp:status>publish</wp:status><wp:post_type>post</wp:post_type></item>\n"
+             <wp:status>publish</wp:status><wp:post_type>post</wp:post_type>{extra}</item>\n"
         )
     };
+    let item = |id: u32, body: &str| item_with(id, body, "");
+    let comment = |id: u32, body: &str| {
+        format!(
+            "<wp:comment><wp:comment_id>{id}</wp:comment_id><wp:comment_author>R</wp:comment_author>\
+             <wp:comment_date_gmt>2020-01-02 10:00:00</wp:comment_date_gmt>\
+             <wp:comment_content><![CDATA[{body}]]></wp:comment_content><wp:comment_approved>1</wp:comment_approved>\
+             <wp:comment_parent>0</wp:comment_parent></wp:comment>"
+        )
+    };
+    // Excerpts and comment bodies are sanitized within the same budget.
+    let deep = "<div>".repeat(10_000);
+    let extras = format!(
+        "<excerpt:encoded><![CDATA[{deep}]]></excerpt:encoded>{}{}",
+        comment(31, &deep),
+        comment(32, "A <i>kind</i> word.")
+    );
     let xml = format!(
         "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<rss version=\"2.0\" xmlns:content=\"http://purl.org/rss/1.0/modules/content/\" \
-         xmlns:dc=\"http://purl.org/dc/elements/1.1/\" xmlns:wp=\"http://wordpress.org/export/1.2/\">\
+         xmlns:dc=\"http://purl.org/dc/elements/1.1/\" xmlns:wp=\"http://wordpress.org/export/1.2/\" xmlns:excerpt=\"http://wordpress.org/export/1.2/excerpt/\">\
          <channel><wp:wxr_version>1.2</wp:wxr_version><wp:base_blog_url>https://example.test</wp:base_blog_url>\
          <wp:author><wp:author_login>ed</wp:author_login></wp:author>{}{}</channel></rss>",
         item(1, &"<div>".repeat(10_000)),
         item(2, "A <b>fine</b> post."),
-    );
+    ) + "";
+    let xml = xml.replace("</channel>", &format!("{}</channel>", item_with(3, "Commented on.", &extras)));
 
     let started = Instant::now();
     let summary = import_str(&mut db.conn(), &xml).expect("import succeeds");
 
     assert!(started.elapsed() < Duration::from_secs(10), "import took {:?}", started.elapsed());
-    assert_eq!(summary.created.get("articles"), Some(&1), "{summary}");
+    assert_eq!(summary.created.get("articles"), Some(&2), "{summary}");
     assert_eq!(summary.skipped.get("posts over the body limits"), Some(&1), "{summary}");
+    assert_eq!(summary.skipped.get("comments over the body limits"), Some(&1), "{summary}");
+    assert_eq!(summary.created.get("comments"), Some(&1), "{summary}");
     assert!(summary.warnings.iter().any(|w| w.starts_with("post 1:") && w.contains("deeper than")), "{summary}");
-    assert!(db.counts().contains(&("articles", 1)), "{:?}", db.counts());
+    assert!(summary.warnings.iter().any(|w| w.starts_with("post 3: its excerpt was dropped")), "{summary}");
+    assert!(summary.warnings.iter().any(|w| w.starts_with("comment 31: skipped")), "{summary}");
+    assert!(db.counts().contains(&("articles", 2)), "{:?}", db.counts());
 }
