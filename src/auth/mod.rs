@@ -7,6 +7,7 @@ pub mod handlers;
 pub mod jwt;
 pub mod password;
 pub mod permissions;
+pub mod recovery;
 pub mod repo;
 pub mod throttle;
 pub mod tokens;
@@ -96,5 +97,7 @@ pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
         .service(handlers::refresh)
         .service(handlers::logout)
         .service(handlers::me)
-        .service(handlers::change_password);
+        .service(handlers::change_password)
+        .service(handlers::request_password_reset)
+        .service(handlers::confirm_password_reset);
 }

@@ -13,6 +13,7 @@ mod editorial;
 mod errors;
 mod hardening;
 mod import;
+mod jobs;
 mod media;
 mod migrations;
 mod openapi;
