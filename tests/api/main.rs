@@ -18,4 +18,5 @@ mod media;
 mod migrations;
 mod openapi;
 mod parity;
+mod recovery;
 mod resources;
