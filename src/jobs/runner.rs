@@ -163,7 +163,8 @@ impl Runner {
     async fn run_one_inner(self, job: ClaimedJob) {
         let ctx = self.ctx.clone();
         let body = tokio::spawn(dispatch(ctx, job.clone()));
-        self.held.lock().unwrap_or_else(|e| e.into_inner()).insert(job.id, (job.clone(), body.abort_handle()));
+        let abort = body.abort_handle();
+        self.held.lock().unwrap_or_else(|e| e.into_inner()).insert(job.id, (job.clone(), abort.clone()));
         let limit = self.lease().mul_f64(0.9);
         let outcome = match tokio::time::timeout(limit, body).await {
             Ok(Ok(Ok(finish))) => Ok(finish),
@@ -173,7 +174,11 @@ impl Runner {
                 // Aborted by shutdown: already released.
                 return;
             }
-            Err(_) => Err(format!("timed out after {} ms (90% of the lease)", limit.as_millis())),
+            Err(_) => {
+                // Dropping the handle would leave the body running.
+                abort.abort();
+                Err(format!("timed out after {} ms (90% of the lease)", limit.as_millis()))
+            }
         };
         self.held.lock().unwrap_or_else(|e| e.into_inner()).remove(&job.id);
         let runner = self.id.clone();

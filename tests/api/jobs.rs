@@ -17,6 +17,7 @@ backend_tests!(
     a_job_enqueued_in_a_rolled_back_transaction_never_runs,
     failed_attempts_back_off_then_go_dead_with_the_last_error,
     a_panicking_job_is_recorded_and_retried,
+    a_job_running_into_its_lease_is_stopped_and_retried,
     delayed_jobs_wait_and_a_unique_job_enqueued_twice_runs_once,
     two_runner_processes_never_run_the_same_job,
     a_job_whose_runner_was_killed_runs_again_once_after_the_lease,
@@ -176,6 +177,19 @@ async fn a_panicking_job_is_recorded_and_retried(backend: Backend) {
     assert_eq!(app.run_jobs().await, 1);
     assert_eq!(job(&app, id).0, "done", "the retry succeeds");
     assert_eq!(runs(&app, id).len(), 2);
+}
+
+async fn a_job_running_into_its_lease_is_stopped_and_retried(backend: Backend) {
+    let Some(app) = TestApp::spawn_with(backend, &[("JOBS_LEASE_SECONDS", "1")]).await else { return };
+    let id = probe(&app, json!({"sleep_ms": 30000, "sleep_attempts": 1}));
+
+    let started = Instant::now();
+    assert_eq!(app.run_jobs().await, 1);
+
+    assert!(started.elapsed() < Duration::from_secs(3), "stopped at 90% of the lease: {:?}", started.elapsed());
+    let (state, attempts, error) = job(&app, id);
+    assert_eq!((state.as_str(), attempts), ("failed", 1));
+    assert_eq!(error.as_deref(), Some("timed out after 900 ms (90% of the lease)"));
 }
 
 async fn delayed_jobs_wait_and_a_unique_job_enqueued_twice_runs_once(backend: Backend) {
