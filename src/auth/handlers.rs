@@ -286,9 +286,10 @@ pub async fn request_password_reset(
     let email = users_repo::normalize_email(&body.into_inner().email);
     crate::users::handlers::validate_email(&email)?;
     recovery::reset_rate_limit(&client_addr(&req, &state.auth), &email)?;
-    let st = state.clone();
-    crate::db::write(&state.pool, move |c| Ok(c.transaction(|c| recovery::request_reset(c, &st.settings, &email))?))
-        .await?;
+    // The request only enqueues: the account lookup, token and mail happen
+    // in the job, so this answer costs one insert whoever the address is.
+    let job = crate::jobs::NewJob::new(crate::jobs::JobKind::PasswordReset, serde_json::json!({"email": email}));
+    crate::db::write(&state.pool, move |c| Ok(crate::jobs::enqueue(c, &job)?)).await?;
     Ok(HttpResponse::Accepted().json(AcceptedEnvelope { data: Accepted { message: RESET_ACCEPTED.into() } }))
 }
 

@@ -26,7 +26,10 @@ impl TryFrom<&JobQuery> for (JobFilter, PageParams) {
         let kind = q
             .kind
             .as_deref()
-            .map(|k| JobKind::parse(k).ok_or_else(|| ApiError::invalid("kind", "must be one of send_mail, probe")))
+            .map(|k| {
+                JobKind::parse(k)
+                    .ok_or_else(|| ApiError::invalid("kind", "must be one of send_mail, password_reset, probe"))
+            })
             .transpose()?;
         Ok((JobFilter { state, kind }, page))
     }

@@ -10,7 +10,7 @@
 //!   processes share one queue; on SQLite they are single statements under
 //!   the writer lock (`db::write` in-process, SQLite's own lock across
 //!   processes).
-//! - One file per job kind ([`send_mail`], [`probe`]); [`JobKind`] is stored as TEXT.
+//! - One file per job kind ([`send_mail`], [`password_reset`], [`probe`]); [`JobKind`] is stored as TEXT.
 //!
 //! Errors: repository functions return `QueryResult`; job bodies return
 //! `anyhow::Error`, recorded as `last_error` and never shown to HTTP clients
@@ -18,6 +18,7 @@
 
 pub mod dto;
 pub mod handlers;
+pub mod password_reset;
 pub mod probe;
 pub mod repo;
 pub mod runner;
@@ -38,6 +39,8 @@ pub use runner::{JobContext, Runner};
 pub enum JobKind {
     /// Send one row of `mails` ([`send_mail`]).
     SendMail,
+    /// Answer a password-reset request ([`password_reset`]).
+    PasswordReset,
     /// Record an execution in `job_probes`, optionally sleeping, failing or
     /// panicking first ([`probe`]): for checking a deployment's runners, and tests.
     Probe,
@@ -45,12 +48,13 @@ pub enum JobKind {
 
 impl JobKind {
     /// Every kind.
-    pub const ALL: [JobKind; 2] = [JobKind::SendMail, JobKind::Probe];
+    pub const ALL: [JobKind; 3] = [JobKind::SendMail, JobKind::PasswordReset, JobKind::Probe];
 
     /// The stored form.
     pub fn as_str(self) -> &'static str {
         match self {
             Self::SendMail => "send_mail",
+            Self::PasswordReset => "password_reset",
             Self::Probe => "probe",
         }
     }

@@ -16,7 +16,7 @@ use tokio::sync::{watch, Semaphore};
 
 use super::repo::{self, ClaimedJob};
 use super::JobKind;
-use crate::config::{JobSettings, MailSettings, Settings};
+use crate::config::{JobSettings, Settings};
 use crate::db::{DbConnection, Pool};
 use crate::mail::Mailer;
 
@@ -26,8 +26,8 @@ pub struct JobContext {
     pub pool: Pool,
     /// Where mail goes.
     pub mailer: Arc<dyn Mailer>,
-    /// Mail settings (`From`, links).
-    pub mail: MailSettings,
+    /// The settings (mail `From`, link URLs and lifetimes).
+    pub settings: Settings,
 }
 
 /// Work to do in the transaction that marks a job done (e.g. marking a mail
@@ -61,7 +61,7 @@ impl Runner {
     pub fn new(pool: Pool, settings: &Settings, mailer: Arc<dyn Mailer>) -> Self {
         let host = hostname_or_unknown();
         Self {
-            ctx: Arc::new(JobContext { pool, mailer, mail: settings.mail.clone() }),
+            ctx: Arc::new(JobContext { pool, mailer, settings: settings.clone() }),
             settings: settings.jobs.clone(),
             id: format!("{host}:{}:{}", std::process::id(), crate::auth::tokens::random_id()),
             held: Default::default(),
@@ -236,6 +236,7 @@ async fn dispatch(ctx: Arc<JobContext>, job: ClaimedJob) -> JobResult {
     match JobKind::parse(&job.kind) {
         Some(JobKind::SendMail) => super::send_mail::run(&ctx, &job, payload).await,
         Some(JobKind::Probe) => super::probe::run(&ctx, &job, payload).await,
+        Some(JobKind::PasswordReset) => super::password_reset::run(&ctx, &job, payload).await,
         None => anyhow::bail!("unknown job kind `{}`", job.kind),
     }
 }

@@ -33,7 +33,8 @@ pub async fn run(ctx: &JobContext, _job: &ClaimedJob, payload: serde_json::Value
     let template =
         Template::parse(&row.template).ok_or_else(|| anyhow::anyhow!("unknown template {}", row.template))?;
     let params: serde_json::Value = serde_json::from_str(&row.params)?;
-    let message = mail::message::compose(&ctx.mail.from, &row.recipient, &row.message_id, template, &params, None)?;
+    let message =
+        mail::message::compose(&ctx.settings.mail.from, &row.recipient, &row.message_id, template, &params, None)?;
     ctx.mailer.send(&message).await?;
     tracing::info!(mail_id, message_id = %row.message_id, "mail sent");
     Ok(Some(Box::new(move |c| mail::repo::mark_sent(c, mail_id))))

@@ -2,7 +2,7 @@
 -- (password reset, invitations).
 CREATE TABLE jobs (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
-    kind TEXT NOT NULL CHECK (kind IN ('send_mail', 'probe')),
+    kind TEXT NOT NULL CHECK (kind IN ('send_mail', 'password_reset', 'probe')),
     payload TEXT NOT NULL DEFAULT '{}',
     state TEXT NOT NULL CHECK (state IN ('queued', 'running', 'failed', 'done', 'dead')),
     attempts INTEGER NOT NULL DEFAULT 0,
