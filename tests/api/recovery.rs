@@ -241,6 +241,13 @@ async fn an_invited_user_sets_their_own_password(backend: Backend) {
         let problem = app.authed("POST", "/api/v1/users", &admin, Some(&body)).await.assert_problem(400);
         assert_eq!(problem["errors"][0]["field"], field, "{body}: {problem}");
     }
+    // A refused create leaves no mail behind: the job is in its transaction.
+    let jobs_before = job_count(&app);
+    let taken = json!({"email": "invitee@example.com", "role": "author", "invite": true});
+    app.authed("POST", "/api/v1/users", &admin, Some(&taken)).await.assert_problem(409);
+    let no_author = json!({"email": "x5@example.com", "role": "author", "invite": true, "author_id": 999999});
+    app.authed("POST", "/api/v1/users", &admin, Some(&no_author)).await.assert_problem(422);
+    assert_eq!(job_count(&app), jobs_before, "no job for a create that failed");
     let editor = app.token_for("editor").await;
     let body = json!({"email": "x4@example.com", "role": "author", "invite": true});
     app.authed("POST", "/api/v1/users", &editor, Some(&body)).await.assert_problem(403);
