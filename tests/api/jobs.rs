@@ -19,6 +19,7 @@ backend_tests!(
     a_panicking_job_is_recorded_and_retried,
     a_job_running_into_its_lease_is_stopped_and_retried,
     delayed_jobs_wait_and_a_unique_job_enqueued_twice_runs_once,
+    concurrent_enqueues_of_one_unique_key_make_one_job,
     two_runner_processes_never_run_the_same_job,
     a_job_whose_runner_was_killed_runs_again_once_after_the_lease,
     sigterm_lets_a_running_job_finish_and_the_worker_exit,
@@ -210,6 +211,31 @@ async fn delayed_jobs_wait_and_a_unique_job_enqueued_twice_runs_once(backend: Ba
     assert_eq!(runs(&app, first.unwrap()).len(), 1);
     assert_eq!(enqueue(&mut app.db.conn(), &unique).unwrap(), None, "a finished unique job still deduplicates");
     assert_eq!(app.run_jobs().await, 0);
+}
+
+async fn concurrent_enqueues_of_one_unique_key_make_one_job(backend: Backend) {
+    let Some(app) = TestApp::spawn(backend).await else { return };
+    let barrier = std::sync::Arc::new(std::sync::Barrier::new(4));
+    let threads: Vec<_> = (0..4)
+        .map(|_| {
+            let (pool, barrier) = (app.db.pool.clone(), barrier.clone());
+            std::thread::spawn(move || {
+                let mut conn = pool.get().unwrap();
+                barrier.wait();
+                conn.transaction::<_, diesel::result::Error, _>(|c| {
+                    let id = enqueue(c, &NewJob::new(JobKind::Probe, json!({})).unique("race"))?;
+                    std::thread::sleep(Duration::from_millis(50)); // hold the transaction open
+                    Ok(id)
+                })
+                .expect("no error, whoever wins")
+            })
+        })
+        .collect();
+    let created: Vec<Option<i64>> = threads.into_iter().map(|t| t.join().unwrap()).collect();
+
+    assert_eq!(created.iter().flatten().count(), 1, "exactly one enqueue created the job: {created:?}");
+    let total: i64 = jobs::table.count().get_result(&mut *app.db.conn()).unwrap();
+    assert_eq!(total, 1);
 }
 
 async fn two_runner_processes_never_run_the_same_job(backend: Backend) {
