@@ -25,6 +25,7 @@ backend_tests!(
     sigterm_lets_a_running_job_finish_and_the_worker_exit,
     sigterm_after_the_grace_period_releases_the_job_unrun,
     the_server_runs_jobs_and_stops_its_runner_on_sigterm,
+    the_server_finishes_a_request_in_flight_on_sigterm,
     admins_list_and_retry_jobs_without_seeing_payloads,
 );
 
@@ -319,8 +320,8 @@ async fn sigterm_after_the_grace_period_releases_the_job_unrun(backend: Backend)
     assert_eq!(app.run_jobs().await, 1, "and claimable at once");
 }
 
-async fn the_server_runs_jobs_and_stops_its_runner_on_sigterm(backend: Backend) {
-    let Some(app) = TestApp::spawn(backend).await else { return };
+/// Starts `broadsheet serve` (the built binary) on the app's database; returns it and its port.
+fn server(app: &TestApp) -> (Child, u16) {
     let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_broadsheet"));
     cmd.arg("serve")
@@ -333,7 +334,51 @@ async fn the_server_runs_jobs_and_stops_its_runner_on_sigterm(backend: Backend) 
         .env("RUST_LOG", "warn")
         .current_dir(std::env::temp_dir())
         .stdout(Stdio::null());
-    let mut server = cmd.spawn().expect("server starts");
+    (cmd.spawn().expect("server starts"), port)
+}
+
+async fn the_server_finishes_a_request_in_flight_on_sigterm(backend: Backend) {
+    use std::io::{Read, Write};
+    let Some(app) = TestApp::spawn(backend).await else { return };
+    let (mut server, port) = server(&app);
+    let body = br#"{"email":"someone@example.com"}"#;
+    let mut conn = None;
+    for _ in 0..100 {
+        if let Ok(c) = std::net::TcpStream::connect(("127.0.0.1", port)) {
+            conn = Some(c);
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let mut conn = conn.expect("the server listens");
+    let head = format!(
+        "POST /api/v1/auth/password-reset HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\n\
+         Content-Length: {}\r\nConnection: close\r\n\r\n",
+        body.len()
+    );
+    conn.write_all(head.as_bytes()).unwrap();
+    conn.write_all(&body[..10]).unwrap();
+    std::thread::sleep(Duration::from_millis(300));
+
+    sigterm(&server);
+    std::thread::sleep(Duration::from_millis(500));
+    conn.write_all(&body[10..]).unwrap();
+    conn.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    let mut answer = String::new();
+    let _ = conn.read_to_string(&mut answer);
+
+    assert!(answer.starts_with("HTTP/1.1 202"), "the request begun before SIGTERM is answered: {answer:?}");
+    assert!(wait_exit(&mut server, 40), "serve exits 0 after SIGTERM");
+    assert_eq!(job_count_of(&app, "password_reset"), 1, "and its job was committed");
+}
+
+fn job_count_of(app: &TestApp, kind: &str) -> i64 {
+    jobs::table.filter(jobs::kind.eq(kind)).count().get_result(&mut *app.db.conn()).unwrap()
+}
+
+async fn the_server_runs_jobs_and_stops_its_runner_on_sigterm(backend: Backend) {
+    let Some(app) = TestApp::spawn(backend).await else { return };
+    let (mut server, _) = server(&app);
     let id = probe(&app, json!({"sleep_ms": 1000, "sleep_attempts": 1}));
     eventually(20, "the server's runner to start the job", || !runs(&app, id).is_empty()).await;
 
