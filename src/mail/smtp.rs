@@ -55,3 +55,27 @@ impl Mailer for SmtpMailer {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[actix_web::test]
+    async fn tls_transports_build_and_fail_cleanly_when_nothing_listens() {
+        for tls in [SmtpTls::Implicit, SmtpTls::StartTls, SmtpTls::None] {
+            let url = SmtpUrl { host: "127.0.0.1".into(), port: 9, tls, credentials: None };
+            let mailer = SmtpMailer::new(&url, 2).expect("transport builds");
+            let mail = crate::mail::message::compose(
+                "no-reply@example.com",
+                "a@example.com",
+                "<t@example.com>",
+                crate::mail::Template::PasswordReset,
+                &serde_json::json!({"site": "s", "email": "a@example.com", "link": "https://x/y", "valid_for": "1 hour"}),
+                None,
+            )
+            .unwrap();
+            let err = mailer.send(&mail).await.expect_err("nothing listens on port 9");
+            assert!(matches!(err, MailError::Transport(_)), "{tls:?}: {err}");
+        }
+    }
+}

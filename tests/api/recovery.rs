@@ -20,6 +20,7 @@ backend_tests!(
     a_refusing_mail_server_means_retries_not_failed_requests,
     a_stalled_smtp_server_times_out_the_job_not_the_request,
     mail_reaches_a_real_smtp_server,
+    required_starttls_never_falls_back_to_plain_text,
 );
 
 const NEW_PASSWORD: &str = "a completely new passphrase";
@@ -359,4 +360,23 @@ async fn mail_reaches_a_real_smtp_server(backend: Backend) {
     assert!(found.contains(&format!("To: {email}")), "{found}");
     let token = token_in(&unquote(&found));
     assert_eq!(confirm(&app, &token, NEW_PASSWORD).await.status.as_u16(), 204, "the delivered token works");
+}
+
+async fn required_starttls_never_falls_back_to_plain_text(backend: Backend) {
+    let Some((url, _)) = smtp_server() else { return };
+    // The CI server offers no STARTTLS; a URL that requires it must refuse to send.
+    let url = url.replace("tls=none", "tls=starttls");
+    let Some(app) = TestApp::spawn_with(backend, &[("MAIL_URL", &url)]).await else { return };
+    app.create_user("tls@example.com", "author", None);
+
+    assert_eq!(reset(&app, "tls@example.com").await.status.as_u16(), 202);
+    app.run_jobs().await;
+
+    let (state, error): (String, Option<String>) = jobs::table
+        .filter(jobs::kind.eq("send_mail"))
+        .select((jobs::state, jobs::last_error))
+        .first(&mut *app.db.conn())
+        .unwrap();
+    assert_eq!(state, "failed", "not sent in plain text: {error:?}");
+    assert!(error.is_some_and(|e| e.contains("cannot send")));
 }
