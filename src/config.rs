@@ -132,6 +132,10 @@ pub struct JobSettings {
     /// `JOBS_SHUTDOWN_GRACE_SECONDS`: on SIGTERM, how long running jobs may
     /// finish before they are released for another runner, 0–600; default 20.
     pub shutdown_grace_secs: u64,
+    /// `JOBS_RETENTION_DAYS`: done jobs, sent mails and expired account
+    /// tokens older than this are deleted (hourly, by each runner), 1–3650;
+    /// default 14. Dead jobs stay until retried or deleted by hand.
+    pub retention_days: i64,
 }
 
 /// Where mail goes (`MAIL_URL`).
@@ -611,6 +615,7 @@ impl Settings {
                     0,
                     600,
                 )?,
+                retention_days: parse_ranged("JOBS_RETENTION_DAYS", non_empty("JOBS_RETENTION_DAYS"), 14, 1, 3650)?,
             },
             mail: MailSettings {
                 url: MailUrl::parse(

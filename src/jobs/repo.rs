@@ -204,6 +204,20 @@ pub fn release(conn: &mut DbConnection, job: &ClaimedJob, runner: &str) -> Query
     Ok(n == 1)
 }
 
+/// Deletes what is older than `cutoff` and no longer needed: done jobs,
+/// sent mails, and account tokens that expired. Returns the rows deleted.
+/// A unique key is free again once its job is deleted.
+pub fn prune(conn: &mut DbConnection, cutoff: NaiveDateTime) -> QueryResult<usize> {
+    use crate::db::schema::{account_tokens, mails};
+    let jobs = diesel::delete(
+        jobs::table.filter(jobs::state.eq(JobState::Done.as_str())).filter(jobs::finished_at.lt(cutoff)),
+    )
+    .execute(conn)?;
+    let mails = diesel::delete(mails::table.filter(mails::sent_at.lt(cutoff))).execute(conn)?;
+    let tokens = diesel::delete(account_tokens::table.filter(account_tokens::expires_at.lt(cutoff))).execute(conn)?;
+    Ok(jobs + mails + tokens)
+}
+
 /// Filters for the admin list.
 #[derive(Clone, Debug, Default)]
 pub struct JobFilter {

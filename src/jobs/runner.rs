@@ -83,8 +83,13 @@ impl Runner {
         let slots = Arc::new(Semaphore::new(self.settings.concurrency as usize));
         let mut tasks = tokio::task::JoinSet::new();
         let poll = Duration::from_millis(self.settings.poll_interval_ms);
+        let mut next_prune = tokio::time::Instant::now();
         while !*shutdown.borrow() {
             while tasks.try_join_next().is_some() {}
+            if tokio::time::Instant::now() >= next_prune {
+                next_prune += Duration::from_secs(3600);
+                self.prune().await;
+            }
             let free = slots.available_permits();
             if free == 0 {
                 tokio::select! {
@@ -142,6 +147,16 @@ impl Runner {
             };
             ran += batch.len();
             futures_util::future::join_all(batch.into_iter().map(|j| self.clone().run_one(j))).await;
+        }
+    }
+
+    /// Deletes old done jobs, sent mails and expired tokens (`JOBS_RETENTION_DAYS`).
+    pub async fn prune(&self) {
+        let cutoff = crate::db::now() - chrono::Duration::days(self.settings.retention_days);
+        match crate::db::write(&self.ctx.pool, move |c| Ok(repo::prune(c, cutoff)?)).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(rows = n, "pruned old jobs, mails and tokens"),
+            Err(e) => tracing::warn!(error = %e, "pruning old jobs failed"),
         }
     }
 

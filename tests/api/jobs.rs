@@ -20,6 +20,7 @@ backend_tests!(
     a_job_running_into_its_lease_is_stopped_and_retried,
     delayed_jobs_wait_and_a_unique_job_enqueued_twice_runs_once,
     concurrent_enqueues_of_one_unique_key_make_one_job,
+    old_done_jobs_are_pruned_and_dead_ones_kept,
     two_runner_processes_never_run_the_same_job,
     a_job_whose_runner_was_killed_runs_again_once_after_the_lease,
     sigterm_lets_a_running_job_finish_and_the_worker_exit,
@@ -237,6 +238,27 @@ async fn concurrent_enqueues_of_one_unique_key_make_one_job(backend: Backend) {
     assert_eq!(created.iter().flatten().count(), 1, "exactly one enqueue created the job: {created:?}");
     let total: i64 = jobs::table.count().get_result(&mut *app.db.conn()).unwrap();
     assert_eq!(total, 1);
+}
+
+async fn old_done_jobs_are_pruned_and_dead_ones_kept(backend: Backend) {
+    let Some(app) = TestApp::spawn_with(backend, &[("JOBS_RETENTION_DAYS", "1")]).await else { return };
+    let old_done = probe(&app, json!({}));
+    let new_done = probe(&app, json!({}));
+    let old_dead = probe(&app, json!({}));
+    let two_days_ago = broadsheet::db::now() - chrono::Duration::days(2);
+    for (id, state, finished) in
+        [(old_done, "done", two_days_ago), (new_done, "done", broadsheet::db::now()), (old_dead, "dead", two_days_ago)]
+    {
+        diesel::update(jobs::table.find(id))
+            .set((jobs::state.eq(state), jobs::finished_at.eq(Some(finished))))
+            .execute(&mut *app.db.conn())
+            .unwrap();
+    }
+
+    app.runner().prune().await;
+
+    let left: Vec<i64> = jobs::table.order(jobs::id).select(jobs::id).load(&mut *app.db.conn()).unwrap();
+    assert_eq!(left, [new_done, old_dead], "only the old done job is gone");
 }
 
 async fn two_runner_processes_never_run_the_same_job(backend: Backend) {
