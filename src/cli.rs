@@ -1,4 +1,4 @@
-//! The command line: `serve` (default), `migrate`, `import wordpress`, `openapi`,
+//! The command line: `serve` (default), `worker`, `migrate`, `import wordpress`, `openapi`,
 //! `users create`, `keys rotate`.
 
 use std::io::{BufReader, IsTerminal, Write};
@@ -21,8 +21,12 @@ pub struct Cli {
 /// Subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Apply pending migrations, then serve HTTP on BIND_ADDR.
+    /// Apply pending migrations, then serve HTTP on BIND_ADDR (with a job
+    /// runner unless JOBS_IN_SERVER=false).
     Serve,
+    /// Apply pending migrations, then run background jobs until SIGTERM or
+    /// SIGINT. Any number of workers (and servers) can share one database.
+    Worker,
     /// Apply pending migrations and exit.
     Migrate,
     /// Import content from another CMS.
@@ -165,6 +169,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
     drop(conn);
     match command {
         Command::Serve => serve(settings, pool, listener.expect("bound above")),
+        Command::Worker => worker(settings, pool),
         Command::Migrate => {
             println!("{} migration(s) applied", applied.len());
             Ok(())
@@ -228,9 +233,23 @@ fn run(cli: Cli) -> anyhow::Result<()> {
 fn serve(settings: Settings, pool: crate::db::Pool, listener: std::net::TcpListener) -> anyhow::Result<()> {
     actix_web::rt::System::new().block_on(async move {
         let addr = settings.bind_addr;
-        let app = crate::startup::Application::from_listener(listener, settings, pool)?;
+        let mailer = crate::mail::from_settings(&settings)?;
+        let app = crate::startup::Application::from_listener(listener, settings, pool, mailer)?;
         tracing::info!(%addr, port = app.port(), "serving");
         app.run_until_stopped().await?;
+        Ok(())
+    })
+}
+
+fn worker(settings: Settings, pool: crate::db::Pool) -> anyhow::Result<()> {
+    actix_web::rt::System::new().block_on(async move {
+        let mailer = crate::mail::from_settings(&settings)?;
+        let runner = crate::jobs::Runner::new(pool, &settings, mailer);
+        tracing::info!(runner = runner.id(), "worker started");
+        let (stop, handle) = crate::jobs::runner::spawn(runner);
+        crate::jobs::runner::shutdown_signal().await;
+        let _ = stop.send(true);
+        handle.await.map_err(|e| anyhow::anyhow!("the job runner ended abnormally: {e}"))?;
         Ok(())
     })
 }

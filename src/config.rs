@@ -132,6 +132,162 @@ pub struct Settings {
     /// `AUTHORS_MAY_ADD_COAUTHORS`: `true` lets authors byline other authors
     /// beside themselves; default `false` (only editors add co-authors).
     pub authors_may_add_coauthors: bool,
+    /// Job queue settings (`JOBS_*`).
+    pub jobs: JobSettings,
+    /// Outgoing mail and account-link settings (`MAIL_*`, `*_URL`, `*_TTL_*`).
+    pub mail: MailSettings,
+}
+
+/// The durable job queue (`crate::jobs`).
+#[derive(Clone, Debug)]
+pub struct JobSettings {
+    /// `JOBS_IN_SERVER`: run a job runner inside `broadsheet serve`; default `true`.
+    /// Set `false` when separate `broadsheet worker` processes do the work.
+    pub in_server: bool,
+    /// `JOBS_CONCURRENCY`: jobs one runner holds at once, 1–64; default 4.
+    pub concurrency: u32,
+    /// `JOBS_MAX_ATTEMPTS`: attempts before a job is `dead`, 1–100; default 8.
+    pub max_attempts: i32,
+    /// `JOBS_LEASE_SECONDS`: how long a claim lasts, 1–86400; default 300. A
+    /// job is also stopped (and retried) when it runs this long, so a live
+    /// runner never holds a job past its lease.
+    pub lease_secs: u64,
+    /// `JOBS_POLL_INTERVAL_MS`: pause between claims when the queue is empty,
+    /// 10–60000; default 1000.
+    pub poll_interval_ms: u64,
+    /// `JOBS_RETRY_BASE_MS`: first retry delay in ms, doubled per attempt
+    /// (capped at one hour) with jitter, 1–3600000; default 10000.
+    pub retry_base_ms: u64,
+    /// `JOBS_SHUTDOWN_GRACE_SECONDS`: on SIGTERM, how long running jobs may
+    /// finish before they are released for another runner, 0–600; default 20.
+    pub shutdown_grace_secs: u64,
+    /// `JOBS_RETENTION_DAYS`: done jobs, sent mails and expired account
+    /// tokens older than this are deleted (hourly, by each runner), 1–3650;
+    /// default 14. Dead jobs stay until retried or deleted by hand.
+    pub retention_days: i64,
+}
+
+/// Where mail goes (`MAIL_URL`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum MailUrl {
+    /// `file://PATH` (default `DATA_DIR/outbox`): one RFC 5322 `.eml` file per message.
+    Outbox(std::path::PathBuf),
+    /// `smtp://` or `smtps://`.
+    Smtp(SmtpUrl),
+    /// `memory://`: kept in process memory (tests).
+    Memory,
+}
+
+/// An SMTP relay parsed from `MAIL_URL`.
+#[derive(Clone, PartialEq, Eq)]
+pub struct SmtpUrl {
+    /// Host name (also the TLS server name).
+    pub host: String,
+    /// Port; default 465 for `smtps`, 587 for `smtp` with STARTTLS, 25 without TLS.
+    pub port: u16,
+    /// `smtps://` (implicit TLS), `?tls=starttls` (default for `smtp://`), or `?tls=none`.
+    pub tls: SmtpTls,
+    /// User and password, percent-decoded.
+    pub credentials: Option<(String, Secret)>,
+}
+
+impl std::fmt::Debug for SmtpUrl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SmtpUrl")
+            .field("host", &self.host)
+            .field("port", &self.port)
+            .field("tls", &self.tls)
+            .field("user", &self.credentials.as_ref().map(|(u, _)| u))
+            .finish()
+    }
+}
+
+/// How an SMTP connection is secured.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SmtpTls {
+    /// TLS from the first byte (`smtps://`, usually port 465).
+    Implicit,
+    /// Plain connection upgraded with STARTTLS, which is required.
+    StartTls,
+    /// No TLS at all: only for a relay on loopback or a trusted network.
+    None,
+}
+
+impl MailUrl {
+    /// Parses `MAIL_URL`; `None` means the default outbox under `data_dir`.
+    pub fn parse(raw: Option<&str>, data_dir: &std::path::Path) -> Result<Self, String> {
+        let Some(raw) = raw.map(str::trim) else { return Ok(Self::Outbox(data_dir.join("outbox"))) };
+        if raw == "memory://" {
+            return Ok(Self::Memory);
+        }
+        if let Some(path) = raw.strip_prefix("file://") {
+            if path.is_empty() {
+                return Err("file:// needs a folder, e.g. file://data/outbox".into());
+            }
+            return Ok(Self::Outbox(path.into()));
+        }
+        let url = url::Url::parse(raw).map_err(|e| format!("not a URL ({e})"))?;
+        let implicit = match url.scheme() {
+            "smtps" => true,
+            "smtp" => false,
+            other => {
+                return Err(format!("`{other}:` is not supported; use smtp://, smtps://, file://PATH or memory://"))
+            }
+        };
+        let host = url.host_str().filter(|h| !h.is_empty()).ok_or("names no host")?.to_owned();
+        let mut tls = if implicit { SmtpTls::Implicit } else { SmtpTls::StartTls };
+        for (k, v) in url.query_pairs() {
+            match (k.as_ref(), v.as_ref(), implicit) {
+                ("tls", "starttls", false) => tls = SmtpTls::StartTls,
+                ("tls", "none", false) => tls = SmtpTls::None,
+                ("tls", "implicit", _) => tls = SmtpTls::Implicit,
+                _ => return Err(format!("unknown parameter `{k}={v}`; smtp:// takes tls=starttls or tls=none")),
+            }
+        }
+        let port = url.port().unwrap_or(match tls {
+            SmtpTls::Implicit => 465,
+            SmtpTls::StartTls => 587,
+            SmtpTls::None => 25,
+        });
+        let decode = |s: &str| percent_encoding::percent_decode_str(s).decode_utf8_lossy().into_owned();
+        let credentials = (!url.username().is_empty())
+            .then(|| (decode(url.username()), Secret::new(decode(url.password().unwrap_or("")))));
+        Ok(Self::Smtp(SmtpUrl { host, port, tls, credentials }))
+    }
+}
+
+/// Mail and the links it carries.
+#[derive(Clone, Debug)]
+pub struct MailSettings {
+    /// `MAIL_URL`: `smtp://user:pass@host:587` (STARTTLS required),
+    /// `smtp://host:25?tls=none`, `smtps://user:pass@host:465`, `file://PATH`
+    /// or `memory://`; default `file://DATA_DIR/outbox`.
+    pub url: MailUrl,
+    /// `MAIL_FROM`: the `From` address, `Name <addr>` or `addr`; default
+    /// `broadsheet <no-reply@localhost>`.
+    pub from: String,
+    /// `MAIL_TIMEOUT_SECONDS`: SMTP connect/read/write timeout, 1–300; default 20.
+    pub timeout_secs: u64,
+    /// `PASSWORD_RESET_URL`: the front-end page that takes `?token=`; default
+    /// `{PUBLIC_BASE_URL}/reset-password`.
+    pub password_reset_url: String,
+    /// `INVITATION_URL`: the front-end page where invitees set a password;
+    /// default `{PUBLIC_BASE_URL}/accept-invitation`.
+    pub invitation_url: String,
+    /// `PASSWORD_RESET_TTL_MINUTES`: reset-link lifetime, 5–1440; default 60.
+    pub password_reset_ttl_minutes: i64,
+    /// `INVITATION_TTL_HOURS`: invitation-link lifetime, 1–720; default 168 (7 days).
+    pub invitation_ttl_hours: i64,
+}
+
+fn parse_link(var: &'static str, raw: Option<String>, default: String) -> Result<String, ConfigError> {
+    let Some(v) = raw else { return Ok(default) };
+    let u = url::Url::parse(v.trim())
+        .map_err(|e| ConfigError { var, message: format!("`{v}` is not an absolute URL ({e})") })?;
+    if !matches!(u.scheme(), "http" | "https") || u.fragment().is_some() {
+        return Err(ConfigError { var, message: format!("`{v}` must be an http(s) URL without a fragment") });
+    }
+    Ok(v.trim().to_owned())
 }
 
 /// Where uploaded media files live (`MEDIA_STORE_URL`).
@@ -285,7 +441,7 @@ impl IpNet {
 }
 
 /// A secret string; its `Debug` output is redacted so it never reaches logs.
-#[derive(Clone)]
+#[derive(Clone, PartialEq, Eq)]
 pub struct Secret(String);
 
 impl Secret {
@@ -453,7 +609,7 @@ impl Settings {
             database_url,
             pool_size,
             bind_addr,
-            public_base_url,
+            public_base_url: public_base_url.clone(),
             data_dir: non_empty("DATA_DIR").unwrap_or_else(|| "data".into()).into(),
             jwt_secret,
             jwt_issuer: non_empty("JWT_ISSUER").unwrap_or_else(|| "broadsheet".into()),
@@ -598,6 +754,74 @@ impl Settings {
                     .filter_map(|k| non_empty(k).map(|v| ((*k).to_owned(), Secret::new(v.trim()))))
                     .collect(),
             },
+            jobs: JobSettings {
+                in_server: parse_bool("JOBS_IN_SERVER", non_empty("JOBS_IN_SERVER"), true)?,
+                concurrency: parse_ranged("JOBS_CONCURRENCY", non_empty("JOBS_CONCURRENCY"), 4, 1, 64)?,
+                max_attempts: parse_ranged("JOBS_MAX_ATTEMPTS", non_empty("JOBS_MAX_ATTEMPTS"), 8, 1, 100)?,
+                lease_secs: parse_ranged("JOBS_LEASE_SECONDS", non_empty("JOBS_LEASE_SECONDS"), 300, 1, 86_400)?,
+                poll_interval_ms: parse_ranged(
+                    "JOBS_POLL_INTERVAL_MS",
+                    non_empty("JOBS_POLL_INTERVAL_MS"),
+                    1000,
+                    10,
+                    60_000,
+                )?,
+                retry_base_ms: parse_ranged(
+                    "JOBS_RETRY_BASE_MS",
+                    non_empty("JOBS_RETRY_BASE_MS"),
+                    10_000,
+                    1,
+                    3_600_000,
+                )?,
+                shutdown_grace_secs: parse_ranged(
+                    "JOBS_SHUTDOWN_GRACE_SECONDS",
+                    non_empty("JOBS_SHUTDOWN_GRACE_SECONDS"),
+                    20,
+                    0,
+                    600,
+                )?,
+                retention_days: parse_ranged("JOBS_RETENTION_DAYS", non_empty("JOBS_RETENTION_DAYS"), 14, 1, 3650)?,
+            },
+            mail: MailSettings {
+                url: MailUrl::parse(
+                    non_empty("MAIL_URL").as_deref(),
+                    std::path::Path::new(&non_empty("DATA_DIR").unwrap_or_else(|| "data".into())),
+                )
+                .map_err(|message| ConfigError { var: "MAIL_URL", message })?,
+                from: match non_empty("MAIL_FROM") {
+                    None => "broadsheet <no-reply@localhost>".into(),
+                    Some(v) => {
+                        v.trim().parse::<lettre::message::Mailbox>().map(|_| v.trim().to_owned()).map_err(|e| {
+                            ConfigError { var: "MAIL_FROM", message: format!("`{v}` is not a mailbox ({e})") }
+                        })?
+                    }
+                },
+                timeout_secs: parse_ranged("MAIL_TIMEOUT_SECONDS", non_empty("MAIL_TIMEOUT_SECONDS"), 20, 1, 300)?,
+                password_reset_url: parse_link(
+                    "PASSWORD_RESET_URL",
+                    non_empty("PASSWORD_RESET_URL"),
+                    format!("{public_base_url}/reset-password"),
+                )?,
+                invitation_url: parse_link(
+                    "INVITATION_URL",
+                    non_empty("INVITATION_URL"),
+                    format!("{public_base_url}/accept-invitation"),
+                )?,
+                password_reset_ttl_minutes: parse_ranged(
+                    "PASSWORD_RESET_TTL_MINUTES",
+                    non_empty("PASSWORD_RESET_TTL_MINUTES"),
+                    60,
+                    5,
+                    1440,
+                )?,
+                invitation_ttl_hours: parse_ranged(
+                    "INVITATION_TTL_HOURS",
+                    non_empty("INVITATION_TTL_HOURS"),
+                    168,
+                    1,
+                    720,
+                )?,
+            },
         })
     }
 }
@@ -660,6 +884,14 @@ mod tests {
             ("MEDIA_ALLOWED_TYPES", "jpeg"),
             ("MEDIA_ALLOW_SVG", "yes please"),
             ("MEDIA_SIGNED_REDIRECT_SECONDS", "5"),
+            ("JOBS_MAX_ATTEMPTS", "0"),
+            ("JOBS_LEASE_SECONDS", "0"),
+            ("JOBS_IN_SERVER", "sometimes"),
+            ("MAIL_URL", "imap://mail.example.com"),
+            ("MAIL_URL", "smtp://mail.example.com?tls=maybe"),
+            ("MAIL_FROM", "not a mailbox"),
+            ("PASSWORD_RESET_URL", "javascript:alert(1)"),
+            ("INVITATION_TTL_HOURS", "0"),
         ];
         for (var, value) in cases {
             let err = settings(&[(var, value)]).expect_err(&format!("{var}={value} must fail"));
@@ -696,6 +928,23 @@ mod tests {
         assert!(legacy.trusted_proxies.is_empty(), "false maps to no trusted proxies");
         let both = settings(&[("TRUST_PROXY_HEADERS", "true"), ("TRUSTED_PROXIES", "127.0.0.1")]).unwrap();
         assert_eq!(both.trusted_proxies.len(), 1);
+    }
+
+    #[test]
+    fn mail_urls_pick_tls_and_ports_and_hide_passwords() {
+        let s = settings(&[("DATA_DIR", "/srv/news")]).unwrap();
+        assert_eq!(s.mail.url, MailUrl::Outbox("/srv/news/outbox".into()));
+        assert_eq!(s.mail.password_reset_url, "http://127.0.0.1:8080/reset-password");
+        let s = settings(&[("MAIL_URL", "smtp://me%40x.org:p%40ss@mail.example.com?tls=starttls")]).unwrap();
+        let MailUrl::Smtp(smtp) = &s.mail.url else { panic!("smtp expected") };
+        assert_eq!((smtp.port, smtp.tls), (587, SmtpTls::StartTls));
+        let (user, pass) = smtp.credentials.as_ref().unwrap();
+        assert_eq!((user.as_str(), pass.expose()), ("me@x.org", "p@ss"));
+        assert!(!format!("{:?}", s.mail).contains("p@ss"), "the SMTP password is redacted");
+        let s = settings(&[("MAIL_URL", "smtps://mail.example.com")]).unwrap();
+        assert!(matches!(s.mail.url, MailUrl::Smtp(SmtpUrl { port: 465, tls: SmtpTls::Implicit, .. })));
+        let s = settings(&[("MAIL_URL", "smtp://127.0.0.1:2525?tls=none")]).unwrap();
+        assert!(matches!(s.mail.url, MailUrl::Smtp(SmtpUrl { port: 2525, tls: SmtpTls::None, .. })));
     }
 
     #[test]

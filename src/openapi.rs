@@ -51,7 +51,7 @@ impl Modify for SecuritySchemes {
     servers((url = "/", description = "This server")),
     modifiers(&SecuritySchemes),
     tags(
-        (name = "auth", description = "Login, token refresh, logout, password change"),
+        (name = "auth", description = "Login, token refresh, logout, password change and reset"),
         (name = "users", description = "Accounts and roles (admins)"),
         (name = "api-keys", description = "Integrator keys: read-only content keys and scoped admin keys (admins)"),
         (name = "articles", description = "Published articles, with bylines, taxonomy and featured media"),
@@ -60,6 +60,7 @@ impl Modify for SecuritySchemes {
         (name = "authors", description = "Author profiles (never with emails); editors write them"),
         (name = "taxonomy", description = "Categories (a tree) and tags"),
         (name = "media", description = "Images and files with alt text, caption and credit"),
+        (name = "jobs", description = "The background job queue: mail and other deferred work (admins)"),
         (name = "health", description = "Liveness and readiness"),
     ),
     components(schemas(crate::error::Problem, crate::error::FieldError))

@@ -12,4 +12,5 @@ pub fn configure_api(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) 
     crate::categories::configure(cfg);
     crate::tags::configure(cfg);
     crate::media::configure(cfg);
+    crate::jobs::configure(cfg);
 }

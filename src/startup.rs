@@ -16,23 +16,41 @@ use crate::http::middleware::{cors, head_as_get, http_cache, not_routed, reject_
 use crate::http::{AppState, JSON_LIMIT};
 use crate::openapi::{docs, get_openapi, openapi_spec};
 
-/// A running server and the port it bound.
+/// A running server, the port it bound, and its job runner (unless
+/// `JOBS_IN_SERVER=false`).
 pub struct Application {
     port: u16,
     server: Server,
+    runner: Option<crate::jobs::Runner>,
 }
 
 impl Application {
     /// Binds `settings.bind_addr` (port 0 picks a free port, for tests) and
     /// prepares the server over `pool`. Migrations must already have run.
     pub fn build(settings: Settings, pool: Pool) -> anyhow::Result<Self> {
+        let mailer = crate::mail::from_settings(&settings)?;
+        Self::build_with_mailer(settings, pool, mailer)
+    }
+
+    /// [`Self::build`] with a given mailer (tests pass an in-memory one).
+    pub fn build_with_mailer(
+        settings: Settings,
+        pool: Pool,
+        mailer: Arc<dyn crate::mail::Mailer>,
+    ) -> anyhow::Result<Self> {
         let listener = TcpListener::bind(settings.bind_addr)
             .map_err(|e| anyhow::anyhow!("cannot bind BIND_ADDR {}: {e}", settings.bind_addr))?;
-        Self::from_listener(listener, settings, pool)
+        Self::from_listener(listener, settings, pool, mailer)
     }
 
     /// Prepares the server on an already bound `listener`.
-    pub fn from_listener(listener: TcpListener, settings: Settings, pool: Pool) -> anyhow::Result<Self> {
+    pub fn from_listener(
+        listener: TcpListener,
+        settings: Settings,
+        pool: Pool,
+        mailer: Arc<dyn crate::mail::Mailer>,
+    ) -> anyhow::Result<Self> {
+        let runner = settings.jobs.in_server.then(|| crate::jobs::Runner::new(pool.clone(), &settings, mailer.clone()));
         let port = listener.local_addr()?.port();
         let spec = openapi_spec();
         let routes = Arc::new(route_table(&spec));
@@ -75,7 +93,7 @@ impl Application {
         })
         .listen(listener)?
         .run();
-        Ok(Self { port, server })
+        Ok(Self { port, server, runner })
     }
 
     /// The bound port.
@@ -83,8 +101,26 @@ impl Application {
         self.port
     }
 
-    /// Runs until stopped.
+    /// Runs until stopped. On SIGTERM or SIGINT the job runner stops
+    /// claiming at once while actix drains in-flight requests; once the
+    /// server has stopped, the runner is told to stop and awaited (it finishes
+    /// or releases what it holds, see `jobs::runner`).
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        self.server.await
+        let jobs = self.runner.map(crate::jobs::runner::spawn);
+        if let Some((stop, _)) = &jobs {
+            let stop = stop.clone();
+            actix_web::rt::spawn(async move {
+                crate::jobs::runner::shutdown_signal().await;
+                let _ = stop.send(true);
+            });
+        }
+        let served = self.server.await;
+        if let Some((stop, handle)) = jobs {
+            let _ = stop.send(true);
+            if let Err(e) = handle.await {
+                tracing::error!(error = %e, "the job runner ended abnormally");
+            }
+        }
+        served
     }
 }

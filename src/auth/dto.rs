@@ -59,3 +59,35 @@ pub struct TokenPair {
 }
 
 crate::data_envelope!(TokenEnvelope, TokenPair, "`{\"data\": TokenPair}`");
+
+/// `POST /auth/password-reset` body.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"email": "editor@example.com"}))]
+pub struct PasswordResetRequest {
+    /// The account's login email (case-insensitive).
+    #[schema(format = Email, max_length = 254)]
+    pub email: String,
+}
+
+/// `POST /auth/password-reset/confirm` body.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"token": "q2VxR8d0c3RvcmVkLW9ubHktYXMtYS1oYXNo", "new_password": "a new long passphrase"}))]
+pub struct PasswordResetConfirm {
+    /// The token from the reset or invitation link.
+    #[schema(max_length = 200)]
+    pub token: String,
+    /// At least 10 characters, at most 1024 bytes.
+    #[schema(min_length = 10)]
+    pub new_password: String,
+}
+
+/// The answer to a reset request, the same whether or not the account exists.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Accepted {
+    /// What happens next.
+    pub message: String,
+}
+
+crate::data_envelope!(AcceptedEnvelope, Accepted, "`{\"data\": Accepted}`");

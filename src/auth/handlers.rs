@@ -4,9 +4,12 @@ use actix_web::{get, post, put, web, HttpRequest, HttpResponse};
 use chrono::Duration;
 use diesel::Connection;
 
-use super::dto::{ChangePassword, LoginRequest, RefreshRequest, TokenEnvelope, TokenPair};
+use super::dto::{
+    Accepted, AcceptedEnvelope, ChangePassword, LoginRequest, PasswordResetConfirm, PasswordResetRequest,
+    RefreshRequest, TokenEnvelope, TokenPair,
+};
 use super::jwt::{Claims, AUDIENCE};
-use super::{password, repo, tokens, AuthState, AuthUser};
+use super::{password, recovery, repo, tokens, AuthState, AuthUser};
 use crate::db::DbConnection;
 use crate::error::{ApiError, Problem};
 use crate::http::{client_ip, AppState, Key, Policy};
@@ -262,4 +265,90 @@ pub async fn change_password(
     let mut res = HttpResponse::Ok();
     meters.apply(&mut res);
     Ok(res.json(TokenEnvelope { data: pair }))
+}
+
+/// The answer to every well-formed reset request.
+const RESET_ACCEPTED: &str = "If an account uses this address, a link to choose a new password is on its way.";
+
+/// Ask for a password-reset link by email.
+///
+/// Always 202 with the same body, whether or not an account uses the
+/// address, so the answer reveals nothing. When one does (and is enabled), a
+/// mail with a single-use link valid for `PASSWORD_RESET_TTL_MINUTES` (60) is
+/// queued; the link opens the front end's `PASSWORD_RESET_URL` page, which
+/// POSTs the token to `/auth/password-reset/confirm`.
+#[utoipa::path(
+    tag = "auth",
+    request_body = PasswordResetRequest,
+    responses(
+        (status = 202, description = "Accepted (whether or not the account exists)", body = AcceptedEnvelope),
+        (status = 400, description = "Malformed body or email (see `errors`)", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Too many reset requests from this address or for this email; see `Retry-After`", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/auth/password-reset")]
+pub async fn request_password_reset(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    body: crate::json::Json<PasswordResetRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let email = users_repo::normalize_email(&body.into_inner().email);
+    crate::users::handlers::validate_email(&email)?;
+    let ip = client_ip(&req, &state.settings);
+    // Every request counts (never given back), per address and per email.
+    state.limits.check(Policy::PasswordReset, &[Key::Client(ip), Key::Account(&email)]).await?;
+    // The request only enqueues: the account lookup, token and mail happen
+    // in the job, so this answer costs one insert whoever the address is.
+    let job = crate::jobs::NewJob::new(crate::jobs::JobKind::PasswordReset, serde_json::json!({"email": email}));
+    crate::db::write(&state.pool, move |c| Ok(crate::jobs::enqueue(c, &job)?)).await?;
+    Ok(HttpResponse::Accepted().json(AcceptedEnvelope { data: Accepted { message: RESET_ACCEPTED.into() } }))
+}
+
+/// Set a new password with a token from a reset or invitation mail.
+///
+/// The token works once and also voids the user's other outstanding links.
+/// Every session of the user is revoked. Unknown, expired, used and altered
+/// tokens all get the same 400 naming `token`.
+#[utoipa::path(
+    tag = "auth",
+    request_body = PasswordResetConfirm,
+    responses(
+        (status = 204, description = "Password set; sign in with it"),
+        (status = 400, description = "Bad token or weak password (see `errors`)", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/auth/password-reset/confirm")]
+pub async fn confirm_password_reset(
+    state: web::Data<AppState>,
+    body: crate::json::Json<PasswordResetConfirm>,
+) -> Result<HttpResponse, ApiError> {
+    let PasswordResetConfirm { token, new_password } = body.into_inner();
+    let bad_token = || ApiError::invalid("token", "is invalid, expired or already used");
+    if token.is_empty() || token.len() > 200 {
+        return Err(bad_token());
+    }
+    password::validate(&new_password).map_err(|m| ApiError::invalid("new_password", m))?;
+    let hash = tokens::digest(token.trim());
+    let lookup = hash.clone();
+    // A bad token costs no password hashing.
+    crate::db::run(&state.pool, move |c| Ok(recovery::find_usable(c, &lookup, crate::db::now())?))
+        .await?
+        .ok_or_else(bad_token)?;
+    let password_hash = password::hash_async(new_password).await?;
+    crate::db::write(&state.pool, move |c| {
+        c.transaction(|c| {
+            let now = crate::db::now();
+            let user_id = recovery::redeem(c, &hash, now)?.ok_or_else(bad_token)?;
+            let changes = crate::users::model::UserChanges {
+                password_hash: Some(password_hash),
+                updated_at: Some(now),
+                ..Default::default()
+            };
+            users_repo::update(c, user_id, &changes)?;
+            repo::revoke_user_sessions(c, user_id, now)?;
+            Ok(())
+        })
+    })
+    .await?;
+    Ok(HttpResponse::NoContent().finish())
 }

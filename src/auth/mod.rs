@@ -8,6 +8,7 @@ pub mod jwt;
 pub mod keys;
 pub mod password;
 pub mod permissions;
+pub mod recovery;
 pub mod repo;
 pub mod tokens;
 
@@ -73,5 +74,7 @@ pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
         .service(handlers::refresh)
         .service(handlers::logout)
         .service(handlers::me)
-        .service(handlers::change_password);
+        .service(handlers::change_password)
+        .service(handlers::request_password_reset)
+        .service(handlers::confirm_password_reset);
 }

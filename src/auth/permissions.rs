@@ -19,6 +19,7 @@
 //! | manage authors | | | ✓ | ✓ | `authors:write` |
 //! | manage users | | | | ✓ | `users:write` |
 //! | manage API keys, settings | | | | ✓ | — (users only) |
+//! | see and retry background jobs | | | | ✓ | — (users only) |
 //!
 //! Content keys are read-only: they may read published content and nothing else.
 
@@ -89,6 +90,8 @@ pub enum Action {
     ManageUsers,
     /// Create and revoke API keys.
     ManageApiKeys,
+    /// See and retry background jobs.
+    ManageJobs,
 }
 
 impl Action {
@@ -102,7 +105,7 @@ impl Action {
             | Self::ManageMedia
             | Self::ModerateComments
             | Self::ManageAuthors => Role::Editor,
-            Self::ManageUsers | Self::ManageApiKeys => Role::Admin,
+            Self::ManageUsers | Self::ManageApiKeys | Self::ManageJobs => Role::Admin,
         }
     }
 
@@ -116,7 +119,7 @@ impl Action {
             Self::ModerateComments => Some("comments:moderate"),
             Self::ManageAuthors => Some("authors:write"),
             Self::ManageUsers => Some("users:write"),
-            Self::EditOwnAuthorProfile | Self::ManageApiKeys => None,
+            Self::EditOwnAuthorProfile | Self::ManageApiKeys | Self::ManageJobs => None,
         }
     }
 }

@@ -59,7 +59,20 @@ pub enum Policy {
     Login,
     /// `PUT /auth/password`: wrong current passwords.
     PasswordChange,
+    /// `POST /auth/password-reset`: every request counts, per client address
+    /// ([`RESET_PER_CLIENT`]) and per email from anywhere
+    /// ([`RESET_PER_EMAIL`]), in [`RESET_WINDOW`]; so nobody can flood an
+    /// inbox with reset mail, and the limit says nothing about whether an
+    /// account exists.
+    PasswordReset,
 }
+
+/// Password-reset requests per client address per [`RESET_WINDOW`].
+pub const RESET_PER_CLIENT: u32 = 10;
+/// Password-reset requests per email address (from anywhere) per [`RESET_WINDOW`].
+pub const RESET_PER_EMAIL: u32 = 5;
+/// The password-reset window: one hour.
+pub const RESET_WINDOW: Duration = Duration::from_secs(3600);
 
 /// What a count is kept for.
 #[derive(Clone, Copy, Debug)]
@@ -107,6 +120,15 @@ impl Numbers {
         let (client, pair, account) = match policy {
             Policy::Login => ("login-client", "login-account", "login-account-all"),
             Policy::PasswordChange => ("password-client", "password-account", "password-account-all"),
+            Policy::PasswordReset => {
+                let window = RESET_WINDOW;
+                return match key {
+                    Key::Client(_) => Rule { name: "reset-client", quota: Quota::Limit(RESET_PER_CLIENT), window },
+                    Key::ClientAccount(..) | Key::Account(_) => {
+                        Rule { name: "reset-email", quota: Quota::Limit(RESET_PER_EMAIL), window }
+                    }
+                };
+            }
         };
         let window = self.window;
         match key {

@@ -48,9 +48,15 @@ pub struct CreateUser {
     /// Login email; unique case-insensitively.
     #[schema(format = Email, max_length = 254)]
     pub email: String,
-    /// At least 10 characters, at most 1024 bytes.
+    /// At least 10 characters, at most 1024 bytes. Required unless `invite`
+    /// is true, and refused when it is.
+    #[serde(default)]
     #[schema(min_length = 10)]
-    pub password: String,
+    pub password: Option<String>,
+    /// Email the user a single-use link (valid `INVITATION_TTL_HOURS`, 7 days)
+    /// to choose their own password, instead of setting one; default false.
+    #[serde(default)]
+    pub invite: bool,
     /// Role.
     pub role: Role,
     /// Author profile to link. Omitted: a new profile is created and linked

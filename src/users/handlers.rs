@@ -80,11 +80,13 @@ pub async fn get_user(state: web::Data<AppState>, auth: AuthUser, id: Id) -> Res
     Ok(HttpResponse::Ok().json(UserEnvelope { data: User::from(user) }))
 }
 
-/// Create a user.
+/// Create a user, with a password or by invitation.
 ///
 /// Every role writes, so unless `author_id` names an existing profile a new
 /// author profile is created and linked in the same transaction (name from
-/// `name`, else the email's local part; a unique slug from it).
+/// `name`, else the email's local part; a unique slug from it). With
+/// `invite: true` (and no `password`) the user is mailed a single-use link to
+/// choose their password (`POST /auth/password-reset/confirm`).
 #[utoipa::path(
     tag = "users",
     security(("bearer" = [])),
@@ -113,13 +115,31 @@ pub async fn create_user(
     }
     let email = repo::normalize_email(&body.email);
     validate_email(&email)?;
-    password::validate(&body.password).map_err(|m| ApiError::invalid("password", m))?;
     check_name(body.name.as_deref())?;
-    let hash = password::hash_async(body.password).await?;
+    let (hash, invite) = match (body.password, body.invite) {
+        (Some(p), false) => {
+            password::validate(&p).map_err(|m| ApiError::invalid("password", m))?;
+            (password::hash_async(p).await?, false)
+        }
+        (None, false) => return Err(ApiError::invalid("password", "is required unless `invite` is true")),
+        (Some(_), true) => return Err(ApiError::invalid("password", "must be omitted when `invite` is true")),
+        // An invitee's password is a random secret nobody knows (hashed
+        // like any other, so logging in as them costs the usual time) until
+        // they choose their own through the invitation link.
+        (None, true) => (password::hash_async(crate::auth::tokens::random_secret()).await?, true),
+    };
     let (role, author_id, name) = (body.role, body.author_id, body.name);
-    let user =
-        crate::db::write(&state.pool, move |c| insert_validated(c, email, hash, role, author_id, name.as_deref()))
-            .await?;
+    let st = state.clone();
+    let user = crate::db::write(&state.pool, move |c| {
+        c.transaction(|c| {
+            let user = insert_validated(c, email, hash, role, author_id, name.as_deref())?;
+            if invite {
+                crate::auth::recovery::invite(c, &st.settings, &user)?;
+            }
+            Ok(user)
+        })
+    })
+    .await?;
     Ok(HttpResponse::Created()
         .insert_header(("Location", format!("/api/v1/users/{}", user.id)))
         .json(UserEnvelope { data: User::from(user) }))

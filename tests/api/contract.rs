@@ -295,6 +295,17 @@ impl World {
         res.json()["data"]["id"].as_i64().unwrap()
     }
 
+    /// A probe job, put straight into `state`: its id.
+    fn fresh_job(&self, state: &str) -> i64 {
+        use broadsheet::db::schema::jobs;
+        use diesel::prelude::*;
+        let conn = &mut *self.app.db.conn();
+        let job = broadsheet::jobs::NewJob::new(broadsheet::jobs::JobKind::Probe, json!({}));
+        let id = broadsheet::jobs::enqueue(conn, &job).expect("enqueue").expect("new job");
+        diesel::update(jobs::table.find(id)).set(jobs::state.eq(state)).execute(conn).expect("state set");
+        id
+    }
+
     async fn fresh_key(&self) -> i64 {
         let body = json!({"name": self.unique("contract key"), "kind": "content"});
         self.call("POST", "/api/v1/api-keys", Some(body), 201).await.json()["data"]["api_key"]["id"].as_i64().unwrap()
@@ -452,6 +463,11 @@ async fn recipe(w: &World, op: &Op<'_>, status: u16) -> Option<Req> {
             w.call("PATCH", &format!("/api/v1/users/{id}"), Some(json!({"disabled": true})), 200).await;
             anon.json(json!({"email": email, "password": PASSWORD}))
         }
+        ("POST /api/v1/auth/password-reset", 429) => {
+            let req = anon.json(json!({"email": format!("{}@example.com", w.unique("flood"))}));
+            w.repeat_until(op, &req, 429, 10).await;
+            req
+        }
         ("POST /api/v1/auth/login", 429) => {
             let req = anon.json(json!({"email": w.fresh_user().1, "password": "not the password"}));
             w.repeat_until(op, &req, 429, 20).await;
@@ -506,6 +522,21 @@ async fn recipe(w: &World, op: &Op<'_>, status: u16) -> Option<Req> {
         // api keys
         ("POST /api/v1/api-keys", 201) => admin.json(json!({"name": w.unique("contract key"), "kind": "content"})),
         ("DELETE /api/v1/api-keys/{id}", 204) => admin.arg("id", w.fresh_key().await),
+
+        // password reset and jobs
+        ("POST /api/v1/auth/password-reset", 202) => anon.json(json!({"email": w.fresh_user().1})),
+        ("POST /api/v1/auth/password-reset/confirm", 204) => {
+            let token = broadsheet::auth::recovery::issue_token(
+                &mut w.app.db.conn(),
+                w.fresh_user().0,
+                broadsheet::auth::recovery::Purpose::PasswordReset,
+                chrono::Duration::hours(1),
+            )
+            .expect("token issued");
+            anon.json(json!({"token": token, "new_password": "a brand new long passphrase"}))
+        }
+        ("POST /api/v1/jobs/{id}/retry", 200) => admin.arg("id", w.fresh_job("dead")),
+        ("POST /api/v1/jobs/{id}/retry", 409) => admin.arg("id", w.fresh_job("queued")),
 
         // articles
         ("GET /api/v1/articles/{article}", 200) => anon.arg("article", PUBLISHED),

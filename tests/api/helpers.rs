@@ -219,6 +219,10 @@ pub fn import_str(
 pub struct TestApp {
     pub address: String,
     pub db: TestDb,
+    /// The settings the server runs with.
+    pub settings: Settings,
+    /// What the server's mail went to, unless the test set `MAIL_URL`.
+    pub mailbox: broadsheet::mail::memory::MemoryMailer,
     client: awc::Client,
 }
 
@@ -263,7 +267,9 @@ impl TestApp {
     }
 
     /// A server with extra settings (e.g. `CORS_ALLOWED_ORIGINS`) over the
-    /// test defaults (port 0, a fixed JWT secret, the in-memory media store).
+    /// test defaults (port 0, a fixed JWT secret, the in-memory media store,
+    /// in-memory mail, no job runner in the server: tests run jobs with
+    /// [`TestApp::run_jobs`], or set `JOBS_IN_SERVER=true`).
     pub async fn spawn_with(backend: Backend, vars: &[(&str, &str)]) -> Option<Self> {
         Some(Self::serve(TestDb::create(backend)?, vars))
     }
@@ -277,6 +283,7 @@ impl TestApp {
     /// A server over `db` with extra settings over the test defaults; a
     /// setting given as `""` is unset (e.g. `JWT_SECRET`).
     pub fn serve(db: TestDb, vars: &[(&str, &str)]) -> Self {
+        let own_mail = !vars.iter().any(|(k, _)| *k == "MAIL_URL");
         let vars: Vec<(String, String)> = vars.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
         let settings = Settings::from_lookup(|k| {
             vars.iter().find(|(name, _)| name == k).map(|(_, v)| v.clone()).or_else(|| match k {
@@ -284,18 +291,45 @@ impl TestApp {
                 "PUBLIC_BASE_URL" => Some("http://broadsheet.test".into()),
                 "JWT_SECRET" => Some("test-secret-test-secret-test-secret-0123".into()),
                 "MEDIA_STORE_URL" => Some("memory://".into()),
+                "MAIL_URL" => Some("memory://".into()),
+                "JOBS_IN_SERVER" => Some("false".into()),
+                "JOBS_POLL_INTERVAL_MS" => Some("50".into()),
+                "JOBS_RETRY_BASE_MS" => Some("50".into()),
                 _ => None,
             })
         })
         .expect("test settings");
-        let app = broadsheet::startup::Application::build(settings, db.pool.clone()).expect("app builds");
+        let mailbox = broadsheet::mail::memory::MemoryMailer::default();
+        let mailer: std::sync::Arc<dyn broadsheet::mail::Mailer> = if own_mail {
+            std::sync::Arc::new(mailbox.clone())
+        } else {
+            broadsheet::mail::from_settings(&settings).expect("mailer")
+        };
+        let app = broadsheet::startup::Application::build_with_mailer(settings.clone(), db.pool.clone(), mailer)
+            .expect("app builds");
         let address = format!("http://127.0.0.1:{}", app.port());
         actix_web::rt::spawn(app.run_until_stopped());
         Self {
             address,
             db,
+            settings,
+            mailbox,
             client: awc::Client::builder().disable_redirects().timeout(std::time::Duration::from_secs(60)).finish(),
         }
+    }
+
+    /// A job runner over this app's database, settings and mailbox.
+    pub fn runner(&self) -> broadsheet::jobs::Runner {
+        let mailer: std::sync::Arc<dyn broadsheet::mail::Mailer> = match self.settings.mail.url {
+            broadsheet::config::MailUrl::Memory => std::sync::Arc::new(self.mailbox.clone()),
+            _ => broadsheet::mail::from_settings(&self.settings).expect("mailer"),
+        };
+        broadsheet::jobs::Runner::new(self.db.pool.clone(), &self.settings, mailer)
+    }
+
+    /// Runs every job that is due now until none is left; returns how many attempts ran.
+    pub async fn run_jobs(&self) -> usize {
+        self.runner().run_until_idle().await
     }
 
     /// Creates an article through the API, asserting 201; returns `(data, etag)`.
