@@ -398,6 +398,14 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    subscription_erasures (id) {
+        id -> BigInt,
+        email_hash -> Text,
+        erased_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(subscriber_topics -> subscribers (subscriber_id));
 diesel::joinable!(subscription_tokens -> subscribers (subscriber_id));
 diesel::joinable!(subscription_consents -> subscribers (subscriber_id));

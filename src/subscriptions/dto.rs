@@ -132,3 +132,147 @@ pub struct Confirmed {
 }
 
 crate::data_envelope!(ConfirmedEnvelope, Confirmed, "`{\"data\": Confirmed}`");
+
+/// `GET /subscriptions` query: pagination and filters.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct SubscriberQuery {
+    /// 1-based page number (≤ 1,000,000).
+    #[param(value_type = Option<i64>, minimum = 1, maximum = 1000000)]
+    pub page: Option<String>,
+    /// Items per page, 1–100 (default 20).
+    #[param(value_type = Option<i64>, minimum = 1, maximum = 100)]
+    pub per_page: Option<String>,
+    /// Only subscribers in this state.
+    #[param(value_type = Option<SubscriberStatus>)]
+    pub status: Option<String>,
+    /// Only subscribers who chose this topic slug (`all`: those who chose everything).
+    #[param(max_length = 200)]
+    pub topic: Option<String>,
+    /// Only subscribers created at or after this RFC 3339 time.
+    #[param(value_type = Option<String>, format = DateTime)]
+    pub created_after: Option<String>,
+    /// Only subscribers created at or before this RFC 3339 time.
+    #[param(value_type = Option<String>, format = DateTime)]
+    pub created_before: Option<String>,
+}
+
+/// A subscriber as editors see it: never its secret or tokens.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Subscriber {
+    /// Id (for `DELETE`).
+    pub id: i64,
+    /// The address, as entered.
+    pub email: String,
+    /// The name, if any.
+    pub name: Option<String>,
+    /// Where the subscription is.
+    pub status: SubscriberStatus,
+    /// Slugs, or `["all"]`.
+    pub topics: Vec<String>,
+    /// The form it came from.
+    pub source: Option<String>,
+    /// When it was first asked for.
+    pub created_at: chrono::DateTime<chrono::Utc>,
+    /// The last change.
+    pub updated_at: chrono::DateTime<chrono::Utc>,
+    /// When it was confirmed (the latest time), if ever.
+    pub confirmed_at: Option<chrono::DateTime<chrono::Utc>>,
+    /// When it was unsubscribed (the latest time), if ever.
+    pub unsubscribed_at: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+impl Subscriber {
+    /// The view of `row` with its `topics`.
+    pub fn from_row(row: &SubscriberRow, topics: Vec<String>) -> Self {
+        Self {
+            id: row.id,
+            email: row.email.clone(),
+            name: row.name.clone(),
+            status: row.status(),
+            topics,
+            source: row.source.clone(),
+            created_at: utc(row.created_at),
+            updated_at: utc(row.updated_at),
+            confirmed_at: row.confirmed_at.map(utc),
+            unsubscribed_at: row.unsubscribed_at.map(utc),
+        }
+    }
+}
+
+impl Subscriber {
+    /// The stored form of `status`.
+    pub fn status_str(&self) -> &'static str {
+        self.status.as_str()
+    }
+}
+
+crate::list_envelope!(SubscriberList, Subscriber, "A page of subscribers.");
+
+/// One entry of the consent log.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ConsentRecord {
+    /// When the reader confirmed.
+    pub created_at: chrono::DateTime<chrono::Utc>,
+    /// The address as confirmed.
+    pub email: String,
+    /// The topics consented to.
+    pub topics: Vec<String>,
+    /// The form it came from.
+    pub source: Option<String>,
+    /// `PRIVACY_NOTICE_VERSION` at the time.
+    pub privacy_notice_version: String,
+    /// The client address as `CONSENT_IP` allowed (truncated by default), or `null`.
+    pub ip: Option<String>,
+}
+
+impl From<super::repo::ConsentRow> for ConsentRecord {
+    fn from(r: super::repo::ConsentRow) -> Self {
+        Self {
+            created_at: utc(r.created_at),
+            email: r.email,
+            topics: serde_json::from_str(&r.topics).unwrap_or_default(),
+            source: r.source,
+            privacy_notice_version: r.privacy_notice_version,
+            ip: r.ip,
+        }
+    }
+}
+
+/// A subscriber in an export: the admin view and its consent records.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ExportedSubscriber {
+    /// The subscriber.
+    #[serde(flatten)]
+    pub subscriber: Subscriber,
+    /// Every consent record, oldest first.
+    pub consents: Vec<ConsentRecord>,
+}
+
+/// The JSON export: `{"data": [...]}` with every subscriber.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SubscriberExport {
+    /// Every subscriber, oldest first.
+    pub data: Vec<ExportedSubscriber>,
+}
+
+/// `GET /subscriptions/export` query.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct ExportQuery {
+    /// `csv` (default) or `json`.
+    #[param(value_type = Option<ExportFormat>)]
+    pub format: Option<String>,
+}
+
+/// Export formats.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ExportFormat {
+    /// RFC 4180 CSV, UTF-8, a header row; `topics` space-separated and `consents` as JSON.
+    Csv,
+    /// `{"data": [ExportedSubscriber]}`.
+    Json,
+}

@@ -14,10 +14,13 @@ pub mod service;
 
 /// Registers `/subscriptions` routes under `/api/v1`.
 pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
-    cfg.service(handlers::subscribe)
+    cfg.service(handlers::list_subscriptions)
+        .service(handlers::export_subscriptions)
+        .service(handlers::subscribe)
         .service(handlers::preview_confirmation)
         .service(handlers::confirm_subscription)
         .service(handlers::unsubscribe)
         .service(handlers::get_preferences)
-        .service(handlers::update_preferences);
+        .service(handlers::update_preferences)
+        .service(handlers::delete_subscription);
 }

@@ -127,6 +127,14 @@ impl SubscriberRow {
     }
 }
 
+/// The one-way hash kept after erasing an address: SHA-256 (hex) of a
+/// context string and the comparison key. It lets an import recognize the
+/// address, and cannot be turned back into it, though anyone holding a
+/// guess can test it (as with any unsalted hash of an email address).
+pub fn erasure_hash(email_key: &str) -> String {
+    crate::auth::tokens::digest(&format!("broadsheet erased subscriber v1\n{email_key}"))
+}
+
 /// The topic that matches every article.
 pub const ALL_TOPICS: &str = "all";
 

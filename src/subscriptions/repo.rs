@@ -8,7 +8,8 @@ use diesel::prelude::*;
 
 use super::model::{SubscriberRow, SubscriberStatus};
 use crate::db::schema::{
-    authors, categories, series, subscriber_topics, subscribers, subscription_consents, subscription_tokens,
+    authors, categories, jobs, mails, series, subscriber_topics, subscribers, subscription_consents,
+    subscription_erasures, subscription_tokens,
 };
 use crate::db::DbConnection;
 
@@ -208,4 +209,152 @@ pub fn append_consent(conn: &mut DbConnection, c: &NewConsent<'_>, now: NaiveDat
         ))
         .execute(conn)
         .map(drop)
+}
+
+/// What the admin list filters on.
+#[derive(Clone, Debug, Default)]
+pub struct SubscriberFilter {
+    pub status: Option<SubscriberStatus>,
+    /// Subscribers who chose this topic (exactly; `all` lists those who chose everything).
+    pub topic: Option<String>,
+    pub created_after: Option<NaiveDateTime>,
+    pub created_before: Option<NaiveDateTime>,
+}
+
+fn filtered(f: &SubscriberFilter) -> subscribers::BoxedQuery<'static, <DbConnection as diesel::Connection>::Backend> {
+    let mut q = subscribers::table.into_boxed();
+    if let Some(s) = f.status {
+        q = q.filter(subscribers::status.eq(s.as_str()));
+    }
+    if let Some(t) = &f.topic {
+        q = q.filter(
+            subscribers::id.eq_any(
+                subscriber_topics::table
+                    .filter(subscriber_topics::topic.eq(t.clone()))
+                    .select(subscriber_topics::subscriber_id),
+            ),
+        );
+    }
+    if let Some(t) = f.created_after {
+        q = q.filter(subscribers::created_at.ge(t));
+    }
+    if let Some(t) = f.created_before {
+        q = q.filter(subscribers::created_at.le(t));
+    }
+    q
+}
+
+/// A page of subscribers, newest first, and the total.
+pub fn list(
+    conn: &mut DbConnection,
+    f: &SubscriberFilter,
+    page: &crate::pagination::PageParams,
+) -> QueryResult<(Vec<SubscriberRow>, i64)> {
+    let total = filtered(f).count().get_result(conn)?;
+    let rows = filtered(f)
+        .order(subscribers::id.desc())
+        .limit(page.per_page)
+        .offset(page.offset())
+        .select(SubscriberRow::as_select())
+        .load(conn)?;
+    Ok((rows, total))
+}
+
+/// Up to `limit` subscribers with ids above `after`, oldest first (export chunks).
+pub fn chunk_after(conn: &mut DbConnection, after: i64, limit: i64) -> QueryResult<Vec<SubscriberRow>> {
+    subscribers::table
+        .filter(subscribers::id.gt(after))
+        .order(subscribers::id.asc())
+        .limit(limit)
+        .select(SubscriberRow::as_select())
+        .load(conn)
+}
+
+/// The topics of each of `ids` (one query): `(subscriber_id, topic)`, sorted.
+pub fn topics_of(conn: &mut DbConnection, ids: &[i64]) -> QueryResult<Vec<(i64, String)>> {
+    subscriber_topics::table
+        .filter(subscriber_topics::subscriber_id.eq_any(ids))
+        .order((subscriber_topics::subscriber_id, subscriber_topics::topic))
+        .select((subscriber_topics::subscriber_id, subscriber_topics::topic))
+        .load(conn)
+}
+
+/// One consent record as read back.
+#[derive(Clone, Debug, Queryable)]
+pub struct ConsentRow {
+    pub subscriber_id: i64,
+    pub email: String,
+    pub topics: String,
+    pub source: Option<String>,
+    pub privacy_notice_version: String,
+    pub ip: Option<String>,
+    pub created_at: NaiveDateTime,
+}
+
+/// The consent records of each of `ids` (one query), oldest first.
+pub fn consents_of(conn: &mut DbConnection, ids: &[i64]) -> QueryResult<Vec<ConsentRow>> {
+    subscription_consents::table
+        .filter(subscription_consents::subscriber_id.eq_any(ids))
+        .order((subscription_consents::subscriber_id, subscription_consents::id))
+        .select((
+            subscription_consents::subscriber_id,
+            subscription_consents::email,
+            subscription_consents::topics,
+            subscription_consents::source,
+            subscription_consents::privacy_notice_version,
+            subscription_consents::ip,
+            subscription_consents::created_at,
+        ))
+        .load(conn)
+}
+
+/// Erases subscriber `id` (GDPR): deletes the row with its topics, tokens
+/// and consent records (cascade), its confirmation mails and the
+/// `subscribe` jobs that carry its address (unless one is running right
+/// now), and records `email_hash`. `false` when there was no such subscriber.
+pub fn erase(conn: &mut DbConnection, id: i64, email_hash: &str, now: NaiveDateTime) -> QueryResult<bool> {
+    let Some(row) = find(conn, id)? else { return Ok(false) };
+    let same = |address: &str| super::model::SubscriberEmail::parse(address).is_ok_and(|e| e.key == row.email_key);
+    let mail_ids: Vec<i64> = mails::table
+        .filter(mails::template.eq(crate::mail::Template::SubscriptionConfirm.as_str()))
+        .select((mails::id, mails::recipient))
+        .load::<(i64, String)>(conn)?
+        .into_iter()
+        .filter(|(_, to)| same(to))
+        .map(|(id, _)| id)
+        .collect();
+    diesel::delete(mails::table.filter(mails::id.eq_any(&mail_ids))).execute(conn)?;
+    let job_ids: Vec<i64> = jobs::table
+        .filter(jobs::kind.eq(crate::jobs::JobKind::Subscribe.as_str()))
+        .filter(jobs::state.ne("running"))
+        .select((jobs::id, jobs::payload))
+        .load::<(i64, String)>(conn)?
+        .into_iter()
+        .filter(|(_, payload)| {
+            serde_json::from_str::<serde_json::Value>(payload)
+                .ok()
+                .and_then(|p| p["email"].as_str().map(same))
+                .unwrap_or(false)
+        })
+        .map(|(id, _)| id)
+        .collect();
+    diesel::delete(jobs::table.filter(jobs::id.eq_any(&job_ids))).execute(conn)?;
+    diesel::delete(subscribers::table.find(id)).execute(conn)?;
+    diesel::insert_into(subscription_erasures::table)
+        .values((subscription_erasures::email_hash.eq(email_hash), subscription_erasures::erased_at.eq(now)))
+        .execute(conn)?;
+    Ok(true)
+}
+
+/// Whether an address with this erasure hash was erased.
+pub fn was_erased(conn: &mut DbConnection, email_hash: &str) -> QueryResult<bool> {
+    diesel::select(diesel::dsl::exists(
+        subscription_erasures::table.filter(subscription_erasures::email_hash.eq(email_hash)),
+    ))
+    .get_result(conn)
+}
+
+/// How many subscribers were erased (the anonymous count).
+pub fn erasure_count(conn: &mut DbConnection) -> QueryResult<i64> {
+    subscription_erasures::table.count().get_result(conn)
 }

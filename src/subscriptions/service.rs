@@ -304,6 +304,28 @@ pub fn update_preferences(
     Ok(repo::find(conn, s.id)?.unwrap_or(s))
 }
 
+/// Erases subscriber `id` and their personal data (GDPR art. 17), keeping
+/// only an anonymous count and [`model::erasure_hash`]; in the caller's
+/// transaction. 404 when there is no such subscriber.
+pub fn erase(conn: &mut DbConnection, id: i64) -> Result<(), ApiError> {
+    let row = repo::find(conn, id)?.ok_or_else(|| ApiError::NotFound(format!("no subscriber with id {id}")))?;
+    repo::erase(conn, id, &model::erasure_hash(&row.email_key), crate::db::now())?;
+    Ok(())
+}
+
+/// One CSV field (RFC 4180): quoted when it holds `,`, `"`, CR or LF; a
+/// field a spreadsheet would run as a formula (`=`, `+`, `-`, `@`, tab, CR
+/// first) gets a leading `'` (OWASP CSV injection), since names and sources
+/// come from readers.
+pub fn csv_field(v: &str) -> String {
+    let v = if v.starts_with(['=', '+', '-', '@', '\t', '\r']) { format!("'{v}") } else { v.to_owned() };
+    if v.contains([',', '"', '\r', '\n']) {
+        format!("\"{}\"", v.replace('"', "\"\""))
+    } else {
+        v
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -316,6 +338,16 @@ mod tests {
         assert_eq!(parse_topics(Some(vec!["a".into(), "ALL".into()])).unwrap(), vec!["all"]);
         assert!(parse_topics(Some(vec!["".into()])).is_err());
         assert!(parse_topics(Some(vec!["x".into(); 51])).is_err());
+    }
+
+    #[test]
+    fn csv_fields_are_quoted_and_formulas_defused() {
+        assert_eq!(csv_field("plain"), "plain");
+        assert_eq!(csv_field("a,b"), "\"a,b\"");
+        assert_eq!(csv_field("say \"hi\""), "\"say \"\"hi\"\"\"");
+        assert_eq!(csv_field("=HYPERLINK(\"x\")"), "\"'=HYPERLINK(\"\"x\"\")\"");
+        assert_eq!(csv_field("-1"), "'-1");
+        assert_eq!(csv_field("line\nbreak"), "\"line\nbreak\"");
     }
 
     #[test]

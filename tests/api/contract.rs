@@ -567,6 +567,10 @@ async fn recipe(w: &World, op: &Op<'_>, status: u16) -> Option<Req> {
             w.repeat_until(op, &req, 429, 10).await;
             req
         }
+        ("DELETE /api/v1/subscriptions/{id}", 204) => {
+            let signed = w.fresh_subscriber().0;
+            admin.arg("id", signed.split_once('.').unwrap().0)
+        }
         ("GET /api/v1/subscriptions/confirm", 200) => anon.query("token", w.fresh_subscriber().1),
         ("POST /api/v1/subscriptions/confirm", 200) => anon.json(json!({"token": w.fresh_subscriber().1})),
         ("POST /api/v1/subscriptions/unsubscribe", 200) => anon.query("token", w.fresh_subscriber().0),

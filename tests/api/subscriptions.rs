@@ -4,7 +4,10 @@
 //! altered, a GET on a mail link that changes nothing, one-click
 //! unsubscribe, preferences, the consent log and rate limits.
 
-use broadsheet::db::schema::{categories, jobs, mails, subscribers, subscription_consents, subscription_tokens};
+use broadsheet::db::schema::{
+    categories, jobs, mails, subscriber_topics, subscribers, subscription_consents, subscription_erasures,
+    subscription_tokens,
+};
 use diesel::prelude::*;
 use serde_json::{json, Value};
 
@@ -25,6 +28,9 @@ backend_tests!(
     subscribe_requests_are_limited_per_email_and_per_address,
     the_consent_log_refuses_updates,
     consent_records_keep_the_whole_address_or_none_as_configured,
+    editors_list_subscribers_with_filters_and_totals_and_never_see_tokens,
+    gdpr_erase_removes_the_personal_data_and_keeps_an_anonymous_count_and_a_hash,
+    an_export_streams_every_subscriber_with_consent_records_as_csv_and_json,
 );
 
 const SUBSCRIBED: &str = "Thank you. If this address still needs confirming, a link to confirm it is on its way.";
@@ -535,4 +541,172 @@ async fn consent_records_keep_the_whole_address_or_none_as_configured(backend: B
             subscription_consents::table.select(subscription_consents::ip).first(&mut *app.db.conn()).unwrap();
         assert_eq!(ip.as_deref(), expected, "CONSENT_IP={mode}");
     }
+}
+
+/// Subscribers straight into the database: `(email, status, topics, created_at)`; their ids.
+fn seed(app: &TestApp, rows: &[(&str, &str, &[&str], chrono::NaiveDateTime)]) -> Vec<i64> {
+    use broadsheet::subscriptions::repo;
+    let conn = &mut *app.db.conn();
+    conn.transaction(|conn| -> diesel::QueryResult<Vec<i64>> {
+        Ok(rows
+            .iter()
+            .map(|(email, status, topics, at)| {
+                let key = email.to_lowercase();
+                let new = repo::NewSubscriber { email, email_key: &key, name: None, source: Some("seed"), secret: "s" };
+                let id = repo::insert(conn, &new, *at).unwrap();
+                diesel::update(subscribers::table.find(id)).set(subscribers::status.eq(*status)).execute(conn).unwrap();
+                let topics: Vec<String> = topics.iter().map(|t| t.to_string()).collect();
+                repo::set_topics(conn, id, &topics).unwrap();
+                id
+            })
+            .collect())
+    })
+    .unwrap()
+}
+
+async fn editors_list_subscribers_with_filters_and_totals_and_never_see_tokens(backend: Backend) {
+    let Some(app) = TestApp::spawn(backend).await else { return };
+    create_category(&app, "climate");
+    let token = confirmed(&app, "live@example.com", json!(["climate"])).await;
+    let day = |d: u32| chrono::NaiveDate::from_ymd_opt(2026, 1, d).unwrap().and_hms_opt(12, 0, 0).unwrap();
+    seed(
+        &app,
+        &[
+            ("old@example.com", "unsubscribed", &["climate"], day(1)),
+            ("mid@example.com", "pending", &["all"], day(10)),
+            ("late@example.com", "confirmed", &["all"], day(20)),
+        ],
+    );
+    let editor = app.token_for("editor").await;
+    let list = |q: &str| {
+        let (app, editor, q) = (&app, editor.clone(), q.to_owned());
+        async move { app.authed("GET", &format!("/api/v1/subscriptions{q}"), &editor, None).await }
+    };
+
+    let res = list("").await;
+    assert_eq!(res.status.as_u16(), 200, "{}", String::from_utf8_lossy(&res.body));
+    let body = res.json();
+    assert_eq!(body["meta"]["total"], 4);
+    let emails: Vec<&str> = body["data"].as_array().unwrap().iter().map(|s| s["email"].as_str().unwrap()).collect();
+    assert_eq!(emails, ["late@example.com", "mid@example.com", "old@example.com", "live@example.com"], "newest first");
+    let text = String::from_utf8_lossy(&res.body);
+    assert!(!text.contains("secret") && !text.contains("token") && !text.contains(&token), "{text}");
+    assert_eq!(body["data"][3]["topics"], json!(["climate"]));
+    assert_eq!(body["data"][3]["status"], "confirmed");
+
+    let cases = [
+        ("?status=confirmed", vec!["late@example.com", "live@example.com"]),
+        ("?topic=climate", vec!["old@example.com", "live@example.com"]),
+        ("?topic=all&status=pending", vec!["mid@example.com"]),
+        ("?created_after=2026-01-05T00:00:00Z&created_before=2026-01-15T00:00:00Z", vec!["mid@example.com"]),
+        ("?per_page=1&page=2", vec!["mid@example.com"]),
+    ];
+    for (q, expected) in cases {
+        let body = list(q).await.json();
+        let got: Vec<&str> = body["data"].as_array().unwrap().iter().map(|s| s["email"].as_str().unwrap()).collect();
+        assert_eq!(got, expected, "{q}");
+    }
+    assert_eq!(list("?per_page=1").await.json()["meta"]["total_pages"], 4);
+    for (q, field) in [("?status=gone", "status"), ("?created_after=yesterday", "created_after"), ("?email=x", "email")]
+    {
+        let p = list(q).await.assert_problem(400);
+        assert_eq!(p["errors"][0]["field"], field, "{q}: {p}");
+    }
+
+    let author = app.token_for("author").await;
+    app.authed("GET", "/api/v1/subscriptions", &author, None).await.assert_problem(403);
+    app.get("/api/v1/subscriptions").await.assert_problem(401);
+}
+
+async fn gdpr_erase_removes_the_personal_data_and_keeps_an_anonymous_count_and_a_hash(backend: Backend) {
+    let Some(app) = TestApp::spawn(backend).await else { return };
+    let own = confirmed(&app, "Erase.Me@Example.com", json!([])).await;
+    // A second request still waiting in the queue carries the address too.
+    subscribe_ok(&app, json!({"email": "erase.me@example.com", "name": "Erin"})).await;
+    confirmed(&app, "stays@example.com", json!([])).await;
+    let id: i64 = own.split_once('.').unwrap().0.parse().unwrap();
+    let editor = app.token_for("editor").await;
+
+    let res = app.authed("DELETE", &format!("/api/v1/subscriptions/{id}"), &editor, None).await;
+    assert_eq!(res.status.as_u16(), 204, "{}", String::from_utf8_lossy(&res.body));
+
+    let conn = &mut *app.db.conn();
+    let left: Vec<String> = subscribers::table.select(subscribers::email).load(conn).unwrap();
+    assert_eq!(left, ["stays@example.com"]);
+    let consents: Vec<String> = subscription_consents::table.select(subscription_consents::email).load(conn).unwrap();
+    assert_eq!(consents, ["stays@example.com"], "consent records go with their subscriber");
+    let topics: i64 =
+        subscriber_topics::table.filter(subscriber_topics::subscriber_id.eq(id)).count().get_result(conn).unwrap();
+    let tokens: i64 =
+        subscription_tokens::table.filter(subscription_tokens::subscriber_id.eq(id)).count().get_result(conn).unwrap();
+    assert_eq!((topics, tokens), (0, 0));
+    let recipients: Vec<String> = mails::table.select(mails::recipient).load(conn).unwrap();
+    assert!(recipients.iter().all(|r| !r.to_lowercase().contains("erase.me")), "{recipients:?}");
+    let payloads: Vec<String> = jobs::table.select(jobs::payload).load(conn).unwrap();
+    assert!(payloads.iter().all(|p| !p.to_lowercase().contains("erase.me")), "{payloads:?}");
+    let hashes: Vec<String> =
+        subscription_erasures::table.select(subscription_erasures::email_hash).load(conn).unwrap();
+    assert_eq!(
+        hashes,
+        [broadsheet::subscriptions::model::erasure_hash("erase.me@example.com")],
+        "count 1, one-way hash"
+    );
+    assert!(broadsheet::subscriptions::repo::was_erased(conn, &hashes[0]).unwrap());
+
+    app.get(&format!("/api/v1/subscriptions/preferences?token={own}")).await.assert_problem(400);
+    app.authed("DELETE", &format!("/api/v1/subscriptions/{id}"), &editor, None).await.assert_problem(404);
+    let author = app.token_for("author").await;
+    app.authed("DELETE", &format!("/api/v1/subscriptions/{id}"), &author, None).await.assert_problem(403);
+}
+
+async fn an_export_streams_every_subscriber_with_consent_records_as_csv_and_json(backend: Backend) {
+    let Some(app) = TestApp::spawn(backend).await else { return };
+    // Past one chunk (500) and a second one, to cross the boundaries; seeded
+    // before any request, so no idle keep-alive connection waits through it.
+    let at = broadsheet::db::now();
+    let many: Vec<(String, &str, &[&str], chrono::NaiveDateTime)> =
+        (0..1000).map(|i| (format!("bulk{i}@example.com"), "pending", &["all"][..], at)).collect();
+    let rows: Vec<(&str, &str, &[&str], chrono::NaiveDateTime)> =
+        many.iter().map(|(e, s, t, a)| (e.as_str(), *s, *t, *a)).collect();
+    seed(&app, &rows);
+    subscribe_ok(&app, json!({"email": "csv@example.com", "name": "=SUM(A1), \"Al\"", "source": "footer"})).await;
+    app.run_jobs().await;
+    assert_eq!(confirm(&app, &newest_token(&app)).await.status.as_u16(), 200);
+    let editor = app.token_for("editor").await;
+
+    let res = app.authed("GET", "/api/v1/subscriptions/export", &editor, None).await;
+    assert_eq!(res.status.as_u16(), 200, "{}", String::from_utf8_lossy(&res.body));
+    assert_eq!(res.content_type(), "text/csv; charset=utf-8");
+    assert_eq!(res.header("content-disposition"), Some("attachment; filename=\"subscribers.csv\""));
+    assert_eq!(res.header("content-length"), None, "streamed (chunked)");
+    let csv = String::from_utf8(res.body.clone()).unwrap();
+    let lines: Vec<&str> = csv.split("\r\n").collect();
+    assert_eq!(
+        lines[0],
+        "id,email,name,status,topics,source,created_at,updated_at,confirmed_at,unsubscribed_at,consents"
+    );
+    assert_eq!(lines.len(), 1 + 1001 + 1, "header, every subscriber, and the final CRLF");
+    assert!(lines[1].starts_with("1,bulk0@example.com,,pending,all,seed,"), "{}", lines[1]);
+    let first = lines[1001];
+    assert!(first.contains(",csv@example.com,\"'=SUM(A1), \"\"Al\"\"\",confirmed,all,footer,"), "{first}");
+    assert!(first.contains("\"\"privacy_notice_version\"\":\"\"1\"\""), "consents as JSON: {first}");
+    assert!(first.contains("\"\"ip\"\":\"\"127.0.0.0\"\""), "{first}");
+
+    let res = app.authed("GET", "/api/v1/subscriptions/export?format=json", &editor, None).await;
+    assert_eq!(res.status.as_u16(), 200);
+    assert_eq!(res.content_type(), "application/json");
+    let body = res.json();
+    let data = body["data"].as_array().unwrap();
+    assert_eq!(data.len(), 1001);
+    assert_eq!(data[1000]["email"], "csv@example.com", "oldest first");
+    assert_eq!(data[1000]["consents"][0]["source"], "footer");
+    assert_eq!(data[1000]["consents"][0]["topics"], json!(["all"]));
+    assert!(data[1000]["consents"][0]["created_at"].as_str().unwrap().ends_with('Z'));
+    assert_eq!(data[999]["email"], "bulk999@example.com");
+    assert_eq!(data[999]["consents"], json!([]));
+    assert!(!String::from_utf8_lossy(&res.body).contains("secret"));
+
+    app.authed("GET", "/api/v1/subscriptions/export?format=xml", &editor, None).await.assert_problem(400);
+    let author = app.token_for("author").await;
+    app.authed("GET", "/api/v1/subscriptions/export", &author, None).await.assert_problem(403);
 }

@@ -1,3 +1,4 @@
+DROP TABLE subscription_erasures;
 DROP TABLE subscription_consents;
 DROP FUNCTION subscription_consents_append_only();
 DROP TABLE subscription_tokens;

@@ -60,3 +60,13 @@ END
 $$;
 CREATE TRIGGER subscription_consents_append_only BEFORE UPDATE ON subscription_consents
     FOR EACH ROW EXECUTE FUNCTION subscription_consents_append_only();
+
+-- GDPR erasure leaves only this: one row per erasure (the anonymous count)
+-- and a one-way hash of the address's comparison key, so an import can
+-- refuse to bring the address back.
+CREATE TABLE subscription_erasures (
+    id BIGSERIAL PRIMARY KEY,
+    email_hash TEXT NOT NULL,
+    erased_at TIMESTAMP NOT NULL
+);
+CREATE INDEX subscription_erasures_hash_idx ON subscription_erasures (email_hash);

@@ -1,3 +1,4 @@
+DROP TABLE subscription_erasures;
 DROP TABLE subscription_consents;
 DROP TABLE subscription_tokens;
 DROP TABLE subscriber_topics;
