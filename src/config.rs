@@ -136,6 +136,41 @@ pub struct Settings {
     pub jobs: JobSettings,
     /// Outgoing mail and account-link settings (`MAIL_*`, `*_URL`, `*_TTL_*`).
     pub mail: MailSettings,
+    /// Newsletter subscriptions (`SUBSCRIPTION_*`, `PRIVACY_NOTICE_VERSION`, `CONSENT_IP`).
+    pub subscriptions: SubscriptionSettings,
+}
+
+/// How much of the confirming client's address a consent record keeps (`CONSENT_IP`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ConsentIp {
+    /// `full`: the whole address.
+    Full,
+    /// `truncated` (default): IPv4 to its /24, IPv6 to its /48, the rest zeroed.
+    Truncated,
+    /// `none`: no address at all.
+    Drop,
+}
+
+/// Newsletter subscriptions (`crate::subscriptions`).
+#[derive(Clone, Debug)]
+pub struct SubscriptionSettings {
+    /// `SUBSCRIPTION_CONFIRM_URL`: the front-end page that takes `?token=`,
+    /// shows what confirming does (`GET /subscriptions/confirm`) and POSTs
+    /// it; default `{PUBLIC_BASE_URL}/subscriptions/confirm`.
+    pub confirm_url: String,
+    /// `SUBSCRIPTION_PREFERENCES_URL`: the front-end page that takes a
+    /// subscriber's `?token=` for preferences and unsubscribing; default
+    /// `{PUBLIC_BASE_URL}/subscriptions/preferences`.
+    pub preferences_url: String,
+    /// `SUBSCRIPTION_CONFIRM_TTL_HOURS`: confirmation-link lifetime, 1–720; default 48.
+    pub confirm_ttl_hours: i64,
+    /// `SUBSCRIPTION_RESEND_COOLDOWN_MINUTES`: a pending address gets at most
+    /// one confirmation mail per this many minutes, 1–10080; default 60.
+    pub resend_cooldown_minutes: i64,
+    /// `PRIVACY_NOTICE_VERSION`: recorded with every consent; default `1`.
+    pub privacy_notice_version: String,
+    /// `CONSENT_IP`: `full`, `truncated` (default) or `none`.
+    pub consent_ip: ConsentIp,
 }
 
 /// The durable job queue (`crate::jobs`).
@@ -821,6 +856,53 @@ impl Settings {
                     1,
                     720,
                 )?,
+            },
+            subscriptions: SubscriptionSettings {
+                confirm_url: parse_link(
+                    "SUBSCRIPTION_CONFIRM_URL",
+                    non_empty("SUBSCRIPTION_CONFIRM_URL"),
+                    format!("{public_base_url}/subscriptions/confirm"),
+                )?,
+                preferences_url: parse_link(
+                    "SUBSCRIPTION_PREFERENCES_URL",
+                    non_empty("SUBSCRIPTION_PREFERENCES_URL"),
+                    format!("{public_base_url}/subscriptions/preferences"),
+                )?,
+                confirm_ttl_hours: parse_ranged(
+                    "SUBSCRIPTION_CONFIRM_TTL_HOURS",
+                    non_empty("SUBSCRIPTION_CONFIRM_TTL_HOURS"),
+                    48,
+                    1,
+                    720,
+                )?,
+                resend_cooldown_minutes: parse_ranged(
+                    "SUBSCRIPTION_RESEND_COOLDOWN_MINUTES",
+                    non_empty("SUBSCRIPTION_RESEND_COOLDOWN_MINUTES"),
+                    60,
+                    1,
+                    10_080,
+                )?,
+                privacy_notice_version: match non_empty("PRIVACY_NOTICE_VERSION") {
+                    None => "1".into(),
+                    Some(v) if v.trim().chars().count() <= 100 => v.trim().to_owned(),
+                    Some(_) => {
+                        return Err(ConfigError {
+                            var: "PRIVACY_NOTICE_VERSION",
+                            message: "must be at most 100 characters".into(),
+                        })
+                    }
+                },
+                consent_ip: match non_empty("CONSENT_IP").as_deref().map(str::trim) {
+                    None | Some("truncated") => ConsentIp::Truncated,
+                    Some("full") => ConsentIp::Full,
+                    Some("none") => ConsentIp::Drop,
+                    Some(v) => {
+                        return Err(ConfigError {
+                            var: "CONSENT_IP",
+                            message: format!("`{v}` is not full, truncated or none"),
+                        })
+                    }
+                },
             },
         })
     }

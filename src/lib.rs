@@ -25,6 +25,7 @@ pub mod routes;
 pub mod series;
 pub mod slugs;
 pub mod startup;
+pub mod subscriptions;
 pub mod tags;
 pub mod telemetry;
 pub mod users;

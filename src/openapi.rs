@@ -61,6 +61,7 @@ impl Modify for SecuritySchemes {
         (name = "taxonomy", description = "Categories (a tree) and tags"),
         (name = "media", description = "Images and files with alt text, caption and credit"),
         (name = "jobs", description = "The background job queue: mail and other deferred work (admins)"),
+        (name = "subscriptions", description = "Newsletter subscriptions: double opt-in, preferences and one-click unsubscribe"),
         (name = "health", description = "Liveness and readiness"),
     ),
     components(schemas(crate::error::Problem, crate::error::FieldError))

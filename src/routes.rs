@@ -13,4 +13,5 @@ pub fn configure_api(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) 
     crate::tags::configure(cfg);
     crate::media::configure(cfg);
     crate::jobs::configure(cfg);
+    crate::subscriptions::configure(cfg);
 }

@@ -92,6 +92,8 @@ pub enum Action {
     ManageApiKeys,
     /// See and retry background jobs.
     ManageJobs,
+    /// List, export and erase newsletter subscribers.
+    ManageSubscribers,
 }
 
 impl Action {
@@ -104,7 +106,8 @@ impl Action {
             | Self::ManageSeries
             | Self::ManageMedia
             | Self::ModerateComments
-            | Self::ManageAuthors => Role::Editor,
+            | Self::ManageAuthors
+            | Self::ManageSubscribers => Role::Editor,
             Self::ManageUsers | Self::ManageApiKeys | Self::ManageJobs => Role::Admin,
         }
     }
@@ -119,7 +122,8 @@ impl Action {
             Self::ModerateComments => Some("comments:moderate"),
             Self::ManageAuthors => Some("authors:write"),
             Self::ManageUsers => Some("users:write"),
-            Self::EditOwnAuthorProfile | Self::ManageApiKeys | Self::ManageJobs => None,
+            // Subscriber lists are personal data: people only, never keys.
+            Self::EditOwnAuthorProfile | Self::ManageApiKeys | Self::ManageJobs | Self::ManageSubscribers => None,
         }
     }
 }

@@ -70,14 +70,16 @@ pub fn link(base: &str, token: &str) -> String {
     }
 }
 
-fn site(settings: &Settings) -> String {
+/// The site name used in mails: the host of `PUBLIC_BASE_URL`.
+pub fn site(settings: &Settings) -> String {
     url::Url::parse(&settings.public_base_url)
         .ok()
         .and_then(|u| u.host_str().map(str::to_owned))
         .unwrap_or_else(|| settings.public_base_url.clone())
 }
 
-fn human(minutes: i64) -> String {
+/// A lifetime in words: `60` → "1 hour", `2880` → "2 days".
+pub fn human(minutes: i64) -> String {
     match minutes {
         m if m % 1440 == 0 => format!("{} day{}", m / 1440, if m == 1440 { "" } else { "s" }),
         m if m % 60 == 0 => format!("{} hour{}", m / 60, if m == 60 { "" } else { "s" }),

@@ -349,3 +349,69 @@ diesel::table! {
 
 diesel::joinable!(account_tokens -> users (user_id));
 diesel::allow_tables_to_appear_in_same_query!(account_tokens, users);
+
+diesel::table! {
+    subscribers (id) {
+        id -> BigInt,
+        email -> Text,
+        email_key -> Text,
+        name -> Nullable<Text>,
+        status -> Text,
+        source -> Nullable<Text>,
+        secret -> Text,
+        confirmation_sent_at -> Nullable<Timestamp>,
+        confirmed_at -> Nullable<Timestamp>,
+        unsubscribed_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    subscriber_topics (subscriber_id, topic) {
+        subscriber_id -> BigInt,
+        topic -> Text,
+    }
+}
+
+diesel::table! {
+    subscription_tokens (id) {
+        id -> BigInt,
+        subscriber_id -> BigInt,
+        token_hash -> Text,
+        expires_at -> Timestamp,
+        used_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    subscription_consents (id) {
+        id -> BigInt,
+        subscriber_id -> BigInt,
+        email -> Text,
+        topics -> Text,
+        source -> Nullable<Text>,
+        privacy_notice_version -> Text,
+        ip -> Nullable<Text>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    subscription_erasures (id) {
+        id -> BigInt,
+        email_hash -> Text,
+        erased_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(subscriber_topics -> subscribers (subscriber_id));
+diesel::joinable!(subscription_tokens -> subscribers (subscriber_id));
+diesel::joinable!(subscription_consents -> subscribers (subscriber_id));
+diesel::allow_tables_to_appear_in_same_query!(
+    subscribers,
+    subscriber_topics,
+    subscription_tokens,
+    subscription_consents
+);

@@ -65,7 +65,20 @@ pub enum Policy {
     /// inbox with reset mail, and the limit says nothing about whether an
     /// account exists.
     PasswordReset,
+    /// `POST /subscriptions`: every request counts, per client address
+    /// ([`SUBSCRIBE_PER_CLIENT`]) and per normalized email from anywhere
+    /// ([`SUBSCRIBE_PER_EMAIL`]), in [`SUBSCRIBE_WINDOW`]; with the resend
+    /// cooldown this keeps anyone from flooding an inbox with confirmation
+    /// mail, and the limit says nothing about the address's state.
+    Subscribe,
 }
+
+/// Subscribe requests per client address per [`SUBSCRIBE_WINDOW`].
+pub const SUBSCRIBE_PER_CLIENT: u32 = 20;
+/// Subscribe requests per email address (from anywhere) per [`SUBSCRIBE_WINDOW`].
+pub const SUBSCRIBE_PER_EMAIL: u32 = 5;
+/// The subscribe window: one hour.
+pub const SUBSCRIBE_WINDOW: Duration = Duration::from_secs(3600);
 
 /// Password-reset requests per client address per [`RESET_WINDOW`].
 pub const RESET_PER_CLIENT: u32 = 10;
@@ -126,6 +139,17 @@ impl Numbers {
                     Key::Client(_) => Rule { name: "reset-client", quota: Quota::Limit(RESET_PER_CLIENT), window },
                     Key::ClientAccount(..) | Key::Account(_) => {
                         Rule { name: "reset-email", quota: Quota::Limit(RESET_PER_EMAIL), window }
+                    }
+                };
+            }
+            Policy::Subscribe => {
+                let window = SUBSCRIBE_WINDOW;
+                return match key {
+                    Key::Client(_) => {
+                        Rule { name: "subscribe-client", quota: Quota::Limit(SUBSCRIBE_PER_CLIENT), window }
+                    }
+                    Key::ClientAccount(..) | Key::Account(_) => {
+                        Rule { name: "subscribe-email", quota: Quota::Limit(SUBSCRIBE_PER_EMAIL), window }
                     }
                 };
             }

@@ -27,8 +27,9 @@ impl TryFrom<&JobQuery> for (JobFilter, PageParams) {
             .kind
             .as_deref()
             .map(|k| {
-                JobKind::parse(k)
-                    .ok_or_else(|| ApiError::invalid("kind", "must be one of send_mail, password_reset, probe"))
+                JobKind::parse(k).ok_or_else(|| {
+                    ApiError::invalid("kind", "must be one of send_mail, password_reset, probe, subscribe")
+                })
             })
             .transpose()?;
         Ok((JobFilter { state, kind }, page))

@@ -10,7 +10,7 @@
 //!   processes share one queue; on SQLite they are single statements under
 //!   the writer lock (`db::write` in-process, SQLite's own lock across
 //!   processes).
-//! - One file per job kind ([`send_mail`], [`password_reset`], [`probe`]); [`JobKind`] is stored as TEXT.
+//! - One file per job kind ([`send_mail`], [`password_reset`], [`probe`], [`subscribe`]); [`JobKind`] is stored as TEXT.
 //!
 //! Errors: repository functions return `QueryResult`; job bodies return
 //! `anyhow::Error`, recorded as `last_error` and never shown to HTTP clients
@@ -23,6 +23,7 @@ pub mod probe;
 pub mod repo;
 pub mod runner;
 pub mod send_mail;
+pub mod subscribe;
 
 use chrono::NaiveDateTime;
 use diesel::QueryResult;
@@ -44,11 +45,13 @@ pub enum JobKind {
     /// Record an execution in `job_probes`, optionally sleeping, failing or
     /// panicking first ([`probe`]): for checking a deployment's runners, and tests.
     Probe,
+    /// Answer a `POST /subscriptions` ([`subscribe`]).
+    Subscribe,
 }
 
 impl JobKind {
     /// Every kind.
-    pub const ALL: [JobKind; 3] = [JobKind::SendMail, JobKind::PasswordReset, JobKind::Probe];
+    pub const ALL: [JobKind; 4] = [JobKind::SendMail, JobKind::PasswordReset, JobKind::Probe, JobKind::Subscribe];
 
     /// The stored form.
     pub fn as_str(self) -> &'static str {
@@ -56,6 +59,7 @@ impl JobKind {
             Self::SendMail => "send_mail",
             Self::PasswordReset => "password_reset",
             Self::Probe => "probe",
+            Self::Subscribe => "subscribe",
         }
     }
 

@@ -252,6 +252,7 @@ async fn dispatch(ctx: Arc<JobContext>, job: ClaimedJob) -> JobResult {
         Some(JobKind::SendMail) => super::send_mail::run(&ctx, &job, payload).await,
         Some(JobKind::Probe) => super::probe::run(&ctx, &job, payload).await,
         Some(JobKind::PasswordReset) => super::password_reset::run(&ctx, &job, payload).await,
+        Some(JobKind::Subscribe) => super::subscribe::run(&ctx, &job, payload).await,
         None => anyhow::bail!("unknown job kind `{}`", job.kind),
     }
 }

@@ -17,6 +17,9 @@ pub enum Template {
     PasswordReset,
     /// An invitation to set a password. Params: `email`, `role`, `link`, `valid_for`.
     Invitation,
+    /// Double opt-in for a newsletter subscription. Params: `site`, `email`,
+    /// `topics` (text), `link`, `valid_for`.
+    SubscriptionConfirm,
 }
 
 impl Template {
@@ -25,18 +28,20 @@ impl Template {
         match self {
             Self::PasswordReset => "password_reset",
             Self::Invitation => "invitation",
+            Self::SubscriptionConfirm => "subscription_confirm",
         }
     }
 
     /// Parses the stored form.
     pub fn parse(s: &str) -> Option<Self> {
-        [Self::PasswordReset, Self::Invitation].into_iter().find(|t| t.as_str() == s)
+        [Self::PasswordReset, Self::Invitation, Self::SubscriptionConfirm].into_iter().find(|t| t.as_str() == s)
     }
 
     fn subject(self) -> &'static str {
         match self {
             Self::PasswordReset => "Reset your password",
             Self::Invitation => "You are invited",
+            Self::SubscriptionConfirm => "Confirm your subscription",
         }
     }
 }
@@ -52,6 +57,8 @@ fn env() -> &'static minijinja::Environment<'static> {
             ("password_reset.html", include_str!("templates/password_reset.html")),
             ("invitation.txt", include_str!("templates/invitation.txt")),
             ("invitation.html", include_str!("templates/invitation.html")),
+            ("subscription_confirm.txt", include_str!("templates/subscription_confirm.txt")),
+            ("subscription_confirm.html", include_str!("templates/subscription_confirm.html")),
         ];
         for (name, source) in templates {
             env.add_template(name, source).expect("shipped templates parse");

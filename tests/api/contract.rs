@@ -295,6 +295,25 @@ impl World {
         res.json()["data"]["id"].as_i64().unwrap()
     }
 
+    /// A pending subscriber with a confirmation token, put straight into
+    /// the database: `(subscriber's signed token, confirmation token)`.
+    fn fresh_subscriber(&self) -> (String, String) {
+        use broadsheet::subscriptions::{model, repo};
+        let conn = &mut *self.app.db.conn();
+        let email = format!("{}@example.com", self.unique("reader"));
+        let (secret, token, now) = (
+            broadsheet::auth::tokens::random_secret(),
+            broadsheet::auth::tokens::random_secret(),
+            broadsheet::db::now(),
+        );
+        let new = repo::NewSubscriber { email: &email, email_key: &email, name: None, source: None, secret: &secret };
+        let id = repo::insert(conn, &new, now).expect("subscriber");
+        repo::set_topics(conn, id, &["all".to_owned()]).expect("topics");
+        let digest = broadsheet::auth::tokens::digest(&token);
+        repo::insert_token(conn, id, &digest, now + chrono::Duration::hours(1), now).expect("token");
+        (model::sign(id, &secret), token)
+    }
+
     /// A probe job, put straight into `state`: its id.
     fn fresh_job(&self, state: &str) -> i64 {
         use broadsheet::db::schema::jobs;
@@ -537,6 +556,31 @@ async fn recipe(w: &World, op: &Op<'_>, status: u16) -> Option<Req> {
         }
         ("POST /api/v1/jobs/{id}/retry", 200) => admin.arg("id", w.fresh_job("dead")),
         ("POST /api/v1/jobs/{id}/retry", 409) => admin.arg("id", w.fresh_job("queued")),
+
+        // subscriptions
+        ("POST /api/v1/subscriptions", 202) => {
+            anon.json(json!({"email": format!("{}@example.com", w.unique("subscriber"))}))
+        }
+        ("POST /api/v1/subscriptions", 422) => anon.json(json!({"email": "t@example.com", "topics": ["no-such-topic"]})),
+        ("POST /api/v1/subscriptions", 429) => {
+            let req = anon.json(json!({"email": format!("{}@example.com", w.unique("flood"))}));
+            w.repeat_until(op, &req, 429, 10).await;
+            req
+        }
+        ("DELETE /api/v1/subscriptions/{id}", 204) => {
+            let signed = w.fresh_subscriber().0;
+            admin.arg("id", signed.split_once('.').unwrap().0)
+        }
+        ("GET /api/v1/subscriptions/confirm", 200) => anon.query("token", w.fresh_subscriber().1),
+        ("POST /api/v1/subscriptions/confirm", 200) => anon.json(json!({"token": w.fresh_subscriber().1})),
+        ("POST /api/v1/subscriptions/unsubscribe", 200) => anon.query("token", w.fresh_subscriber().0),
+        ("GET /api/v1/subscriptions/preferences", 200) => anon.query("token", w.fresh_subscriber().0),
+        ("PATCH /api/v1/subscriptions/preferences", 200) => {
+            anon.query("token", w.fresh_subscriber().0).json(json!({"name": "Contract reader"}))
+        }
+        ("PATCH /api/v1/subscriptions/preferences", 422) => {
+            anon.query("token", w.fresh_subscriber().0).json(json!({"topics": ["no-such-topic"]}))
+        }
 
         // articles
         ("GET /api/v1/articles/{article}", 200) => anon.arg("article", PUBLISHED),

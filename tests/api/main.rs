@@ -25,4 +25,5 @@ mod parity;
 mod recovery;
 mod render_limits;
 mod resources;
+mod subscriptions;
 mod writers;

@@ -1,0 +1,278 @@
+//! Wire types of `/subscriptions`. Responses to readers show their own
+//! address (they hold a token mailed to it); nothing here carries a secret
+//! but the `token` a confirmation returns.
+
+use chrono::NaiveDateTime;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use super::model::{SubscriberRow, SubscriberStatus};
+
+/// `POST /subscriptions` body.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"email": "reader@example.com", "name": "Ana", "topics": ["politics"], "source": "footer-form"}))]
+pub struct SubscribeRequest {
+    /// The reader's address: trimmed, stored as entered, compared
+    /// case-insensitively with the domain IDNA-normalized.
+    #[schema(format = Email, max_length = 254)]
+    pub email: String,
+    /// How to greet the reader.
+    #[schema(max_length = 200)]
+    pub name: Option<String>,
+    /// Slugs of categories, series or authors, or `all` (the default).
+    #[schema(max_items = 50)]
+    pub topics: Option<Vec<String>>,
+    /// Where the form was (`footer-form`, `article-end`): kept with the consent record.
+    #[schema(max_length = 100)]
+    pub source: Option<String>,
+    /// Honeypot: leave empty. Forms hide it from people; a bot that fills it
+    /// gets the same 202 and nothing is stored.
+    #[schema(max_length = 0)]
+    pub website: Option<String>,
+}
+
+/// `?token=`: a mailed confirmation token, or a subscriber's signed token.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct TokenQuery {
+    /// The token from the link.
+    #[param(max_length = 200)]
+    pub token: String,
+}
+
+/// `POST /subscriptions/confirm` body.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"token": "q2VxR8d0c3RvcmVkLW9ubHktYXMtYS1oYXNo"}))]
+pub struct ConfirmRequest {
+    /// The token from the confirmation mail.
+    #[schema(max_length = 200)]
+    pub token: String,
+}
+
+/// `PATCH /subscriptions/preferences` body: each field optional.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"topics": ["politics", "climate"]}))]
+pub struct PreferencesPatch {
+    /// New topics (replace the old ones): slugs or `all`.
+    #[serde(default, deserialize_with = "crate::patch::non_null")]
+    #[schema(nullable = false, max_items = 50)]
+    pub topics: Option<Vec<String>>,
+    /// New name; `null` clears it.
+    #[serde(default, deserialize_with = "crate::patch::double_option")]
+    #[schema(value_type = Option<String>, max_length = 200)]
+    pub name: Option<Option<String>>,
+    /// `true` unsubscribes (as the one-click link does); `false` changes nothing.
+    #[serde(default, deserialize_with = "crate::patch::non_null")]
+    #[schema(nullable = false)]
+    pub unsubscribe: Option<bool>,
+}
+
+/// A subscription as its reader sees it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Subscription {
+    /// The address, as entered.
+    pub email: String,
+    /// The name, if any.
+    pub name: Option<String>,
+    /// Where the subscription is.
+    pub status: SubscriberStatus,
+    /// Slugs, or `["all"]`.
+    pub topics: Vec<String>,
+    /// When it was confirmed (the latest time), if ever.
+    pub confirmed_at: Option<chrono::DateTime<chrono::Utc>>,
+    /// When it was unsubscribed (the latest time), if ever.
+    pub unsubscribed_at: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+fn utc(t: NaiveDateTime) -> chrono::DateTime<chrono::Utc> {
+    t.and_utc()
+}
+
+impl Subscription {
+    /// The view of `row` with its `topics`.
+    pub fn from_row(row: &SubscriberRow, topics: Vec<String>) -> Self {
+        Self {
+            email: row.email.clone(),
+            name: row.name.clone(),
+            status: row.status(),
+            topics,
+            confirmed_at: row.confirmed_at.map(utc),
+            unsubscribed_at: row.unsubscribed_at.map(utc),
+        }
+    }
+}
+
+crate::data_envelope!(SubscriptionEnvelope, Subscription, "`{\"data\": Subscription}`");
+
+/// What confirming a token would do (`GET /subscriptions/confirm`).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ConfirmationPreview {
+    /// The subscription, still `pending`.
+    pub subscription: Subscription,
+    /// Until when the token works.
+    pub expires_at: chrono::DateTime<chrono::Utc>,
+}
+
+crate::data_envelope!(ConfirmationPreviewEnvelope, ConfirmationPreview, "`{\"data\": ConfirmationPreview}`");
+
+/// A confirmed subscription and the reader's own token for
+/// `/subscriptions/preferences` and `/subscriptions/unsubscribe`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Confirmed {
+    /// The subscription, now `confirmed`.
+    pub subscription: Subscription,
+    /// The subscriber's signed token (reusable; the same one mailings carry).
+    pub token: String,
+    /// The preferences page with the token.
+    pub preferences_url: String,
+}
+
+crate::data_envelope!(ConfirmedEnvelope, Confirmed, "`{\"data\": Confirmed}`");
+
+/// `GET /subscriptions` query: pagination and filters.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct SubscriberQuery {
+    /// 1-based page number (≤ 1,000,000).
+    #[param(value_type = Option<i64>, minimum = 1, maximum = 1000000)]
+    pub page: Option<String>,
+    /// Items per page, 1–100 (default 20).
+    #[param(value_type = Option<i64>, minimum = 1, maximum = 100)]
+    pub per_page: Option<String>,
+    /// Only subscribers in this state.
+    #[param(value_type = Option<SubscriberStatus>)]
+    pub status: Option<String>,
+    /// Only subscribers who chose this topic slug (`all`: those who chose everything).
+    #[param(max_length = 200)]
+    pub topic: Option<String>,
+    /// Only subscribers created at or after this RFC 3339 time.
+    #[param(value_type = Option<String>, format = DateTime)]
+    pub created_after: Option<String>,
+    /// Only subscribers created at or before this RFC 3339 time.
+    #[param(value_type = Option<String>, format = DateTime)]
+    pub created_before: Option<String>,
+}
+
+/// A subscriber as editors see it: never its secret or tokens.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Subscriber {
+    /// Id (for `DELETE`).
+    pub id: i64,
+    /// The address, as entered.
+    pub email: String,
+    /// The name, if any.
+    pub name: Option<String>,
+    /// Where the subscription is.
+    pub status: SubscriberStatus,
+    /// Slugs, or `["all"]`.
+    pub topics: Vec<String>,
+    /// The form it came from.
+    pub source: Option<String>,
+    /// When it was first asked for.
+    pub created_at: chrono::DateTime<chrono::Utc>,
+    /// The last change.
+    pub updated_at: chrono::DateTime<chrono::Utc>,
+    /// When it was confirmed (the latest time), if ever.
+    pub confirmed_at: Option<chrono::DateTime<chrono::Utc>>,
+    /// When it was unsubscribed (the latest time), if ever.
+    pub unsubscribed_at: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+impl Subscriber {
+    /// The view of `row` with its `topics`.
+    pub fn from_row(row: &SubscriberRow, topics: Vec<String>) -> Self {
+        Self {
+            id: row.id,
+            email: row.email.clone(),
+            name: row.name.clone(),
+            status: row.status(),
+            topics,
+            source: row.source.clone(),
+            created_at: utc(row.created_at),
+            updated_at: utc(row.updated_at),
+            confirmed_at: row.confirmed_at.map(utc),
+            unsubscribed_at: row.unsubscribed_at.map(utc),
+        }
+    }
+}
+
+impl Subscriber {
+    /// The stored form of `status`.
+    pub fn status_str(&self) -> &'static str {
+        self.status.as_str()
+    }
+}
+
+crate::list_envelope!(SubscriberList, Subscriber, "A page of subscribers.");
+
+/// One entry of the consent log.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ConsentRecord {
+    /// When the reader confirmed.
+    pub created_at: chrono::DateTime<chrono::Utc>,
+    /// The address as confirmed.
+    pub email: String,
+    /// The topics consented to.
+    pub topics: Vec<String>,
+    /// The form it came from.
+    pub source: Option<String>,
+    /// `PRIVACY_NOTICE_VERSION` at the time.
+    pub privacy_notice_version: String,
+    /// The client address as `CONSENT_IP` allowed (truncated by default), or `null`.
+    pub ip: Option<String>,
+}
+
+impl From<super::repo::ConsentRow> for ConsentRecord {
+    fn from(r: super::repo::ConsentRow) -> Self {
+        Self {
+            created_at: utc(r.created_at),
+            email: r.email,
+            topics: serde_json::from_str(&r.topics).unwrap_or_default(),
+            source: r.source,
+            privacy_notice_version: r.privacy_notice_version,
+            ip: r.ip,
+        }
+    }
+}
+
+/// A subscriber in an export: the admin view and its consent records.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ExportedSubscriber {
+    /// The subscriber.
+    #[serde(flatten)]
+    pub subscriber: Subscriber,
+    /// Every consent record, oldest first.
+    pub consents: Vec<ConsentRecord>,
+}
+
+/// The JSON export: `{"data": [...]}` with every subscriber.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SubscriberExport {
+    /// Every subscriber, oldest first.
+    pub data: Vec<ExportedSubscriber>,
+}
+
+/// `GET /subscriptions/export` query.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct ExportQuery {
+    /// `csv` (default) or `json`.
+    #[param(value_type = Option<ExportFormat>)]
+    pub format: Option<String>,
+}
+
+/// Export formats.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ExportFormat {
+    /// RFC 4180 CSV, UTF-8, a header row; `topics` space-separated and `consents` as JSON.
+    Csv,
+    /// `{"data": [ExportedSubscriber]}`.
+    Json,
+}
