@@ -263,7 +263,7 @@ pub struct SubscriberExport {
 #[into_params(parameter_in = Query)]
 pub struct ExportQuery {
     /// `csv` (default) or `json`.
-    #[param(value_type = Option<ExportFormat>)]
+    #[param(value_type = Option<ExportFormat>, inline)]
     pub format: Option<String>,
 }
 
