@@ -15,6 +15,23 @@ fn the_committed_spec_matches_the_generated_one() {
 }
 
 #[test]
+fn every_ref_names_a_component_that_exists() {
+    let spec: serde_json::Value = serde_json::from_str(&broadsheet::openapi::spec_json()).unwrap();
+    let mut refs = Vec::new();
+    crate::helpers::find_keys(&spec, "$ref", &mut refs);
+    assert!(!refs.is_empty(), "the spec has no $ref at all");
+    let dangling: Vec<&str> = refs
+        .iter()
+        .filter_map(|r| r.as_str())
+        .filter(|r| {
+            let pointer = r.strip_prefix('#').unwrap_or("not a local reference");
+            spec.pointer(pointer).is_none()
+        })
+        .collect();
+    assert!(dangling.is_empty(), "$refs that name nothing: {dangling:?}");
+}
+
+#[test]
 fn every_route_documents_its_errors_as_problem_json() {
     let spec: serde_json::Value = serde_json::from_str(&broadsheet::openapi::spec_json()).unwrap();
     let paths = spec["paths"].as_object().unwrap();
