@@ -356,6 +356,13 @@ fn check_bylines(
     let kept = before.map(|b| b.bylines.as_slice()).unwrap_or_default();
     let added: Vec<i64> = st.bylines.iter().copied().filter(|id| !kept.contains(id)).collect();
     let own = u.author_id;
+    // Taking oneself off a byline would leave an article published under
+    // co-authors' names alone: only editors do that.
+    if let Some(o) = own.filter(|o| kept.contains(o) && !st.bylines.contains(o)) {
+        return Err(ApiError::Forbidden(format!(
+            "bylines: you may not take yourself (author {o}) off the byline; an editor can"
+        )));
+    }
     let others: Vec<i64> = added.iter().copied().filter(|id| Some(*id) != own).collect();
     if others.is_empty() {
         return Ok(());

@@ -258,6 +258,8 @@ pub async fn change_password(
             };
             let user = users_repo::update(c, user_id, &changes)?;
             repo::revoke_user_sessions(c, user_id, now)?;
+            // A reset link mailed before the change must not undo it.
+            recovery::void_tokens(c, user_id, now)?;
             issue(c, &st.auth, user, None)
         })
     })

@@ -148,12 +148,18 @@ pub fn redeem(conn: &mut DbConnection, hash: &str, now: NaiveDateTime) -> QueryR
     if n != 1 {
         return Ok(None);
     }
+    void_tokens(conn, user_id, now)?;
+    Ok(Some(user_id))
+}
+
+/// Voids every outstanding reset or invitation token of `user_id`: after a
+/// password change, a link mailed earlier must not take the account back.
+pub fn void_tokens(conn: &mut DbConnection, user_id: i64, now: NaiveDateTime) -> QueryResult<usize> {
     diesel::update(
         account_tokens::table.filter(account_tokens::user_id.eq(user_id)).filter(account_tokens::used_at.is_null()),
     )
     .set(account_tokens::used_at.eq(Some(now)))
-    .execute(conn)?;
-    Ok(Some(user_id))
+    .execute(conn)
 }
 
 #[cfg(test)]

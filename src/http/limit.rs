@@ -306,14 +306,31 @@ impl Limits {
     }
 }
 
+/// The block a client address is counted in: an IPv4 address (also when
+/// IPv4-mapped) on its own, an IPv6 address by its /64, since one host or
+/// subscriber usually holds a whole /64 and could otherwise spread guesses
+/// over 2^64 addresses.
+fn client_block(ip: IpAddr) -> IpAddr {
+    match ip {
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => IpAddr::V4(v4),
+            None => {
+                let s = v6.segments();
+                IpAddr::V6(std::net::Ipv6Addr::new(s[0], s[1], s[2], s[3], 0, 0, 0, 0))
+            }
+        },
+        v4 => v4,
+    }
+}
+
 /// SHA-256 of the key's parts, 128 bits in hex: fixed length whatever the
 /// input, and no address or email stored in the clear.
 fn digest(key: &Key<'_>) -> String {
     let mut h = Sha256::new();
     match key {
-        Key::Client(ip) => h.update(format!("c\n{ip}")),
+        Key::Client(ip) => h.update(format!("c\n{}", client_block(*ip))),
         Key::ClientAccount(ip, account) => {
-            h.update(format!("p\n{ip}\n"));
+            h.update(format!("p\n{}\n", client_block(*ip)));
             h.update(account.as_bytes());
         }
         Key::Account(account) => {
@@ -720,6 +737,18 @@ mod tests {
         }
         assert!(l.check(Policy::Login, &keys(b)).await.is_ok(), "another address is not refused");
         assert!(l.check(Policy::Login, &[Key::ClientAccount(a, "other@b.c")]).await.is_ok());
+    }
+
+    #[test]
+    fn ipv6_clients_count_by_their_64_and_mapped_ipv4_as_ipv4() {
+        let ip = |s: &str| s.parse::<IpAddr>().unwrap();
+        let key = |s: &str| digest(&Key::Client(ip(s)));
+        assert_eq!(key("2001:db8:1:2::1"), key("2001:db8:1:2:ffff::19"), "one /64, one count");
+        assert_ne!(key("2001:db8:1:2::1"), key("2001:db8:1:3::1"), "another /64");
+        assert_eq!(key("::ffff:1.2.3.4"), key("1.2.3.4"));
+        assert_ne!(key("1.2.3.4"), key("1.2.3.5"), "IPv4 addresses count alone");
+        let pair = |s: &str| digest(&Key::ClientAccount(ip(s), "a@b.c"));
+        assert_eq!(pair("2001:db8:9:9::1"), pair("2001:db8:9:9::8"));
     }
 
     #[actix_web::test]

@@ -42,6 +42,15 @@ pub trait Mailer: Send + Sync {
     fn send<'a>(&'a self, mail: &'a OutgoingMail) -> BoxFuture<'a, Result<(), MailError>>;
 }
 
+/// Whether a message can be addressed to `address`: parsed as lettre's
+/// `Mailbox`, exactly as `message::build` parses `To:`. Accounts are checked
+/// with it, so an address the API takes
+/// is one the mailer can write to (an invitation to `a..b@x.org` would
+/// otherwise fail in its job, leaving the user with no way in).
+pub fn deliverable(address: &str) -> bool {
+    address.parse::<lettre::message::Mailbox>().is_ok()
+}
+
 /// The mailer `MAIL_URL` names.
 pub fn from_settings(settings: &Settings) -> anyhow::Result<Arc<dyn Mailer>> {
     Ok(match &settings.mail.url {

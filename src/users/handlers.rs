@@ -22,7 +22,8 @@ pub fn validate_email(email: &str) -> Result<(), ApiError> {
                 && domain.contains('.')
                 && !domain.starts_with('.')
                 && !domain.ends_with('.')
-        });
+        })
+        && crate::mail::deliverable(email);
     if ok {
         Ok(())
     } else {

@@ -106,6 +106,9 @@ async fn bylines_follow_ownership_for_every_role(backend: Backend) {
     let reordered = patch(&app, &author, id, json!({"bylines": [e, a]})).await;
     assert_eq!(reordered.status.as_u16(), 200, "{}", String::from_utf8_lossy(&reordered.body));
     patch(&app, &author, id, json!({"bylines": [e, a, c]})).await.assert_problem(403);
+    // Taking oneself off, leaving the editor's name alone, is the forgery again.
+    let p = patch(&app, &author, id, json!({"bylines": [e], "status": "published"})).await.assert_problem(403);
+    assert!(p["detail"].as_str().unwrap().contains("take yourself"), "{p}");
     let now = app.get_ok_as(&format!("/api/v1/articles/{id}"), &editor).await.0;
     let names: Vec<&str> =
         now["data"]["bylines"].as_array().unwrap().iter().map(|b| b["slug"].as_str().unwrap()).collect();

@@ -22,6 +22,8 @@ backend_tests!(
     mail_reaches_a_real_smtp_server,
     required_starttls_never_falls_back_to_plain_text,
     reset_requests_are_limited_per_email_and_per_address_without_telling_which_accounts_exist,
+    a_password_change_voids_reset_links_mailed_before_it,
+    addresses_the_mailer_cannot_write_to_are_refused_before_an_invitation,
 );
 
 const NEW_PASSWORD: &str = "a completely new passphrase";
@@ -412,4 +414,34 @@ async fn reset_requests_are_limited_per_email_and_per_address_without_telling_wh
     let jobs: i64 =
         jobs::table.filter(jobs::kind.eq("password_reset")).count().get_result(&mut *app.db.conn()).unwrap();
     assert_eq!(jobs, 10, "every accepted request queued one job, refused ones none");
+}
+
+async fn a_password_change_voids_reset_links_mailed_before_it(backend: Backend) {
+    let Some(app) = TestApp::spawn(backend).await else { return };
+    app.create_user("pw@example.com", "author", None);
+    let session = app.login("pw@example.com").await;
+    assert_eq!(reset(&app, "pw@example.com").await.status.as_u16(), 202);
+    app.run_jobs().await;
+    let token = token_in(&app.mailbox.sent()[0].text);
+
+    let body = json!({"current_password": PASSWORD, "new_password": NEW_PASSWORD});
+    let changed =
+        app.authed("PUT", "/api/v1/auth/password", session["access_token"].as_str().unwrap(), Some(&body)).await;
+    let late = confirm(&app, &token, "the attacker's passphrase").await;
+
+    assert_eq!(changed.status.as_u16(), 200, "{}", String::from_utf8_lossy(&changed.body));
+    assert_eq!(late.assert_problem(400)["errors"][0]["field"], "token");
+    let login = json!({"email": "pw@example.com", "password": NEW_PASSWORD});
+    assert_eq!(app.send("POST", "/api/v1/auth/login", &[], Some(&login)).await.status.as_u16(), 200);
+}
+
+async fn addresses_the_mailer_cannot_write_to_are_refused_before_an_invitation(backend: Backend) {
+    let Some(app) = TestApp::spawn(backend).await else { return };
+    let admin = app.token_for("admin").await;
+    for email in ["lit@[127.0.0.1]", "a.b..c@example.com", ".dot@example.com"] {
+        let body = json!({"email": email, "role": "author", "invite": true});
+        let res = app.authed("POST", "/api/v1/users", &admin, Some(&body)).await;
+        assert_eq!(res.assert_problem(400)["errors"][0]["field"], "email", "{email}");
+    }
+    assert_eq!(job_count(&app), 0, "nothing was queued");
 }

@@ -176,11 +176,13 @@ async fn a_reader_subscribes_to_a_series_confirms_from_the_mail_and_a_consent_re
 
 async fn case_whitespace_and_idn_variants_of_one_address_are_one_subscriber(backend: Backend) {
     let Some(app) = TestApp::spawn(backend).await else { return };
+    // One at a time: the runner works on several jobs at once, so queued
+    // together any variant could be the first stored.
     for email in ["Ana@Bücher.example", "  ana@BÜCHER.EXAMPLE\t", "ANA@xn--bcher-kva.example", "ana@bücher.Example"]
     {
         subscribe_ok(&app, json!({"email": email})).await;
+        app.run_jobs().await;
     }
-    app.run_jobs().await;
 
     let rows: Vec<(String, String)> =
         subscribers::table.select((subscribers::email, subscribers::email_key)).load(&mut *app.db.conn()).unwrap();
