@@ -56,11 +56,18 @@ fn insert(conn: &mut DbConnection, generation: i64, now: NaiveDateTime) -> Query
 /// one win and the other re-reads.
 pub fn load_or_create(conn: &mut DbConnection) -> QueryResult<Vec<KeyMaterial>> {
     let now = crate::db::now();
+    // The newest generation is read *before* the usable keys: keys are only
+    // ever added, so when the second read finds none, no instance had
+    // created one after the first read either, and `newest + 1` is the
+    // generation every racing instance tries (one wins; the others hit the
+    // primary key and re-read). Read the other way round, an instance could
+    // miss a key in the first read, see it in the second, and create a
+    // second key (seen once in CI: one of four threads signed with another kid).
+    let newest: Option<i64> = signing_keys::table.select(diesel::dsl::max(signing_keys::generation)).first(conn)?;
     let keys = load(conn, now)?;
     if !keys.is_empty() {
         return Ok(keys);
     }
-    let newest: Option<i64> = signing_keys::table.select(diesel::dsl::max(signing_keys::generation)).first(conn)?;
     match insert(conn, newest.unwrap_or(0) + 1, now) {
         Ok(kid) => tracing::warn!(
             %kid,
