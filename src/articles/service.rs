@@ -803,8 +803,14 @@ pub fn restore(
     if check_series(principal, Some(&before), &st).is_err() {
         (st.series_id, st.series_position) = (before.series_id, before.series_position);
     }
-    if check_media(c, principal, Some(&before), &st).is_err() {
-        (st.featured_media_id, st.og_image_media_id) = (before.featured_media_id, before.og_image_media_id);
+    match check_media(c, principal, Some(&before), &st) {
+        Err(ApiError::Forbidden(_)) => {
+            (st.featured_media_id, st.og_image_media_id) = (before.featured_media_id, before.og_image_media_id);
+        }
+        // A vanished image is reported by `validate` (422); an outage is not
+        // a refusal to hide.
+        Err(ApiError::NotFound(_)) | Ok(()) => {}
+        Err(e) => return Err(e),
     }
     let stored = Prerendered::stored(&row);
     let body = body_for(&st, [pre, &stored])?;
