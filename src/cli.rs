@@ -111,6 +111,17 @@ pub enum ImportSource {
         /// Read and check everything, report what would change, write nothing.
         #[arg(long)]
         dry_run: bool,
+        /// Replace articles edited in broadsheet since their last import
+        /// (recording a revision and a new version) instead of listing them
+        /// as conflicts and keeping them.
+        #[arg(long)]
+        overwrite: bool,
+    },
+    /// A Disqus comments export (Admin → Community → Export): threads are
+    /// matched to imported articles; re-importing updates.
+    Disqus {
+        /// Path to the .xml export.
+        file: PathBuf,
     },
 }
 
@@ -146,7 +157,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         _ => None,
     };
     let mut database_url = settings.database_url.clone();
-    if let Command::Import { source: ImportSource::Wordpress { file, dry_run } } = &command {
+    if let Command::Import { source: ImportSource::Wordpress { file, dry_run, .. } } = &command {
         let f = std::fs::File::open(file).map_err(|e| anyhow::anyhow!("cannot open {}: {e}", file.display()))?;
         crate::import::wxr::read::<_, crate::import::wxr::WxrError>(BufReader::new(f), |_| Ok(()))
             .map_err(|e| anyhow::anyhow!("import of {} failed, nothing was written: {e}", file.display()))?;
@@ -174,7 +185,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             println!("{} migration(s) applied", applied.len());
             Ok(())
         }
-        Command::Import { source: ImportSource::Wordpress { file, dry_run } } => {
+        Command::Import { source: ImportSource::Wordpress { file, dry_run, overwrite } } => {
             let f = std::fs::File::open(&file).map_err(|e| anyhow::anyhow!("cannot open {}: {e}", file.display()))?;
             let len = f.metadata().map(|m| m.len()).unwrap_or(0);
             let bar = if std::io::stderr().is_terminal() {
@@ -187,10 +198,25 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                     .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
             );
             let mut conn = pool.get()?;
-            let result = crate::import::wordpress::import(&mut conn, BufReader::new(bar.wrap_read(f)), dry_run);
+            let options = crate::import::Options { dry_run, overwrite };
+            // Off a terminal (CI, logs), progress is a plain line per tenth of the file.
+            let input: Box<dyn std::io::Read> = if std::io::stderr().is_terminal() {
+                Box::new(bar.wrap_read(f))
+            } else {
+                Box::new(PlainProgress { inner: f, read: 0, total: len, next_tenth: 1 })
+            };
+            let result = crate::import::wordpress::import_with(&mut conn, BufReader::new(input), options);
             bar.finish_and_clear();
             let summary =
                 result.map_err(|e| anyhow::anyhow!("import of {} failed, nothing was written: {e}", file.display()))?;
+            print!("{summary}");
+            Ok(())
+        }
+        Command::Import { source: ImportSource::Disqus { file } } => {
+            let f = std::fs::File::open(&file).map_err(|e| anyhow::anyhow!("cannot open {}: {e}", file.display()))?;
+            let mut conn = pool.get()?;
+            let summary = crate::import::disqus::import(&mut conn, BufReader::new(f))
+                .map_err(|e| anyhow::anyhow!("import of {} failed, nothing was written: {e}", file.display()))?;
             print!("{summary}");
             Ok(())
         }
@@ -227,6 +253,27 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Openapi => unreachable!("handled above"),
+    }
+}
+
+/// A reader that prints `import: read N% (x of y bytes)` to stderr at each
+/// tenth of `total`: progress for logs, where a progress bar would be noise.
+struct PlainProgress<R> {
+    inner: R,
+    read: u64,
+    total: u64,
+    next_tenth: u64,
+}
+
+impl<R: std::io::Read> std::io::Read for PlainProgress<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.read += n as u64;
+        while self.total > 0 && self.next_tenth <= 10 && self.read * 10 >= self.total * self.next_tenth {
+            eprintln!("import: read {}% ({} of {} bytes)", self.next_tenth * 10, self.read, self.total);
+            self.next_tenth += 1;
+        }
+        Ok(n)
     }
 }
 

@@ -124,6 +124,16 @@ pub struct Settings {
     pub rate_limit_max_keys: usize,
     /// `PUBLIC_CACHE_MAX_AGE`: `max-age` in seconds for anonymous GETs, 0–86400; default 60.
     pub public_cache_max_age: u32,
+    /// `LIST_MAX_OFFSET`: deepest `OFFSET` (rows skipped, `(page - 1) *
+    /// per_page`) a page-numbered list accepts, 0–1000000; default 10000.
+    /// Deeper pages get a 400 pointing at the `after` cursor, whose cost does
+    /// not grow with depth.
+    pub list_max_offset: i64,
+    /// The shared response cache (`CACHE_*`).
+    pub cache: CacheSettings,
+    /// `METRICS_TOKEN`: when set, `GET /metrics` answers Prometheus text to
+    /// `Authorization: Bearer <token>`; unset (default): `/metrics` answers 401.
+    pub metrics_token: Option<Secret>,
     /// `CORS_ALLOWED_ORIGINS`: comma-separated origins (`https://www.example.com`)
     /// allowed to call the API from browsers; empty (default) turns CORS off.
     pub cors_allowed_origins: Vec<String>,
@@ -138,6 +148,111 @@ pub struct Settings {
     pub mail: MailSettings,
     /// Newsletter subscriptions (`SUBSCRIPTION_*`, `PRIVACY_NOTICE_VERSION`, `CONSENT_IP`).
     pub subscriptions: SubscriptionSettings,
+    /// New-article mailings (`MAILING_*`).
+    pub mailings: MailingSettings,
+    /// Feeds, sitemaps and webhooks (`SITE_*`, `FEED_*`, `SITEMAP_*`,
+    /// `FRONTEND_*_URL`, `WEBHOOK_*`).
+    pub distribution: DistributionSettings,
+    /// Reader comments (`COMMENT_*`).
+    pub comments: CommentSettings,
+}
+
+/// What feeds carry in each entry (`FEED_CONTENT`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FeedContent {
+    /// `full` (default): the sanitized body HTML, plus the excerpt as summary.
+    Full,
+    /// `excerpt`: the excerpt only.
+    Excerpt,
+}
+
+/// Feeds, sitemaps and webhooks (`crate::feeds`, `crate::sitemaps`, `crate::webhooks`).
+#[derive(Clone, Debug)]
+pub struct DistributionSettings {
+    /// `SITE_TITLE`: the publication's name in feeds and the news sitemap,
+    /// at most 200 characters; default `broadsheet`.
+    pub site_title: String,
+    /// `SITE_LANGUAGE`: BCP 47 / ISO 639 language code of the content (`en`,
+    /// `pt-br`), used by feeds and Google News; default `en`.
+    pub site_language: String,
+    /// `FEED_CONTENT`: `full` (default) or `excerpt`.
+    pub feed_content: FeedContent,
+    /// `FEED_ITEMS`: entries per feed, newest first, 1–100; default 20.
+    pub feed_items: i64,
+    /// `SITEMAP_MAX_URLS`: URLs per sitemap file before the index splits it,
+    /// 1–50000 (the sitemaps protocol's limit); default 50000.
+    pub sitemap_max_urls: i64,
+    /// `FRONTEND_HOME_URL`: the site's home page; default `PUBLIC_BASE_URL`.
+    pub home_url: String,
+    /// `FRONTEND_ARTICLE_URL`: pattern with `{slug}`, `{id}`, `{yyyy}`,
+    /// `{mm}`, `{dd}` (publication date, UTC); default
+    /// `{PUBLIC_BASE_URL}/{yyyy}/{mm}/{slug}`.
+    pub article_url: String,
+    /// `FRONTEND_AUTHOR_URL` (`{slug}`); default `{PUBLIC_BASE_URL}/authors/{slug}`.
+    pub author_url: String,
+    /// `FRONTEND_CATEGORY_URL` (`{slug}`); default `{PUBLIC_BASE_URL}/categories/{slug}`.
+    pub category_url: String,
+    /// `FRONTEND_TAG_URL` (`{slug}`); default `{PUBLIC_BASE_URL}/tags/{slug}`.
+    pub tag_url: String,
+    /// `FRONTEND_SERIES_URL` (`{slug}`); default `{PUBLIC_BASE_URL}/series/{slug}`.
+    pub series_url: String,
+    /// `WEBHOOK_ALLOW_LOOPBACK`: let webhook endpoints resolve to loopback
+    /// addresses (tests and local development only); default `false`.
+    /// Private, link-local and metadata addresses stay refused.
+    pub webhook_allow_loopback: bool,
+    /// `WEBHOOK_MAX_ATTEMPTS`: delivery attempts per event before it is given
+    /// up, 1–30; default 12 (with the backoff schedule, about 24 h).
+    pub webhook_max_attempts: i32,
+    /// `WEBHOOK_RETRY_BASE_MS`: the first retry's delay; each later one
+    /// doubles it (capped at 6 h), 1–3600000; default 60000.
+    pub webhook_retry_base_ms: u64,
+    /// `WEBHOOK_DISABLE_AFTER_FAILURES`: consecutive failed deliveries
+    /// (events given up) after which an endpoint is disabled and admins are
+    /// mailed, 1–1000; default 5.
+    pub webhook_disable_after: i32,
+}
+
+fn parse_pattern(
+    var: &'static str,
+    raw: Option<String>,
+    default: String,
+    needs: &[&str],
+) -> Result<String, ConfigError> {
+    let v = raw.map(|v| v.trim().to_owned()).unwrap_or(default);
+    let probe = v
+        .replace("{slug}", "s")
+        .replace("{id}", "1")
+        .replace("{yyyy}", "2026")
+        .replace("{mm}", "01")
+        .replace("{dd}", "01");
+    let u = url::Url::parse(&probe)
+        .map_err(|e| ConfigError { var, message: format!("`{v}` is not an absolute URL pattern ({e})") })?;
+    if !matches!(u.scheme(), "http" | "https") || probe.contains('{') || probe.contains('}') {
+        return Err(ConfigError {
+            var,
+            message: format!("`{v}` must be an http(s) URL using only {{slug}}, {{id}}, {{yyyy}}, {{mm}}, {{dd}}"),
+        });
+    }
+    if !needs.is_empty() && !needs.iter().any(|n| v.contains(n)) {
+        return Err(ConfigError { var, message: format!("`{v}` must contain {}", needs.join(" or ")) });
+    }
+    Ok(v)
+}
+
+/// The in-process response cache for public reads (`crate::http::cache`).
+#[derive(Clone, Debug)]
+pub struct CacheSettings {
+    /// `CACHE_MAX_MIB`: most memory the cached responses (all encodings)
+    /// take, in MiB, 0–4096; 0 turns the cache off; default 32.
+    pub max_mib: u64,
+    /// `CACHE_TTL_SECONDS`: longest life of an entry, 1–86400; default 300.
+    /// Writes invalidate entries long before that; this only bounds memory
+    /// held by entries nobody asks for.
+    pub ttl_secs: u64,
+    /// `CACHE_POLL_INTERVAL_MS`: how often the database's content generation
+    /// is read, 50–900; default 250. Hits stop when no poll succeeded for a
+    /// second, so a write elsewhere is served stale for at most one second.
+    pub poll_interval_ms: u64,
 }
 
 /// How much of the confirming client's address a consent record keeps (`CONSENT_IP`).
@@ -171,6 +286,91 @@ pub struct SubscriptionSettings {
     pub privacy_notice_version: String,
     /// `CONSENT_IP`: `full`, `truncated` (default) or `none`.
     pub consent_ip: ConsentIp,
+}
+
+/// New-article mailings (`crate::mailings`).
+#[derive(Clone, Debug)]
+pub struct MailingSettings {
+    /// `MAILING_RATE_PER_SECOND`: most messages a mailing sends per second
+    /// (per runner working on it), 1–10000; default 10.
+    pub rate_per_second: u32,
+    /// `MAILING_BATCH_SIZE`: delivery records read per query, 1–1000; default 100.
+    pub batch_size: i64,
+    /// `MAILING_MAX_ATTEMPTS`: tries per recipient before the delivery is
+    /// `failed`, 1–20; default 5.
+    pub max_attempts: i32,
+    /// `MAILING_RETRY_BASE_SECONDS`: wait after a recipient's first failed
+    /// try, doubled per further try (capped at one hour), 1–3600; default 60.
+    pub retry_base_secs: i64,
+    /// `MAILING_MAX_LATENESS_MINUTES`: a mailing that would start more than
+    /// this long after its article's publication time is held for an editor
+    /// instead of sent late; an article published with a publication time
+    /// older than this (a backdated article) gets no mailing. 1–10080; default 360.
+    pub max_lateness_minutes: i64,
+    /// `MAILING_ARTICLE_URL`: the public page of an article, `{slug}`
+    /// replaced by its slug; default `{PUBLIC_BASE_URL}/articles/{slug}`.
+    pub article_url: String,
+    /// `BOUNCE_WEBHOOK_SECRET`: when set (at least 32 characters), a mail
+    /// provider may report bounces and complaints to `POST
+    /// /subscriptions/bounces` with `Authorization: Bearer <secret>`; unset,
+    /// only editors can. Never logged.
+    pub bounce_webhook_secret: Option<Secret>,
+    /// `MAILING_UNSUBSCRIBE_URL`: where `List-Unsubscribe` points (POSTed
+    /// by mail clients, RFC 8058), `?token=` appended; default
+    /// `{PUBLIC_BASE_URL}/api/v1/subscriptions/unsubscribe`.
+    pub unsubscribe_url: String,
+}
+
+/// Reader comments (`crate::comments`): posting, moderation policy and spam rules.
+#[derive(Clone, Debug)]
+pub struct CommentSettings {
+    /// `COMMENT_VERIFY_URL`: the front-end page that takes a reader's
+    /// `?token=`, shows it (`GET /readers/verify`) and POSTs it; default
+    /// `{PUBLIC_BASE_URL}/comments/verify`.
+    pub verify_url: String,
+    /// `COMMENT_VERIFY_TTL_HOURS`: verification-link lifetime, 1–720; default 48.
+    pub verify_ttl_hours: i64,
+    /// `COMMENT_VERIFY_COOLDOWN_MINUTES`: an unverified reader gets at most
+    /// one verification mail per this many minutes, 1–10080; default 60.
+    pub verify_cooldown_minutes: i64,
+    /// `COMMENT_MAX_DEPTH`: deepest reply level (a top-level comment is
+    /// depth 0), 0–20; default 5.
+    pub max_depth: i64,
+    /// `COMMENT_EDIT_WINDOW_MINUTES`: how long the edit token works, 1–1440; default 15.
+    pub edit_window_minutes: i64,
+    /// `COMMENT_MAX_CHARS`: longest body in characters, 10–100000; default 5000.
+    pub max_chars: usize,
+    /// `COMMENT_APPROVE_AFTER`: a verified reader with at least this many
+    /// approved comments is approved without moderation, 1–1000; default 1
+    /// (so a reader's first comment is always held).
+    pub approve_after: i64,
+    /// `COMMENT_HOLD_LINKS`: a comment with at least this many links is held, 1–100; default 2.
+    pub hold_links: usize,
+    /// `COMMENT_MODERATION_WORDS`: comma-separated; a comment containing one is held.
+    pub moderation_words: Vec<String>,
+    /// `COMMENT_DISALLOWED_WORDS`: comma-separated; a comment containing one is spam.
+    pub disallowed_words: Vec<String>,
+    /// `COMMENT_BLOCKED_IPS`: comma-separated IPs or CIDRs whose comments are spam.
+    pub blocked_ips: Vec<IpNet>,
+    /// `COMMENT_BLOCKED_EMAILS`: comma-separated addresses or `@domain`s whose comments are spam.
+    pub blocked_emails: Vec<String>,
+    /// `COMMENT_BLOCKED_DOMAINS`: comma-separated host names; a website or
+    /// link to one of them (or a subdomain) makes a comment spam.
+    pub blocked_domains: Vec<String>,
+    /// `COMMENT_REMODERATE_EDITS`: an edit to an approved comment goes back
+    /// to `pending` unless the policy approves it again; default `true`.
+    pub remoderate_edits: bool,
+    /// `COMMENT_REPLY_COOLDOWN_MINUTES`: at most one reply mail per thread
+    /// per reader in this many minutes; later replies wait and go out as one
+    /// digest, 1–10080; default 60.
+    pub reply_cooldown_minutes: i64,
+    /// `COMMENT_REPLY_DAILY_CAP`: most reply mails per reader per 24 hours;
+    /// notifications past it are dropped (recorded as `capped`), 1–1000; default 10.
+    pub reply_daily_cap: i64,
+    /// `COMMENT_UNSUBSCRIBE_URL`: the front-end page that takes `?token=`
+    /// (and `&thread=`), shows `GET /readers/unsubscribe` and POSTs it;
+    /// default `{PUBLIC_BASE_URL}/comments/unsubscribe`.
+    pub unsubscribe_url: String,
 }
 
 /// The durable job queue (`crate::jobs`).
@@ -639,7 +839,88 @@ impl Settings {
             }
         };
 
+        let list = |var: &str| -> Vec<String> {
+            non_empty(var)
+                .map(|v| v.split(',').map(|w| w.trim().to_lowercase()).filter(|w| !w.is_empty()).collect::<Vec<_>>())
+                .unwrap_or_default()
+        };
+        let comments = CommentSettings {
+            verify_url: parse_link(
+                "COMMENT_VERIFY_URL",
+                non_empty("COMMENT_VERIFY_URL"),
+                format!("{public_base_url}/comments/verify"),
+            )?,
+            verify_ttl_hours: parse_ranged(
+                "COMMENT_VERIFY_TTL_HOURS",
+                non_empty("COMMENT_VERIFY_TTL_HOURS"),
+                48,
+                1,
+                720,
+            )?,
+            verify_cooldown_minutes: parse_ranged(
+                "COMMENT_VERIFY_COOLDOWN_MINUTES",
+                non_empty("COMMENT_VERIFY_COOLDOWN_MINUTES"),
+                60,
+                1,
+                10_080,
+            )?,
+            max_depth: parse_ranged("COMMENT_MAX_DEPTH", non_empty("COMMENT_MAX_DEPTH"), 5, 0, 20)?,
+            edit_window_minutes: parse_ranged(
+                "COMMENT_EDIT_WINDOW_MINUTES",
+                non_empty("COMMENT_EDIT_WINDOW_MINUTES"),
+                15,
+                1,
+                1_440,
+            )?,
+            max_chars: parse_ranged("COMMENT_MAX_CHARS", non_empty("COMMENT_MAX_CHARS"), 5_000, 10, 100_000)?,
+            approve_after: parse_ranged("COMMENT_APPROVE_AFTER", non_empty("COMMENT_APPROVE_AFTER"), 1, 1, 1_000)?,
+            hold_links: parse_ranged("COMMENT_HOLD_LINKS", non_empty("COMMENT_HOLD_LINKS"), 2, 1, 100)?,
+            moderation_words: list("COMMENT_MODERATION_WORDS"),
+            disallowed_words: list("COMMENT_DISALLOWED_WORDS"),
+            blocked_ips: list("COMMENT_BLOCKED_IPS")
+                .iter()
+                .map(|p| {
+                    IpNet::parse(p).ok_or_else(|| ConfigError {
+                        var: "COMMENT_BLOCKED_IPS",
+                        message: format!("`{p}` is not an IP address or CIDR like 10.0.0.0/8"),
+                    })
+                })
+                .collect::<Result<Vec<_>, _>>()?,
+            blocked_emails: list("COMMENT_BLOCKED_EMAILS"),
+            blocked_domains: list("COMMENT_BLOCKED_DOMAINS"),
+            remoderate_edits: match non_empty("COMMENT_REMODERATE_EDITS").as_deref().map(str::trim) {
+                None | Some("true") | Some("1") => true,
+                Some("false") | Some("0") => false,
+                Some(v) => {
+                    return Err(ConfigError {
+                        var: "COMMENT_REMODERATE_EDITS",
+                        message: format!("`{v}` is not true or false"),
+                    })
+                }
+            },
+            reply_cooldown_minutes: parse_ranged(
+                "COMMENT_REPLY_COOLDOWN_MINUTES",
+                non_empty("COMMENT_REPLY_COOLDOWN_MINUTES"),
+                60,
+                1,
+                10_080,
+            )?,
+            reply_daily_cap: parse_ranged(
+                "COMMENT_REPLY_DAILY_CAP",
+                non_empty("COMMENT_REPLY_DAILY_CAP"),
+                10,
+                1,
+                1_000,
+            )?,
+            unsubscribe_url: parse_link(
+                "COMMENT_UNSUBSCRIBE_URL",
+                non_empty("COMMENT_UNSUBSCRIBE_URL"),
+                format!("{public_base_url}/comments/unsubscribe"),
+            )?,
+        };
+
         Ok(Self {
+            comments,
             authors_may_add_coauthors,
             database_url,
             pool_size,
@@ -720,6 +1001,25 @@ impl Settings {
                 0,
                 86_400,
             )?,
+            list_max_offset: parse_ranged("LIST_MAX_OFFSET", non_empty("LIST_MAX_OFFSET"), 10_000, 0, 1_000_000)?,
+            cache: CacheSettings {
+                max_mib: parse_ranged("CACHE_MAX_MIB", non_empty("CACHE_MAX_MIB"), 32, 0, 4096)?,
+                ttl_secs: parse_ranged("CACHE_TTL_SECONDS", non_empty("CACHE_TTL_SECONDS"), 300, 1, 86_400)?,
+                poll_interval_ms: parse_ranged(
+                    "CACHE_POLL_INTERVAL_MS",
+                    non_empty("CACHE_POLL_INTERVAL_MS"),
+                    250,
+                    50,
+                    900,
+                )?,
+            },
+            metrics_token: match non_empty("METRICS_TOKEN") {
+                None => None,
+                Some(t) if t.trim().len() < 16 => {
+                    return Err(ConfigError { var: "METRICS_TOKEN", message: "must be at least 16 characters".into() })
+                }
+                Some(t) => Some(Secret::new(t.trim().to_owned())),
+            },
             cors_allowed_origins: match non_empty("CORS_ALLOWED_ORIGINS") {
                 None => Vec::new(),
                 Some(v) => v
@@ -857,6 +1157,163 @@ impl Settings {
                     720,
                 )?,
             },
+            mailings: MailingSettings {
+                rate_per_second: parse_ranged(
+                    "MAILING_RATE_PER_SECOND",
+                    non_empty("MAILING_RATE_PER_SECOND"),
+                    10,
+                    1,
+                    10_000,
+                )?,
+                batch_size: parse_ranged("MAILING_BATCH_SIZE", non_empty("MAILING_BATCH_SIZE"), 100, 1, 1000)?,
+                max_attempts: parse_ranged("MAILING_MAX_ATTEMPTS", non_empty("MAILING_MAX_ATTEMPTS"), 5, 1, 20)?,
+                retry_base_secs: parse_ranged(
+                    "MAILING_RETRY_BASE_SECONDS",
+                    non_empty("MAILING_RETRY_BASE_SECONDS"),
+                    60,
+                    1,
+                    3600,
+                )?,
+                max_lateness_minutes: parse_ranged(
+                    "MAILING_MAX_LATENESS_MINUTES",
+                    non_empty("MAILING_MAX_LATENESS_MINUTES"),
+                    360,
+                    1,
+                    10_080,
+                )?,
+                article_url: match non_empty("MAILING_ARTICLE_URL") {
+                    None => format!("{public_base_url}/articles/{{slug}}"),
+                    Some(v)
+                        if v.contains("{slug}")
+                            && (v.trim().starts_with("https://") || v.trim().starts_with("http://")) =>
+                    {
+                        v.trim().to_owned()
+                    }
+                    Some(_) => {
+                        return Err(ConfigError {
+                            var: "MAILING_ARTICLE_URL",
+                            message: "must be an http(s) URL holding `{slug}`".into(),
+                        })
+                    }
+                },
+                bounce_webhook_secret: match non_empty("BOUNCE_WEBHOOK_SECRET") {
+                    None => None,
+                    Some(v) if v.trim().len() >= 32 => Some(Secret::new(v.trim())),
+                    Some(_) => {
+                        return Err(ConfigError {
+                            var: "BOUNCE_WEBHOOK_SECRET",
+                            message: "must be at least 32 characters".into(),
+                        })
+                    }
+                },
+                unsubscribe_url: parse_link(
+                    "MAILING_UNSUBSCRIBE_URL",
+                    non_empty("MAILING_UNSUBSCRIBE_URL"),
+                    format!("{public_base_url}/api/v1/subscriptions/unsubscribe"),
+                )?,
+            },
+            distribution: DistributionSettings {
+                site_title: match non_empty("SITE_TITLE") {
+                    None => "broadsheet".into(),
+                    Some(v) if v.trim().chars().count() <= 200 => v.trim().to_owned(),
+                    Some(_) => {
+                        return Err(ConfigError { var: "SITE_TITLE", message: "must be at most 200 characters".into() })
+                    }
+                },
+                site_language: match non_empty("SITE_LANGUAGE") {
+                    None => "en".into(),
+                    Some(v) => {
+                        let v = v.trim().to_ascii_lowercase();
+                        let ok = v.len() <= 35
+                            && v.split('-')
+                                .all(|p| !p.is_empty() && p.len() <= 8 && p.chars().all(|c| c.is_ascii_alphanumeric()))
+                            && v.split('-').next().is_some_and(|p| {
+                                (2..=3).contains(&p.len()) && p.chars().all(|c| c.is_ascii_alphabetic())
+                            });
+                        if !ok {
+                            return Err(ConfigError {
+                                var: "SITE_LANGUAGE",
+                                message: format!("`{v}` is not a language code like en or pt-br"),
+                            });
+                        }
+                        v
+                    }
+                },
+                feed_content: match non_empty("FEED_CONTENT").as_deref().map(str::trim) {
+                    None | Some("full") => FeedContent::Full,
+                    Some("excerpt") => FeedContent::Excerpt,
+                    Some(v) => {
+                        return Err(ConfigError {
+                            var: "FEED_CONTENT",
+                            message: format!("`{v}` is not full or excerpt"),
+                        })
+                    }
+                },
+                feed_items: parse_ranged("FEED_ITEMS", non_empty("FEED_ITEMS"), 20, 1, 100)?,
+                sitemap_max_urls: parse_ranged("SITEMAP_MAX_URLS", non_empty("SITEMAP_MAX_URLS"), 50_000, 1, 50_000)?,
+                home_url: parse_pattern(
+                    "FRONTEND_HOME_URL",
+                    non_empty("FRONTEND_HOME_URL"),
+                    format!("{public_base_url}/"),
+                    &[],
+                )?,
+                article_url: parse_pattern(
+                    "FRONTEND_ARTICLE_URL",
+                    non_empty("FRONTEND_ARTICLE_URL"),
+                    format!("{public_base_url}/{{yyyy}}/{{mm}}/{{slug}}"),
+                    &["{slug}", "{id}"],
+                )?,
+                author_url: parse_pattern(
+                    "FRONTEND_AUTHOR_URL",
+                    non_empty("FRONTEND_AUTHOR_URL"),
+                    format!("{public_base_url}/authors/{{slug}}"),
+                    &["{slug}"],
+                )?,
+                category_url: parse_pattern(
+                    "FRONTEND_CATEGORY_URL",
+                    non_empty("FRONTEND_CATEGORY_URL"),
+                    format!("{public_base_url}/categories/{{slug}}"),
+                    &["{slug}"],
+                )?,
+                tag_url: parse_pattern(
+                    "FRONTEND_TAG_URL",
+                    non_empty("FRONTEND_TAG_URL"),
+                    format!("{public_base_url}/tags/{{slug}}"),
+                    &["{slug}"],
+                )?,
+                series_url: parse_pattern(
+                    "FRONTEND_SERIES_URL",
+                    non_empty("FRONTEND_SERIES_URL"),
+                    format!("{public_base_url}/series/{{slug}}"),
+                    &["{slug}"],
+                )?,
+                webhook_allow_loopback: parse_bool(
+                    "WEBHOOK_ALLOW_LOOPBACK",
+                    non_empty("WEBHOOK_ALLOW_LOOPBACK"),
+                    false,
+                )?,
+                webhook_max_attempts: parse_ranged(
+                    "WEBHOOK_MAX_ATTEMPTS",
+                    non_empty("WEBHOOK_MAX_ATTEMPTS"),
+                    12,
+                    1,
+                    30,
+                )?,
+                webhook_retry_base_ms: parse_ranged(
+                    "WEBHOOK_RETRY_BASE_MS",
+                    non_empty("WEBHOOK_RETRY_BASE_MS"),
+                    60_000,
+                    1,
+                    3_600_000,
+                )?,
+                webhook_disable_after: parse_ranged(
+                    "WEBHOOK_DISABLE_AFTER_FAILURES",
+                    non_empty("WEBHOOK_DISABLE_AFTER_FAILURES"),
+                    5,
+                    1,
+                    1000,
+                )?,
+            },
             subscriptions: SubscriptionSettings {
                 confirm_url: parse_link(
                     "SUBSCRIPTION_CONFIRM_URL",
@@ -974,6 +1431,14 @@ mod tests {
             ("MAIL_FROM", "not a mailbox"),
             ("PASSWORD_RESET_URL", "javascript:alert(1)"),
             ("INVITATION_TTL_HOURS", "0"),
+            ("FEED_CONTENT", "summary"),
+            ("FEED_ITEMS", "0"),
+            ("SITEMAP_MAX_URLS", "50001"),
+            ("SITE_LANGUAGE", "english!"),
+            ("FRONTEND_ARTICLE_URL", "https://example.com/{yyyy}/news"),
+            ("FRONTEND_ARTICLE_URL", "https://example.com/{year}/{slug}"),
+            ("FRONTEND_TAG_URL", "ftp://example.com/{slug}"),
+            ("WEBHOOK_ALLOW_LOOPBACK", "perhaps"),
         ];
         for (var, value) in cases {
             let err = settings(&[(var, value)]).expect_err(&format!("{var}={value} must fail"));

@@ -67,9 +67,28 @@ fn nul_path(v: &serde_json::Value, path: &str) -> Option<String> {
     }
 }
 
+/// Rewrites numbers with a zero fraction (`7.0`, `-1e3`) as integers.
+///
+/// JSON Schema counts `7.0` as an `integer` (draft 2020-12, §6.1.1's note on
+/// mathematical value), so a field the spec declares as an integer must take it;
+/// serde's `i64` would refuse it as "invalid type: floating point".
+fn integral_floats_as_integers(v: &mut serde_json::Value) {
+    match v {
+        serde_json::Value::Number(n) if !n.is_i64() && !n.is_u64() => {
+            if let Some(f) = n.as_f64().filter(|f| f.fract() == 0.0 && f.abs() < 9.0e15) {
+                // Below 2^53 every such f64 is exactly an i64.
+                *v = serde_json::Value::from(f as i64);
+            }
+        }
+        serde_json::Value::Array(a) => a.iter_mut().for_each(integral_floats_as_integers),
+        serde_json::Value::Object(m) => m.values_mut().for_each(integral_floats_as_integers),
+        _ => {}
+    }
+}
+
 /// Parses `bytes` as `T`, naming the failing field in the error.
 pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
-    let value: serde_json::Value =
+    let mut value: serde_json::Value =
         serde_json::from_slice(bytes).map_err(|e| field_error("body".into(), format!("is not valid JSON: {e}")))?;
     if !value.is_object() {
         return Err(field_error("body".into(), "must be a JSON object".into()));
@@ -77,6 +96,7 @@ pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     if let Some(field) = nul_path(&value, "") {
         return Err(field_error(field, "must not contain NUL (U+0000) characters".into()));
     }
+    integral_floats_as_integers(&mut value);
     serde_path_to_error::deserialize(value).map_err(|e| {
         let path = e.path().to_string();
         let msg = clean(&e.into_inner().to_string());
@@ -131,5 +151,25 @@ impl<T: DeserializeOwned + 'static> FromRequest for Json<T> {
             })?;
             parse::<T>(&bytes).map(Json).map_err(Into::into)
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse;
+
+    #[derive(Debug, serde::Deserialize)]
+    struct Ids {
+        id: i64,
+        ids: Vec<i64>,
+        ratio: f64,
+    }
+
+    #[test]
+    fn integral_floats_are_integers_as_json_schema_counts_them() {
+        let ok: Ids = parse(br#"{"id": 7.0, "ids": [-456289924.0, 1e3], "ratio": 2.0}"#).expect("integral floats");
+        assert_eq!((ok.id, ok.ids, ok.ratio), (7, vec![-456_289_924, 1000], 2.0));
+        let err = parse::<Ids>(br#"{"id": 7.5, "ids": [], "ratio": 1}"#).expect_err("a fraction is not an id");
+        assert_eq!(err.problem().errors[0].field, "id");
     }
 }

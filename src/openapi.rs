@@ -56,12 +56,17 @@ impl Modify for SecuritySchemes {
         (name = "api-keys", description = "Integrator keys: read-only content keys and scoped admin keys (admins)"),
         (name = "articles", description = "Published articles, with bylines, taxonomy and featured media"),
         (name = "series", description = "Ordered collections of articles"),
-        (name = "comments", description = "Approved reader comments, threaded by `parent_id`"),
+        (name = "pages", description = "Pages (About, Contact…), apart from articles, lists, feeds and search; editors write them"),
+        (name = "comments", description = "Reader comments: threaded public lists, posting with verified reader identities, moderation with recorded reasons, spam checks and votes"),
         (name = "authors", description = "Author profiles (never with emails); editors write them"),
         (name = "taxonomy", description = "Categories (a tree) and tags"),
         (name = "media", description = "Images and files with alt text, caption and credit"),
         (name = "jobs", description = "The background job queue: mail and other deferred work (admins)"),
         (name = "subscriptions", description = "Newsletter subscriptions: double opt-in, preferences and one-click unsubscribe"),
+        (name = "mailings", description = "New-article mailings to subscribers: progress, holding, releasing and cancelling (editors)"),
+        (name = "webhooks", description = "Signed (Standard Webhooks) event deliveries to your endpoints, with a delivery log (admins)"),
+        (name = "feeds", description = "RSS 2.0, Atom 1.0 and JSON Feed 1.1 of published articles, site-wide or per category, tag, author and series"),
+        (name = "sitemaps", description = "Sitemap index, Google News sitemap and robots.txt"),
         (name = "health", description = "Liveness and readiness"),
     ),
     components(schemas(crate::error::Problem, crate::error::FieldError))
@@ -110,13 +115,162 @@ pub fn openapi_spec() -> utoipa::openapi::OpenApi {
         .service(crate::health::health)
         .service(get_openapi)
         .service(docs)
+        .configure(crate::routes::configure_root)
+        .service(crate::http::metrics::get_metrics)
         .service(scope::scope("/api/v1").configure(crate::routes::configure_api))
         .split_for_parts();
     let mut api = api;
     mark_every_property_required(&mut api);
     name_link_operations(&mut api);
     add_common_responses(&mut api);
+    declare_nul_refusal(&mut api);
+    declare_response_headers(&mut api);
     api
+}
+
+/// Declares the headers the middleware and handlers add by rule, so clients
+/// and contract checkers know them: `ETag` and `Cache-Control` on the 200 of
+/// every `GET` that anonymous callers may make (the conditional-GET
+/// middleware, `http::middleware`, unless the handler sets its own
+/// `Cache-Control`, which it then declares), `Link` on every paged list
+/// (RFC 8288) and `Location` on every 201. (`Retry-After` on 429 and 503 is
+/// `add_common_responses`' job; `RateLimit-Policy`/`RateLimit` are declared by
+/// the handlers whose limiter sends them: a concurrency cap's 429 has none.)
+/// A handler's own declaration of a header wins.
+fn declare_response_headers(api: &mut utoipa::openapi::OpenApi) {
+    use utoipa::openapi::header::{Header, HeaderBuilder};
+    use utoipa::openapi::schema::{ObjectBuilder, Type};
+    use utoipa::openapi::RefOr;
+    let string = |description: &str| -> Header {
+        HeaderBuilder::new()
+            .schema(ObjectBuilder::new().schema_type(Type::String))
+            .description(Some(description))
+            .build()
+    };
+    for item in api.paths.paths.values_mut() {
+        if let Some(op) = item.get.as_mut() {
+            let paged = op.parameters.iter().flatten().any(|p| p.name == "per_page");
+            let security = serde_json::to_value(&op.security).unwrap_or_default();
+            let anonymous =
+                security.as_array().is_none_or(|s| s.iter().any(|s| s.as_object().is_some_and(|o| o.is_empty())));
+            if let Some(RefOr::T(ok)) = op.responses.responses.get_mut("200") {
+                if anonymous && !ok.headers.contains_key("Cache-Control") {
+                    ok.headers.entry("ETag".into()).or_insert_with(|| {
+                        string("Entity tag of this representation; send it back in `If-None-Match` for a 304 (RFC 9110 §8.8.3)")
+                    });
+                    ok.headers.entry("Cache-Control".into()).or_insert_with(|| {
+                        string("`public, max-age=…` for anonymous reads; `private, no-store` for credentialed ones")
+                    });
+                }
+                if paged {
+                    ok.headers.entry("Link".into()).or_insert_with(|| {
+                        string("RFC 8288 links to the `first`, `prev`, `next` and `last` pages, as present")
+                    });
+                }
+            }
+        }
+        let ops = [&mut item.get, &mut item.put, &mut item.post, &mut item.delete, &mut item.patch];
+        for op in ops.into_iter().flatten() {
+            if let Some(RefOr::T(created)) = op.responses.responses.get_mut("201") {
+                created.headers.entry("Location".into()).or_insert_with(|| string("URL of the created resource"));
+            }
+        }
+    }
+}
+
+/// The pattern that says "no U+0000", which the server refuses in every JSON
+/// string (`json::parse`) and in the path and query (`http::middleware`).
+pub const NO_NUL: &str = "^[^\\u0000]*$";
+
+/// Declares the NUL refusal on every string a client sends: parameters, and
+/// the properties of request-body schemas (followed through `$ref`s, arrays
+/// and compositions). Schemas that a response also uses are left alone, since
+/// imported content is not held to input rules. A string that already has a
+/// `pattern` keeps it: every pattern we declare excludes NUL by itself.
+fn declare_nul_refusal(api: &mut utoipa::openapi::OpenApi) {
+    use std::collections::HashSet;
+    use utoipa::openapi::schema::{ArrayItems, Schema, SchemaType, Type};
+    use utoipa::openapi::RefOr;
+
+    fn is_string(t: &SchemaType) -> bool {
+        match t {
+            SchemaType::Type(t) => *t == Type::String,
+            SchemaType::Array(ts) => ts.contains(&Type::String),
+            SchemaType::AnyValue => false,
+        }
+    }
+    /// Adds the pattern to `schema`'s strings; collects the `$ref` names it meets.
+    fn visit(schema: &mut RefOr<Schema>, refs: &mut Vec<String>, patch: bool) {
+        match schema {
+            RefOr::Ref(r) => refs.push(r.ref_location.trim_start_matches("#/components/schemas/").to_owned()),
+            RefOr::T(Schema::Object(obj)) => {
+                if patch && is_string(&obj.schema_type) && obj.pattern.is_none() && obj.enum_values.is_none() {
+                    obj.pattern = Some(NO_NUL.to_owned());
+                }
+                obj.properties.values_mut().for_each(|p| visit(p, refs, patch));
+            }
+            RefOr::T(Schema::Array(arr)) => {
+                if let ArrayItems::RefOrSchema(items) = &mut arr.items {
+                    visit(items, refs, patch);
+                }
+            }
+            RefOr::T(Schema::OneOf(o)) => o.items.iter_mut().for_each(|i| visit(i, refs, patch)),
+            RefOr::T(Schema::AllOf(o)) => o.items.iter_mut().for_each(|i| visit(i, refs, patch)),
+            RefOr::T(Schema::AnyOf(o)) => o.items.iter_mut().for_each(|i| visit(i, refs, patch)),
+            _ => {}
+        }
+    }
+    /// Every component reachable from `start`.
+    fn closure(
+        components: &mut std::collections::BTreeMap<String, RefOr<Schema>>,
+        start: Vec<String>,
+    ) -> HashSet<String> {
+        let mut seen = HashSet::new();
+        let mut todo = start;
+        while let Some(name) = todo.pop() {
+            if !seen.insert(name.clone()) {
+                continue;
+            }
+            if let Some(schema) = components.get_mut(&name) {
+                visit(schema, &mut todo, false);
+            }
+        }
+        seen
+    }
+
+    let (mut request_roots, mut response_roots) = (Vec::new(), Vec::new());
+    for item in api.paths.paths.values_mut() {
+        let ops = [&mut item.get, &mut item.put, &mut item.post, &mut item.delete, &mut item.patch];
+        for op in ops.into_iter().flatten() {
+            for param in op.parameters.iter_mut().flatten() {
+                if let Some(schema) = param.schema.as_mut() {
+                    visit(schema, &mut request_roots, true);
+                }
+            }
+            for media in op.request_body.iter_mut().flat_map(|b| b.content.values_mut()) {
+                if let Some(schema) = media.schema.as_mut() {
+                    visit(schema, &mut request_roots, true);
+                }
+            }
+            for response in op.responses.responses.values_mut() {
+                if let RefOr::T(response) = response {
+                    for media in response.content.values_mut() {
+                        if let Some(schema) = media.schema.as_mut() {
+                            visit(schema, &mut response_roots, false);
+                        }
+                    }
+                }
+            }
+        }
+    }
+    let Some(components) = api.components.as_mut() else { return };
+    let requests = closure(&mut components.schemas, request_roots);
+    let responses = closure(&mut components.schemas, response_roots);
+    for name in requests.difference(&responses) {
+        if let Some(schema) = components.schemas.get_mut(name) {
+            visit(schema, &mut Vec::new(), true);
+        }
+    }
 }
 
 /// Adds the responses any operation of a kind can give, so handlers list only

@@ -146,30 +146,62 @@ macro_rules! data_envelope {
 /// Builds the RFC 8288 `Link` header value for `meta`, against `base_url`
 /// (`PUBLIC_BASE_URL`), keeping every other query parameter of the request.
 pub fn link_header(base_url: &str, req: &HttpRequest, meta: &PageMeta) -> Option<String> {
-    if meta.total_pages == 0 {
-        return None;
-    }
-    let others: Vec<(String, String)> = url::form_urlencoded::parse(req.query_string().as_bytes())
-        .filter(|(k, _)| k != "page")
-        .map(|(k, v)| (k.into_owned(), v.into_owned()))
-        .collect();
-    let href = |page: i64| {
-        let mut q = url::form_urlencoded::Serializer::new(String::new());
-        for (k, v) in &others {
-            q.append_pair(k, v);
+    link_header_with(base_url, req, meta, None)
+}
+
+fn href_without(base_url: &str, req: &HttpRequest, drop: &[&str], add: (&str, &str)) -> String {
+    let mut q = url::form_urlencoded::Serializer::new(String::new());
+    for (k, v) in url::form_urlencoded::parse(req.query_string().as_bytes()) {
+        if !drop.contains(&k.as_ref()) {
+            q.append_pair(&k, &v);
         }
-        q.append_pair("page", &page.to_string());
-        format!("<{base_url}{}?{}>", req.path(), q.finish())
-    };
+    }
+    q.append_pair(add.0, add.1);
+    format!("<{base_url}{}?{}>", req.path(), q.finish())
+}
+
+/// [`link_header`], except that `next`, when `next_after` is given, carries
+/// the keyset cursor (`after=`) instead of a page number: lists whose next
+/// page would be deeper than the offset limit switch to the cursor there.
+pub fn link_header_with(
+    base_url: &str,
+    req: &HttpRequest,
+    meta: &PageMeta,
+    next_after: Option<&str>,
+) -> Option<String> {
+    // An empty list still has a first (and last) page: the one just read.
+    let last = meta.total_pages.max(1);
+    let href = |page: i64| href_without(base_url, req, &["page", "after"], ("page", &page.to_string()));
     let mut links = vec![format!("{}; rel=\"first\"", href(1))];
     if meta.page > 1 {
-        links.push(format!("{}; rel=\"prev\"", href((meta.page - 1).min(meta.total_pages))));
+        links.push(format!("{}; rel=\"prev\"", href((meta.page - 1).min(last))));
     }
-    if meta.page < meta.total_pages {
+    if let Some(after) = next_after {
+        links.push(format!("{}; rel=\"next\"", href_without(base_url, req, &["page", "after"], ("after", after))));
+    } else if meta.page < last {
         links.push(format!("{}; rel=\"next\"", href(meta.page + 1)));
     }
-    links.push(format!("{}; rel=\"last\"", href(meta.total_pages)));
+    links.push(format!("{}; rel=\"last\"", href(last)));
     Some(links.join(", "))
+}
+
+/// The `Link` header of a keyset (cursor) page: `first` (page 1) and, when
+/// more rows follow, `next` with the cursor in `after`.
+pub fn cursor_link_header(base_url: &str, req: &HttpRequest, next_after: Option<&str>) -> String {
+    let mut links = vec![format!("{}; rel=\"first\"", href_without(base_url, req, &["page", "after"], ("page", "1")))];
+    if let Some(after) = next_after {
+        links.push(format!("{}; rel=\"next\"", href_without(base_url, req, &["page", "after"], ("after", after))));
+    }
+    links.join(", ")
+}
+
+/// A 200 JSON response with `body` and, when given, a `Link` header.
+pub fn respond_with_link<T: Serialize>(link: Option<String>, body: &T) -> HttpResponse {
+    let mut res = HttpResponse::Ok();
+    if let Some(link) = link {
+        res.insert_header((LINK, link));
+    }
+    res.json(body)
 }
 
 /// A 200 JSON response for a list envelope, with its `Link` header.

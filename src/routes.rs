@@ -8,10 +8,21 @@ pub fn configure_api(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) 
     crate::api_keys::configure(cfg);
     crate::articles::configure(cfg);
     crate::series::configure(cfg);
+    crate::pages::configure(cfg);
     crate::authors::configure(cfg);
-    crate::categories::configure(cfg);
-    crate::tags::configure(cfg);
+    crate::taxonomy::configure(cfg);
     crate::media::configure(cfg);
     crate::jobs::configure(cfg);
     crate::subscriptions::configure(cfg);
+    crate::comments::configure(cfg);
+    crate::readers::configure(cfg);
+    crate::mailings::configure(cfg);
+    crate::webhooks::configure(cfg);
+}
+
+/// Registers the routes served at the root rather than under `/api/v1`:
+/// feeds, sitemaps and `robots.txt`, where readers and crawlers look for them.
+pub fn configure_root(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
+    crate::feeds::configure(cfg);
+    crate::sitemaps::configure(cfg);
 }

@@ -22,6 +22,8 @@ pub struct Application {
     port: u16,
     server: Server,
     runner: Option<crate::jobs::Runner>,
+    cache: Arc<crate::http::cache::ResponseCache>,
+    pool: Pool,
 }
 
 impl Application {
@@ -58,7 +60,15 @@ impl Application {
         let auth = Arc::new(crate::auth::AuthState::from_settings(&settings, &pool)?);
         let limits = crate::http::Limits::from_settings(&settings)?;
         let media = crate::media::MediaState::from_settings(&settings)?;
-        let state = web::Data::new(AppState { pool, settings, spec_json, routes, auth, limits, media });
+        let cache = Arc::new(crate::http::cache::ResponseCache::new(&settings.cache));
+        if cache.enabled() {
+            // One poll before the first request, so the cache serves from the start.
+            let mut conn = pool.get()?;
+            cache.poll(&mut conn)?;
+        }
+        let metrics = Arc::new(crate::http::metrics::Metrics::default());
+        let poll = (cache.clone(), pool.clone());
+        let state = web::Data::new(AppState { pool, settings, spec_json, routes, auth, limits, media, cache, metrics });
         let cors_settings = state.settings.clone();
         let server = HttpServer::new(move || {
             App::new()
@@ -68,6 +78,7 @@ impl Application {
                 .app_data(web::JsonConfig::default().limit(JSON_LIMIT).error_handler(error::json_error))
                 .app_data(web::PayloadConfig::default().limit(JSON_LIMIT))
                 .wrap_fn(http_cache)
+                .wrap(crate::http::cache::ResponseCacheLayer)
                 .wrap_fn(reject_nul)
                 // CORS inside the error handlers, so its refusals are problem+json too.
                 .wrap(actix_web::middleware::Condition::new(
@@ -76,8 +87,12 @@ impl Application {
                 ))
                 .wrap(ErrorHandlers::new().default_handler(error::problem_for_any_error))
                 .wrap(NormalizePath::new(TrailingSlash::Trim))
+                // Responses the cache did not encode (it stores gzip and br
+                // itself and sets Content-Encoding, which Compress leaves alone).
+                .wrap(actix_web::middleware::Compress::default())
                 .wrap_fn(head_as_get)
-                .wrap(tracing_actix_web::TracingLogger::default())
+                .wrap(crate::http::metrics::MetricsLayer)
+                .service(crate::http::metrics::get_metrics)
                 .service(crate::health::health)
                 .service(get_openapi)
                 .service(docs)
@@ -85,6 +100,10 @@ impl Application {
                     utoipa_swagger_ui::SwaggerUi::new("/docs/{_:.*}")
                         .config(utoipa_swagger_ui::Config::new(["/openapi.json"]).try_it_out_enabled(true)),
                 )
+                .configure(|cfg| {
+                    let mut wrapped = utoipa_actix_web::service_config::ServiceConfig::new(cfg);
+                    crate::routes::configure_root(&mut wrapped);
+                })
                 .service(web::scope("/api/v1").configure(|cfg| {
                     let mut wrapped = utoipa_actix_web::service_config::ServiceConfig::new(cfg);
                     crate::routes::configure_api(&mut wrapped);
@@ -93,7 +112,7 @@ impl Application {
         })
         .listen(listener)?
         .run();
-        Ok(Self { port, server, runner })
+        Ok(Self { port, server, runner, cache: poll.0, pool: poll.1 })
     }
 
     /// The bound port.
@@ -107,6 +126,7 @@ impl Application {
     /// or releases what it holds, see `jobs::runner`).
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let jobs = self.runner.map(crate::jobs::runner::spawn);
+        let poller = crate::http::cache::spawn_poller(self.cache, self.pool);
         if let Some((stop, _)) = &jobs {
             let stop = stop.clone();
             actix_web::rt::spawn(async move {
@@ -115,6 +135,9 @@ impl Application {
             });
         }
         let served = self.server.await;
+        if let Some(poller) = poller {
+            poller.abort();
+        }
         if let Some((stop, handle)) = jobs {
             let _ = stop.send(true);
             if let Err(e) = handle.await {

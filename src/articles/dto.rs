@@ -103,7 +103,7 @@ pub struct FeaturedMedia {
 /// An article in a list: everything but the body.
 #[derive(Debug, Serialize, ToSchema)]
 #[schema(example = json!({"id": 59, "slug": "council-approves-budget", "title": "Council approves budget", "subtitle": null,
-    "excerpt": "<p>The vote was 7-2.</p>", "status": "published", "published_at": "2026-02-01T12:30:00Z",
+    "excerpt": "<p>The vote was 7-2.</p>", "excerpt_auto": false, "status": "published", "published_at": "2026-02-01T12:30:00Z",
     "updated_at": "2026-02-01T13:00:00Z", "sticky": false, "password_protected": false, "comment_status": "open",
     "bylines": [{"id": 1, "slug": "jane-doe", "name": "Jane Doe"}],
     "categories": [{"id": 3, "slug": "city-hall", "name": "City hall"}],
@@ -121,8 +121,13 @@ pub struct ArticleSummary {
     pub title: String,
     /// Standfirst / dek.
     pub subtitle: Option<String>,
-    /// Short summary, sanitized HTML; `null` when absent or password-protected.
+    /// Short summary: as written (sanitized HTML) or, when none was given,
+    /// the first 55 words of the body text followed by `…` (as WordPress's
+    /// automatic excerpt); see `excerpt_auto`. `null` when password-protected
+    /// or when there is neither an excerpt nor a body.
     pub excerpt: Option<String>,
+    /// `true` when `excerpt` was made from the body, not written.
+    pub excerpt_auto: bool,
     /// Status; public reads only ever show `published` (or `scheduled` whose time has come).
     pub status: ArticleStatus,
     /// RFC 3339 UTC; when the article went (or goes) public.
@@ -183,18 +188,26 @@ pub struct UpdateNote {
     pub created_at: DateTime<Utc>,
 }
 
-/// Search-engine and social metadata.
+/// Search-engine and social metadata. `meta_title`, `meta_description` and
+/// `og_image_media_id` are the overrides as set (`null` when not set);
+/// `title`, `description` and `og_image_url` are what to put in the page,
+/// with the fallbacks applied.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Seo {
-    /// `<title>` override.
+    /// `<title>` override, as set.
     pub meta_title: Option<String>,
-    /// `<meta name="description">`.
+    /// `<meta name="description">` override, as set.
     pub meta_description: Option<String>,
     /// `<link rel="canonical">`, absolute http(s) URL.
     pub canonical_url: Option<String>,
-    /// Media id of the Open Graph image.
+    /// Media id of the Open Graph image override, as set.
     pub og_image_media_id: Option<i64>,
-    /// URL of the Open Graph image.
+    /// The `<title>` to use: `meta_title`, else the article's `title`.
+    pub title: String,
+    /// The description to use, plain text: `meta_description`, else the
+    /// excerpt (written or automatic) as text; `null` when neither exists.
+    pub description: Option<String>,
+    /// URL of the Open Graph image: the override's, else the featured image's.
     pub og_image_url: Option<String>,
 }
 
@@ -239,6 +252,28 @@ impl BodyFormat {
     }
 }
 
+/// Words in an automatic excerpt, as WordPress's `excerpt_length`.
+pub const AUTO_EXCERPT_WORDS: usize = 55;
+
+/// The excerpt served for `row` and whether it is automatic: the written one
+/// when there is one, else the first [`AUTO_EXCERPT_WORDS`] words of the body
+/// text (plus `…` when cut). Nothing for a password-protected article.
+pub fn excerpt_of(row: &ArticleRow) -> (Option<String>, bool) {
+    if row.password_protected {
+        return (None, false);
+    }
+    if let Some(e) = row.excerpt.as_ref().filter(|e| !e.trim().is_empty()) {
+        return (Some(e.clone()), false);
+    }
+    let mut words = row.body_text.split_whitespace();
+    let head: Vec<&str> = words.by_ref().take(AUTO_EXCERPT_WORDS).collect();
+    if head.is_empty() {
+        return (None, false);
+    }
+    let more = if words.next().is_some() { "…" } else { "" };
+    (Some(format!("{}{more}", head.join(" "))), true)
+}
+
 impl ArticleSummary {
     /// Builds the summary of `row` from relations loaded for its page; the
     /// status is the effective one at `now`.
@@ -248,12 +283,14 @@ impl ArticleSummary {
                 .map(|v| v.iter().map(|t| TermRef { id: t.id, slug: t.slug.clone(), name: t.name.clone() }).collect())
                 .unwrap_or_default()
         };
+        let (excerpt, auto) = excerpt_of(row);
         Self {
             id: row.id,
             slug: row.slug.clone(),
             title: row.title.clone(),
             subtitle: row.subtitle.clone(),
-            excerpt: if row.password_protected { None } else { row.excerpt.clone() },
+            excerpt: excerpt.clone(),
+            excerpt_auto: excerpt.is_some() && auto,
             status: ArticleStatus::from_db(row.effective_status(now)),
             published_at: row.published_at.map(|t| t.and_utc()),
             updated_at: row.updated_at.and_utc(),
@@ -327,10 +364,17 @@ impl Article {
                 meta_description: row.meta_description.clone(),
                 canonical_url: row.canonical_url.clone(),
                 og_image_media_id: row.og_image_media_id,
+                title: row.meta_title.clone().filter(|t| !t.trim().is_empty()).unwrap_or_else(|| row.title.clone()),
+                description: row
+                    .meta_description
+                    .clone()
+                    .filter(|d| !d.trim().is_empty())
+                    .or_else(|| summary.excerpt.as_deref().map(super::render::plain_text)),
                 og_image_url: row
                     .og_image_media_id
                     .and_then(|id| rel.media.get(&id))
-                    .and_then(|m| crate::media::dto::public_url(&rel.base_url, m)),
+                    .and_then(|m| crate::media::dto::public_url(&rel.base_url, m))
+                    .or_else(|| summary.featured_media.as_ref().and_then(|f| f.url.clone())),
             },
             version: row.version,
             summary,
@@ -377,14 +421,14 @@ pub struct CreateArticle {
     #[serde(default)]
     #[schema(max_items = 20)]
     pub bylines: Option<Vec<i64>>,
-    /// Category ids.
+    /// Categories, each by id or slug (a former slug names the category it moved to).
     #[serde(default)]
     #[schema(max_items = 100)]
-    pub categories: Vec<i64>,
-    /// Tag ids.
+    pub categories: Vec<crate::taxonomy::dto::TermKey>,
+    /// Tags, each by id or slug (a former or merged-away slug names the tag it moved to).
     #[serde(default)]
     #[schema(max_items = 100)]
-    pub tags: Vec<i64>,
+    pub tags: Vec<crate::taxonomy::dto::TermKey>,
     /// Series id.
     #[serde(default)]
     pub series_id: Option<i64>,
@@ -468,14 +512,14 @@ pub struct UpdateArticle {
     #[serde(default, deserialize_with = "crate::patch::non_null")]
     #[schema(nullable = false, min_items = 1, max_items = 20)]
     pub bylines: Option<Vec<i64>>,
-    /// Category ids (replaces all).
+    /// Categories by id or slug (replaces all).
     #[serde(default, deserialize_with = "crate::patch::non_null")]
     #[schema(nullable = false, max_items = 100)]
-    pub categories: Option<Vec<i64>>,
-    /// Tag ids (replaces all).
+    pub categories: Option<Vec<crate::taxonomy::dto::TermKey>>,
+    /// Tags by id or slug (replaces all).
     #[serde(default, deserialize_with = "crate::patch::non_null")]
     #[schema(nullable = false, max_items = 100)]
-    pub tags: Option<Vec<i64>>,
+    pub tags: Option<Vec<crate::taxonomy::dto::TermKey>>,
     /// Series id, or `null`.
     #[serde(default, deserialize_with = "crate::patch::double_option")]
     #[schema(value_type = Option<i64>)]

@@ -15,13 +15,13 @@ use super::dto::{
     Revision, RevisionList, UpdateArticle,
 };
 use super::model::ArticleRow;
-use super::repo::{self, ArticleFilter, Relations, Sort, StatusFilter};
+use super::repo::{self, ArticleFilter, Cursor, PageAt, Relations, Sort, StatusFilter};
 use super::service;
 use crate::auth::{AuthUser, MaybeAuthUser, Principal};
 use crate::error::{ApiError, Problem};
 use crate::http::extract::RevSegment;
 use crate::http::{AppState, Id};
-use crate::pagination::{self, PageParams, PageQuery};
+use crate::pagination::{self, PageMeta, PageParams, PageQuery};
 use crate::slugs::IdOrSlug;
 
 /// Fields that `fields=` may name (besides `id`, always present).
@@ -30,6 +30,7 @@ pub const SPARSE_FIELDS: &[&str] = &[
     "title",
     "subtitle",
     "excerpt",
+    "excerpt_auto",
     "status",
     "published_at",
     "updated_at",
@@ -58,6 +59,12 @@ pub struct ListArticlesQuery {
     /// Items per page, 1–100; default 20.
     #[param(value_type = Option<i64>, minimum = 1, maximum = 100)]
     pub per_page: Option<String>,
+    /// Keyset cursor: `start` for the first page, then the opaque value of
+    /// `after` in the `next` link. Returns the `per_page` articles that follow
+    /// it in the same sort, stable under inserts, at the same cost whatever
+    /// the depth. Not with `page`, nor with `sort=relevance`.
+    #[param(min_length = 1, max_length = 600, pattern = "^[A-Za-z0-9_-]+$")]
+    pub after: Option<String>,
     /// Only articles bylined to the author with this slug.
     pub author: Option<String>,
     /// Only articles in the category with this slug, or any of its descendants.
@@ -117,8 +124,9 @@ fn rfc3339(field: &str, v: Option<String>) -> Result<Option<chrono::NaiveDateTim
     params(ListArticlesQuery),
     security((), ("bearer" = []), ("api_key" = [])),
     responses(
-        (status = 200, description = "A page of articles; `Link` header has first/prev/next/last", body = ArticleList),
-        (status = 400, description = "A bad or unknown query parameter", body = Problem, content_type = "application/problem+json"),
+        (status = 200, description = "A page of articles. With `page`, `meta` counts pages; with `after`, `meta.page` is 0.", body = ArticleList,
+            headers(("Link" = String, description = "RFC 8288 links: `first`, `prev`, `next`, `last` by page number; a keyset page (and a page whose successor is deeper than `LIST_MAX_OFFSET`) has `next` carrying the `after` cursor"))),
+        (status = 400, description = "A bad or unknown query parameter; a malformed `after` cursor or one issued for another sort; a page deeper than `LIST_MAX_OFFSET` (use `after`)", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "Bad credentials, or `status` other than `published` without credentials", body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -132,6 +140,16 @@ pub async fn list_articles(
     let base_url = state.settings.public_base_url.clone();
     let query = query.into_inner();
     let page = PageParams::parse(query.page.as_deref(), query.per_page.as_deref())?;
+    let max_offset = state.settings.list_max_offset;
+    if query.after.is_none() && page.offset() > max_offset {
+        return Err(ApiError::invalid(
+            "page",
+            format!(
+                "offsets deeper than {max_offset} rows are refused: follow the `next` link, which continues \
+                 with the `after` cursor"
+            ),
+        ));
+    }
     let principal = auth.0;
     let q = non_empty("q", query.q)?.map(|s| s.trim().to_owned());
     if q.as_deref().is_some_and(|s| s.chars().count() > 200) {
@@ -150,6 +168,13 @@ pub async fn list_articles(
                 format!("`{other}` is not one of -published_at, published_at, -updated_at, title, relevance"),
             ))
         }
+    };
+    let at = match query.after.as_deref() {
+        None => PageAt::Offset(page),
+        Some(_) if query.page.is_some() => {
+            return Err(ApiError::invalid("after", "use either `page` or `after`, not both"))
+        }
+        Some(raw) => PageAt::After(cursor::decode(raw, sort)?, page.per_page),
     };
     let status = match query.status.as_deref() {
         None | Some("published") => None,
@@ -196,7 +221,8 @@ pub async fn list_articles(
     let published_before = rfc3339("published_before", query.published_before)?;
     let vis = service::visibility(principal.as_ref());
     let now = crate::db::now();
-    let (rows, rel, total) = crate::db::run(&state.pool, move |c| {
+    let page_at = at.clone();
+    let (rows, more, rel, total) = crate::db::run(&state.pool, move |c| {
         let categories = match &category {
             Some(slug) => Some(repo::category_and_descendants(c, slug)?),
             None => None,
@@ -206,12 +232,30 @@ pub async fn list_articles(
             None => None,
         };
         let filter = ArticleFilter { author, categories, tag, series, published_after, published_before, q, status };
-        let (rows, total) = repo::list(c, vis, &filter, sort, &page, now)?;
+        let (rows, more, total) = repo::list(c, vis, &filter, sort, &page_at, now)?;
         let rel = repo::load_relations(c, &rows, false, &base_url)?;
-        Ok((rows, rel, total))
+        Ok((rows, more, rel, total))
     })
     .await?;
-    let meta = page.meta(total);
+    let next_after = match rows.last() {
+        Some(last) if more => Cursor::after(sort, last).map(|c| cursor::encode(&c)),
+        _ => None,
+    };
+    let base = &state.settings.public_base_url;
+    let (meta, link) = match at {
+        PageAt::After(..) => {
+            // A keyset page has no page number: `page` is 0.
+            let meta = PageParams { page: 1, per_page: page.per_page }.meta(total);
+            (PageMeta { page: 0, ..meta }, Some(pagination::cursor_link_header(base, &req, next_after.as_deref())))
+        }
+        PageAt::Offset(p) => {
+            let meta = page.meta(total);
+            // Past the offset limit the next page is reached by cursor.
+            let deep = p.page * p.per_page > max_offset;
+            let after = if deep { next_after.as_deref() } else { None };
+            (meta, pagination::link_header_with(base, &req, &meta, after))
+        }
+    };
     let data: Vec<ArticleSummary> = rows
         .iter()
         .map(|r| {
@@ -224,7 +268,7 @@ pub async fn list_articles(
         .collect();
     let body = ArticleList { data, meta };
     match fields {
-        None => Ok(pagination::respond(&state.settings.public_base_url, &req, &meta, &body)),
+        None => Ok(pagination::respond_with_link(link, &body)),
         Some(fields) => {
             let mut v = serde_json::to_value(&body).map_err(anyhow::Error::from)?;
             if let Some(items) = v["data"].as_array_mut() {
@@ -234,7 +278,122 @@ pub async fn list_articles(
                     }
                 }
             }
-            Ok(pagination::respond(&state.settings.public_base_url, &req, &meta, &v))
+            Ok(pagination::respond_with_link(link, &v))
+        }
+    }
+}
+
+/// The wire form of a keyset [`Cursor`]: unpadded base64url of
+/// `v1|<sort>|<key>|<id>`, where `<key>` is `t<microseconds>` (a time), `n`
+/// (no publication time) or `s<base64url title>`. It is validated, not
+/// signed: forging one only names another position in a public ordering,
+/// and every filter and visibility rule still applies to what it returns.
+pub mod cursor {
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    use base64::Engine;
+
+    use crate::articles::repo::{Cursor, CursorKey, Sort};
+    use crate::error::ApiError;
+
+    fn code(sort: Sort) -> &'static str {
+        match sort {
+            Sort::PublishedDesc => "pd",
+            Sort::PublishedAsc => "pa",
+            Sort::UpdatedDesc => "ud",
+            Sort::Title => "ti",
+            Sort::Relevance => "re",
+        }
+    }
+
+    /// The opaque string for `c`.
+    pub fn encode(c: &Cursor) -> String {
+        let key = match &c.key {
+            CursorKey::Time(Some(t)) => format!("t{}", t.and_utc().timestamp_micros()),
+            CursorKey::Time(None) => "n".to_owned(),
+            CursorKey::Text(s) => format!("s{}", URL_SAFE_NO_PAD.encode(s.as_bytes())),
+        };
+        URL_SAFE_NO_PAD.encode(format!("v1|{}|{key}|{}", code(c.sort), c.id))
+    }
+
+    /// Parses `raw` as a cursor issued for `sort` (`start`: the top, `None`);
+    /// anything else is a 400 naming `after`.
+    pub fn decode(raw: &str, sort: Sort) -> Result<Option<Cursor>, ApiError> {
+        let bad =
+            |why: &str| ApiError::invalid("after", format!("{why}; use `start` or the `after` value of a `next` link"));
+        if sort == Sort::Relevance {
+            return Err(ApiError::invalid("after", "cursors are not available with `sort=relevance`; use `page`"));
+        }
+        if raw == "start" {
+            return Ok(None);
+        }
+        if raw.len() > 600 {
+            return Err(bad("is too long"));
+        }
+        let text = URL_SAFE_NO_PAD
+            .decode(raw.as_bytes())
+            .ok()
+            .and_then(|b| String::from_utf8(b).ok())
+            .ok_or_else(|| bad("is not a cursor"))?;
+        let mut parts = text.splitn(4, '|');
+        let (Some("v1"), Some(s), Some(key), Some(id)) = (parts.next(), parts.next(), parts.next(), parts.next())
+        else {
+            return Err(bad("is not a cursor"));
+        };
+        if s != code(sort) {
+            return Err(bad("was issued for another `sort`"));
+        }
+        let id: i64 = id.parse().ok().filter(|n| *n > 0).ok_or_else(|| bad("is not a cursor"))?;
+        let key = match (sort, key.split_at_checked(1)) {
+            (Sort::PublishedDesc | Sort::PublishedAsc, Some(("n", ""))) => CursorKey::Time(None),
+            (Sort::PublishedDesc | Sort::PublishedAsc | Sort::UpdatedDesc, Some(("t", micros))) => {
+                let t = micros
+                    .parse::<i64>()
+                    .ok()
+                    .and_then(chrono::DateTime::from_timestamp_micros)
+                    .ok_or_else(|| bad("is not a cursor"))?;
+                CursorKey::Time(Some(t.naive_utc()))
+            }
+            (Sort::Title, Some(("s", b64))) => CursorKey::Text(
+                URL_SAFE_NO_PAD
+                    .decode(b64.as_bytes())
+                    .ok()
+                    .and_then(|b| String::from_utf8(b).ok())
+                    .ok_or_else(|| bad("is not a cursor"))?,
+            ),
+            _ => return Err(bad("is not a cursor")),
+        };
+        Ok(Some(Cursor { sort, key, id }))
+    }
+
+    #[cfg(test)]
+    mod tests {
+        use super::*;
+
+        #[test]
+        fn cursors_round_trip_and_refuse_other_sorts_and_garbage() {
+            let t = chrono::DateTime::from_timestamp_micros(1_700_000_000_123_456).unwrap().naive_utc();
+            for c in [
+                Cursor { sort: Sort::PublishedDesc, key: CursorKey::Time(Some(t)), id: 7 },
+                Cursor { sort: Sort::PublishedAsc, key: CursorKey::Time(None), id: 8 },
+                Cursor { sort: Sort::UpdatedDesc, key: CursorKey::Time(Some(t)), id: 9 },
+                Cursor { sort: Sort::Title, key: CursorKey::Text("Ça | va?".into()), id: 10 },
+            ] {
+                assert_eq!(decode(&encode(&c), c.sort).unwrap(), Some(c));
+            }
+            let pd = encode(&Cursor { sort: Sort::PublishedDesc, key: CursorKey::Time(Some(t)), id: 7 });
+            for (raw, sort) in [
+                (pd.as_str(), Sort::Title),
+                (pd.as_str(), Sort::Relevance),
+                ("not a cursor!", Sort::PublishedDesc),
+                ("djF8cGR8eHw3", Sort::PublishedDesc),
+                ("", Sort::PublishedDesc),
+            ] {
+                assert_eq!(decode("start", Sort::Title).unwrap(), None);
+                match decode(raw, sort) {
+                    Err(ApiError::BadRequest { errors, .. }) => assert_eq!(errors[0].field, "after", "{raw}"),
+                    other => panic!("{raw:?} under {sort:?} gave {other:?}"),
+                }
+            }
         }
     }
 }
@@ -694,6 +853,7 @@ pub async fn create_preview(
     let url = format!("{}/api/v1/previews/{token}", state.settings.public_base_url);
     Ok(HttpResponse::Created()
         .insert_header((header::CACHE_CONTROL, "no-store"))
+        .insert_header((header::LOCATION, url.clone()))
         .json(PreviewEnvelope { data: Preview { token, url, expires_at: expires.and_utc() } }))
 }
 
@@ -727,7 +887,8 @@ pub async fn delete_previews(
     tag = "articles",
     params(("token" = String, Path, description = "Preview token from `POST /articles/{article}/preview`")),
     responses(
-        (status = 200, description = "The article as it is now (`Cache-Control: no-store`)", body = ArticleEnvelope),
+        (status = 200, description = "The article as it is now", body = ArticleEnvelope,
+            headers(("Cache-Control" = String, description = "`no-store`: a preview is never cached"))),
         (status = 404, description = "Unknown, expired or revoked link, its creator lost access, or the article is gone", body = Problem, content_type = "application/problem+json"),
     )
 )]

@@ -20,7 +20,7 @@ use crate::media::model::MediaRow;
 use crate::pagination::PageParams;
 use crate::slugs::IdOrSlug;
 use diesel::dsl::sql;
-use diesel::sql_types::{Bool, Double, Text};
+use diesel::sql_types::{BigInt, Bool, Double, Text, Timestamp};
 
 type Backend = <DbConnection as diesel::Connection>::Backend;
 
@@ -115,7 +115,7 @@ pub struct SeriesRow {
 }
 
 /// The public predicate: published, or scheduled whose time has come.
-fn public_articles<'a>(now: NaiveDateTime) -> articles::BoxedQuery<'a, Backend> {
+pub(crate) fn public_articles<'a>(now: NaiveDateTime) -> articles::BoxedQuery<'a, Backend> {
     articles::table
         .filter(
             articles::status
@@ -125,18 +125,44 @@ fn public_articles<'a>(now: NaiveDateTime) -> articles::BoxedQuery<'a, Backend> 
         .into_boxed()
 }
 
-fn visible<'a>(vis: Visibility, now: NaiveDateTime) -> articles::BoxedQuery<'a, Backend> {
+/// The public predicate for list queries. On SQLite the status terms carry a
+/// unary `+` so the planner never drives the query from the status index
+/// (which would sort the whole archive in a temporary B-tree): it walks the
+/// index matching the sort instead and reads `status`/`published_at` from it.
+fn public_sql(
+    pg: bool,
+    now: NaiveDateTime,
+) -> diesel::expression::SqlLiteral<Bool, impl diesel::query_builder::QueryFragment<Backend> + Send> {
+    let col = if pg { "articles.status" } else { "+articles.status" };
+    sql::<Bool>(&format!(
+        "({col} = '{}' OR ({col} = '{}' AND articles.published_at <= ",
+        status::PUBLISHED,
+        status::SCHEDULED
+    ))
+    .bind::<Timestamp, _>(now)
+    .sql("))")
+}
+
+fn visible<'a>(pg: bool, vis: Visibility, now: NaiveDateTime) -> articles::BoxedQuery<'a, Backend> {
     match vis {
-        Visibility::Public => public_articles(now),
+        Visibility::Public => articles::table.filter(public_sql(pg, now)).into_boxed(),
         Visibility::All => articles::table.into_boxed(),
-        Visibility::PublicAndOwn(user) => articles::table
-            .filter(
-                articles::status
-                    .eq(status::PUBLISHED)
-                    .or(articles::status.eq(status::SCHEDULED).and(articles::published_at.le(now)))
-                    .or(articles::owner_id.eq(user)),
-            )
-            .into_boxed(),
+        Visibility::PublicAndOwn(user) => {
+            let col = if pg { "articles.status" } else { "+articles.status" };
+            articles::table
+                .filter(
+                    sql::<Bool>(&format!(
+                        "({col} = '{}' OR ({col} = '{}' AND articles.published_at <= ",
+                        status::PUBLISHED,
+                        status::SCHEDULED
+                    ))
+                    .bind::<Timestamp, _>(now)
+                    .sql(") OR articles.owner_id = ")
+                    .bind::<BigInt, _>(user)
+                    .sql(")"),
+                )
+                .into_boxed()
+        }
     }
 }
 
@@ -145,19 +171,30 @@ fn fts5_query(q: &str) -> String {
     q.split_whitespace().map(|w| format!("\"{}\"", w.replace('"', "\"\""))).collect::<Vec<_>>().join(" ")
 }
 
+/// `articles.id IN (subquery)`. On SQLite the id is wrapped (`id + 0`) so the
+/// planner keeps walking the sort's index and probes the subquery's list,
+/// instead of driving from the subquery and sorting in a temporary B-tree:
+/// the cost then follows the page (and the filter's selectivity), not the
+/// archive.
+macro_rules! id_in {
+    ($q:expr, $pg:expr, $sub:expr) => {
+        if $pg {
+            $q.filter(articles::id.eq_any($sub))
+        } else {
+            $q.filter((articles::id + 0i64).eq_any($sub))
+        }
+    };
+}
+
 fn filtered<'a>(
     pg: bool,
     vis: Visibility,
     filter: &ArticleFilter,
     now: NaiveDateTime,
 ) -> articles::BoxedQuery<'a, Backend> {
-    let mut q = visible(vis, now);
+    let mut q = visible(pg, vis, now);
     q = match filter.status.unwrap_or(StatusFilter::Published) {
-        StatusFilter::Published => q.filter(
-            articles::status
-                .eq(status::PUBLISHED)
-                .or(articles::status.eq(status::SCHEDULED).and(articles::published_at.le(now))),
-        ),
+        StatusFilter::Published => q.filter(public_sql(pg, now)),
         StatusFilter::Scheduled => {
             q.filter(articles::status.eq(status::SCHEDULED)).filter(articles::published_at.gt(now))
         }
@@ -166,32 +203,32 @@ fn filtered<'a>(
         StatusFilter::Any => q,
     };
     if let Some(slug) = filter.author.clone() {
-        q = q.filter(
-            articles::id.eq_any(
-                article_authors::table
-                    .inner_join(authors::table)
-                    .filter(authors::slug.eq(slug))
-                    .select(article_authors::article_id),
-            ),
+        q = id_in!(
+            q,
+            pg,
+            article_authors::table
+                .inner_join(authors::table)
+                .filter(authors::slug.eq(slug))
+                .select(article_authors::article_id)
         );
     }
     if let Some(ids) = filter.categories.clone() {
-        q = q.filter(
-            articles::id.eq_any(
-                article_categories::table
-                    .filter(article_categories::category_id.eq_any(ids))
-                    .select(article_categories::article_id),
-            ),
+        q = id_in!(
+            q,
+            pg,
+            article_categories::table
+                .filter(article_categories::category_id.eq_any(ids))
+                .select(article_categories::article_id)
         );
     }
     if let Some(slug) = filter.tag.clone() {
-        q = q.filter(
-            articles::id.eq_any(
-                article_tags::table
-                    .inner_join(tags::table)
-                    .filter(tags::slug.eq_any(slug))
-                    .select(article_tags::article_id),
-            ),
+        q = id_in!(
+            q,
+            pg,
+            article_tags::table
+                .inner_join(tags::table)
+                .filter(tags::slug.eq_any(slug))
+                .select(article_tags::article_id)
         );
     }
     if let Some(id) = filter.series {
@@ -217,20 +254,127 @@ fn filtered<'a>(
     q
 }
 
-/// A page of articles and the total matching count: two queries, whatever
-/// the page size. Each article counts once, however many filters match it.
-pub fn list(
-    conn: &mut DbConnection,
+/// Where a keyset page starts: the sort key and id of the last row of the
+/// previous page (see [`Cursor`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum CursorKey {
+    /// `published_at` or `updated_at`; `None` for an unpublished article.
+    Time(Option<NaiveDateTime>),
+    /// `title`.
+    Text(String),
+}
+
+/// A keyset position: the sort it belongs to, the last row's sort key and id.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Cursor {
+    /// The sort the cursor was issued for; a cursor is refused under another.
+    pub sort: Sort,
+    /// The last row's sort key.
+    pub key: CursorKey,
+    /// The last row's id (the tie-breaker of every sort).
+    pub id: i64,
+}
+
+impl Cursor {
+    /// The cursor that continues after `row` under `sort`; `None` for
+    /// `relevance`, which has no keyset.
+    pub fn after(sort: Sort, row: &ArticleRow) -> Option<Self> {
+        let key = match sort {
+            Sort::PublishedDesc | Sort::PublishedAsc => CursorKey::Time(row.published_at),
+            Sort::UpdatedDesc => CursorKey::Time(Some(row.updated_at)),
+            Sort::Title => CursorKey::Text(row.title.clone()),
+            Sort::Relevance => return None,
+        };
+        Some(Self { sort, key, id: row.id })
+    }
+}
+
+/// How a list page is chosen.
+#[derive(Clone, Debug)]
+pub enum PageAt {
+    /// `page`/`per_page`: `OFFSET`.
+    Offset(PageParams),
+    /// `after`: the `per_page` rows after a cursor, or from the top
+    /// (`after=start`, `None`).
+    After(Option<Cursor>, i64),
+}
+
+/// Whether the status filter guarantees `published_at IS NOT NULL`
+/// (published and scheduled articles always carry their time), so the plain
+/// `published_at` order matches the index; otherwise unpublished articles are
+/// ordered last explicitly.
+fn dated(filter: &ArticleFilter) -> bool {
+    matches!(filter.status.unwrap_or(StatusFilter::Published), StatusFilter::Published | StatusFilter::Scheduled)
+}
+
+fn keyset<'a>(q: articles::BoxedQuery<'a, Backend>, dated: bool, cursor: &Cursor) -> articles::BoxedQuery<'a, Backend> {
+    use diesel::sql_types::{BigInt, Timestamp};
+    let id = cursor.id;
+    match (cursor.sort, &cursor.key) {
+        (Sort::PublishedDesc | Sort::PublishedAsc, CursorKey::Time(Some(t))) => {
+            let op = if cursor.sort == Sort::PublishedDesc { "<" } else { ">" };
+            let tail = if dated { ")" } else { " OR articles.published_at IS NULL)" };
+            q.filter(
+                sql::<Bool>(&format!("((articles.published_at, articles.id) {op} ("))
+                    .bind::<Timestamp, _>(*t)
+                    .sql(", ")
+                    .bind::<BigInt, _>(id)
+                    .sql(&format!("){tail}")),
+            )
+        }
+        (Sort::PublishedDesc, CursorKey::Time(None)) => {
+            q.filter(articles::published_at.is_null()).filter(articles::id.lt(id))
+        }
+        (Sort::PublishedAsc, CursorKey::Time(None)) => {
+            q.filter(articles::published_at.is_null()).filter(articles::id.gt(id))
+        }
+        (Sort::UpdatedDesc, CursorKey::Time(Some(t))) => q.filter(
+            sql::<Bool>("(articles.updated_at, articles.id) < (")
+                .bind::<Timestamp, _>(*t)
+                .sql(", ")
+                .bind::<BigInt, _>(id)
+                .sql(")"),
+        ),
+        (Sort::Title, CursorKey::Text(t)) => q.filter(
+            sql::<Bool>("(articles.title, articles.id) > (")
+                .bind::<Text, _>(t.clone())
+                .sql(", ")
+                .bind::<BigInt, _>(id)
+                .sql(")"),
+        ),
+        // Cursors are checked against the sort when parsed; anything else
+        // matches nothing rather than everything.
+        _ => q.filter(sql::<Bool>("1 = 0")),
+    }
+}
+
+/// The ids query of a list page: filters, keyset, the order of `sort` (on
+/// the index matching it) and `LIMIT per_page + 1` (the extra id tells
+/// whether a next page exists).
+fn ids_query<'a>(
+    pg: bool,
     vis: Visibility,
     filter: &ArticleFilter,
     sort: Sort,
-    page: &PageParams,
+    at: &PageAt,
     now: NaiveDateTime,
-) -> QueryResult<(Vec<ArticleRow>, i64)> {
-    let pg = matches!(conn, DbConnection::Postgresql(_));
-    let total = filtered(pg, vis, filter, now).count().get_result(conn)?;
-    let q = filtered(pg, vis, filter, now);
+) -> articles::BoxedQuery<'a, Backend, BigInt> {
+    let dated = dated(filter);
+    let mut q = filtered(pg, vis, filter, now);
+    let (per_page, offset) = match at {
+        PageAt::Offset(p) => (p.per_page, p.offset()),
+        PageAt::After(cursor, per_page) => {
+            if let Some(cursor) = cursor {
+                q = keyset(q, dated, cursor);
+            }
+            (*per_page, 0)
+        }
+    };
     let q = match sort {
+        Sort::PublishedDesc if dated => q.order((articles::published_at.desc(), articles::id.desc())),
+        Sort::PublishedAsc if dated => {
+            q.filter(articles::published_at.is_not_null()).order((articles::published_at.asc(), articles::id.asc()))
+        }
         Sort::PublishedDesc => {
             q.order((articles::published_at.is_null().asc(), articles::published_at.desc(), articles::id.desc()))
         }
@@ -263,8 +407,105 @@ pub fn list(
             }
         }
     };
-    let rows = q.limit(page.per_page).offset(page.offset()).select(ArticleRow::as_select()).load(conn)?;
-    Ok((rows, total))
+    q.limit(per_page + 1).offset(offset).select(articles::id)
+}
+
+/// A page of articles, whether more follow, and the total matching count.
+///
+/// Three queries whatever the page size: the count; the page's ids, ordered
+/// and limited on the index that matches the sort (never moving bodies
+/// through a sort); and the rows of those ids. Each article counts once,
+/// however many filters match it.
+pub fn list(
+    conn: &mut DbConnection,
+    vis: Visibility,
+    filter: &ArticleFilter,
+    sort: Sort,
+    at: &PageAt,
+    now: NaiveDateTime,
+) -> QueryResult<(Vec<ArticleRow>, bool, i64)> {
+    let pg = matches!(conn, DbConnection::Postgresql(_));
+    let total = filtered(pg, vis, filter, now).count().get_result(conn)?;
+    let per_page = match at {
+        PageAt::Offset(p) => p.per_page,
+        PageAt::After(_, n) => *n,
+    };
+    let mut ids: Vec<i64> = ids_query(pg, vis, filter, sort, at, now).load(conn)?;
+    let more = ids.len() as i64 > per_page;
+    ids.truncate(per_page as usize);
+    if ids.is_empty() {
+        return Ok((Vec::new(), false, total));
+    }
+    let mut rows: Vec<ArticleRow> =
+        articles::table.filter(articles::id.eq_any(&ids)).select(ArticleRow::as_select()).load(conn)?;
+    let rank: HashMap<i64, usize> = ids.iter().enumerate().map(|(i, id)| (*id, i)).collect();
+    rows.sort_by_key(|r| rank.get(&r.id).copied().unwrap_or(usize::MAX));
+    Ok((rows, more, total))
+}
+
+/// The plan lines of the two queries [`list`] runs before loading rows (the
+/// ids query, then the count): `EXPLAIN QUERY PLAN` details on SQLite,
+/// `EXPLAIN` lines on PostgreSQL. For plan tests and the benchmark.
+pub fn explain_list(
+    conn: &mut DbConnection,
+    vis: Visibility,
+    filter: &ArticleFilter,
+    sort: Sort,
+    at: &PageAt,
+    now: NaiveDateTime,
+) -> QueryResult<Vec<String>> {
+    let pg = matches!(conn, DbConnection::Postgresql(_));
+    let mut lines = explain(conn, pg, ids_query(pg, vis, filter, sort, at, now))?;
+    lines.extend(explain(conn, pg, filtered(pg, vis, filter, now).count())?);
+    Ok(lines)
+}
+
+/// `EXPLAIN QUERY PLAN <query>` (SQLite) or `EXPLAIN <query>` (PostgreSQL),
+/// with the query's own binds; `ST` is the shape of the plan rows.
+struct Explain<Q, ST> {
+    pg: bool,
+    inner: Q,
+    shape: std::marker::PhantomData<ST>,
+}
+
+impl<Q, ST> diesel::query_builder::QueryId for Explain<Q, ST> {
+    type QueryId = ();
+    const HAS_STATIC_QUERY_ID: bool = false;
+}
+
+impl<Q: diesel::query_builder::QueryFragment<Backend>, ST> diesel::query_builder::QueryFragment<Backend>
+    for Explain<Q, ST>
+{
+    fn walk_ast<'b>(&'b self, mut out: diesel::query_builder::AstPass<'_, 'b, Backend>) -> QueryResult<()> {
+        out.push_sql(if self.pg { "EXPLAIN " } else { "EXPLAIN QUERY PLAN " });
+        self.inner.walk_ast(out.reborrow())
+    }
+}
+
+impl<Q, ST> diesel::query_builder::Query for Explain<Q, ST> {
+    type SqlType = ST;
+}
+
+impl<Q, ST> RunQueryDsl<DbConnection> for Explain<Q, ST> {}
+
+type Nt = diesel::sql_types::Nullable<Text>;
+type Ni = diesel::sql_types::Nullable<diesel::sql_types::Integer>;
+/// One row of SQLite's `EXPLAIN QUERY PLAN`: (id, parent, notused, detail).
+type SqlitePlanRow = (Option<i32>, Option<i32>, Option<i32>, Option<String>);
+
+fn explain<Q>(conn: &mut DbConnection, pg: bool, inner: Q) -> QueryResult<Vec<String>>
+where
+    Q: diesel::query_builder::QueryFragment<Backend>,
+{
+    if pg {
+        let rows: Vec<Option<String>> = Explain::<_, Nt> { pg, inner, shape: Default::default() }.load(conn)?;
+        Ok(rows.into_iter().flatten().collect())
+    } else {
+        // SQLite's plan rows are (id, parent, notused, detail).
+        let rows: Vec<SqlitePlanRow> =
+            Explain::<_, (Ni, Ni, Ni, Nt)> { pg, inner, shape: Default::default() }.load(conn)?;
+        Ok(rows.into_iter().filter_map(|r| r.3).collect())
+    }
 }
 
 /// The article named by an id or a slug, whatever its status.
@@ -346,6 +587,7 @@ pub fn load_relations(
         .filter(comments::article_id.eq_any(&ids))
         .filter(comments::status.eq(crate::comments::model::status::APPROVED))
         .filter(comments::kind.eq(crate::comments::model::kind::COMMENT))
+        .filter(comments::removed.eq(false))
         .group_by(comments::article_id)
         .select((comments::article_id, count_star()))
         .load(conn)?;
@@ -406,12 +648,88 @@ pub fn find_imported(conn: &mut DbConnection, source: &str, key: &str) -> QueryR
         .optional()
 }
 
-/// Inserts an article, or overwrites article `existing`; returns its id.
-pub fn save_imported(conn: &mut DbConnection, existing: Option<i64>, form: &ArticleForm) -> QueryResult<i64> {
-    match existing {
-        Some(id) => diesel::update(articles::table.find(id)).set(form).execute(conn).map(|_| id),
-        None => diesel::insert_into(articles::table).values(form).returning(articles::id).get_result(conn),
+/// What a re-import needs to know about an article imported earlier.
+#[derive(Clone, Debug, Queryable)]
+pub struct ImportedArticle {
+    /// The article's id.
+    pub id: i64,
+    /// Its current version (bumped by every edit).
+    pub version: i32,
+    /// The version its last import wrote; differs from `version` once edited here.
+    pub import_version: Option<i32>,
+    /// Hash of the WXR item its last import read.
+    pub import_hash: Option<String>,
+    /// Its current `updated_at`.
+    pub updated_at: NaiveDateTime,
+    /// Its current featured media.
+    pub featured_media_id: Option<i64>,
+}
+
+impl ImportedArticle {
+    /// Whether the article was edited in broadsheet since its last import.
+    pub fn edited_since_import(&self) -> bool {
+        self.import_version != Some(self.version)
     }
+}
+
+/// The article imported from `source` under `key`, with its import state.
+pub fn find_imported_state(conn: &mut DbConnection, source: &str, key: &str) -> QueryResult<Option<ImportedArticle>> {
+    use crate::db::schema::article_imports as ai;
+    articles::table
+        .left_join(ai::table)
+        .filter(articles::import_source.eq(source))
+        .filter(articles::import_key.eq(key))
+        .select((
+            articles::id,
+            articles::version,
+            ai::version.nullable(),
+            ai::hash.nullable(),
+            articles::updated_at,
+            articles::featured_media_id,
+        ))
+        .first(conn)
+        .optional()
+}
+
+/// Remembers that an import wrote article `id` at `version` from an item hashing to `hash`.
+fn remember_import(conn: &mut DbConnection, id: i64, version: i32, hash: &str, fresh: bool) -> QueryResult<()> {
+    use crate::db::schema::article_imports as ai;
+    if !fresh {
+        diesel::delete(ai::table.find(id)).execute(conn)?;
+    }
+    diesel::insert_into(ai::table)
+        .values((ai::article_id.eq(id), ai::version.eq(version), ai::hash.eq(hash)))
+        .execute(conn)
+        .map(|_| ())
+}
+
+/// Inserts an imported article at version 1, remembering the item's `hash`; returns its id.
+pub fn insert_imported(conn: &mut DbConnection, form: &ArticleForm, hash: &str) -> QueryResult<i64> {
+    let id = diesel::insert_into(articles::table)
+        .values((form, articles::version.eq(1)))
+        .returning(articles::id)
+        .get_result(conn)?;
+    remember_import(conn, id, 1, hash, true)?;
+    Ok(id)
+}
+
+/// Overwrites article `id` (at `version`) with an import, bumping its version
+/// (so its ETag changes) and remembering the item's `hash`. `false` when the
+/// article changed meanwhile.
+pub fn update_imported(
+    conn: &mut DbConnection,
+    id: i64,
+    version: i32,
+    form: &ArticleForm,
+    hash: &str,
+) -> QueryResult<bool> {
+    let n = diesel::update(articles::table.filter(articles::id.eq(id)).filter(articles::version.eq(version)))
+        .set((form, articles::version.eq(version + 1)))
+        .execute(conn)?;
+    if n == 1 {
+        remember_import(conn, id, version + 1, hash, false)?;
+    }
+    Ok(n == 1)
 }
 
 /// Replaces the bylines, categories and tags of `article_id`
@@ -445,6 +763,36 @@ pub fn replace_relations(
         diesel::insert_into(article_tags::table)
             .values((article_tags::article_id.eq(article_id), article_tags::tag_id.eq(tag_id)))
             .execute(conn)?;
+    }
+    Ok(())
+}
+
+/// Files a newly inserted article `article_id` under its bylines (in the
+/// order given), categories and tags: one multi-row `INSERT` per table, as a
+/// bulk import wants (a round trip per row is what made PostgreSQL imports
+/// slow). The values are integers, so the statement is built as text.
+pub fn insert_relations(
+    conn: &mut DbConnection,
+    article_id: i64,
+    author_ids: &[i64],
+    category_ids: &[i64],
+    tag_ids: &[i64],
+) -> QueryResult<()> {
+    let bylines: Vec<String> = dedup(author_ids)
+        .into_iter()
+        .enumerate()
+        .map(|(pos, author)| format!("({article_id}, {author}, {pos})"))
+        .collect();
+    let cats: Vec<String> = dedup(category_ids).into_iter().map(|c| format!("({article_id}, {c})")).collect();
+    let tags: Vec<String> = dedup(tag_ids).into_iter().map(|t| format!("({article_id}, {t})")).collect();
+    for (table, columns, rows) in [
+        ("article_authors", "article_id, author_id, position", bylines),
+        ("article_categories", "article_id, category_id", cats),
+        ("article_tags", "article_id, tag_id", tags),
+    ] {
+        if !rows.is_empty() {
+            diesel::sql_query(format!("INSERT INTO {table} ({columns}) VALUES {}", rows.join(", "))).execute(conn)?;
+        }
     }
     Ok(())
 }

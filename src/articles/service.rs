@@ -13,6 +13,7 @@ use crate::auth::permissions::{Action, Principal, Role};
 use crate::db::DbConnection;
 use crate::error::{ApiError, FieldError};
 use crate::slugs;
+use crate::taxonomy::{service as terms, Kind};
 
 /// Site rules for the editorial workflow that come from settings.
 #[derive(Clone, Copy, Debug, Default)]
@@ -519,6 +520,25 @@ fn snapshot_and_revision(
     Ok(())
 }
 
+/// The editable state of article `id` as stored (what a revision snapshots).
+pub fn stored_state(c: &mut DbConnection, id: i64) -> diesel::QueryResult<ArticleState> {
+    let row = repo::find(c, id)?;
+    let (bylines, categories, tags) = repo::relation_ids(c, id)?;
+    Ok(ArticleState::of(&row, bylines, categories, tags))
+}
+
+/// Records a revision by no user (an import) of article `id` as stored now,
+/// naming the fields that differ from `before`. Nothing when none differ.
+pub fn record_import_revision(c: &mut DbConnection, id: i64, before: &ArticleState) -> diesel::QueryResult<()> {
+    let after = stored_state(c, id)?;
+    let changed = after.diff(before);
+    if changed.is_empty() {
+        return Ok(());
+    }
+    let snapshot = serde_json::to_string(&after).map_err(|e| diesel::result::Error::SerializationError(Box::new(e)))?;
+    repo::insert_revision(c, id, None, &changed, &snapshot, crate::db::now())
+}
+
 /// Creates an article; returns its row.
 pub fn create(
     c: &mut DbConnection,
@@ -569,8 +589,8 @@ pub fn create(
         status: b.status.unwrap_or(ArticleStatus::Draft).as_str().to_owned(),
         published_at: None,
         bylines,
-        categories: b.categories,
-        tags: b.tags,
+        categories: terms::resolve(c, Kind::Category, "categories", &b.categories)?,
+        tags: terms::resolve(c, Kind::Tag, "tags", &b.tags)?,
         series_id: b.series_id,
         series_position: b.series_position,
         featured_media_id: b.featured_media_id,
@@ -595,9 +615,12 @@ pub fn create(
     }
     let id = repo::insert_article(c, &st.columns(now, rendered(body)?), owner)?;
     repo::replace_relations(c, id, &st.bylines, &st.categories, &st.tags)?;
+    announce(c, id, &st, now)?;
     let changed: Vec<String> = vec!["created".into()];
     snapshot_and_revision(c, id, principal, &changed, &st, now)?;
-    Ok(repo::find(c, id)?)
+    let created = repo::find(c, id)?;
+    crate::webhooks::article_changed(c, None, Some(&created))?;
+    Ok(created)
 }
 
 /// Loads `row`'s editable state.
@@ -651,12 +674,14 @@ pub fn update(
     if let Some(v) = b.bylines {
         st.bylines = v;
     }
-    if let Some(mut v) = b.categories {
+    if let Some(keys) = b.categories {
+        let mut v = terms::resolve(c, Kind::Category, "categories", &keys)?;
         v.sort_unstable();
         v.dedup();
         st.categories = v;
     }
-    if let Some(mut v) = b.tags {
+    if let Some(keys) = b.tags {
+        let mut v = terms::resolve(c, Kind::Tag, "tags", &keys)?;
         v.sort_unstable();
         v.dedup();
         st.tags = v;
@@ -749,8 +774,21 @@ fn save(
     if let Some(n) = note {
         repo::add_update_note(c, row.id, &n, now)?;
     }
+    announce(c, row.id, &st, now)?;
     snapshot_and_revision(c, row.id, principal, &changed, &st, now)?;
-    Ok(repo::find(c, row.id)?)
+    let saved = repo::find(c, row.id)?;
+    crate::webhooks::article_changed(c, Some(&row), Some(&saved))?;
+    Ok(saved)
+}
+
+/// Queues the article's one newsletter mailing when a save leaves it
+/// published or scheduled (`mailings::on_article_published` decides: once
+/// per article, never backdated, per-article mode).
+fn announce(c: &mut DbConnection, id: i64, st: &ArticleState, now: NaiveDateTime) -> Result<(), ApiError> {
+    if let (status::PUBLISHED | status::SCHEDULED, Some(at)) = (st.status.as_str(), st.published_at) {
+        crate::mailings::on_article_published(c, id, at, now)?;
+    }
+    Ok(())
 }
 
 /// The body format and source of revision `rev` of `article`, to render
@@ -826,5 +864,6 @@ pub fn delete(c: &mut DbConnection, principal: &Principal, row: &ArticleRow) -> 
     if !repo::delete_article(c, row.id, row.version)? {
         return Err(ApiError::PreconditionFailed("the article changed while it was being deleted".into()));
     }
+    crate::webhooks::article_changed(c, Some(row), None)?;
     Ok(())
 }

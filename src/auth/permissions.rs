@@ -10,6 +10,7 @@
 //! | byline oneself, keep existing co-authors (any co-author with `AUTHORS_MAY_ADD_COAUTHORS`) | | ✓ | | | — |
 //! | byline anyone | | | ✓ | ✓ | `articles:write` |
 //! | manage series, put articles in them | | | ✓ | ✓ | `articles:write` |
+//! | manage categories and tags (create, edit, delete, merge) | | | ✓ | ✓ | `articles:write` |
 //! | use own or shared media on an article | ✓ | ✓ | ✓ | ✓ | `media:write` or `articles:write` |
 //! | use anyone's media | | | ✓ | ✓ | `media:write` |
 //! | upload media | | ✓ | ✓ | ✓ | `media:write` |
@@ -76,6 +77,10 @@ pub enum Action {
     EditAnyArticle,
     /// Create, edit and delete series, and put articles in them or take them out.
     ManageSeries,
+    /// Create, edit, delete and merge categories and tags.
+    ManageTaxonomy,
+    /// Create, edit and delete pages, and read unpublished ones.
+    ManagePages,
     /// Upload media.
     UploadMedia,
     /// Edit or delete anyone's media.
@@ -94,6 +99,8 @@ pub enum Action {
     ManageJobs,
     /// List, export and erase newsletter subscribers.
     ManageSubscribers,
+    /// Manage webhook endpoints, their deliveries and secrets.
+    ManageWebhooks,
 }
 
 impl Action {
@@ -104,26 +111,35 @@ impl Action {
             Self::PublishOwn | Self::UploadMedia => Role::Author,
             Self::EditAnyArticle
             | Self::ManageSeries
+            | Self::ManageTaxonomy
+            | Self::ManagePages
             | Self::ManageMedia
             | Self::ModerateComments
             | Self::ManageAuthors
             | Self::ManageSubscribers => Role::Editor,
-            Self::ManageUsers | Self::ManageApiKeys | Self::ManageJobs => Role::Admin,
+            Self::ManageUsers | Self::ManageApiKeys | Self::ManageJobs | Self::ManageWebhooks => Role::Admin,
         }
     }
 
     /// The admin-key scope that grants it; `None` when keys may never do it.
     pub fn scope(self) -> Option<&'static str> {
         match self {
-            Self::WriteOwnDrafts | Self::PublishOwn | Self::EditAnyArticle | Self::ManageSeries => {
-                Some("articles:write")
-            }
+            Self::WriteOwnDrafts
+            | Self::PublishOwn
+            | Self::EditAnyArticle
+            | Self::ManageSeries
+            | Self::ManageTaxonomy
+            | Self::ManagePages => Some("articles:write"),
             Self::UploadMedia | Self::ManageMedia => Some("media:write"),
             Self::ModerateComments => Some("comments:moderate"),
             Self::ManageAuthors => Some("authors:write"),
             Self::ManageUsers => Some("users:write"),
             // Subscriber lists are personal data: people only, never keys.
-            Self::EditOwnAuthorProfile | Self::ManageApiKeys | Self::ManageJobs | Self::ManageSubscribers => None,
+            Self::EditOwnAuthorProfile
+            | Self::ManageApiKeys
+            | Self::ManageJobs
+            | Self::ManageSubscribers
+            | Self::ManageWebhooks => None,
         }
     }
 }

@@ -151,3 +151,19 @@ pub fn live_api_key(conn: &mut DbConnection, id: i64, now: NaiveDateTime) -> Que
     let Some((kind, scopes, creator)) = found else { return Ok(None) };
     Ok(creator_still_admin(conn, creator)?.then_some((kind, scopes)))
 }
+
+/// For the response cache: `Some(expires_at)` when `key_hash` is a usable
+/// *content* key (checked and stamped as [`use_api_key`] does), `None` for an
+/// unknown, revoked, expired or admin key.
+pub fn content_key_expiry(
+    conn: &mut DbConnection,
+    key_hash: &str,
+    now: NaiveDateTime,
+) -> QueryResult<Option<Option<NaiveDateTime>>> {
+    match use_api_key(conn, key_hash, now)? {
+        Some((id, kind, _)) if kind == "content" => {
+            api_keys::table.find(id).select(api_keys::expires_at).first(conn).optional()
+        }
+        _ => Ok(None),
+    }
+}

@@ -29,7 +29,7 @@ pub fn digest(secret: &str) -> String {
 
 /// SHA-256 of `bytes`, lowercase hex.
 pub fn digest_bytes(bytes: &[u8]) -> String {
-    Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
+    hex::encode(Sha256::digest(bytes))
 }
 
 #[cfg(test)]

@@ -1,7 +1,29 @@
-//! Reader comments, pingbacks and trackbacks, with moderation states.
-//! Routes are nested under articles (`/articles/{slug}/comments`).
+//! Reader comments, pingbacks and trackbacks: posting (readers and staff),
+//! the moderation policy and spam checks (`policy`), moderation, the
+//! author's edit window, votes, and the public threaded view.
+//!
+//! Errors: `repo` returns `QueryResult`; `service` and `handlers` return
+//! `ApiError` (bad fields are 400s naming the field, a bad parent a 422
+//! naming `parent_id`, a bad edit token a 400 naming `X-Edit-Token`).
 
 pub mod dto;
 pub mod handlers;
 pub mod model;
+pub mod notify;
+pub mod policy;
+pub mod render;
 pub mod repo;
+pub mod service;
+
+/// Registers comment routes under `/api/v1`.
+pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
+    // `list_article_comments` is registered with the article routes.
+    cfg.service(handlers::create_comment)
+        .service(handlers::list_comments)
+        .service(handlers::bulk_update_comments)
+        .service(handlers::get_comment)
+        .service(handlers::update_comment)
+        .service(handlers::delete_comment)
+        .service(handlers::vote_comment)
+        .service(handlers::unvote_comment);
+}

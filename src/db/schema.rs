@@ -57,6 +57,16 @@ diesel::table! {
         import_key -> Nullable<Text>,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        meta_title -> Nullable<Text>,
+        meta_description -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    category_slug_history (slug) {
+        slug -> Text,
+        term_id -> BigInt,
+        created_at -> Timestamp,
     }
 }
 
@@ -70,6 +80,16 @@ diesel::table! {
         import_key -> Nullable<Text>,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        meta_title -> Nullable<Text>,
+        meta_description -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    tag_slug_history (slug) {
+        slug -> Text,
+        term_id -> BigInt,
+        created_at -> Timestamp,
     }
 }
 
@@ -145,17 +165,40 @@ diesel::table! {
         import_source -> Nullable<Text>,
         import_key -> Nullable<Text>,
         created_at -> Timestamp,
+        reader_id -> Nullable<BigInt>,
+        user_id -> Nullable<BigInt>,
+        author_role -> Nullable<Text>,
+        body_source -> Nullable<Text>,
+        edit_token_hash -> Nullable<Text>,
+        ip -> Nullable<Text>,
+        notify_replies -> Bool,
+        removed -> Bool,
+        up_count -> Integer,
+        down_count -> Integer,
+        score -> Integer,
+        updated_at -> Nullable<Timestamp>,
     }
 }
 
 diesel::joinable!(articles -> media (featured_media_id));
+
 diesel::joinable!(article_authors -> articles (article_id));
+
 diesel::joinable!(article_authors -> authors (author_id));
+
 diesel::joinable!(article_categories -> articles (article_id));
+
 diesel::joinable!(article_categories -> categories (category_id));
+
 diesel::joinable!(article_tags -> articles (article_id));
+
 diesel::joinable!(article_tags -> tags (tag_id));
+
 diesel::joinable!(comments -> articles (article_id));
+
+diesel::joinable!(category_slug_history -> categories (term_id));
+
+diesel::joinable!(tag_slug_history -> tags (term_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     media,
@@ -167,6 +210,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     article_categories,
     article_tags,
     comments,
+    category_slug_history,
+    tag_slug_history,
 );
 
 diesel::table! {
@@ -222,8 +267,17 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    content_generation (id) {
+        id -> Integer,
+        generation -> BigInt,
+    }
+}
+
 diesel::joinable!(sessions -> users (user_id));
+
 diesel::joinable!(users -> authors (author_id));
+
 diesel::allow_tables_to_appear_in_same_query!(users, sessions, api_keys, authors);
 
 diesel::table! {
@@ -280,8 +334,11 @@ diesel::table! {
 }
 
 diesel::joinable!(article_previews -> articles (article_id));
+
 diesel::joinable!(articles -> series (series_id));
+
 diesel::joinable!(article_slug_history -> articles (article_id));
+
 diesel::allow_tables_to_appear_in_same_query!(
     series,
     article_slug_history,
@@ -291,7 +348,9 @@ diesel::allow_tables_to_appear_in_same_query!(
     articles,
     users,
 );
+
 diesel::allow_tables_to_appear_in_same_query!(article_previews, sessions);
+
 diesel::allow_tables_to_appear_in_same_query!(article_previews, api_keys);
 
 diesel::table! {
@@ -348,6 +407,7 @@ diesel::table! {
 }
 
 diesel::joinable!(account_tokens -> users (user_id));
+
 diesel::allow_tables_to_appear_in_same_query!(account_tokens, users);
 
 diesel::table! {
@@ -407,11 +467,214 @@ diesel::table! {
 }
 
 diesel::joinable!(subscriber_topics -> subscribers (subscriber_id));
+
 diesel::joinable!(subscription_tokens -> subscribers (subscriber_id));
+
 diesel::joinable!(subscription_consents -> subscribers (subscriber_id));
+
 diesel::allow_tables_to_appear_in_same_query!(
     subscribers,
     subscriber_topics,
     subscription_tokens,
     subscription_consents
 );
+
+diesel::table! {
+    /// What the last WordPress import wrote to an article (issue 15 §2).
+    article_imports (article_id) {
+        article_id -> BigInt,
+        version -> Integer,
+        hash -> Text,
+    }
+}
+
+diesel::joinable!(article_imports -> articles (article_id));
+
+diesel::allow_tables_to_appear_in_same_query!(article_imports, articles);
+
+diesel::table! {
+    /// Pages (issue 15 §2), apart from articles.
+    pages (id) {
+        id -> BigInt,
+        slug -> Text,
+        title -> Text,
+        body_source -> Text,
+        body_html -> Text,
+        status -> Text,
+        parent_id -> Nullable<BigInt>,
+        menu_order -> Integer,
+        published_at -> Nullable<Timestamp>,
+        version -> Integer,
+        import_source -> Nullable<Text>,
+        import_key -> Nullable<Text>,
+        import_version -> Nullable<Integer>,
+        import_hash -> Nullable<Text>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    article_newsletters (article_id) {
+        article_id -> BigInt,
+        mode -> Text,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    mailings (id) {
+        id -> BigInt,
+        article_id -> BigInt,
+        state -> Text,
+        held_reason -> Nullable<Text>,
+        scheduled_at -> Timestamp,
+        subject -> Nullable<Text>,
+        started_at -> Nullable<Timestamp>,
+        finished_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    mailing_deliveries (id) {
+        id -> BigInt,
+        mailing_id -> BigInt,
+        subscriber_id -> Nullable<BigInt>,
+        state -> Text,
+        attempts -> Integer,
+        next_attempt_at -> Timestamp,
+        message_id -> Text,
+        last_error -> Nullable<Text>,
+        sent_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(article_newsletters -> articles (article_id));
+
+diesel::joinable!(mailings -> articles (article_id));
+
+diesel::joinable!(mailing_deliveries -> mailings (mailing_id));
+
+diesel::joinable!(mailing_deliveries -> subscribers (subscriber_id));
+
+diesel::allow_tables_to_appear_in_same_query!(mailings, mailing_deliveries, subscribers, articles, article_newsletters);
+
+diesel::table! {
+    readers (id) {
+        id -> BigInt,
+        email -> Text,
+        email_key -> Text,
+        name -> Nullable<Text>,
+        secret -> Text,
+        verified_at -> Nullable<Timestamp>,
+        verification_sent_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        replies_unsubscribed_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    comment_notifications (id) {
+        id -> BigInt,
+        reader_id -> BigInt,
+        thread_id -> BigInt,
+        reply_id -> BigInt,
+        created_at -> Timestamp,
+        handled_at -> Nullable<Timestamp>,
+        mail_id -> Nullable<BigInt>,
+        outcome -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    reader_tokens (id) {
+        id -> BigInt,
+        reader_id -> BigInt,
+        token_hash -> Text,
+        expires_at -> Timestamp,
+        used_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    comment_decisions (id) {
+        id -> BigInt,
+        comment_id -> BigInt,
+        status -> Text,
+        actor -> Text,
+        reasons -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    comment_votes (comment_id, voter) {
+        comment_id -> BigInt,
+        voter -> Text,
+        value -> Integer,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(reader_tokens -> readers (reader_id));
+
+diesel::joinable!(comment_decisions -> comments (comment_id));
+
+diesel::joinable!(comment_votes -> comments (comment_id));
+
+diesel::allow_tables_to_appear_in_same_query!(reader_tokens, readers);
+
+diesel::allow_tables_to_appear_in_same_query!(
+    comments,
+    readers,
+    comment_decisions,
+    comment_votes,
+    comment_notifications
+);
+
+diesel::joinable!(comment_notifications -> readers (reader_id));
+
+diesel::table! {
+    webhooks (id) {
+        id -> BigInt,
+        url -> Text,
+        description -> Nullable<Text>,
+        events -> Text,
+        secret -> Text,
+        active -> Bool,
+        failure_streak -> Integer,
+        disabled_at -> Nullable<Timestamp>,
+        created_by -> Nullable<BigInt>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    webhook_deliveries (id) {
+        id -> BigInt,
+        webhook_id -> BigInt,
+        message_id -> Text,
+        event -> Text,
+        body -> Text,
+        status -> Text,
+        attempts -> Integer,
+        response_status -> Nullable<Integer>,
+        response_body -> Nullable<Text>,
+        duration_ms -> Nullable<Integer>,
+        error -> Nullable<Text>,
+        next_attempt_at -> Nullable<Timestamp>,
+        last_attempt_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(webhook_deliveries -> webhooks (webhook_id));
+
+diesel::allow_tables_to_appear_in_same_query!(webhooks, webhook_deliveries);

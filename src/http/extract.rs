@@ -61,7 +61,9 @@ impl<S: Segment> FromRequest for Id<S> {
 /// anything else is a 400 naming `field`.
 pub fn parse_id(field: &str, raw: &str) -> Result<i64, ApiError> {
     Some(raw)
-        .filter(|r| !r.is_empty() && r.len() <= 18 && r.bytes().all(|b| b.is_ascii_digit()) && !r.starts_with('0'))
+        .filter(|r| !r.is_empty() && r.bytes().all(|b| b.is_ascii_digit()) && !r.starts_with('0'))
+        // Any value up to i64::MAX (19 digits) is an id the spec allows
+        // (`format: int64, minimum: 1`); a larger one fails to parse.
         .and_then(|r| r.parse::<i64>().ok())
         .ok_or_else(|| ApiError::invalid(field, "must be a positive integer without sign or leading zeros"))
 }
@@ -73,7 +75,8 @@ mod tests {
     #[test]
     fn ids_are_positive_integers_without_sign_or_leading_zeros() {
         assert_eq!(parse_id("id", "42").ok(), Some(42));
-        for bad in ["", "0", "007", "-1", "+1", "1e3", "9999999999999999999", "abc"] {
+        assert_eq!(parse_id("id", "9223372036854775807").ok(), Some(i64::MAX));
+        for bad in ["", "0", "007", "-1", "+1", "1e3", "9223372036854775808", "9999999999999999999", "abc"] {
             let err = parse_id("id", bad).expect_err(bad);
             assert_eq!(err.problem().errors[0].field, "id", "{bad}");
         }

@@ -71,7 +71,18 @@ pub enum Policy {
     /// cooldown this keeps anyone from flooding an inbox with confirmation
     /// mail, and the limit says nothing about the address's state.
     Subscribe,
+    /// `POST /articles/{a}/comments`: every request counts, per client
+    /// address ([`COMMENT_PER_CLIENT`]) and per normalized email from
+    /// anywhere ([`COMMENT_PER_EMAIL`]), in [`COMMENT_WINDOW`].
+    Comment,
 }
+
+/// Comments per client address per [`COMMENT_WINDOW`].
+pub const COMMENT_PER_CLIENT: u32 = 30;
+/// Comments per email address (from anywhere) per [`COMMENT_WINDOW`].
+pub const COMMENT_PER_EMAIL: u32 = 10;
+/// The comment window: one hour.
+pub const COMMENT_WINDOW: Duration = Duration::from_secs(3600);
 
 /// Subscribe requests per client address per [`SUBSCRIBE_WINDOW`].
 pub const SUBSCRIBE_PER_CLIENT: u32 = 20;
@@ -139,6 +150,15 @@ impl Numbers {
                     Key::Client(_) => Rule { name: "reset-client", quota: Quota::Limit(RESET_PER_CLIENT), window },
                     Key::ClientAccount(..) | Key::Account(_) => {
                         Rule { name: "reset-email", quota: Quota::Limit(RESET_PER_EMAIL), window }
+                    }
+                };
+            }
+            Policy::Comment => {
+                let window = COMMENT_WINDOW;
+                return match key {
+                    Key::Client(_) => Rule { name: "comment-client", quota: Quota::Limit(COMMENT_PER_CLIENT), window },
+                    Key::ClientAccount(..) | Key::Account(_) => {
+                        Rule { name: "comment-email", quota: Quota::Limit(COMMENT_PER_EMAIL), window }
                     }
                 };
             }

@@ -1,7 +1,7 @@
 //! Middleware and the fallback service: `HEAD` as `GET`, NUL refusal, HTTP
 //! caching, CORS, and 404/405 for requests no route took.
 
-use actix_web::{web, HttpRequest, HttpResponse, ResponseError};
+use actix_web::{web, HttpMessage, HttpRequest, HttpResponse, ResponseError};
 
 use super::AppState;
 use crate::config::Settings;
@@ -139,7 +139,8 @@ where
 ///
 /// - With credentials: `Cache-Control: private, no-store` (unless the handler
 ///   set one), and `If-None-Match` against the handler's `ETag` gives 304.
-/// - Anonymous: a strong `ETag` from the body's SHA-256, `If-None-Match`
+/// - Anonymous (or a content key the response cache checked): a strong
+///   `ETag` from the body's SHA-256, `If-None-Match`
 ///   answered with 304, and `Cache-Control: public, max-age=PUBLIC_CACHE_MAX_AGE`
 ///   (unless the handler set one, as previews do with `no-store`).
 ///
@@ -157,7 +158,10 @@ where
 {
     use actix_web::http::header::{self, HeaderValue};
     let cacheable = matches!(*req.method(), actix_web::http::Method::GET | actix_web::http::Method::HEAD);
-    let credentialed = req.headers().contains_key(header::AUTHORIZATION) || req.headers().contains_key("x-api-key");
+    // A content key the response cache checked reads what anonymous readers
+    // read (see `http::cache::ContentKeyRead`), so it is treated as anonymous.
+    let credentialed = (req.headers().contains_key(header::AUTHORIZATION) || req.headers().contains_key("x-api-key"))
+        && !req.extensions().contains::<super::cache::ContentKeyRead>();
     let if_none_match = req.headers().get(header::IF_NONE_MATCH).and_then(|v| v.to_str().ok()).map(str::to_owned);
     let max_age = req.app_data::<web::Data<AppState>>().map(|s| s.settings.public_cache_max_age).unwrap_or(0);
     let fut = srv.call(req);

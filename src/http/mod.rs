@@ -2,9 +2,11 @@
 //! middleware. Resources import from here (and from `db` and `error`), never
 //! from `startup`, which only wires things together.
 
+pub mod cache;
 pub mod client;
 pub mod extract;
 pub mod limit;
+pub mod metrics;
 pub mod middleware;
 pub mod state;
 

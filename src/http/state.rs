@@ -21,6 +21,10 @@ pub struct AppState {
     pub limits: super::limit::Limits,
     /// Media store, upload policy and limits.
     pub media: crate::media::MediaState,
+    /// The shared response cache for public reads.
+    pub cache: Arc<super::cache::ResponseCache>,
+    /// Request counts and latencies for `/metrics`.
+    pub metrics: Arc<super::metrics::Metrics>,
 }
 
 /// Largest accepted JSON body, in bytes (1 MiB).

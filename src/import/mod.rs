@@ -1,11 +1,22 @@
 //! Importers, one module per source format.
 
+pub mod disqus;
 pub mod html;
 pub mod wordpress;
 pub mod wxr;
 
 use std::collections::BTreeMap;
 use std::fmt;
+
+/// How an import treats what it finds (`broadsheet import wordpress` flags).
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Options {
+    /// Roll everything back at the end and report what would have happened.
+    pub dry_run: bool,
+    /// Replace rows edited in broadsheet since their last import (recording a
+    /// revision and bumping the version) instead of listing them as conflicts.
+    pub overwrite: bool,
+}
 
 /// What an import did, by record kind (`articles`, `authors`, `media`, …).
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
@@ -14,7 +25,12 @@ pub struct Summary {
     pub created: BTreeMap<&'static str, usize>,
     /// Existing rows (from an earlier import) updated, by kind.
     pub updated: BTreeMap<&'static str, usize>,
-    /// Entries not imported, by reason (`pages`, `menu items`, `bad items`, …).
+    /// Existing rows that the export does not change, by kind.
+    pub unchanged: BTreeMap<&'static str, usize>,
+    /// Rows edited in broadsheet since their last import, kept as they are
+    /// (one line each); `--overwrite` replaces them instead.
+    pub conflicts: Vec<String>,
+    /// Entries not imported, by reason (`menu items`, `trashed posts`, `bad entries`, …).
     pub skipped: BTreeMap<String, usize>,
     /// One line per problem that did not stop the import.
     pub warnings: Vec<String>,
@@ -26,6 +42,14 @@ impl Summary {
     pub(crate) fn saved(&mut self, kind: &'static str, created: bool) {
         let map = if created { &mut self.created } else { &mut self.updated };
         *map.entry(kind).or_default() += 1;
+    }
+
+    pub(crate) fn unchanged(&mut self, kind: &'static str) {
+        *self.unchanged.entry(kind).or_default() += 1;
+    }
+
+    pub(crate) fn conflict(&mut self, message: impl Into<String>) {
+        self.conflicts.push(message.into());
     }
 
     pub(crate) fn skip(&mut self, reason: impl Into<String>) {
@@ -51,12 +75,17 @@ impl fmt::Display for Summary {
         }
         writeln!(f, "created: {}", list(&self.created))?;
         writeln!(f, "updated: {}", list(&self.updated))?;
+        writeln!(f, "unchanged: {}", list(&self.unchanged))?;
         let skipped = if self.skipped.is_empty() {
             "nothing".to_owned()
         } else {
             self.skipped.iter().map(|(k, v)| format!("{v} {k}")).collect::<Vec<_>>().join(", ")
         };
         writeln!(f, "skipped: {skipped}")?;
+        writeln!(f, "conflicts: {}", self.conflicts.len())?;
+        for c in &self.conflicts {
+            writeln!(f, "  - {c}")?;
+        }
         writeln!(f, "warnings: {}", self.warnings.len())?;
         for w in &self.warnings {
             writeln!(f, "  - {w}")?;

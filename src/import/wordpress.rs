@@ -1,4 +1,4 @@
-//! WordPress importer: a WXR 1.0–1.2 export into authors, categories, tags,
+//! WordPress importer: a WXR 1.0–1.2 export into authors, categories, tags, pages,
 //! media, articles and comments.
 //!
 //! The whole import runs in one transaction, so a file that is not WXR or is
@@ -15,7 +15,7 @@ use diesel::Connection;
 
 use super::html::{autop, sanitize};
 use super::wxr::{self, Record, WxrAuthor, WxrError, WxrItem, WxrTerm};
-use super::Summary;
+use super::{Options, Summary};
 use crate::articles::model::{status, ArticleForm};
 use crate::authors::model::NewAuthor;
 use crate::comments::model::{kind as comment_kind, status as comment_status, CommentForm};
@@ -45,17 +45,28 @@ pub enum ImportError {
 /// SQLite's write lock (every other writer and every login waiting). So the
 /// whole file's records are held in memory for the length of the import.
 pub fn import(conn: &mut DbConnection, input: impl BufRead, dry_run: bool) -> Result<Summary, ImportError> {
+    import_with(conn, input, Options { dry_run, ..Options::default() })
+}
+
+/// [`import`] with every option: see [`Options`]. An article edited in
+/// broadsheet since its last import is listed in [`Summary::conflicts`] and
+/// kept, unless `options.overwrite`; an article whose WXR item is unchanged
+/// since its last import is counted in [`Summary::unchanged`] and not written.
+pub fn import_with(conn: &mut DbConnection, input: impl BufRead, options: Options) -> Result<Summary, ImportError> {
+    let dry_run = options.dry_run;
     let mut records = Vec::new();
     wxr::read::<_, ImportError>(input, |record| {
         let body = match &record {
-            Record::Item(item) if item.get("wp:post_type").unwrap_or("post") == "post" => Some(PostBody::render(item)),
+            Record::Item(item) if matches!(item.get("wp:post_type").unwrap_or("post"), "post" | "page") => {
+                Some(PostBody::render(item))
+            }
             _ => None,
         };
         records.push((record, body));
         Ok(())
     })?;
     let result = conn.transaction::<Summary, ImportError, _>(|conn| {
-        let mut state = Importer::new(conn);
+        let mut state = Importer::new(conn, options);
         for (record, body) in records {
             state.record(record, body)?;
         }
@@ -114,6 +125,10 @@ fn bounded_sanitize(html: &str) -> Result<String, String> {
 
 struct Importer<'c> {
     conn: &'c mut DbConnection,
+    options: Options,
+    /// Whether the file declared any `wp:author`; when none, authors come
+    /// from `dc:creator` without a warning (hand-made exports).
+    declared_authors: bool,
     source: String,
     summary: Summary,
     /// `wp:author_login` → author id.
@@ -128,6 +143,10 @@ struct Importer<'c> {
     attachments: HashMap<String, i64>,
     /// (article id, article slug, `_thumbnail_id`), linked at the end.
     thumbnails: Vec<(i64, String, String)>,
+    /// page key → page id.
+    pages: HashMap<String, i64>,
+    /// (page id, page key, parent's `wp:post_id`), linked at the end.
+    page_parents: Vec<(i64, String, String)>,
 }
 
 /// Parses a WXR date (`YYYY-MM-DD HH:MM:SS`); WordPress writes
@@ -163,15 +182,53 @@ fn item_time(item: &WxrItem, gmt: &str, local: &str) -> Option<NaiveDateTime> {
     })
 }
 
+/// The key an item is imported under: its `wp:post_id`; else, in hand-made
+/// exports without ids, `guid:` and its guid; else `link:` and its link.
+fn item_key(item: &WxrItem) -> Option<String> {
+    item.get("wp:post_id")
+        .map(str::to_owned)
+        .or_else(|| item.get("guid").map(|g| format!("guid:{g}")))
+        .or_else(|| item.get("link").map(|l| format!("link:{l}")))
+}
+
+/// A SHA-256 (hex) of an item as exported (its fields, terms and meta, in a
+/// fixed order; comments aside, which are imported on their own): equal
+/// hashes mean the export did not change the item.
+fn item_hash(item: &WxrItem) -> String {
+    use sha2::{Digest, Sha256};
+    let mut h = Sha256::new();
+    let fields: std::collections::BTreeMap<_, _> = item.fields.iter().collect();
+    for (k, v) in fields {
+        for part in [k.as_bytes(), b"\0", v.as_bytes(), b"\0"] {
+            h.update(part);
+        }
+    }
+    for t in &item.terms {
+        for part in
+            [b"t\0".as_slice(), t.domain.as_bytes(), b"\0", t.nicename.as_bytes(), b"\0", t.name.as_bytes(), b"\0"]
+        {
+            h.update(part);
+        }
+    }
+    for (k, v) in &item.meta {
+        for part in [b"m\0".as_slice(), k.as_bytes(), b"\0", v.as_bytes(), b"\0"] {
+            h.update(part);
+        }
+    }
+    hex::encode(h.finalize())
+}
+
 /// Strips the stray characters seen in hand-edited exports (`>login`, `login>`).
 fn clean_login(raw: &str) -> String {
     raw.trim().trim_matches(|c: char| !(c.is_alphanumeric() || c == '_' || c == '.' || c == '-' || c == '@')).to_owned()
 }
 
 impl<'c> Importer<'c> {
-    fn new(conn: &'c mut DbConnection) -> Self {
+    fn new(conn: &'c mut DbConnection, options: Options) -> Self {
         Self {
             conn,
+            options,
+            declared_authors: false,
             source: String::new(),
             summary: Summary::default(),
             authors: HashMap::new(),
@@ -180,16 +237,25 @@ impl<'c> Importer<'c> {
             category_parents: Vec::new(),
             attachments: HashMap::new(),
             thumbnails: Vec::new(),
+            pages: HashMap::new(),
+            page_parents: Vec::new(),
         }
     }
 
     fn record(&mut self, record: Record, body: Option<PostBody>) -> Result<(), ImportError> {
         match record {
             Record::Channel(channel) => {
-                self.source = channel.base_blog_url.or(channel.base_site_url).unwrap_or_else(|| "wordpress".into());
+                self.source = channel
+                    .base_blog_url
+                    .or(channel.base_site_url)
+                    .or(channel.link)
+                    .unwrap_or_else(|| "wordpress".into());
                 Ok(())
             }
-            Record::Author(a) => self.author(a),
+            Record::Author(a) => {
+                self.declared_authors = true;
+                self.author(a)
+            }
             Record::Category(t) => self.category(t),
             Record::Tag(t) => self.tag(t),
             Record::Item(i) => self.item(*i, body),
@@ -272,10 +338,19 @@ impl<'c> Importer<'c> {
         let name = if t.name.is_empty() { t.slug.clone() } else { t.name.clone() };
         let description = t.description.clone();
         let id = self.guarded(&format!("category `{key}`"), |c, summary| {
-            let existing = crate::categories::repo::find_imported(c, &source, &key)?;
-            let slug = slugs::unique(&slug, |s| crate::categories::repo::slug_taken(c, s, existing))?;
-            let (id, created) =
-                crate::categories::repo::upsert_imported(c, &source, &key, &slug, &name, description.as_deref())?;
+            let existing = crate::taxonomy::repo::find_imported(c, crate::taxonomy::Kind::Category, &source, &key)?;
+            let slug = slugs::unique(&slug, |s| {
+                crate::taxonomy::repo::slug_taken(c, crate::taxonomy::Kind::Category, s, existing)
+            })?;
+            let (id, created) = crate::taxonomy::repo::upsert_imported(
+                c,
+                crate::taxonomy::Kind::Category,
+                &source,
+                &key,
+                &slug,
+                &name,
+                description.as_deref(),
+            )?;
             summary.saved("categories", created);
             Ok(id)
         });
@@ -294,10 +369,19 @@ impl<'c> Importer<'c> {
         let name = if t.name.is_empty() { t.slug.clone() } else { t.name.clone() };
         let description = t.description.clone();
         let id = self.guarded(&format!("tag `{key}`"), |c, summary| {
-            let existing = crate::tags::repo::find_imported(c, &source, &key)?;
-            let slug = slugs::unique(&slug, |s| crate::tags::repo::slug_taken(c, s, existing))?;
-            let (id, created) =
-                crate::tags::repo::upsert_imported(c, &source, &key, &slug, &name, description.as_deref())?;
+            let existing = crate::taxonomy::repo::find_imported(c, crate::taxonomy::Kind::Tag, &source, &key)?;
+            let slug = slugs::unique(&slug, |s| {
+                crate::taxonomy::repo::slug_taken(c, crate::taxonomy::Kind::Tag, s, existing)
+            })?;
+            let (id, created) = crate::taxonomy::repo::upsert_imported(
+                c,
+                crate::taxonomy::Kind::Tag,
+                &source,
+                &key,
+                &slug,
+                &name,
+                description.as_deref(),
+            )?;
             summary.saved("tags", created);
             Ok(id)
         });
@@ -330,7 +414,10 @@ impl<'c> Importer<'c> {
                 self.post(item, body)
             }
             "attachment" => self.attachment(item),
-            "page" => self.summary.skip("pages"),
+            "page" => {
+                let body = body.unwrap_or_else(|| PostBody::render(&item));
+                self.page(item, body)
+            }
             "nav_menu_item" => self.summary.skip("menu items"),
             other => self.summary.skip(format!("items of type `{other}`")),
         }
@@ -338,8 +425,8 @@ impl<'c> Importer<'c> {
     }
 
     fn attachment(&mut self, item: WxrItem) {
-        let Some(wp_id) = item.get("wp:post_id").map(str::to_owned) else {
-            self.summary.warn("an attachment without wp:post_id was skipped");
+        let Some(wp_id) = item_key(&item) else {
+            self.summary.warn("an attachment without wp:post_id, guid or link was skipped");
             self.summary.skip("bad entries");
             return;
         };
@@ -399,8 +486,10 @@ impl<'c> Importer<'c> {
         } else {
             (cleaned.clone(), hide_email(&cleaned))
         };
-        self.summary
-            .warn(format!("post {wp_id}: dc:creator `{raw}` matches no wp:author; attributed to author `{login}`"));
+        if self.declared_authors {
+            self.summary
+                .warn(format!("post {wp_id}: dc:creator `{raw}` matches no wp:author; attributed to author `{login}`"));
+        }
         let id = self.save_author(&login, &name, None)?;
         self.authors.insert(login, id);
         Some(id)
@@ -410,12 +499,19 @@ impl<'c> Importer<'c> {
         let mut cats = Vec::new();
         let mut tags = Vec::new();
         for a in &item.terms {
-            let key = if a.nicename.trim().is_empty() { a.name.trim() } else { a.nicename.trim() };
-            let t = WxrTerm { slug: key.to_owned(), name: a.name.clone(), ..WxrTerm::default() };
+            // A plain RSS `<category>` (no nicename) is keyed by its name's slug,
+            // so it meets the declared category of the same name.
+            let key =
+                if a.nicename.trim().is_empty() { slugs::slugify(a.name.trim()) } else { a.nicename.trim().to_owned() };
+            let key = key.as_str();
+            let t = WxrTerm { slug: key.to_owned(), name: a.name.trim().to_owned(), ..WxrTerm::default() };
             match a.domain.as_str() {
-                "category" => {
+                // No domain: a plain RSS category, which WordPress files as a category.
+                "category" | "" => {
                     if !self.categories.contains_key(key) && !key.is_empty() {
-                        self.summary.warn(format!("post {wp_id}: category `{key}` was not declared; created it"));
+                        if !a.domain.is_empty() {
+                            self.summary.warn(format!("post {wp_id}: category `{key}` was not declared; created it"));
+                        }
                         let _ = self.category(t);
                     }
                     cats.extend(self.categories.get(key));
@@ -434,8 +530,8 @@ impl<'c> Importer<'c> {
     }
 
     fn post(&mut self, item: WxrItem, body: PostBody) {
-        let Some(wp_id) = item.get("wp:post_id").map(str::to_owned) else {
-            self.summary.warn("a post without wp:post_id was skipped");
+        let Some(wp_id) = item_key(&item) else {
+            self.summary.warn("a post without wp:post_id, guid or link was skipped");
             self.summary.skip("bad entries");
             return;
         };
@@ -464,7 +560,7 @@ impl<'c> Importer<'c> {
         };
         let created = created.unwrap_or_else(crate::db::now);
         let updated = item_time(&item, "wp:post_modified_gmt", "wp:post_modified").unwrap_or(created).max(created);
-        let title = item.get("title").unwrap_or("").to_owned();
+        let title = crate::text::plain_title(item.get("title").unwrap_or(""));
         let author = self.resolve_author(item.get("dc:creator"), &wp_id);
         let (cats, tags) = self.resolve_terms(&item, &wp_id);
         let thumbnail = item.meta("_thumbnail_id").map(str::to_owned);
@@ -472,7 +568,10 @@ impl<'c> Importer<'c> {
             .into_iter()
             .flatten()
             .find(|s| !s.is_empty())
-            .unwrap_or_else(|| format!("post-{wp_id}"));
+            .unwrap_or_else(|| match item.get("wp:post_id") {
+                Some(id) => format!("post-{id}"),
+                None => "post".to_owned(),
+            });
         let PostBody { source: body_source, rendered, excerpt, comments: comment_bodies } = body;
         let body = match rendered {
             Ok(b) => b,
@@ -487,7 +586,7 @@ impl<'c> Importer<'c> {
                 self.summary.warn(format!("post {wp_id}: its excerpt was dropped: it {m}"));
                 None
             }
-            Some(Ok(e)) => Some(e).filter(|e| !e.trim().is_empty()),
+            Some(Ok(e)) => Some(crate::articles::render::plain_text(&e)).filter(|e| !e.trim().is_empty()),
             None => None,
         };
         let mut form = ArticleForm {
@@ -512,30 +611,163 @@ impl<'c> Importer<'c> {
             updated_at: updated,
         };
         let source = self.source.clone();
+        let hash = item_hash(&item);
+        let overwrite = self.options.overwrite;
         let comments = item.comments;
+        let relations = (author.into_iter().collect::<Vec<_>>(), cats, tags);
         let saved = self.guarded(&format!("post {wp_id}"), |c, summary| {
-            let existing = crate::articles::repo::find_imported(c, &source, &wp_id)?;
-            if let (true, Some(id)) = (dateless, existing) {
+            let existing = crate::articles::repo::find_imported_state(c, &source, &wp_id)?;
+            let Some(existing) = existing else {
+                form.slug = slugs::unique(&base_slug, |s| crate::articles::repo::slug_taken(c, s, None))?;
+                if form.slug != base_slug {
+                    summary.warn(format!("post {wp_id}: slug `{base_slug}` is taken; using `{}`", form.slug));
+                }
+                let id = crate::articles::repo::insert_imported(c, &form, &hash)?;
+                crate::articles::repo::insert_relations(c, id, &relations.0, &relations.1, &relations.2)?;
+                summary.saved("articles", true);
+                return Ok(Some((id, form.slug.clone())));
+            };
+            let id = existing.id;
+            let edited = existing.edited_since_import();
+            if edited && !overwrite {
+                let slug: String = crate::articles::repo::find(c, id)?.slug;
+                summary.conflict(format!(
+                    "article `{slug}` (post {wp_id}) was edited in broadsheet since its last import; kept as it is \
+                     (--overwrite replaces it)"
+                ));
+                return Ok(None);
+            }
+            if !edited && existing.import_hash.as_deref() == Some(hash.as_str()) {
+                summary.unchanged("articles");
+                let slug: String = crate::articles::repo::find(c, id)?.slug;
+                return Ok(Some((id, slug)));
+            }
+            if dateless {
                 // Re-importing must not move an undated post to the top of the list.
                 let (created_at, updated_at, published) = crate::articles::repo::times_of(c, id)?;
                 form.created_at = created_at;
                 form.updated_at = updated_at;
                 form.published_at = form.published_at.and(published);
             }
-            form.slug = slugs::unique(&base_slug, |s| crate::articles::repo::slug_taken(c, s, existing))?;
+            // The row changes now: its time never goes back to the export's.
+            form.updated_at = form.updated_at.max(existing.updated_at);
+            // Linked again in `finish`; kept meanwhile so the revision shows no change.
+            form.featured_media_id = existing.featured_media_id;
+            form.slug = slugs::unique(&base_slug, |s| crate::articles::repo::slug_taken(c, s, Some(id)))?;
             if form.slug != base_slug {
                 summary.warn(format!("post {wp_id}: slug `{base_slug}` is taken; using `{}`", form.slug));
             }
-            let id = crate::articles::repo::save_imported(c, existing, &form)?;
-            crate::articles::repo::replace_relations(c, id, &author.into_iter().collect::<Vec<_>>(), &cats, &tags)?;
-            summary.saved("articles", existing.is_none());
-            Ok((id, form.slug.clone()))
+            let before = crate::articles::service::stored_state(c, id)?;
+            if !crate::articles::repo::update_imported(c, id, existing.version, &form, &hash)? {
+                return Err(diesel::result::Error::RollbackTransaction);
+            }
+            crate::articles::repo::replace_relations(c, id, &relations.0, &relations.1, &relations.2)?;
+            crate::articles::service::record_import_revision(c, id, &before)?;
+            if edited {
+                summary
+                    .warn(format!("article `{}` (post {wp_id}): edits made in broadsheet were overwritten", form.slug));
+            }
+            summary.saved("articles", false);
+            Ok(Some((id, form.slug.clone())))
         });
+        let saved = saved.flatten();
         let Some((article_id, slug)) = saved else { return };
         if let Some(thumb) = thumbnail {
             self.thumbnails.push((article_id, slug, thumb));
         }
         self.comments(article_id, &wp_id, comments, comment_bodies);
+    }
+
+    /// Saves a `page` item as a page: slug, title, body, parent (linked in
+    /// `finish`) and menu order. Re-imports follow the articles' rules: an
+    /// unchanged item writes nothing, a page edited here is a conflict unless
+    /// `--overwrite`, and every write bumps the page's version.
+    fn page(&mut self, item: WxrItem, body: PostBody) {
+        let Some(key) = item_key(&item) else {
+            self.summary.warn("a page without wp:post_id, guid or link was skipped");
+            self.summary.skip("bad entries");
+            return;
+        };
+        let published = match item.get("wp:status").unwrap_or("draft") {
+            "publish" => true,
+            "trash" => {
+                self.summary.skip("trashed pages");
+                return;
+            }
+            _ => false,
+        };
+        let html = match body.rendered {
+            Ok(r) => r.html,
+            Err(m) => {
+                self.summary.warn(format!("page {key}: skipped: its body {m}"));
+                self.summary.skip("pages over the body limits");
+                return;
+            }
+        };
+        let title = item.get("title").unwrap_or("").to_owned();
+        let base_slug = [item.get("wp:post_name").map(slugs::slugify), Some(slugs::slugify(&title))]
+            .into_iter()
+            .flatten()
+            .find(|s| !s.is_empty())
+            .unwrap_or_else(|| "page".to_owned());
+        let created = item_time(&item, "wp:post_date_gmt", "wp:post_date");
+        let created = created.unwrap_or_else(crate::db::now);
+        let updated = item_time(&item, "wp:post_modified_gmt", "wp:post_modified").unwrap_or(created).max(created);
+        let menu_order = item.get("wp:menu_order").and_then(|o| o.parse::<i64>().ok()).unwrap_or(0).clamp(0, 1_000_000);
+        let mut form = crate::pages::model::PageForm {
+            slug: base_slug.clone(),
+            title,
+            body_source: body.source,
+            body_html: html,
+            status: if published { "published" } else { "draft" }.to_owned(),
+            parent_id: None,
+            menu_order: menu_order as i32,
+            published_at: published.then_some(created),
+            updated_at: updated,
+        };
+        let parent = item.get("wp:post_parent").filter(|p| *p != "0").map(str::to_owned);
+        let (source, hash, overwrite) = (self.source.clone(), item_hash(&item), self.options.overwrite);
+        let saved = self.guarded(&format!("page {key}"), |c, summary| {
+            use crate::pages::repo;
+            let Some((id, version, import_version, import_hash, updated_at)) = repo::find_imported(c, &source, &key)?
+            else {
+                form.slug = slugs::unique(&base_slug, |s| repo::slug_taken(c, s, None))?;
+                let id = repo::insert_imported(c, &form, &source, &key, &hash, created)?;
+                summary.saved("pages", true);
+                return Ok((id, true));
+            };
+            let edited = import_version != Some(version);
+            if edited && !overwrite {
+                let slug = repo::find(c, id)?.slug;
+                summary.conflict(format!(
+                    "page `{slug}` (item {key}) was edited in broadsheet since its last import; kept as it is \
+                     (--overwrite replaces it)"
+                ));
+                return Ok((id, false));
+            }
+            if !edited && import_hash.as_deref() == Some(hash.as_str()) {
+                summary.unchanged("pages");
+                return Ok((id, true));
+            }
+            form.updated_at = form.updated_at.max(updated_at);
+            form.parent_id = repo::find(c, id)?.parent_id;
+            form.slug = slugs::unique(&base_slug, |s| repo::slug_taken(c, s, Some(id)))?;
+            if !repo::update_imported(c, id, version, &form, &hash)? {
+                return Err(diesel::result::Error::RollbackTransaction);
+            }
+            if edited {
+                summary.warn(format!("page `{}` (item {key}): edits made in broadsheet were overwritten", form.slug));
+            }
+            summary.saved("pages", false);
+            Ok((id, true))
+        });
+        // A conflicting page is still a parent for others, but is not written.
+        if let Some((id, writable)) = saved {
+            if let (Some(parent), true) = (parent, writable) {
+                self.page_parents.push((id, key.clone(), parent));
+            }
+            self.pages.insert(key, id);
+        }
     }
 
     /// Saves a post's comments; `bodies` are their sanitized bodies, in the
@@ -644,7 +876,31 @@ impl<'c> Importer<'c> {
             if let Some(p) = parent_id {
                 parents.insert(id, p);
             }
-            self.guarded(&format!("category `{key}`"), |c, _| crate::categories::repo::set_parent(c, id, parent_id));
+            self.guarded(&format!("category `{key}`"), |c, _| crate::taxonomy::repo::set_parent(c, id, parent_id));
+        }
+        let mut page_parents: HashMap<i64, i64> = HashMap::new();
+        for (id, key, parent) in std::mem::take(&mut self.page_parents) {
+            let mut parent_id = self.pages.get(&parent).copied();
+            if parent_id.is_none() {
+                self.summary.warn(format!("page {key}: parent {parent} is not a page in this file; made top-level"));
+            }
+            if let Some(p) = parent_id {
+                let mut cursor = Some(p);
+                let mut steps = 0;
+                while let Some(at) = cursor {
+                    if at == id || steps > 10_000 {
+                        self.summary.warn(format!("page {key}: parent {parent} would make a loop; made top-level"));
+                        parent_id = None;
+                        break;
+                    }
+                    cursor = page_parents.get(&at).copied();
+                    steps += 1;
+                }
+            }
+            if let Some(p) = parent_id {
+                page_parents.insert(id, p);
+            }
+            self.guarded(&format!("page {key}"), |c, _| crate::pages::repo::set_parent(c, id, parent_id));
         }
         for (article_id, slug, thumb) in std::mem::take(&mut self.thumbnails) {
             match self.attachments.get(&thumb).copied() {

@@ -21,6 +21,8 @@ pub struct Channel {
     pub base_blog_url: Option<String>,
     /// `wp:base_site_url`.
     pub base_site_url: Option<String>,
+    /// The channel's RSS `<link>` (the source of exports without base URLs).
+    pub link: Option<String>,
 }
 
 /// A `wp:author` entry.
@@ -334,6 +336,7 @@ fn close<E: From<WxrError>>(
             "wp:wxr_version" => channel.wxr_version = opt(),
             "wp:base_blog_url" => channel.base_blog_url = opt(),
             "wp:base_site_url" => channel.base_site_url = opt(),
+            "link" => channel.link = opt(),
             "wp:author" => {
                 if let Some(a) = author.take() {
                     on_record(Record::Author(a))?;

@@ -28,7 +28,10 @@ impl TryFrom<&JobQuery> for (JobFilter, PageParams) {
             .as_deref()
             .map(|k| {
                 JobKind::parse(k).ok_or_else(|| {
-                    ApiError::invalid("kind", "must be one of send_mail, password_reset, probe, subscribe")
+                    ApiError::invalid(
+                        "kind",
+                        "must be one of send_mail, password_reset, probe, subscribe, webhook_delivery",
+                    )
                 })
             })
             .transpose()?;

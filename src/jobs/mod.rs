@@ -10,12 +10,13 @@
 //!   processes share one queue; on SQLite they are single statements under
 //!   the writer lock (`db::write` in-process, SQLite's own lock across
 //!   processes).
-//! - One file per job kind ([`send_mail`], [`password_reset`], [`probe`], [`subscribe`]); [`JobKind`] is stored as TEXT.
+//! - One file per job kind ([`send_mail`], [`password_reset`], [`probe`], [`subscribe`], [`start_mailing`], [`send_mailing`], [`comment_reply`]); [`JobKind`] is stored as TEXT.
 //!
 //! Errors: repository functions return `QueryResult`; job bodies return
 //! `anyhow::Error`, recorded as `last_error` and never shown to HTTP clients
 //! beyond the admin job list.
 
+pub mod comment_reply;
 pub mod dto;
 pub mod handlers;
 pub mod password_reset;
@@ -23,6 +24,8 @@ pub mod probe;
 pub mod repo;
 pub mod runner;
 pub mod send_mail;
+pub mod send_mailing;
+pub mod start_mailing;
 pub mod subscribe;
 
 use chrono::NaiveDateTime;
@@ -47,11 +50,28 @@ pub enum JobKind {
     Probe,
     /// Answer a `POST /subscriptions` ([`subscribe`]).
     Subscribe,
+    /// Start a new-article mailing at its time ([`start_mailing`]).
+    StartMailing,
+    /// Send one round of a mailing's deliveries ([`send_mailing`]).
+    SendMailing,
+    /// Mail a reader the approved replies to one of their comments ([`comment_reply`]).
+    CommentReply,
+    /// One attempt at one webhook delivery (`crate::webhooks::deliver`).
+    WebhookDelivery,
 }
 
 impl JobKind {
     /// Every kind.
-    pub const ALL: [JobKind; 4] = [JobKind::SendMail, JobKind::PasswordReset, JobKind::Probe, JobKind::Subscribe];
+    pub const ALL: [JobKind; 8] = [
+        JobKind::SendMail,
+        JobKind::PasswordReset,
+        JobKind::Probe,
+        JobKind::Subscribe,
+        JobKind::StartMailing,
+        JobKind::SendMailing,
+        JobKind::CommentReply,
+        JobKind::WebhookDelivery,
+    ];
 
     /// The stored form.
     pub fn as_str(self) -> &'static str {
@@ -60,6 +80,10 @@ impl JobKind {
             Self::PasswordReset => "password_reset",
             Self::Probe => "probe",
             Self::Subscribe => "subscribe",
+            Self::StartMailing => "start_mailing",
+            Self::SendMailing => "send_mailing",
+            Self::CommentReply => "comment_reply",
+            Self::WebhookDelivery => "webhook_delivery",
         }
     }
 

@@ -253,6 +253,10 @@ async fn dispatch(ctx: Arc<JobContext>, job: ClaimedJob) -> JobResult {
         Some(JobKind::Probe) => super::probe::run(&ctx, &job, payload).await,
         Some(JobKind::PasswordReset) => super::password_reset::run(&ctx, &job, payload).await,
         Some(JobKind::Subscribe) => super::subscribe::run(&ctx, &job, payload).await,
+        Some(JobKind::StartMailing) => super::start_mailing::run(&ctx, &job, payload).await,
+        Some(JobKind::SendMailing) => super::send_mailing::run(&ctx, &job, payload).await,
+        Some(JobKind::CommentReply) => super::comment_reply::run(&ctx, &job, payload).await,
+        Some(JobKind::WebhookDelivery) => crate::webhooks::deliver::run(&ctx, &job, payload).await,
         None => anyhow::bail!("unknown job kind `{}`", job.kind),
     }
 }

@@ -33,8 +33,22 @@ pub async fn run(ctx: &JobContext, _job: &ClaimedJob, payload: serde_json::Value
     let template =
         Template::parse(&row.template).ok_or_else(|| anyhow::anyhow!("unknown template {}", row.template))?;
     let params: serde_json::Value = serde_json::from_str(&row.params)?;
-    let message =
-        mail::message::compose(&ctx.settings.mail.from, &row.recipient, &row.message_id, template, &params, None)?;
+    // Mail that belongs to a list carries `list: {id, unsubscribe_url}` in its
+    // params, for the List-Id / List-Unsubscribe (RFC 2369, RFC 8058) headers.
+    let list = params.get("list").and_then(|l| {
+        Some(mail::ListIdentity {
+            list_id: l.get("id")?.as_str()?.to_owned(),
+            unsubscribe_url: l.get("unsubscribe_url")?.as_str()?.to_owned(),
+        })
+    });
+    let message = mail::message::compose(
+        &ctx.settings.mail.from,
+        &row.recipient,
+        &row.message_id,
+        template,
+        &params,
+        list.as_ref(),
+    )?;
     ctx.mailer.send(&message).await?;
     tracing::info!(mail_id, message_id = %row.message_id, "mail sent");
     Ok(Some(Box::new(move |c| mail::repo::mark_sent(c, mail_id))))

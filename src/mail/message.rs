@@ -20,6 +20,20 @@ pub enum Template {
     /// Double opt-in for a newsletter subscription. Params: `site`, `email`,
     /// `topics` (text), `link`, `valid_for`.
     SubscriptionConfirm,
+    /// A new-article mailing. Params: `site`, `title`, `excerpt`, `link`,
+    /// `byline`, `image_url`, `image_alt`, `image_caption`, `image_credit`
+    /// (null or empty when absent), `unsubscribe_link`, `preferences_link`.
+    /// The subject is the article's title.
+    NewArticle,
+    /// Magic link verifying a commenter's address. Params: `site`, `name`, `link`, `valid_for`.
+    CommentVerify,
+    /// Replies to a reader's comment (one, or a digest). Params: `site`,
+    /// `name`, `article_title`, `link`, `count`, `replies` (`[{author, text}]`),
+    /// `thread_unsubscribe`, `all_unsubscribe`.
+    CommentReply,
+    /// A webhook endpoint was disabled after repeated failures. Params:
+    /// `url`, `failures`, `last_error`, `manage_url`.
+    WebhookDisabled,
 }
 
 impl Template {
@@ -29,12 +43,26 @@ impl Template {
             Self::PasswordReset => "password_reset",
             Self::Invitation => "invitation",
             Self::SubscriptionConfirm => "subscription_confirm",
+            Self::NewArticle => "new_article",
+            Self::CommentVerify => "comment_verify",
+            Self::CommentReply => "comment_reply",
+            Self::WebhookDisabled => "webhook_disabled",
         }
     }
 
     /// Parses the stored form.
     pub fn parse(s: &str) -> Option<Self> {
-        [Self::PasswordReset, Self::Invitation, Self::SubscriptionConfirm].into_iter().find(|t| t.as_str() == s)
+        [
+            Self::PasswordReset,
+            Self::Invitation,
+            Self::SubscriptionConfirm,
+            Self::NewArticle,
+            Self::CommentVerify,
+            Self::CommentReply,
+            Self::WebhookDisabled,
+        ]
+        .into_iter()
+        .find(|t| t.as_str() == s)
     }
 
     fn subject(self) -> &'static str {
@@ -42,6 +70,10 @@ impl Template {
             Self::PasswordReset => "Reset your password",
             Self::Invitation => "You are invited",
             Self::SubscriptionConfirm => "Confirm your subscription",
+            Self::NewArticle => "New article",
+            Self::CommentVerify => "Confirm your address for comments",
+            Self::CommentReply => "New replies to your comment",
+            Self::WebhookDisabled => "A webhook endpoint was disabled",
         }
     }
 }
@@ -59,6 +91,14 @@ fn env() -> &'static minijinja::Environment<'static> {
             ("invitation.html", include_str!("templates/invitation.html")),
             ("subscription_confirm.txt", include_str!("templates/subscription_confirm.txt")),
             ("subscription_confirm.html", include_str!("templates/subscription_confirm.html")),
+            ("new_article.txt", include_str!("templates/new_article.txt")),
+            ("new_article.html", include_str!("templates/new_article.html")),
+            ("comment_verify.txt", include_str!("templates/comment_verify.txt")),
+            ("comment_verify.html", include_str!("templates/comment_verify.html")),
+            ("comment_reply.txt", include_str!("templates/comment_reply.txt")),
+            ("comment_reply.html", include_str!("templates/comment_reply.html")),
+            ("webhook_disabled.txt", include_str!("templates/webhook_disabled.txt")),
+            ("webhook_disabled.html", include_str!("templates/webhook_disabled.html")),
         ];
         for (name, source) in templates {
             env.add_template(name, source).expect("shipped templates parse");
@@ -135,6 +175,19 @@ pub fn compose(
     params: &serde_json::Value,
     list: Option<&ListIdentity>,
 ) -> Result<OutgoingMail, MailError> {
+    compose_with_subject(from, to, message_id, template, template.subject(), params, list)
+}
+
+/// [`compose`] with a subject of the caller's (a mailing's article title).
+pub fn compose_with_subject(
+    from: &str,
+    to: &str,
+    message_id: &str,
+    template: Template,
+    subject: &str,
+    params: &serde_json::Value,
+    list: Option<&ListIdentity>,
+) -> Result<OutgoingMail, MailError> {
     let render = |ext: &str| {
         env()
             .get_template(&format!("{}.{ext}", template.as_str()))
@@ -144,12 +197,8 @@ pub fn compose(
     let (text, html) = (render("txt")?, render("html")?);
     let from: Mailbox = from.parse().map_err(|e| MailError::Build(format!("From: {e}")))?;
     let to_box: Mailbox = to.parse().map_err(|e| MailError::Build(format!("To: {e}")))?;
-    let mut builder = Message::builder()
-        .from(from)
-        .to(to_box)
-        .subject(template.subject())
-        .message_id(Some(message_id.to_owned()))
-        .date_now();
+    let mut builder =
+        Message::builder().from(from).to(to_box).subject(subject).message_id(Some(message_id.to_owned())).date_now();
     if let Some(list) = list {
         builder = builder
             .header(ListId(list.list_id.clone()))
@@ -165,7 +214,7 @@ pub fn compose(
         .map_err(|e| MailError::Build(e.to_string()))?;
     Ok(OutgoingMail {
         to: to.to_owned(),
-        subject: template.subject().to_owned(),
+        subject: subject.to_owned(),
         message_id: message_id.to_owned(),
         text,
         html,

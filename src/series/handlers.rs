@@ -160,8 +160,9 @@ pub async fn get_series(
         let s = repo::find_by_key(c, &lookup)?.ok_or(diesel::result::Error::NotFound)?;
         let filter = ArticleFilter { series: Some(s.id), ..Default::default() };
         let page = PageParams { page: 1, per_page: 100 };
-        let (mut rows, _) =
-            crate::articles::repo::list(c, Visibility::Public, &filter, Sort::PublishedAsc, &page, now)?;
+        let at = crate::articles::repo::PageAt::Offset(page);
+        let (mut rows, _, _) =
+            crate::articles::repo::list(c, Visibility::Public, &filter, Sort::PublishedAsc, &at, now)?;
         rows.sort_by_key(|r| (r.series_position.is_none(), r.series_position, r.published_at, r.id));
         let rel = crate::articles::repo::load_relations(c, &rows, false, &base_url)?;
         Ok((s, rows, rel))

@@ -73,6 +73,7 @@ pub struct PreferencesPatch {
 
 /// A subscription as its reader sees it.
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({"email": "Reader@Example.com", "name": "Ana", "status": "confirmed", "topics": ["politics"], "confirmed_at": "2026-12-01T09:30:00Z", "unsubscribed_at": null}))]
 pub struct Subscription {
     /// The address, as entered.
     pub email: String,
@@ -110,6 +111,7 @@ crate::data_envelope!(SubscriptionEnvelope, Subscription, "`{\"data\": Subscript
 
 /// What confirming a token would do (`GET /subscriptions/confirm`).
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({"subscription": {"email": "Reader@Example.com", "name": "Ana", "status": "pending", "topics": ["politics"], "confirmed_at": null, "unsubscribed_at": null}, "expires_at": "2026-12-03T09:00:00Z"}))]
 pub struct ConfirmationPreview {
     /// The subscription, still `pending`.
     pub subscription: Subscription,
@@ -122,6 +124,7 @@ crate::data_envelope!(ConfirmationPreviewEnvelope, ConfirmationPreview, "`{\"dat
 /// A confirmed subscription and the reader's own token for
 /// `/subscriptions/preferences` and `/subscriptions/unsubscribe`.
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({"subscription": {"email": "Reader@Example.com", "name": "Ana", "status": "confirmed", "topics": ["politics"], "confirmed_at": "2026-12-01T09:30:00Z", "unsubscribed_at": null}, "token": "42.Xk3fT0bq2mR9aVwq1yP6cJ8nH5sL4dE7gU0iO3zA1b2", "preferences_url": "https://www.example.com/subscriptions/preferences?token=42.Xk3fT0bq2mR9aVwq1yP6cJ8nH5sL4dE7gU0iO3zA1b2"}))]
 pub struct Confirmed {
     /// The subscription, now `confirmed`.
     pub subscription: Subscription,
@@ -160,6 +163,7 @@ pub struct SubscriberQuery {
 
 /// A subscriber as editors see it: never its secret or tokens.
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({"id": 42, "email": "Reader@Example.com", "name": "Ana", "status": "confirmed", "topics": ["politics"], "source": "footer-form", "created_at": "2026-12-01T09:00:00Z", "updated_at": "2026-12-01T09:30:00Z", "confirmed_at": "2026-12-01T09:30:00Z", "unsubscribed_at": null}))]
 pub struct Subscriber {
     /// Id (for `DELETE`).
     pub id: i64,
@@ -212,6 +216,7 @@ crate::list_envelope!(SubscriberList, Subscriber, "A page of subscribers.");
 
 /// One entry of the consent log.
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({"created_at": "2026-12-01T09:30:00Z", "email": "Reader@Example.com", "topics": ["politics"], "source": "footer-form", "privacy_notice_version": "2026-11", "ip": "203.0.113.0"}))]
 pub struct ConsentRecord {
     /// When the reader confirmed.
     pub created_at: chrono::DateTime<chrono::Utc>,
@@ -276,3 +281,59 @@ pub enum ExportFormat {
     /// `{"data": [ExportedSubscriber]}`.
     Json,
 }
+
+/// The kind of a delivery problem a mail provider reports.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum BounceType {
+    /// Permanent failure (no such mailbox, domain gone): mail to the address stops.
+    HardBounce,
+    /// Temporary failure (mailbox full, greylisting): recorded as ignored; nothing changes.
+    SoftBounce,
+    /// The reader marked a message as spam: mail to the address stops.
+    Complaint,
+}
+
+/// One reported delivery problem.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BounceEvent {
+    /// The recipient address (compared like subscriptions: case and IDN variants match).
+    #[schema(max_length = 254)]
+    pub email: String,
+    /// What happened.
+    #[serde(rename = "type")]
+    pub kind: BounceType,
+    /// The provider's diagnostic, for logs (not stored).
+    #[schema(max_length = 1000)]
+    pub reason: Option<String>,
+}
+
+/// `POST /subscriptions/bounces` body: the provider-neutral shape.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"events": [
+    {"email": "gone@example.com", "type": "hard_bounce", "reason": "550 5.1.1 user unknown"},
+    {"email": "angry@example.com", "type": "complaint"}
+]}))]
+pub struct BounceReport {
+    /// 1 to 1,000 events; all are applied or none (a bad one is a 400 naming it).
+    #[schema(min_items = 1, max_items = 1000)]
+    pub events: Vec<BounceEvent>,
+}
+
+/// What a bounce report changed.
+#[derive(Debug, Default, Serialize, ToSchema)]
+#[schema(example = json!({"received": 2, "stopped": 2, "ignored": 0, "unknown": 0}))]
+pub struct BounceOutcome {
+    /// Events in the report.
+    pub received: usize,
+    /// Addresses now `bounced` or `complained` (no more mail).
+    pub stopped: usize,
+    /// Events that changed nothing (soft bounces; addresses already stopped).
+    pub ignored: usize,
+    /// Events for addresses with no subscriber.
+    pub unknown: usize,
+}
+
+crate::data_envelope!(BounceOutcomeEnvelope, BounceOutcome, "`{\"data\": BounceOutcome}`");

@@ -5,9 +5,10 @@ use actix_web::{delete, get, patch, post, web, HttpRequest, HttpResponse};
 use diesel::Connection;
 
 use super::dto::{
-    ConfirmRequest, ConfirmationPreview, ConfirmationPreviewEnvelope, Confirmed, ConfirmedEnvelope, ConsentRecord,
-    ExportFormat, ExportQuery, ExportedSubscriber, PreferencesPatch, SubscribeRequest, Subscriber, SubscriberExport,
-    SubscriberList, SubscriberQuery, Subscription, SubscriptionEnvelope, TokenQuery,
+    BounceOutcomeEnvelope, BounceReport, ConfirmRequest, ConfirmationPreview, ConfirmationPreviewEnvelope, Confirmed,
+    ConfirmedEnvelope, ConsentRecord, ExportFormat, ExportQuery, ExportedSubscriber, PreferencesPatch,
+    SubscribeRequest, Subscriber, SubscriberExport, SubscriberList, SubscriberQuery, Subscription,
+    SubscriptionEnvelope, TokenQuery,
 };
 use super::model::{self, SubscriberEmail, SubscriberRow};
 use super::{repo, service};
@@ -89,7 +90,8 @@ pub async fn subscribe(
     tag = "subscriptions",
     params(TokenQuery),
     responses(
-        (status = 200, description = "The pending subscription the token would confirm", body = ConfirmationPreviewEnvelope),
+        (status = 200, description = "The pending subscription the token would confirm", body = ConfirmationPreviewEnvelope,
+            headers(("Cache-Control" = String, description = "`no-store`: the answer is for the token's holder only"))),
         (status = 400, description = "Unknown, expired or used token, or a bad query (see `errors`)", body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -117,7 +119,8 @@ pub async fn preview_confirmation(
     tag = "subscriptions",
     request_body = ConfirmRequest,
     responses(
-        (status = 200, description = "Confirmed", body = ConfirmedEnvelope),
+        (status = 200, description = "Confirmed", body = ConfirmedEnvelope,
+            headers(("Cache-Control" = String, description = "`no-store`: the answer is for the token's holder only"))),
         (status = 400, description = "Unknown, expired or used token (see `errors`)", body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -153,7 +156,8 @@ pub async fn confirm_subscription(
     tag = "subscriptions",
     params(TokenQuery),
     responses(
-        (status = 200, description = "Unsubscribed (or already)", body = SubscriptionEnvelope),
+        (status = 200, description = "Unsubscribed (or already)", body = SubscriptionEnvelope,
+            headers(("Cache-Control" = String, description = "`no-store`: the answer is for the token's holder only"))),
         (status = 400, description = "Forged, altered or unknown token, or a bad query (see `errors`)", body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -175,7 +179,8 @@ pub async fn unsubscribe(state: web::Data<AppState>, query: web::Query<TokenQuer
     tag = "subscriptions",
     params(TokenQuery),
     responses(
-        (status = 200, description = "The subscription", body = SubscriptionEnvelope),
+        (status = 200, description = "The subscription", body = SubscriptionEnvelope,
+            headers(("Cache-Control" = String, description = "`no-store`: the answer is for the token's holder only"))),
         (status = 400, description = "Forged, altered or unknown token, or a bad query (see `errors`)", body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -199,7 +204,8 @@ pub async fn get_preferences(
     params(TokenQuery),
     request_body = PreferencesPatch,
     responses(
-        (status = 200, description = "The changed subscription", body = SubscriptionEnvelope),
+        (status = 200, description = "The changed subscription", body = SubscriptionEnvelope,
+            headers(("Cache-Control" = String, description = "`no-store`: the answer is for the token's holder only"))),
         (status = 400, description = "Forged, altered or unknown token, or a bad field (see `errors`)", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "A topic names no category, series or author (`errors[].field` is `topics`)", body = Problem, content_type = "application/problem+json"),
     )
@@ -309,6 +315,56 @@ pub async fn list_subscriptions(
     .await?;
     let meta = page.meta(total);
     Ok(pagination::respond(&state.settings.public_base_url, &req, &meta, &SubscriberList { data, meta }))
+}
+
+/// Whether the request's `Authorization: Bearer …` is `BOUNCE_WEBHOOK_SECRET`
+/// (compared in constant time over SHA-256 digests, so lengths leak nothing).
+fn is_bounce_webhook(state: &AppState, req: &HttpRequest) -> bool {
+    let Some(secret) = &state.settings.mailings.bounce_webhook_secret else { return false };
+    let Some(given) = req
+        .headers()
+        .get(actix_web::http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+    else {
+        return false;
+    };
+    let (a, b) = (crate::auth::tokens::digest(given.trim()), crate::auth::tokens::digest(secret.expose()));
+    a.len() == b.len() && a.bytes().zip(b.bytes()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+/// Report bounces and complaints (a mail provider's webhook, or an editor).
+///
+/// The provider-neutral shape: `{"events": [{email, type, reason?}]}`. A
+/// `hard_bounce` makes the address `bounced`, a `complaint` `complained`:
+/// either stops every mailing to it (deliveries still queued are skipped)
+/// and a later subscribe request changes nothing. A `soft_bounce` changes
+/// nothing. All events apply or none. Authenticate as an editor, or with
+/// `Authorization: Bearer <BOUNCE_WEBHOOK_SECRET>` when that is set.
+#[utoipa::path(
+    tag = "subscriptions",
+    security(("bearer" = [])),
+    request_body = BounceReport,
+    responses(
+        (status = 200, description = "Applied: counts of what changed", body = BounceOutcomeEnvelope),
+        (status = 400, description = "A malformed body, event, address or type (`errors[].field` names it, e.g. `events[2].email`)", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Neither the webhook secret nor valid credentials", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not an editor or admin, or an API key", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/subscriptions/bounces")]
+pub async fn report_bounces(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    auth: Result<AuthUser, ApiError>,
+    body: crate::json::Json<BounceReport>,
+) -> Result<HttpResponse, ApiError> {
+    if !is_bounce_webhook(&state, &req) {
+        auth?.0.require(Action::ManageSubscribers)?;
+    }
+    let events = body.into_inner().events;
+    let data = crate::db::write(&state.pool, move |c| c.transaction(|c| service::record_bounces(c, &events))).await?;
+    Ok(HttpResponse::Ok().json(BounceOutcomeEnvelope { data }))
 }
 
 /// Subscribers per export chunk: one query each for rows, topics and consents.
@@ -451,7 +507,7 @@ async fn export_chunk(pool: &crate::db::Pool, after: i64) -> Result<Vec<Exported
 /// gives.
 fn not_a_named_route(ctx: &actix_web::guard::GuardContext<'_>) -> bool {
     let last = ctx.head().uri.path().trim_end_matches('/').rsplit('/').next().unwrap_or("");
-    !matches!(last, "confirm" | "unsubscribe" | "preferences" | "export")
+    !matches!(last, "confirm" | "unsubscribe" | "preferences" | "export" | "bounces")
 }
 
 /// Erase a subscriber and their personal data (GDPR).

@@ -16,6 +16,7 @@ pub mod service;
 pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     cfg.service(handlers::list_subscriptions)
         .service(handlers::export_subscriptions)
+        .service(handlers::report_bounces)
         .service(handlers::subscribe)
         .service(handlers::preview_confirmation)
         .service(handlers::confirm_subscription)

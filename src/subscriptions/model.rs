@@ -141,7 +141,7 @@ pub const ALL_TOPICS: &str = "all";
 const TOKEN_CONTEXT: &str = "broadsheet subscriber token v1";
 
 /// HMAC-SHA256 (RFC 2104) of `message` under `key`.
-fn hmac_sha256(key: &[u8], message: &[u8]) -> [u8; 32] {
+pub fn hmac_sha256(key: &[u8], message: &[u8]) -> [u8; 32] {
     let mut block = [0u8; 64];
     if key.len() > 64 {
         block[..32].copy_from_slice(&Sha256::digest(key));

@@ -326,6 +326,49 @@ pub fn csv_field(v: &str) -> String {
     }
 }
 
+/// Applies a bounce/complaint report in the caller's transaction: a hard
+/// bounce makes the address `bounced`, a complaint `complained` (both stop
+/// all mail, and a later subscribe request changes nothing); a soft bounce
+/// changes nothing. A malformed address is a 400 naming `events[i].email`,
+/// and the caller's transaction then writes nothing.
+pub fn record_bounces(
+    conn: &mut DbConnection,
+    events: &[super::dto::BounceEvent],
+) -> Result<super::dto::BounceOutcome, ApiError> {
+    use super::dto::BounceType;
+    let mut out = super::dto::BounceOutcome { received: events.len(), ..Default::default() };
+    if events.is_empty() || events.len() > 1000 {
+        return Err(ApiError::invalid("events", "must hold 1 to 1000 events"));
+    }
+    let now = crate::db::now();
+    for (i, e) in events.iter().enumerate() {
+        let email = SubscriberEmail::parse(&e.email).map_err(|m| ApiError::invalid(format!("events[{i}].email"), m))?;
+        if e.reason.as_ref().is_some_and(|r| r.chars().count() > 1000) {
+            return Err(ApiError::invalid(format!("events[{i}].reason"), "is longer than 1000 characters"));
+        }
+        let Some(s) = repo::find_by_key(conn, &email.key)? else {
+            out.unknown += 1;
+            continue;
+        };
+        let target = match (e.kind, s.status()) {
+            (BounceType::SoftBounce, _) | (_, SubscriberStatus::Complained) => None,
+            (BounceType::HardBounce, SubscriberStatus::Bounced) => None,
+            (BounceType::HardBounce, _) => Some(SubscriberStatus::Bounced),
+            (BounceType::Complaint, _) => Some(SubscriberStatus::Complained),
+        };
+        match target {
+            Some(t) => {
+                repo::set_status(conn, s.id, t, now)?;
+                repo::void_tokens(conn, s.id, now)?;
+                tracing::info!(subscriber = s.id, status = t.as_str(), "mail to a subscriber stopped by a report");
+                out.stopped += 1;
+            }
+            None => out.ignored += 1,
+        }
+    }
+    Ok(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

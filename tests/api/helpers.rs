@@ -308,6 +308,11 @@ impl TestApp {
                 "JOBS_IN_SERVER" => Some("false".into()),
                 "JOBS_POLL_INTERVAL_MS" => Some("50".into()),
                 "JOBS_RETRY_BASE_MS" => Some("50".into()),
+                // Many tests write to the database behind the server's back
+                // (fixtures, jobs run in the test) or count queries per
+                // request: the response cache is on only where a test asks.
+                "CACHE_MAX_MIB" => Some("0".into()),
+                "CACHE_POLL_INTERVAL_MS" => Some("50".into()),
                 _ => None,
             })
         })

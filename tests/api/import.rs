@@ -61,11 +61,11 @@ async fn imports_the_fixture_with_mapped_statuses_and_links(backend: Backend) {
     let summary = db.import_fixture();
 
     // Counted from the fixture: 58 posts (39 + 19 in CDATA), 37 attachments,
-    // 21 pages and 70 menu items; 5 tags used by posts but never declared.
+    // 21 pages (13 with a parent) and 70 menu items; 5 tags used by posts but never declared.
     assert_eq!(summary.created.get("articles"), Some(&58), "{summary}");
     assert_eq!(summary.created.get("media"), Some(&37), "{summary}");
     assert_eq!(summary.created.get("authors"), Some(&2), "{summary}");
-    assert_eq!(summary.skipped.get("pages"), Some(&21), "{summary}");
+    assert_eq!(summary.created.get("pages"), Some(&21), "{summary}");
     assert_eq!(summary.skipped.get("menu items"), Some(&70), "{summary}");
     assert!(summary.updated.is_empty(), "{summary}");
     let c = &mut *db.conn();
@@ -133,7 +133,9 @@ async fn reimporting_the_same_file_changes_no_counts(backend: Backend) {
 
     assert_eq!(db.counts(), before, "re-import changed row counts");
     assert!(second.created.is_empty(), "re-import created rows: {second}");
-    assert_eq!(second.updated.get("articles"), Some(&58), "{second}");
+    assert_eq!(second.unchanged.get("articles"), Some(&58), "{second}");
+    assert!(!second.updated.contains_key("articles"), "unchanged articles are not `updated`: {second}");
+    assert!(second.conflicts.is_empty(), "{second}");
 }
 
 async fn a_dry_run_writes_nothing(backend: Backend) {

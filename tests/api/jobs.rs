@@ -364,15 +364,27 @@ async fn the_server_finishes_a_request_in_flight_on_sigterm(backend: Backend) {
     let Some(app) = TestApp::spawn(backend).await else { return };
     let (mut server, port) = server(&app);
     let body = br#"{"email":"someone@example.com"}"#;
-    let mut conn = None;
-    for _ in 0..100 {
-        if let Ok(c) = std::net::TcpStream::connect(("127.0.0.1", port)) {
-            conn = Some(c);
+    // The listener accepts before start-up ends (migrations, keys, the
+    // cache poller); a SIGTERM that early would find no handler yet and kill
+    // the process. Wait until it serves.
+    let serves = || {
+        let mut c = std::net::TcpStream::connect(("127.0.0.1", port)).ok()?;
+        c.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
+        c.write_all(b"GET /health HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n").ok()?;
+        let mut answer = String::new();
+        let _ = c.read_to_string(&mut answer);
+        answer.starts_with("HTTP/1.1 200").then_some(())
+    };
+    let mut ready = false;
+    for _ in 0..400 {
+        if serves().is_some() {
+            ready = true;
             break;
         }
         std::thread::sleep(Duration::from_millis(50));
     }
-    let mut conn = conn.expect("the server listens");
+    assert!(ready, "the server answers /health within 20 s");
+    let mut conn = std::net::TcpStream::connect(("127.0.0.1", port)).expect("the server listens");
     let head = format!(
         "POST /api/v1/auth/password-reset HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\n\
          Content-Length: {}\r\nConnection: close\r\n\r\n",

@@ -1,0 +1,223 @@
+#!/usr/bin/env bash
+# Benchmark: broadsheet's public reads against nginx serving the very same
+# response bytes, in the same run, with the same wrk settings.
+#
+#   bench/run.sh [--n N]... [--pg POSTGRES_ADMIN_URL] [--smoke] [--duration S] [--connections C]
+#
+# For each N (default: 1000 and 100000) it generates a WXR of N articles
+# (bench/gen_wxr.py), imports it (timed) into a fresh SQLite file, and into a
+# fresh PostgreSQL database when --pg names a server (created and dropped
+# here), starts the release server, and measures with wrk:
+#   list       GET /api/v1/articles?per_page=20
+#   body       GET /api/v1/articles?per_page=20&include=body
+#   single     GET /api/v1/articles/post-1
+#   filtered   GET /api/v1/articles?per_page=20&category=section-3
+#   cursor     GET /api/v1/articles?per_page=20&after=<cursor at the middle of the archive>
+# each once uncached (CACHE_MAX_MIB=0) and once with the default cache (if
+# the build has no response cache, both rows measure the same thing). nginx
+# serves each response's body bytes, saved from the server, on another port.
+# It prints requests/s, p50/p99, server CPU per request (utime+stime from
+# /proc/<pid>/stat before/after), RSS after the load, and import time.
+# --smoke: N=50, 1-second runs, 4 connections; proves the script works.
+# Needs: wrk, nginx (installed with apt-get when missing), python3, curl,
+# psql for --pg. Uses target/release/broadsheet (built when missing; BIN=… to override).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+NS=()
+PG=""
+DURATION=10
+CONNS=32
+SMOKE=0
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --n) NS+=("$2"); shift 2 ;;
+    --pg) PG="$2"; shift 2 ;;
+    --duration) DURATION="$2"; shift 2 ;;
+    --connections) CONNS="$2"; shift 2 ;;
+    --smoke) SMOKE=1; shift ;;
+    *) echo "unknown argument $1" >&2; exit 2 ;;
+  esac
+done
+if [ "$SMOKE" = 1 ]; then
+  [ ${#NS[@]} -eq 0 ] && NS=(50)
+  DURATION=1
+  CONNS=4
+fi
+[ ${#NS[@]} -eq 0 ] && NS=(1000 100000)
+
+need() { command -v "$1" >/dev/null 2>&1; }
+if ! need wrk || ! need nginx && [ ! -x /usr/sbin/nginx ]; then
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -q wrk nginx-light >/dev/null
+fi
+NGINX="$(command -v nginx || echo /usr/sbin/nginx)"
+BIN="${BIN:-target/release/broadsheet}"
+[ -x "$BIN" ] || cargo build --release -q
+
+WORK="$(mktemp -d /tmp/broadsheet-bench.XXXXXX)"
+SERVER_PID=""
+NGINX_PID=""
+PGDBS=()
+cleanup() {
+  [ -n "$SERVER_PID" ] && kill "$SERVER_PID" 2>/dev/null || true
+  [ -n "$NGINX_PID" ] && kill "$NGINX_PID" 2>/dev/null || true
+  for db in "${PGDBS[@]}"; do psql "$PG" -qc "DROP DATABASE IF EXISTS $db WITH (FORCE)" >/dev/null 2>&1 || true; done
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+PORT=18290
+NGINX_PORT=18291
+CLK_TCK="$(getconf CLK_TCK)"
+RESULTS="$WORK/results.tsv"
+: > "$RESULTS"
+INFO="$WORK/info.tsv"
+: > "$INFO"
+
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+rss_mib() { awk '/^VmRSS/ {printf "%.1f", $2 / 1024}' "/proc/$1/status"; }
+
+# wrk → "rps p50_ms p99_ms requests errors"
+run_wrk() {
+  wrk -t2 -c"$CONNS" -d"${DURATION}s" --latency "$1" > "$WORK/wrk.out" 2>&1 || true
+  python3 - "$WORK/wrk.out" <<'PY'
+import re, sys
+t = open(sys.argv[1]).read()
+def ms(v, unit):
+    return float(v) * {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60000.0}[unit]
+rps = re.search(r"Requests/sec:\s+([\d.]+)", t)
+req = re.search(r"(\d+) requests in", t)
+p = {k: ms(v, u) for k, v, u in re.findall(r"^\s+(50|99)%\s+([\d.]+)(us|ms|s|m)\s*$", t, re.M)}
+err = sum(int(x) for x in re.findall(r"(?:connect|read|write|timeout) (\d+)", t))
+non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", t)
+err += int(non2xx.group(1)) if non2xx else 0
+print(rps.group(1) if rps else "0", f"{p.get('50', 0):.2f}", f"{p.get('99', 0):.2f}", req.group(1) if req else "0", err)
+PY
+}
+
+start_server() { # url cache_mode
+  local env=(DATABASE_URL="$1" BIND_ADDR="127.0.0.1:$PORT" PUBLIC_BASE_URL="http://127.0.0.1:$PORT"
+             DATA_DIR="$WORK/data" RUST_LOG=error LIST_MAX_OFFSET=1000000 JOBS_IN_SERVER=false
+             LOGIN_MAX_FAILURES_PER_CLIENT=20)
+  [ "$2" = uncached ] && env+=(CACHE_MAX_MIB=0)
+  local t0; t0=$(date +%s.%N)
+  env "${env[@]}" "$BIN" serve > "$WORK/server.log" 2>&1 &
+  SERVER_PID=$!
+  for _ in $(seq 1 200); do
+    curl -fs -o /dev/null "http://127.0.0.1:$PORT/api/v1/articles?per_page=1" && break
+    sleep 0.02
+  done
+  local t1; t1=$(date +%s.%N)
+  printf 'start_to_first_200_s\t%s\t%s\t%.3f\n' "$LABEL" "$2" "$(echo "$t1 - $t0" | bc)" >> "$INFO"
+  printf 'idle_rss_mib\t%s\t%s\t%s\n' "$LABEL" "$2" "$(rss_mib "$SERVER_PID")" >> "$INFO"
+}
+
+stop_server() { kill "$SERVER_PID" 2>/dev/null || true; wait "$SERVER_PID" 2>/dev/null || true; SERVER_PID=""; }
+
+start_nginx() { # dir with e_<name>.json files
+  mkdir -p "$WORK/nginx"
+  {
+    echo "worker_processes 2; pid $WORK/nginx/nginx.pid; error_log $WORK/nginx/error.log; daemon off;"
+    echo "events { worker_connections 1024; }"
+    echo "http { access_log off; default_type application/json; client_body_temp_path $WORK/nginx;"
+    echo "  proxy_temp_path $WORK/nginx; fastcgi_temp_path $WORK/nginx; uwsgi_temp_path $WORK/nginx; scgi_temp_path $WORK/nginx;"
+    echo "  server { listen 127.0.0.1:$NGINX_PORT; root $1; }"
+    echo "}"
+  } > "$WORK/nginx/nginx.conf"
+  "$NGINX" -c "$WORK/nginx/nginx.conf" -p "$WORK/nginx" &
+  NGINX_PID=$!
+  for _ in $(seq 1 100); do curl -fs -o /dev/null "http://127.0.0.1:$NGINX_PORT/e_list.json" && break; sleep 0.05; done
+}
+
+bench_backend() { # label url
+  LABEL=$1
+  local url=$2
+  local t0; t0=$(date +%s.%N)
+  DATABASE_URL="$url" DATA_DIR="$WORK/data" RUST_LOG=error "$BIN" import wordpress "$WXR" > "$WORK/import.out"
+  local t1; t1=$(date +%s.%N)
+  printf 'import_s\t%s\t-\t%.2f\n' "$LABEL" "$(echo "$t1 - $t0" | bc)" >> "$INFO"
+  for mode in uncached cached; do
+    start_server "$url" "$mode"
+    local base="http://127.0.0.1:$PORT/api/v1"
+    # A cursor at the middle of the archive: the article at offset N/2.
+    local mid; mid=$(curl -fs "$base/articles?per_page=1&page=$((N / 2 + 1))&fields=published_at")
+    local cursor; cursor=$(python3 - "$mid" <<'PY'
+import base64, json, sys
+from datetime import datetime, timezone
+a = json.loads(sys.argv[1])["data"][0]
+t = datetime.strptime(a["published_at"].replace("Z", "+0000"), "%Y-%m-%dT%H:%M:%S%z")
+micros = int(t.timestamp()) * 1_000_000
+print(base64.urlsafe_b64encode(f"v1|pd|t{micros}|{a['id']}".encode()).decode().rstrip("="))
+PY
+)
+    local names=(list body single filtered cursor)
+    local paths=("/articles?per_page=20" "/articles?per_page=20&include=body" "/articles/post-1"
+                 "/articles?per_page=20&category=section-3" "/articles?per_page=20&after=$cursor")
+    local docroot="$WORK/docroot"
+    mkdir -p "$docroot"
+    for i in "${!names[@]}"; do
+      curl -fs "$base${paths[$i]}" > "$docroot/e_${names[$i]}.json"
+    done
+    [ -z "$NGINX_PID" ] && start_nginx "$docroot"
+    for i in "${!names[@]}"; do
+      local before; before=$(cpu_ticks "$SERVER_PID")
+      read -r rps p50 p99 reqs errs < <(run_wrk "$base${paths[$i]}")
+      local after; after=$(cpu_ticks "$SERVER_PID")
+      read -r nrps np50 np99 _ _ < <(run_wrk "http://127.0.0.1:$NGINX_PORT/e_${names[$i]}.json")
+      local cpu_ms; cpu_ms=$(python3 -c "print(f'{($after - $before) * 1000 / $CLK_TCK / max($reqs, 1):.3f}')")
+      local bytes; bytes=$(stat -c %s "$docroot/e_${names[$i]}.json")
+      printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$LABEL" "$mode" "${names[$i]}" "$bytes" \
+        "$rps" "$p50" "$p99" "$errs" "$nrps" "$np50" "$np99" "$cpu_ms" >> "$RESULTS"
+    done
+    printf 'rss_after_load_mib\t%s\t%s\t%s\n' "$LABEL" "$mode" "$(rss_mib "$SERVER_PID")" >> "$INFO"
+    kill "$NGINX_PID" 2>/dev/null || true; wait "$NGINX_PID" 2>/dev/null || true; NGINX_PID=""
+    rm -rf "$docroot"
+    stop_server
+  done
+}
+
+for N in "${NS[@]}"; do
+  WXR="$WORK/bench-$N.xml"
+  python3 bench/gen_wxr.py "$N" > "$WXR"
+  bench_backend "sqlite-$N" "sqlite://$WORK/bench-$N.db"
+  if [ -n "$PG" ]; then
+    db="broadsheet_bench_$$_$N"
+    PGDBS+=("$db")
+    psql "$PG" -qc "CREATE DATABASE $db" >/dev/null
+    PG_URL="${PG%/*}/$db"
+    bench_backend "postgres-$N" "$PG_URL"
+    # PostgreSQL's plan of the default list's ids query at this size.
+    psql "$PG_URL" -Atc "ANALYZE articles" >/dev/null
+    psql "$PG_URL" -Atc "EXPLAIN SELECT id FROM articles WHERE (status = 'published' OR (status = 'scheduled' AND published_at <= now())) ORDER BY published_at DESC, id DESC LIMIT 21" \
+      | sed "s/^/plan postgres-$N: /" >> "$WORK/plans.txt"
+  fi
+done
+
+echo
+echo "broadsheet bench: $(nproc) CPUs, $(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo), wrk -t2 -c$CONNS -d${DURATION}s"
+echo "BENCH TABLE"
+python3 - "$RESULTS" "$INFO" <<'PY'
+import sys
+rows = [l.rstrip("\n").split("\t") for l in open(sys.argv[1]) if l.strip()]
+hdr = ["backend", "cache", "request", "bytes", "req/s", "p50 ms", "p99 ms", "errors", "nginx req/s",
+       "nginx p50", "nginx p99", "ratio", "p99/nginx", "CPU ms/req"]
+out = []
+for r in rows:
+    b, mode, name, size, rps, p50, p99, errs, nrps, np50, np99, cpu = r
+    ratio = float(rps) / float(nrps) if float(nrps) else 0
+    p99r = float(p99) / float(np99) if float(np99) else 0
+    out.append([b, mode, name, size, f"{float(rps):.0f}", p50, p99, errs, f"{float(nrps):.0f}", np50, np99,
+                f"{ratio:.3f}", f"{p99r:.1f}", cpu])
+w = [max(len(str(x)) for x in col) for col in zip(hdr, *out)]
+line = lambda r: "| " + " | ".join(str(x).ljust(n) for x, n in zip(r, w)) + " |"
+print(line(hdr))
+print("|" + "|".join("-" * (n + 2) for n in w) + "|")
+for r in out:
+    print(line(r))
+print()
+for l in open(sys.argv[2]):
+    k, b, mode, v = l.rstrip("\n").split("\t")
+    print(f"{k} {b} {mode}: {v}")
+PY
+[ -f "$WORK/plans.txt" ] && cat "$WORK/plans.txt"
+echo "BENCH END"

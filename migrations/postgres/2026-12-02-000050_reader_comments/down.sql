@@ -1,0 +1,27 @@
+DROP TABLE comment_notifications;
+ALTER TABLE readers DROP COLUMN replies_unsubscribed_at;
+DROP TABLE comment_votes;
+DROP TABLE comment_decisions;
+DROP INDEX comments_status_idx;
+DROP INDEX comments_reader_idx;
+ALTER TABLE comments DROP COLUMN updated_at;
+ALTER TABLE comments DROP COLUMN score;
+ALTER TABLE comments DROP COLUMN down_count;
+ALTER TABLE comments DROP COLUMN up_count;
+ALTER TABLE comments DROP COLUMN removed;
+ALTER TABLE comments DROP COLUMN notify_replies;
+ALTER TABLE comments DROP COLUMN ip;
+ALTER TABLE comments DROP COLUMN edit_token_hash;
+ALTER TABLE comments DROP COLUMN body_source;
+ALTER TABLE comments DROP COLUMN author_role;
+ALTER TABLE comments DROP COLUMN user_id;
+ALTER TABLE comments DROP COLUMN reader_id;
+DROP TABLE reader_tokens;
+DROP TABLE readers;
+DELETE FROM mails WHERE template IN ('comment_verify', 'comment_reply');
+ALTER TABLE mails DROP CONSTRAINT mails_template_check;
+ALTER TABLE mails ADD CONSTRAINT mails_template_check
+    CHECK (template IN ('password_reset', 'invitation', 'subscription_confirm'));
+DELETE FROM jobs WHERE kind = 'comment_reply';
+ALTER TABLE jobs DROP CONSTRAINT jobs_kind_check;
+ALTER TABLE jobs ADD CONSTRAINT jobs_kind_check CHECK (kind IN ('send_mail', 'password_reset', 'probe', 'subscribe'));

@@ -1,0 +1,17 @@
+DROP TRIGGER IF EXISTS users_content_gen_update ON users;
+DROP TRIGGER IF EXISTS articles_content_gen ON articles;
+DROP TRIGGER IF EXISTS article_authors_content_gen ON article_authors;
+DROP TRIGGER IF EXISTS article_categories_content_gen ON article_categories;
+DROP TRIGGER IF EXISTS article_tags_content_gen ON article_tags;
+DROP TRIGGER IF EXISTS article_slug_history_content_gen ON article_slug_history;
+DROP TRIGGER IF EXISTS article_update_notes_content_gen ON article_update_notes;
+DROP TRIGGER IF EXISTS authors_content_gen ON authors;
+DROP TRIGGER IF EXISTS categories_content_gen ON categories;
+DROP TRIGGER IF EXISTS tags_content_gen ON tags;
+DROP TRIGGER IF EXISTS series_content_gen ON series;
+DROP TRIGGER IF EXISTS media_content_gen ON media;
+DROP TRIGGER IF EXISTS comments_content_gen ON comments;
+DROP TRIGGER IF EXISTS api_keys_content_gen_update ON api_keys;
+DROP TRIGGER IF EXISTS api_keys_content_gen_delete ON api_keys;
+DROP FUNCTION bump_content_generation();
+DROP TABLE content_generation;

@@ -1,0 +1,179 @@
+//! Signed webhooks (Standard Webhooks): admin-managed endpoints, events
+//! emitted inside the writer's transaction, deliveries as durable jobs.
+//!
+//! - [`emit`] runs on the caller's connection: for every active endpoint that
+//!   chose the event it inserts one `webhook_deliveries` row (unique per
+//!   endpoint and message id) and enqueues its first `webhook_delivery` job.
+//!   Nothing is sent unless the caller's transaction commits, and a request
+//!   never waits on a receiver.
+//! - [`deliver`] makes one attempt per job: signs (`sign`), posts through the
+//!   SSRF-guarded client (`ssrf`), records the outcome, and on failure
+//!   enqueues the next attempt with backoff, keeping the same `webhook-id`.
+//!   After `WEBHOOK_MAX_ATTEMPTS` the delivery fails; after
+//!   `WEBHOOK_DISABLE_AFTER_FAILURES` failed deliveries in a row the
+//!   endpoint is disabled and every admin is mailed.
+
+pub mod deliver;
+pub mod dto;
+pub mod handlers;
+pub mod model;
+pub mod repo;
+pub mod service;
+pub mod sign;
+pub mod ssrf;
+
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::db::DbConnection;
+
+/// Every event an endpoint can choose. The wire form is `resource.action`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub enum Event {
+    /// An article became public (published now, or a scheduled one was saved public).
+    #[serde(rename = "article.published")]
+    ArticlePublished,
+    /// A public article was saved.
+    #[serde(rename = "article.updated")]
+    ArticleUpdated,
+    /// A public article went back to draft or was archived.
+    #[serde(rename = "article.unpublished")]
+    ArticleUnpublished,
+    /// An article was deleted.
+    #[serde(rename = "article.deleted")]
+    ArticleDeleted,
+    /// A comment was submitted.
+    #[serde(rename = "comment.created")]
+    CommentCreated,
+    /// A comment was approved.
+    #[serde(rename = "comment.approved")]
+    CommentApproved,
+    /// Media was uploaded.
+    #[serde(rename = "media.created")]
+    MediaCreated,
+    /// Media metadata was changed.
+    #[serde(rename = "media.updated")]
+    MediaUpdated,
+    /// Media was deleted.
+    #[serde(rename = "media.deleted")]
+    MediaDeleted,
+    /// An author profile was created.
+    #[serde(rename = "author.created")]
+    AuthorCreated,
+    /// An author profile was changed.
+    #[serde(rename = "author.updated")]
+    AuthorUpdated,
+    /// An author profile was deleted.
+    #[serde(rename = "author.deleted")]
+    AuthorDeleted,
+    /// A newsletter subscription was confirmed.
+    #[serde(rename = "subscription.confirmed")]
+    SubscriptionConfirmed,
+    /// A subscriber unsubscribed.
+    #[serde(rename = "subscription.unsubscribed")]
+    SubscriptionUnsubscribed,
+    /// A test ping sent by `POST /webhooks/{id}/test` (never chosen, always allowed).
+    #[serde(rename = "webhook.test")]
+    WebhookTest,
+}
+
+impl Event {
+    /// Every event.
+    pub const ALL: [Event; 15] = [
+        Self::ArticlePublished,
+        Self::ArticleUpdated,
+        Self::ArticleUnpublished,
+        Self::ArticleDeleted,
+        Self::CommentCreated,
+        Self::CommentApproved,
+        Self::MediaCreated,
+        Self::MediaUpdated,
+        Self::MediaDeleted,
+        Self::AuthorCreated,
+        Self::AuthorUpdated,
+        Self::AuthorDeleted,
+        Self::SubscriptionConfirmed,
+        Self::SubscriptionUnsubscribed,
+        Self::WebhookTest,
+    ];
+
+    /// The wire form, e.g. `article.published`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::ArticlePublished => "article.published",
+            Self::ArticleUpdated => "article.updated",
+            Self::ArticleUnpublished => "article.unpublished",
+            Self::ArticleDeleted => "article.deleted",
+            Self::CommentCreated => "comment.created",
+            Self::CommentApproved => "comment.approved",
+            Self::MediaCreated => "media.created",
+            Self::MediaUpdated => "media.updated",
+            Self::MediaDeleted => "media.deleted",
+            Self::AuthorCreated => "author.created",
+            Self::AuthorUpdated => "author.updated",
+            Self::AuthorDeleted => "author.deleted",
+            Self::SubscriptionConfirmed => "subscription.confirmed",
+            Self::SubscriptionUnsubscribed => "subscription.unsubscribed",
+            Self::WebhookTest => "webhook.test",
+        }
+    }
+
+    /// Parses the wire form.
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|e| e.as_str() == s)
+    }
+}
+
+/// Queues `event` with `data` for every active endpoint that chose it, on
+/// the caller's connection and inside its transaction. Returns how many
+/// deliveries were queued. Call it once per event, after the write it
+/// reports; `data` should be the resource's public JSON (never emails or secrets).
+pub fn emit(conn: &mut DbConnection, event: Event, data: serde_json::Value) -> diesel::QueryResult<usize> {
+    service::emit(conn, event, data, None)
+}
+
+/// Registers `/webhooks` routes under `/api/v1`.
+pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
+    cfg.service(handlers::list_webhooks)
+        .service(handlers::create_webhook)
+        .service(handlers::get_webhook)
+        .service(handlers::update_webhook)
+        .service(handlers::delete_webhook)
+        .service(handlers::list_deliveries)
+        .service(handlers::replay_delivery)
+        .service(handlers::test_webhook);
+}
+
+/// Emits the article event that `before` → `after` amounts to (either side
+/// `None`: created or deleted), judged by public visibility now:
+/// becoming public is `article.published`, staying public `article.updated`,
+/// leaving it `article.unpublished`, deletion `article.deleted`. Saving a
+/// draft emits nothing. One call per article write, inside its transaction.
+pub fn article_changed(
+    conn: &mut DbConnection,
+    before: Option<&crate::articles::model::ArticleRow>,
+    after: Option<&crate::articles::model::ArticleRow>,
+) -> diesel::QueryResult<usize> {
+    let now = crate::db::now();
+    let was = before.is_some_and(|r| r.is_public(now));
+    let event = match (before, after) {
+        (_, None) => Event::ArticleDeleted,
+        (_, Some(a)) => match (was, a.is_public(now)) {
+            (false, true) => Event::ArticlePublished,
+            (true, true) => Event::ArticleUpdated,
+            (true, false) => Event::ArticleUnpublished,
+            (false, false) => return Ok(0),
+        },
+    };
+    let Some(row) = after.or(before) else { return Ok(0) };
+    let data = serde_json::json!({
+        "id": row.id,
+        "slug": row.slug,
+        "title": row.title,
+        "status": row.effective_status(now),
+        "published_at": row.published_at.map(|t| t.and_utc().to_rfc3339_opts(chrono::SecondsFormat::Secs, true)),
+        "updated_at": row.updated_at.and_utc().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        "version": row.version,
+    });
+    emit(conn, event, data)
+}
