@@ -173,7 +173,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         if database_url == crate::config::DatabaseUrl::Sqlite(":memory:".into()) { 1 } else { settings.pool_size };
     let pool = crate::db::build_pool(&database_url, pool_size, None)?;
     let mut conn = pool.get()?;
-    let applied = crate::db::migrate(&mut conn)?;
+    let applied = crate::data_fixes::migrate(&mut conn)?;
     for name in &applied {
         tracing::info!(migration = %name, "applied migration");
     }

@@ -8,6 +8,7 @@ pub mod authors;
 pub mod cli;
 pub mod comments;
 pub mod config;
+pub mod data_fixes;
 pub mod db;
 pub mod error;
 pub mod feeds;

@@ -153,55 +153,16 @@ pub fn build_counted_pool(url: &DatabaseUrl, size: u32) -> anyhow::Result<(Pool,
 }
 
 /// Applies every pending embedded migration for the connection's backend and
-/// returns the names of those applied.
+/// returns the names of those applied. Data fixes that need Rust code run
+/// after it, in [`crate::data_fixes::migrate`], which is what the CLI and
+/// the tests call; this function stays free of resource code.
 pub fn migrate(conn: &mut DbConnection) -> anyhow::Result<Vec<String>> {
     let applied = match conn {
         DbConnection::Postgresql(c) => c.run_pending_migrations(POSTGRES_MIGRATIONS),
         DbConnection::Sqlite(c) => c.run_pending_migrations(SQLITE_MIGRATIONS),
     }
     .map_err(|e| anyhow::anyhow!("migration failed: {e}"))?;
-    let applied: Vec<String> = applied.iter().map(|v| v.to_string()).collect();
-    // Data fixes SQL cannot express on both backends run once, right after
-    // the (marker) migration that names them is applied.
-    if applied.iter().any(|v| v.replace('-', "").starts_with("20261202000091")) {
-        plain_imported_titles(conn).map_err(|e| anyhow::anyhow!("migration 2026-12-02-000091 failed: {e}"))?;
-    }
-    Ok(applied)
-}
-
-/// Converts the titles ([`crate::text::plain_title`]) and excerpts
-/// ([`crate::articles::render::plain_text`]) of imported articles to plain
-/// text; those written through the API are left alone (a title typed there
-/// was already plain text, even with `<` or `&` in it).
-fn plain_imported_titles(conn: &mut DbConnection) -> diesel::QueryResult<usize> {
-    use diesel::prelude::*;
-    use schema::articles;
-    let rows: Vec<(i64, String)> = articles::table
-        .filter(articles::import_source.is_not_null())
-        .filter(articles::title.like("%<%").or(articles::title.like("%&%")))
-        .select((articles::id, articles::title))
-        .load(conn)?;
-    let mut changed = 0;
-    for (id, title) in rows {
-        let plain = crate::text::plain_title(&title);
-        if plain != title {
-            changed += diesel::update(articles::table.find(id)).set(articles::title.eq(plain)).execute(conn)?;
-        }
-    }
-    // Imported excerpts were stored as sanitized HTML; they become text too.
-    let excerpts: Vec<(i64, String)> = articles::table
-        .filter(articles::import_source.is_not_null())
-        .filter(articles::excerpt.like("%<%").or(articles::excerpt.like("%&%")))
-        .select((articles::id, articles::excerpt.assume_not_null()))
-        .load(conn)?;
-    for (id, excerpt) in excerpts {
-        let plain = crate::articles::render::plain_text(&excerpt);
-        if plain != excerpt {
-            let value = Some(plain).filter(|p| !p.is_empty());
-            changed += diesel::update(articles::table.find(id)).set(articles::excerpt.eq(value)).execute(conn)?;
-        }
-    }
-    Ok(changed)
+    Ok(applied.iter().map(|v| v.to_string()).collect())
 }
 
 /// Runs blocking database work `f` on actix's blocking thread pool with a

@@ -154,7 +154,7 @@ impl TestDb {
 
     fn migrated(url: DatabaseUrl, guard: Guard) -> Self {
         let (pool, queries) = db::build_counted_pool(&url, 4).expect("pool");
-        db::migrate(&mut pool.get().expect("connection")).expect("migrations apply");
+        broadsheet::data_fixes::migrate(&mut pool.get().expect("connection")).expect("migrations apply");
         Self { pool, queries, url, _guard: guard }
     }
 

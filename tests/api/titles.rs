@@ -70,7 +70,7 @@ async fn the_data_migration_converts_only_imported_titles(backend: Backend) {
         .unwrap();
     revert_to_before_plain_titles(conn);
 
-    let applied = broadsheet::db::migrate(conn).expect("migrations re-applied");
+    let applied = broadsheet::data_fixes::migrate(conn).expect("migrations re-applied");
 
     assert!(applied.iter().any(|v| v.replace('-', "").starts_with("20261202000091")), "{applied:?}");
     let imported: String =
