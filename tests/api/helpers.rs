@@ -332,7 +332,14 @@ impl TestApp {
             db,
             settings,
             mailbox,
-            client: awc::Client::builder().disable_redirects().timeout(std::time::Duration::from_secs(60)).finish(),
+            // Pooled connections are dropped after 2 s idle, before the server's
+            // 5 s keep-alive closes them: reusing one the server is closing
+            // failed requests with `Connect(Disconnected)` on a loaded machine.
+            client: awc::Client::builder()
+                .disable_redirects()
+                .timeout(std::time::Duration::from_secs(60))
+                .connector(awc::Connector::new().conn_keep_alive(std::time::Duration::from_secs(2)))
+                .finish(),
         }
     }
 

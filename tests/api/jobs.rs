@@ -197,7 +197,9 @@ async fn a_job_running_into_its_lease_is_stopped_and_retried(backend: Backend) {
 
 async fn delayed_jobs_wait_and_a_unique_job_enqueued_twice_runs_once(backend: Backend) {
     let Some(app) = TestApp::spawn(backend).await else { return };
-    let delayed = NewJob::new(JobKind::Probe, json!({"label": "later"})).delay(chrono::Duration::milliseconds(800));
+    // An hour out, then made due by moving `run_at`: a short real delay made
+    // this test depend on how fast a loaded machine got to the first run.
+    let delayed = NewJob::new(JobKind::Probe, json!({"label": "later"})).delay(chrono::Duration::hours(1));
     let delayed = enqueue(&mut app.db.conn(), &delayed).unwrap().unwrap();
     let unique = NewJob::new(JobKind::Probe, json!({"label": "once"})).unique("probe:once");
     let first = enqueue(&mut app.db.conn(), &unique).unwrap();
@@ -207,7 +209,9 @@ async fn delayed_jobs_wait_and_a_unique_job_enqueued_twice_runs_once(backend: Ba
 
     assert_eq!(app.run_jobs().await, 1, "only the unique job is due");
     assert_eq!(job(&app, delayed).0, "queued");
-    actix_web::rt::time::sleep(Duration::from_millis(900)).await;
+    assert_eq!(app.run_jobs().await, 0, "still not due");
+    let due = chrono::Utc::now().naive_utc() - chrono::Duration::seconds(1);
+    diesel::update(jobs::table.find(delayed)).set(jobs::run_at.eq(due)).execute(&mut *app.db.conn()).unwrap();
     assert_eq!(app.run_jobs().await, 1, "the delayed job runs once due");
     assert_eq!(job(&app, delayed).0, "done");
     assert_eq!(runs(&app, first.unwrap()).len(), 1);
@@ -299,13 +303,22 @@ async fn a_job_whose_runner_was_killed_runs_again_once_after_the_lease(backend: 
     eventually(20, "the first worker to start the job", || !runs(&app, id).is_empty()).await;
     first.kill().expect("kill -9");
     first.wait().unwrap();
-    let killed_at = Instant::now();
     assert_eq!(job(&app, id).0, "running", "the dead runner's claim stands");
+    let lease_end: chrono::NaiveDateTime =
+        jobs::table.find(id).select(jobs::locked_until.assume_not_null()).first(&mut *app.db.conn()).unwrap();
 
     assert_eq!(app.run_jobs().await, 0, "nobody takes it while the lease lasts");
     let mut second = worker(&app, &lease);
     eventually(20, "the job to be done", || job(&app, id).0 == "done").await;
-    assert!(killed_at.elapsed() >= Duration::from_millis(2500), "not before the lease ran out");
+    // From the database's clock, not the test's: the second attempt began
+    // only once the dead runner's lease had run out.
+    let started: Vec<chrono::NaiveDateTime> = job_probes::table
+        .filter(job_probes::job_id.eq(id))
+        .order(job_probes::id)
+        .select(job_probes::created_at)
+        .load(&mut *app.db.conn())
+        .unwrap();
+    assert!(started[1] >= lease_end, "not before the lease ran out: {started:?} vs {lease_end}");
     sigterm(&second);
     assert!(wait_exit(&mut second, 20));
 

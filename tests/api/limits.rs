@@ -150,7 +150,10 @@ async fn a_redis_outage_falls_back_to_limits_in_process(backend: Backend) {
     let refused = login_from(&app, None, "down@example.com", "wrong password!").await;
 
     assert_eq!(ok.status.as_u16(), 200, "{}", String::from_utf8_lossy(&ok.body));
-    assert!(first < Duration::from_secs(2), "login took {first:?} with Redis down");
+    // Redis calls give up after 250 ms; a hang would be a connect timeout
+    // per call. The bound is loose because argon2 in a debug build on a
+    // loaded 2-core machine alone took over 2 s once.
+    assert!(first < Duration::from_secs(15), "login took {first:?} with Redis down");
     refused.assert_problem(429);
     assert!(refused.header("retry-after").is_some());
 }
