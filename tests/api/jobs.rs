@@ -61,8 +61,34 @@ fn database_url(url: &DatabaseUrl) -> String {
     }
 }
 
+/// A worker process that is killed when the test lets go of it, so a failed
+/// assertion leaves no orphan claiming jobs on a dropped database.
+struct Worker(Child);
+
+impl std::ops::Deref for Worker {
+    type Target = Child;
+    fn deref(&self) -> &Child {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for Worker {
+    fn deref_mut(&mut self) -> &mut Child {
+        &mut self.0
+    }
+}
+
+impl Drop for Worker {
+    fn drop(&mut self) {
+        if matches!(self.0.try_wait(), Ok(None)) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+}
+
 /// Starts `broadsheet worker` (the built binary) on the app's database.
-fn worker(app: &TestApp, vars: &[(&str, &str)]) -> Child {
+fn worker(app: &TestApp, vars: &[(&str, &str)]) -> Worker {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_broadsheet"));
     cmd.arg("worker")
         .env_clear()
@@ -80,7 +106,7 @@ fn worker(app: &TestApp, vars: &[(&str, &str)]) -> Child {
     for (k, v) in vars {
         cmd.env(k, v);
     }
-    cmd.spawn().expect("worker starts")
+    Worker(cmd.spawn().expect("worker starts"))
 }
 
 fn sigterm(child: &Child) {
