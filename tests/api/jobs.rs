@@ -194,7 +194,9 @@ async fn failed_attempts_back_off_then_go_dead_with_the_last_error(backend: Back
 }
 
 async fn a_panicking_job_is_recorded_and_retried(backend: Backend) {
-    let Some(app) = TestApp::spawn_with(backend, &[("JOBS_RETRY_BASE_MS", "200")]).await else { return };
+    // A backoff of a minute, then made due by moving `run_at`: with 200 ms a
+    // loaded machine retried within the first `run_jobs` call.
+    let Some(app) = TestApp::spawn_with(backend, &[("JOBS_RETRY_BASE_MS", "60000")]).await else { return };
     let id = probe(&app, json!({"panic_attempts": 1}));
 
     assert_eq!(app.run_jobs().await, 1);
@@ -202,7 +204,9 @@ async fn a_panicking_job_is_recorded_and_retried(backend: Backend) {
     assert_eq!((state.as_str(), attempts), ("failed", 1));
     assert_eq!(error.as_deref(), Some("panicked: probe panic on attempt 1"));
 
-    actix_web::rt::time::sleep(Duration::from_millis(250)).await;
+    assert_eq!(app.run_jobs().await, 0, "not before its backoff");
+    let due = broadsheet::db::now() - chrono::Duration::seconds(1);
+    diesel::update(jobs::table.find(id)).set(jobs::run_at.eq(due)).execute(&mut *app.db.conn()).unwrap();
     assert_eq!(app.run_jobs().await, 1);
     assert_eq!(job(&app, id).0, "done", "the retry succeeds");
     assert_eq!(runs(&app, id).len(), 2);
@@ -236,7 +240,7 @@ async fn delayed_jobs_wait_and_a_unique_job_enqueued_twice_runs_once(backend: Ba
     assert_eq!(app.run_jobs().await, 1, "only the unique job is due");
     assert_eq!(job(&app, delayed).0, "queued");
     assert_eq!(app.run_jobs().await, 0, "still not due");
-    let due = chrono::Utc::now().naive_utc() - chrono::Duration::seconds(1);
+    let due = broadsheet::db::now() - chrono::Duration::seconds(1);
     diesel::update(jobs::table.find(delayed)).set(jobs::run_at.eq(due)).execute(&mut *app.db.conn()).unwrap();
     assert_eq!(app.run_jobs().await, 1, "the delayed job runs once due");
     assert_eq!(job(&app, delayed).0, "done");
