@@ -8,6 +8,8 @@ use crate::helpers::{backend_tests, Backend, TestApp, TestDb};
 backend_tests!(
     a_webhook_body_with_a_nul_or_a_wrong_type_is_a_400_naming_the_field,
     a_taken_slug_or_email_is_a_409_that_names_the_field,
+    an_anonymous_read_never_gets_a_content_keys_cached_answer,
+    a_renamed_category_or_merged_tag_keeps_its_feed_with_a_301,
 );
 
 async fn a_webhook_body_with_a_nul_or_a_wrong_type_is_a_400_naming_the_field(backend: Backend) {
@@ -74,4 +76,55 @@ async fn a_taken_slug_or_email_is_a_409_that_names_the_field(backend: Backend) {
         assert_eq!(problem["errors"][0]["field"], field, "{method} {path}: {problem}");
         assert!(problem["errors"][0]["message"].as_str().is_some_and(|m| !m.is_empty()), "{problem}");
     }
+}
+
+async fn an_anonymous_read_never_gets_a_content_keys_cached_answer(backend: Backend) {
+    let Some(app) = TestApp::spawn_with(backend, &[("CACHE_MAX_MIB", "16")]).await else { return };
+    let admin = app.token_for("admin").await;
+    let made = app
+        .authed("POST", "/api/v1/api-keys", &admin, Some(&json!({"name": "site", "kind": "content", "scopes": []})))
+        .await;
+    assert_eq!(made.status.as_u16(), 201, "{}", String::from_utf8_lossy(&made.body));
+    let key = made.json()["data"]["key"].as_str().expect("key shown once").to_owned();
+    let path = "/api/v1/articles?status=draft";
+
+    let keyed = app.send("GET", path, &[("x-api-key", &key)], None).await;
+    let keyed_again = app.send("GET", path, &[("x-api-key", &key)], None).await;
+    let anonymous = app.get(path).await;
+
+    assert_eq!(keyed.status.as_u16(), 200, "{}", String::from_utf8_lossy(&keyed.body));
+    assert_eq!(keyed_again.body, keyed.body);
+    let problem = anonymous.assert_problem(401);
+    assert!(problem["detail"].as_str().unwrap().contains("status"), "{problem}");
+}
+
+async fn a_renamed_category_or_merged_tag_keeps_its_feed_with_a_301(backend: Backend) {
+    let Some(app) = TestApp::spawn(backend).await else { return };
+    let editor = app.token_for("editor").await;
+    for (path, body) in [
+        ("/api/v1/categories", json!({"name": "Elections"})),
+        ("/api/v1/tags", json!({"name": "Turnout"})),
+        ("/api/v1/tags", json!({"name": "Voting"})),
+    ] {
+        let res = app.authed("POST", path, &editor, Some(&body)).await;
+        assert_eq!(res.status.as_u16(), 201, "{path}: {}", String::from_utf8_lossy(&res.body));
+    }
+    let renamed =
+        app.authed("PATCH", "/api/v1/categories/elections", &editor, Some(&json!({"slug": "votes-2026"}))).await;
+    assert_eq!(renamed.status.as_u16(), 200, "{}", String::from_utf8_lossy(&renamed.body));
+    let merged = app.authed("POST", "/api/v1/tags/turnout/merge", &editor, Some(&json!({"into": "voting"}))).await;
+    assert_eq!(merged.status.as_u16(), 200, "{}", String::from_utf8_lossy(&merged.body));
+
+    let category = app.get("/feeds/atom/category/elections").await;
+    let tag = app.get("/feeds/json/tag/turnout").await;
+    let current = app.get("/feeds/rss/category/votes-2026").await;
+    let unknown = app.get("/feeds/rss/tag/never-existed").await;
+
+    assert_eq!(category.status.as_u16(), 301, "{}", String::from_utf8_lossy(&category.body));
+    assert_eq!(category.header("location"), Some("/feeds/atom/category/votes-2026"));
+    assert_eq!(tag.status.as_u16(), 301, "{}", String::from_utf8_lossy(&tag.body));
+    assert_eq!(tag.header("location"), Some("/feeds/json/tag/voting"));
+    assert_eq!(current.status.as_u16(), 200, "{}", String::from_utf8_lossy(&current.body));
+    assert!(current.content_type().starts_with("application/rss+xml"), "{}", current.content_type());
+    unknown.assert_problem(404);
 }
