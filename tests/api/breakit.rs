@@ -10,6 +10,7 @@ backend_tests!(
     a_taken_slug_or_email_is_a_409_that_names_the_field,
     an_anonymous_read_never_gets_a_content_keys_cached_answer,
     a_renamed_category_or_merged_tag_keeps_its_feed_with_a_301,
+    a_known_commenters_address_without_their_reader_token_is_not_auto_approved,
 );
 
 async fn a_webhook_body_with_a_nul_or_a_wrong_type_is_a_400_naming_the_field(backend: Backend) {
@@ -127,4 +128,56 @@ async fn a_renamed_category_or_merged_tag_keeps_its_feed_with_a_301(backend: Bac
     assert_eq!(current.status.as_u16(), 200, "{}", String::from_utf8_lossy(&current.body));
     assert!(current.content_type().starts_with("application/rss+xml"), "{}", current.content_type());
     unknown.assert_problem(404);
+}
+
+async fn a_known_commenters_address_without_their_reader_token_is_not_auto_approved(backend: Backend) {
+    use broadsheet::db::schema::readers;
+    use diesel::prelude::*;
+    let Some(app) = TestApp::spawn(backend).await else { return };
+    let editor = app.token_for("editor").await;
+    let (article, _) = app.create_article(&editor, json!({"title": "Open", "body": "x", "status": "published"})).await;
+    let path = format!("/api/v1/articles/{}/comments", article["slug"].as_str().unwrap());
+    // Ana verified her address and had a comment approved (COMMENT_APPROVE_AFTER=1).
+    let now = broadsheet::db::now();
+    let secret = broadsheet::auth::tokens::random_secret();
+    let ana: i64 = diesel::insert_into(readers::table)
+        .values((
+            readers::email.eq("ana@example.com"),
+            readers::email_key.eq("ana@example.com"),
+            readers::name.eq("Ana"),
+            readers::secret.eq(&secret),
+            readers::verified_at.eq(Some(now)),
+            readers::created_at.eq(now),
+            readers::updated_at.eq(now),
+        ))
+        .returning(readers::id)
+        .get_result(&mut *app.db.conn())
+        .unwrap();
+    let ana_token = broadsheet::readers::model::sign(ana, &secret);
+    let as_ana = |body: &str| json!({"name": "Ana", "email": "ana@example.com", "body": body});
+    let first = app.send("POST", &path, &[("x-reader-token", &ana_token)], Some(&as_ana("My first."))).await;
+    assert_eq!(first.status.as_u16(), 201, "{}", String::from_utf8_lossy(&first.body));
+    let first_id = first.json()["data"]["id"].as_i64().unwrap();
+    let approved = app
+        .authed("PATCH", &format!("/api/v1/comments/{first_id}"), &editor, Some(&json!({"status": "approved"})))
+        .await;
+    assert_eq!(approved.status.as_u16(), 200, "{}", String::from_utf8_lossy(&approved.body));
+
+    let impostor = app.send("POST", &path, &[], Some(&as_ana("Buy my product, signed Ana."))).await;
+    let forged = format!("{ana}.{}", "A".repeat(43));
+    let forged = app.send("POST", &path, &[("x-reader-token", &forged)], Some(&as_ana("Forged."))).await;
+    let ana_again = app.send("POST", &path, &[("x-reader-token", &ana_token)], Some(&as_ana("Me again."))).await;
+
+    assert_eq!(impostor.status.as_u16(), 201, "{}", String::from_utf8_lossy(&impostor.body));
+    let held = impostor.json()["data"].clone();
+    assert_eq!(held["status"], "pending", "an address alone must not earn auto-approval: {held}");
+    assert!(held["reasons"].to_string().contains("not verified"), "{held}");
+    forged.assert_problem(401);
+    assert_eq!(ana_again.status.as_u16(), 201, "{}", String::from_utf8_lossy(&ana_again.body));
+    assert_eq!(ana_again.json()["data"]["status"], "approved", "{}", String::from_utf8_lossy(&ana_again.body));
+    let public = app.get_ok(&path).await;
+    let bodies: Vec<&str> =
+        public["data"].as_array().unwrap().iter().map(|c| c["body_html"].as_str().unwrap()).collect();
+    assert!(!bodies.iter().any(|b| b.contains("Buy my product")), "{bodies:?}");
+    assert!(!bodies.iter().any(|b| b.contains("Forged")), "nothing stored for a forged token: {bodies:?}");
 }
