@@ -11,6 +11,7 @@ backend_tests!(
     an_anonymous_read_never_gets_a_content_keys_cached_answer,
     a_renamed_category_or_merged_tag_keeps_its_feed_with_a_301,
     a_known_commenters_address_without_their_reader_token_is_not_auto_approved,
+    webhook_urls_in_deprecated_ipv6_ranges_are_refused_naming_url,
 );
 
 async fn a_webhook_body_with_a_nul_or_a_wrong_type_is_a_400_naming_the_field(backend: Backend) {
@@ -180,4 +181,20 @@ async fn a_known_commenters_address_without_their_reader_token_is_not_auto_appro
         public["data"].as_array().unwrap().iter().map(|c| c["body_html"].as_str().unwrap()).collect();
     assert!(!bodies.iter().any(|b| b.contains("Buy my product")), "{bodies:?}");
     assert!(!bodies.iter().any(|b| b.contains("Forged")), "nothing stored for a forged token: {bodies:?}");
+}
+
+async fn webhook_urls_in_deprecated_ipv6_ranges_are_refused_naming_url(backend: Backend) {
+    let Some(app) = TestApp::spawn(backend).await else { return };
+    let admin = app.token_for("admin").await;
+
+    for url in ["http://[::127.0.0.1]/hook", "http://[::a00:1]/hook", "http://[fec0::1]/hook", "http://[100::1]/hook"] {
+        let res = app
+            .authed("POST", "/api/v1/webhooks", &admin, Some(&json!({"url": url, "events": ["article.published"]})))
+            .await;
+
+        let problem = res.assert_problem(422);
+        assert_eq!(problem["errors"][0]["field"], "url", "{url}: {problem}");
+    }
+    let (list, _) = app.get_ok_as("/api/v1/webhooks", &admin).await;
+    assert_eq!(list["meta"]["total"], 0, "nothing stored: {list}");
 }
