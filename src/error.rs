@@ -253,6 +253,7 @@ impl ApiError {
             Self::Unavailable(_) => ("the database is unavailable; try again shortly".to_owned(), vec![]),
             Self::StorageUnavailable(_) => ("media storage is unavailable; try again shortly".to_owned(), vec![]),
             Self::Internal(_) => ("an unexpected error occurred; it has been logged".into(), vec![]),
+            Self::Conflict(detail) => (detail.clone(), conflict_field(detail).into_iter().collect()),
             other => (other.to_string(), vec![]),
         };
         Problem::new(status, self.code(), detail, errors)
@@ -386,6 +387,17 @@ impl From<DieselError> for ApiError {
             other => Self::Internal(anyhow::Error::new(other)),
         }
     }
+}
+
+/// Unique fields a 409's `detail` may start with.
+const UNIQUE_FIELDS: &[&str] = &["slug", "email", "key", "name", "author_id"];
+
+/// The field a 409 is about, when its detail starts with one (`slug `x` is
+/// taken`, `email is already taken`), so `errors[].field` names it as a 400's
+/// does. Conflicts of state (`mailing 3 is sent; …`) name no field.
+fn conflict_field(detail: &str) -> Option<FieldError> {
+    let (first, rest) = detail.split_once(' ')?;
+    UNIQUE_FIELDS.contains(&first).then(|| FieldError { field: first.to_owned(), message: rest.to_owned() })
 }
 
 /// Extracts the field from serde's "unknown field `x`" / "missing field `x`" messages.

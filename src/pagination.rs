@@ -105,7 +105,7 @@ fn parse_bounded(raw: &str, min: i64, max: i64) -> Option<i64> {
 /// Paging metadata of a list response.
 #[derive(Clone, Copy, Debug, Serialize, ToSchema)]
 pub struct PageMeta {
-    /// The 1-based page returned.
+    /// The 1-based page returned; 0 on a cursor (`after`) page, which has no number.
     pub page: i64,
     /// Items per page requested.
     pub per_page: i64,

@@ -109,19 +109,24 @@ pub async fn list_article_comments(
 /// Readers give `name` and `email`; an unverified address gets one
 /// verification mail per `COMMENT_VERIFY_COOLDOWN_MINUTES`. Signed-in users
 /// comment as themselves (marked `staff`, or `author` on their own article)
-/// and are approved at once; API keys may not comment. The policy decides
+/// and are approved at once; API keys may not comment. A reader counts as
+/// verified for the policy only with the `X-Reader-Token` of that address
+/// (anyone can type a known commenter's address). The policy decides
 /// the state (`pending`, `approved` or `spam`) and its reasons are in the
 /// answer. The `edit_token` edits or deletes the comment for
 /// `COMMENT_EDIT_WINDOW_MINUTES` (15). Nothing is stored on any error.
 #[utoipa::path(
     tag = "comments",
-    params(("article" = String, Path, description = "Article id (all digits), slug or former slug")),
+    params(
+        ("article" = String, Path, description = "Article id (all digits), slug or former slug"),
+        ("X-Reader-Token" = Option<String>, Header, description = "The token `POST /readers/verify` returned for this address: without it the address counts as unverified"),
+    ),
     request_body = CreateComment,
     security((), ("bearer" = [])),
     responses(
         (status = 201, description = "Stored; `Location` is the comment", body = PostedCommentEnvelope),
         (status = 400, description = "A bad field: name, email, website, body (empty, too long, nested too deep) (see `errors`)", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Bad credentials", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Bad credentials, or a forged `X-Reader-Token`", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Comments are closed on this article, or an API key", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No published article here", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "`parent_id` names no approved comment on this article, or nests too deep", body = Problem, content_type = "application/problem+json"),
@@ -178,6 +183,10 @@ pub async fn create_comment(
         parent_id: b.parent_id,
         notify_replies: b.notify_replies,
         honeypot: b.homepage.is_some_and(|h| !h.trim().is_empty()),
+        reader_token: match poster {
+            Poster::Reader => header(&req, READER_TOKEN_HEADER)?.map(str::to_owned),
+            Poster::Staff { .. } => None,
+        },
     };
     let settings = state.settings.clone();
     let key = key.into_inner();

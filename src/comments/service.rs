@@ -53,6 +53,9 @@ pub struct Validated {
     pub notify_replies: bool,
     /// Whether the honeypot field was filled.
     pub honeypot: bool,
+    /// `X-Reader-Token`: proves the poster owns `email`. Without it (or with
+    /// another reader's) the address counts as unverified for the policy.
+    pub reader_token: Option<String>,
 }
 
 /// Validates a name: trimmed, 1–[`MAX_NAME`] characters; angle brackets and
@@ -213,7 +216,16 @@ pub fn post(
         Poster::Reader => {
             let email = v.email.as_ref().ok_or_else(|| ApiError::invalid("email", "is required"))?;
             let name = v.name.clone().ok_or_else(|| ApiError::invalid("name", "is required"))?;
-            let reader = crate::readers::service::find_or_create(conn, email, &name, now)?;
+            let proven = match &v.reader_token {
+                Some(t) => Some(crate::readers::service::by_signed_token(conn, t)?.id),
+                None => None,
+            };
+            let mut reader = crate::readers::service::find_or_create(conn, email, &name, now)?;
+            if proven != Some(reader.id) {
+                // Verified means "proved this address here", not "someone
+                // once did": an address alone never earns auto-approval.
+                reader.verified_at = None;
+            }
             let n =
                 new_comment(&article, v, name, Some(&email.address), Some(reader.id), None, None, &edit_token, ip, now);
             (n, Some(reader), None)

@@ -25,9 +25,27 @@ async fn serve(
     };
     let st = state.clone();
     let feed = crate::db::run(&state.pool, move |c| {
-        service::load(c, &st.settings, format, scope.as_ref().map(|(k, s)| (*k, s.as_str())), crate::db::now())
+        match service::load(c, &st.settings, format, scope.as_ref().map(|(k, s)| (*k, s.as_str())), crate::db::now()) {
+            // A renamed category or a renamed or merged tag keeps its feed
+            // readers: its former slug answers 301, as the term itself does.
+            Err(ApiError::NotFound(m)) => match scope.as_ref().and_then(|(k, s)| Some((k.taxonomy()?, *k, s))) {
+                Some((term, kind, slug)) => match crate::taxonomy::repo::redirect_for(c, term, slug)? {
+                    Some(t) => Ok(Err((kind, t.slug))),
+                    None => Err(ApiError::NotFound(m)),
+                },
+                None => Err(ApiError::NotFound(m)),
+            },
+            other => other.map(Ok),
+        }
     })
     .await?;
+    let feed = match feed {
+        Ok(feed) => feed,
+        Err((kind, slug)) => {
+            let to = format!("/feeds/{}/{}/{}", format.as_str(), kind.as_str(), service::encode_segment(&slug));
+            return Ok(HttpResponse::MovedPermanently().insert_header((header::LOCATION, to)).finish());
+        }
+    };
     let last_modified = feed.updated.map(|t| header::HttpDate::from(std::time::SystemTime::from(t.and_utc())));
     if let (Some(lm), None, Some(since)) = (
         last_modified,
@@ -94,6 +112,7 @@ pub async fn get_site_feed(
             (serde_json::Value = "application/feed+json"),
         )),
         (status = 304, description = "Not modified (`If-None-Match` or `If-Modified-Since`)"),
+        (status = 301, description = "A former slug of a category or tag (renamed, or a tag merged away): `Location` has the current feed"),
         (status = 400, description = "Unknown format or kind", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such category, tag, author or series", body = Problem, content_type = "application/problem+json"),
     )

@@ -77,7 +77,8 @@ impl FeedKind {
         }
     }
 
-    fn as_str(self) -> &'static str {
+    /// The path segment: `category`, `tag`, `author` or `series`.
+    pub fn as_str(self) -> &'static str {
         match self {
             Self::Category => "category",
             Self::Tag => "tag",
@@ -85,6 +86,22 @@ impl FeedKind {
             Self::Series => "series",
         }
     }
+}
+
+impl FeedKind {
+    /// The taxonomy whose slug history this kind follows (categories and tags).
+    pub fn taxonomy(self) -> Option<crate::taxonomy::Kind> {
+        match self {
+            Self::Category => Some(crate::taxonomy::Kind::Category),
+            Self::Tag => Some(crate::taxonomy::Kind::Tag),
+            Self::Author | Self::Series => None,
+        }
+    }
+}
+
+/// `slug` percent-encoded as one path segment.
+pub fn encode_segment(slug: &str) -> String {
+    percent_encoding::utf8_percent_encode(slug, SEGMENT).to_string()
 }
 
 /// A format-neutral feed.

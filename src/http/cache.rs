@@ -61,7 +61,7 @@ pub const MAX_STALENESS_MS: i64 = 1_000;
 const MIN_COMPRESS_BYTES: usize = 256;
 
 /// Marks a request whose credential is a content API key that the cache
-/// checked: the handler's answer equals the anonymous one, so it may be
+/// checked: the handler reads what anonymous readers read, so its answer may be
 /// cached and made `public` (see `middleware::http_cache`).
 #[derive(Clone, Copy, Debug)]
 pub struct ContentKeyRead;
@@ -229,13 +229,20 @@ fn cacheable_path(path: &str) -> bool {
         .any(|p| path.strip_prefix(p).is_some_and(|rest| rest.is_empty() || rest.starts_with(['/', '.', '-'])))
 }
 
-/// The normalized request: path, query pairs sorted by name (stable, so
-/// repeated names keep their order), and the `Accept` header.
-fn cache_key(req: &ServiceRequest) -> String {
+/// The normalized request: who asks (anonymous or a content key: handlers
+/// may answer them differently, e.g. `status=draft` is a 401 without
+/// credentials and an empty 200 with a content key), path, query pairs
+/// sorted by name (stable, so repeated names keep their order), and the
+/// `Accept` header.
+fn cache_key(req: &ServiceRequest, who: &Caller) -> String {
     let path = req.path();
     let query = req.query_string();
     let accept = req.headers().get(header::ACCEPT).map(HeaderValue::as_bytes).unwrap_or_default();
-    let mut key = String::with_capacity(path.len() + query.len() + accept.len() + 2);
+    let mut key = String::with_capacity(path.len() + query.len() + accept.len() + 4);
+    key.push_str(match who {
+        Caller::Anonymous => "a ",
+        Caller::ContentKey(_) => "k ",
+    });
     key.push_str(path);
     key.push('?');
     if !query.is_empty() {
@@ -435,7 +442,7 @@ where
             return Box::pin(self.service.call(req));
         }
         let Some(who) = caller(&req) else { return Box::pin(self.service.call(req)) };
-        let key = cache_key(&req);
+        let key = cache_key(&req, &who);
         let now = now_ms();
         // The epoch and expiry before anything is read: an entry built from
         // data older than a write carries the epoch that write ends.

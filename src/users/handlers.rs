@@ -208,7 +208,7 @@ fn insert_validated(
 ) -> Result<super::model::UserRow, ApiError> {
     c.transaction(|c| {
         if repo::find_by_email(c, &email)?.is_some() {
-            return Err(ApiError::Conflict(format!("a user with email {email} already exists")));
+            return Err(ApiError::Conflict(format!("email {email} is already taken by another user")));
         }
         let author_id = match author_id {
             Some(a) => {
@@ -240,7 +240,7 @@ fn check_author(c: &mut crate::db::DbConnection, author_id: i64, user_id: i64) -
         return Err(ApiError::Unprocessable(format!("author_id {author_id} names no author")));
     }
     if repo::author_linked_elsewhere(c, author_id, user_id)? {
-        return Err(ApiError::Conflict(format!("author {author_id} is already linked to another user")));
+        return Err(ApiError::Conflict(format!("author_id {author_id} is already linked to another user")));
     }
     Ok(())
 }

@@ -70,7 +70,7 @@ pub async fn list_webhooks(
 pub async fn create_webhook(
     state: web::Data<AppState>,
     auth: AuthUser,
-    body: web::Json<CreateWebhook>,
+    body: crate::json::Json<CreateWebhook>,
 ) -> Result<HttpResponse, ApiError> {
     auth.0.require(Action::ManageWebhooks)?;
     let body = body.into_inner();
@@ -140,7 +140,7 @@ pub async fn update_webhook(
     state: web::Data<AppState>,
     auth: AuthUser,
     id: Id,
-    body: web::Json<UpdateWebhook>,
+    body: crate::json::Json<UpdateWebhook>,
 ) -> Result<HttpResponse, ApiError> {
     auth.0.require(Action::ManageWebhooks)?;
     let id = id.get();

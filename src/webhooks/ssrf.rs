@@ -4,7 +4,9 @@
 //! Every address it resolves to must be public: loopback (unless
 //! `WEBHOOK_ALLOW_LOOPBACK`), private (RFC 1918, IPv6 ULA), link-local
 //! (including the 169.254.169.254 metadata service), shared (100.64/10),
-//! unspecified, multicast, broadcast and documentation ranges are refused.
+//! unspecified, multicast, broadcast and documentation ranges, and IPv6's
+//! IPv4-compatible (`::/96`), site-local (`fec0::/10`) and discard (`100::/64`)
+//! ranges are refused.
 //! The check runs when an endpoint is saved and again inside the HTTP
 //! client's resolver ([`GuardedResolver`]) on every connection, so a DNS
 //! answer that changes after the save (rebinding) is refused at connect.
@@ -66,6 +68,17 @@ fn refusal_v6(ip: Ipv6Addr, allow_loopback: bool) -> Option<&'static str> {
     }
     if ip.is_multicast() {
         return Some("a multicast address");
+    }
+    // Deprecated IPv4-compatible addresses (::a.b.c.d, RFC 4291 §2.5.5.1):
+    // a stack that still maps them would reach the IPv4 address inside.
+    if s[..6] == [0; 6] {
+        return Some("an IPv4-compatible address");
+    }
+    if (s[0] & 0xffc0) == 0xfec0 {
+        return Some("a site-local address");
+    }
+    if s[..4] == [0x100, 0, 0, 0] {
+        return Some("a discard-only address");
     }
     // NAT64 and 6to4 embed IPv4 addresses that may be private.
     if s[0] == 0x64 && s[1] == 0xff9b {
@@ -191,6 +204,10 @@ mod tests {
             "64:ff9b::a00:1",
             "2002:c0a8:101::1",
             "::",
+            "::127.0.0.1",
+            "::a00:1",
+            "fec0::1",
+            "100::1",
         ];
         for ip in refused {
             assert!(refusal(ip.parse().unwrap(), false).is_some(), "{ip} must be refused");

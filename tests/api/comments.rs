@@ -101,6 +101,15 @@ async fn post_ok(app: &TestApp, slug: &str, body: Value) -> Value {
     res.json()["data"].clone()
 }
 
+/// Posts as a reader proving their address with `X-Reader-Token`, asserting 201.
+async fn post_as(app: &TestApp, slug: &str, reader_token: &str, body: Value) -> Value {
+    let res = app
+        .send("POST", &format!("/api/v1/articles/{slug}/comments"), &[("x-reader-token", reader_token)], Some(&body))
+        .await;
+    assert_eq!(res.status.as_u16(), 201, "{}", String::from_utf8_lossy(&res.body));
+    res.json()["data"].clone()
+}
+
 async fn set_status(app: &TestApp, token: &str, id: i64, status: &str) -> Value {
     let res = app
         .authed(
@@ -178,7 +187,7 @@ async fn a_reader_verifies_from_the_outbox_and_an_editors_approval_threads_the_r
     assert_eq!(unverified, 1, "a GET verified the reader");
     let res = app.send("POST", "/api/v1/readers/verify", &[], Some(&json!({"token": token}))).await;
     assert_eq!(res.status.as_u16(), 200, "{}", String::from_utf8_lossy(&res.body));
-    assert!(res.json()["data"]["reader_token"].as_str().is_some());
+    let reader_token = res.json()["data"]["reader_token"].as_str().expect("a reader token").to_owned();
     let again = app.send("POST", "/api/v1/readers/verify", &[], Some(&json!({"token": token}))).await;
     assert_eq!(again.assert_problem(400)["errors"][0]["field"], "token");
 
@@ -214,8 +223,18 @@ async fn a_reader_verifies_from_the_outbox_and_an_editors_approval_threads_the_r
     let md5 = format!("{:x}", md5_of("ana@example.com"));
     assert!(!text.contains(&md5), "the avatar is not a plain hash of the email");
 
-    // Now verified with one approved comment, the reader's next comment is approved.
-    let next = post_ok(&app, slug, reader("Ana", "ana@example.com", "One more thought.")).await;
+    // Now verified with one approved comment, the reader's next comment
+    // (proved with her reader token) is approved.
+    let res = app
+        .send(
+            "POST",
+            &format!("/api/v1/articles/{slug}/comments"),
+            &[("x-reader-token", &reader_token)],
+            Some(&reader("Ana", "ana@example.com", "One more thought.")),
+        )
+        .await;
+    assert_eq!(res.status.as_u16(), 201, "{}", String::from_utf8_lossy(&res.body));
+    let next = res.json()["data"].clone();
     assert_eq!(next["status"], "approved", "{next}");
     assert_eq!(next["verification_sent"], false);
     let verify_mails: i64 =
@@ -403,8 +422,8 @@ async fn each_policy_and_spam_rule_decides_with_its_reason(backend: Backend) {
     let Some(app) = TestApp::spawn_with(backend, &vars).await else { return };
     let (slug, _, editor) = article(&app, json!({})).await;
     // A verified reader with one approved comment is approved by the first-comment rule.
-    let (_, _) = verified_reader(&app, "good@example.com");
-    let first = post_ok(&app, &slug, reader("Good", "good@example.com", "First words.")).await;
+    let (_, good) = verified_reader(&app, "good@example.com");
+    let first = post_as(&app, &slug, &good, reader("Good", "good@example.com", "First words.")).await;
     assert_eq!(first["status"], "pending");
     set_status(&app, &editor, first["id"].as_i64().unwrap(), "approved").await;
 
@@ -423,7 +442,7 @@ async fn each_policy_and_spam_rule_decides_with_its_reason(backend: Backend) {
         (reader("Good", "good@example.com", "Second words."), "spam", "duplicate"),
     ];
     for (body, status, reason) in cases {
-        let c = post_ok(&app, &slug, body.clone()).await;
+        let c = post_as(&app, &slug, &good, body.clone()).await;
         assert_eq!(c["status"], status, "{body}: {c}");
         assert!(c["reasons"].to_string().contains(reason), "{body}: {c}");
     }

@@ -6,6 +6,7 @@ mod helpers;
 mod accounts;
 mod articles;
 mod auth;
+mod breakit;
 mod cache;
 mod cli;
 mod comments;
