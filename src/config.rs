@@ -200,6 +200,10 @@ pub struct DistributionSettings {
     /// addresses (tests and local development only); default `false`.
     /// Private, link-local and metadata addresses stay refused.
     pub webhook_allow_loopback: bool,
+    /// `IMPORT_ALLOW_LOOPBACK`: let `import wordpress --media download` fetch
+    /// from loopback addresses (tests and local mirrors only); default
+    /// `false`. Private, link-local and metadata addresses stay refused.
+    pub import_allow_loopback: bool,
     /// `WEBHOOK_MAX_ATTEMPTS`: delivery attempts per event before it is given
     /// up, 1–30; default 12 (with the backoff schedule, about 24 h).
     pub webhook_max_attempts: i32,
@@ -1292,6 +1296,7 @@ impl Settings {
                     non_empty("WEBHOOK_ALLOW_LOOPBACK"),
                     false,
                 )?,
+                import_allow_loopback: parse_bool("IMPORT_ALLOW_LOOPBACK", non_empty("IMPORT_ALLOW_LOOPBACK"), false)?,
                 webhook_max_attempts: parse_ranged(
                     "WEBHOOK_MAX_ATTEMPTS",
                     non_empty("WEBHOOK_MAX_ATTEMPTS"),
