@@ -426,6 +426,12 @@ impl<'c> Importer<'c> {
             Record::Category(t) => self.category(t),
             Record::Tag(t) => self.tag(t),
             Record::Term(t) => match t.taxonomy.as_str() {
+                // WordPress exports a category both ways; like its importer
+                // (`term_exists`), the second is not imported again.
+                "category" | "post_tag" if self.term_seen(&t) => {
+                    self.summary.skip("wp:term entries repeating a wp:category or wp:tag");
+                    Ok(())
+                }
                 "category" => self.category(t),
                 "post_tag" => self.tag(t),
                 // Menus, post formats and custom taxonomies have no home here.
@@ -566,6 +572,16 @@ impl<'c> Importer<'c> {
             self.tags.insert(key, id);
         }
         Ok(())
+    }
+
+    /// Whether a `wp:term` of taxonomy `category` or `post_tag` was already
+    /// imported in this run (as a `wp:category` or `wp:tag`).
+    fn term_seen(&self, t: &WxrTerm) -> bool {
+        let key = if t.slug.trim().is_empty() { t.name.trim() } else { t.slug.trim() };
+        match t.taxonomy.as_str() {
+            "category" => self.categories.contains_key(key),
+            _ => self.tags.contains_key(key),
+        }
     }
 
     /// The import key (the WordPress slug as written) and our slug for a term;

@@ -400,6 +400,7 @@ async fn wp_terms_import_categories_and_tags_and_count_the_rest(backend: Backend
 <wp:term><wp:term_taxonomy>nav_menu</wp:term_taxonomy><wp:term_slug>footer</wp:term_slug><wp:term_name>Footer</wp:term_name></wp:term>
 <wp:term><wp:term_taxonomy>genre</wp:term_taxonomy><wp:term_slug>noir</wp:term_slug><wp:term_name>Noir</wp:term_name></wp:term>
 <wp:term><wp:term_slug>lost</wp:term_slug></wp:term>
+<wp:term><wp:term_taxonomy>post_tag</wp:term_taxonomy><wp:term_slug>budget</wp:term_slug><wp:term_name>Budget</wp:term_name></wp:term>
 "#;
     let xml = format!(
         "{HEAD}<wp:author><wp:author_login>ed</wp:author_login></wp:author>{terms}{}</channel></rss>",
@@ -417,6 +418,8 @@ async fn wp_terms_import_categories_and_tags_and_count_the_rest(backend: Backend
     assert_eq!(summary.skipped.get("wp:term entries of taxonomy `nav_menu`"), Some(&2), "{summary}");
     assert_eq!(summary.skipped.get("wp:term entries of taxonomy `genre`"), Some(&1), "{summary}");
     assert_eq!(summary.skipped.get("wp:term entries of taxonomy `no`"), Some(&1), "{summary}");
+    assert_eq!(summary.skipped.get("wp:term entries repeating a wp:category or wp:tag"), Some(&1), "{summary}");
+    assert!(summary.updated.is_empty(), "a repeated term is not written twice: {summary}");
     assert!(summary.warnings.is_empty(), "declared terms need no warning: {summary}");
     assert!(!again.created.contains_key("categories"), "a re-import updates: {again}");
     let c = &mut *db.conn();
