@@ -438,3 +438,38 @@ async fn wp_terms_import_categories_and_tags_and_count_the_rest(backend: Backend
     let tags: Vec<String> = tags::table.select(tags::slug).load(c).unwrap();
     assert_eq!(tags, ["budget"]);
 }
+
+#[test]
+fn the_cli_downloads_from_loopback_only_when_the_setting_allows_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let origin = photo_origin();
+    let export = dir.path().join("export.xml");
+    std::fs::write(&export, photo_export(&origin)).unwrap();
+    let store = dir.path().join("media");
+    let run = |allow: &str| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_broadsheet"))
+            .args(["import", "wordpress", "--media", "download", "--media-timeout", "5"])
+            .arg(&export)
+            .env("DATABASE_URL", format!("sqlite://{}", dir.path().join("cli.db").display()))
+            .env("MEDIA_STORE_URL", url::Url::from_directory_path(&store).unwrap().to_string())
+            .env("PUBLIC_BASE_URL", "https://news.test")
+            .env("IMPORT_ALLOW_LOOPBACK", allow)
+            .current_dir(dir.path())
+            .output()
+            .expect("runs")
+    };
+
+    let refused = run("false");
+    let allowed = run("true");
+
+    let out = |o: &std::process::Output| String::from_utf8_lossy(&o.stdout).into_owned();
+    assert!(refused.status.success(), "a refused download does not fail the import: {}", out(&refused));
+    assert!(out(&refused).contains("not downloaded") && out(&refused).contains("loopback"), "{}", out(&refused));
+    assert_eq!(origin.hits(), 1, "only the allowed run reached the server");
+    assert!(allowed.status.success(), "{}", String::from_utf8_lossy(&allowed.stderr));
+    assert!(out(&allowed).contains("created: 1 media files"), "{}", out(&allowed));
+    assert!(out(&allowed).contains("updated: 1 articles"), "the body now points here: {}", out(&allowed));
+    let db = TestDb::sqlite_at(dir.path().join("cli.db"));
+    let body: String = articles::table.select(articles::body_html).first(&mut *db.conn()).unwrap();
+    assert!(body.contains("https://news.test/api/v1/media/1/file/w320"), "{body}");
+}
