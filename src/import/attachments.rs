@@ -50,6 +50,9 @@ pub struct Downloader {
     pub origin: Option<url::Url>,
 }
 
+/// An attachment and what became of it: its media id, or why it failed.
+type Fetched = (Wanted, Result<i64, String>);
+
 /// One attachment to fetch.
 #[derive(Clone, Debug)]
 pub(crate) struct Wanted {
@@ -131,7 +134,7 @@ impl Downloader {
             return;
         }
         let outcome = std::thread::scope(|s| {
-            s.spawn(|| -> Result<Vec<(Wanted, Result<i64, String>)>, String> {
+            s.spawn(|| -> Result<Vec<Fetched>, String> {
                 let rt = tokio::runtime::Builder::new_current_thread()
                     .enable_all()
                     .build()

@@ -308,9 +308,10 @@ pub async fn store_import(
         Ok(row)
     })
     .await;
+    let old = previous.lock().unwrap_or_else(|e| e.into_inner()).take();
     if result.is_err() {
         collect_garbage(media, pool, sha256).await;
-    } else if let Some(old) = previous.lock().unwrap_or_else(|e| e.into_inner()).take().filter(|o| *o != sha256) {
+    } else if let Some(old) = old.filter(|o| *o != sha256) {
         collect_garbage(media, pool, old).await;
     }
     result

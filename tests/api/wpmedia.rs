@@ -389,6 +389,9 @@ async fn the_fixture_imports_with_its_media_from_a_loopback_server(backend: Back
     assert_eq!(now["data"]["title"], "Edited here");
 }
 
+/// (id, slug, name, description, parent id).
+type Category = (i64, String, String, Option<String>, Option<i64>);
+
 async fn wp_terms_import_categories_and_tags_and_count_the_rest(backend: Backend) {
     let Some(db) = TestDb::create(backend) else { return };
     let terms = r#"
@@ -423,7 +426,7 @@ async fn wp_terms_import_categories_and_tags_and_count_the_rest(backend: Backend
     assert!(summary.warnings.is_empty(), "declared terms need no warning: {summary}");
     assert!(!again.created.contains_key("categories"), "a re-import updates: {again}");
     let c = &mut *db.conn();
-    let cats: Vec<(i64, String, String, Option<String>, Option<i64>)> = categories::table
+    let cats: Vec<Category> = categories::table
         .select((categories::id, categories::slug, categories::name, categories::description, categories::parent_id))
         .order(categories::id)
         .load(c)
