@@ -150,8 +150,9 @@ pub struct Settings {
     pub subscriptions: SubscriptionSettings,
     /// New-article mailings (`MAILING_*`).
     pub mailings: MailingSettings,
-    /// Feeds, sitemaps and webhooks (`SITE_*`, `FEED_*`, `SITEMAP_*`,
-    /// `FRONTEND_*_URL`, `WEBHOOK_*`).
+    /// Feeds, sitemaps, webhooks and the import's outbound fetches
+    /// (`SITE_*`, `FEED_*`, `SITEMAP_*`, `FRONTEND_*_URL`, `WEBHOOK_*`,
+    /// `IMPORT_ALLOW_LOOPBACK`).
     pub distribution: DistributionSettings,
     /// Reader comments (`COMMENT_*`).
     pub comments: CommentSettings,
@@ -1444,6 +1445,7 @@ mod tests {
             ("FRONTEND_ARTICLE_URL", "https://example.com/{year}/{slug}"),
             ("FRONTEND_TAG_URL", "ftp://example.com/{slug}"),
             ("WEBHOOK_ALLOW_LOOPBACK", "perhaps"),
+            ("IMPORT_ALLOW_LOOPBACK", "perhaps"),
         ];
         for (var, value) in cases {
             let err = settings(&[(var, value)]).expect_err(&format!("{var}={value} must fail"));
