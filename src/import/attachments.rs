@@ -115,14 +115,15 @@ impl Downloader {
     /// Fetches and stores every file of `wanted` not already in `hosted`
     /// (same key and source URL), `concurrency` at a time, on a runtime of its
     /// own on a separate thread (so it can be called from inside another
-    /// runtime, as tests do). Records what happened in `summary`.
+    /// runtime, as tests do). Records what happened in `summary`; returns the
+    /// keys of the attachments stored.
     pub(crate) fn run(
         &self,
         pool: &crate::db::Pool,
         wanted: Vec<Wanted>,
         hosted: &HashMap<String, Hosted>,
         summary: &mut Summary,
-    ) {
+    ) -> Vec<String> {
         let mut todo = Vec::new();
         for w in wanted {
             match hosted.get(&w.key) {
@@ -131,7 +132,7 @@ impl Downloader {
             }
         }
         if todo.is_empty() {
-            return;
+            return Vec::new();
         }
         let outcome = std::thread::scope(|s| {
             s.spawn(|| -> Result<Vec<Fetched>, String> {
@@ -163,18 +164,23 @@ impl Downloader {
             Err(message) => {
                 summary.warn(format!("media downloads: none ran: {message}"));
                 summary.skip("media downloads that failed");
-                return;
+                return Vec::new();
             }
         };
+        let mut stored = Vec::new();
         for (w, result) in results {
             match result {
-                Ok(_) => summary.saved("media files", true),
+                Ok(_) => {
+                    summary.saved("media files", true);
+                    stored.push(w.key);
+                }
                 Err(message) => {
                     summary.warn(format!("attachment {} ({}): not downloaded: {message}", w.key, w.url));
                     summary.skip("media downloads that failed");
                 }
             }
         }
+        stored
     }
 
     /// The HTTP client: the webhook guard's resolver (every connection's

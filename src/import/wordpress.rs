@@ -54,7 +54,8 @@ pub fn import(conn: &mut DbConnection, input: impl BufRead, dry_run: bool) -> Re
 /// Attachments stay where the export says (see [`import_with_media`]).
 pub fn import_with(conn: &mut DbConnection, input: impl BufRead, options: Options) -> Result<Summary, ImportError> {
     let records = read_records(input)?;
-    import_records(conn, records, options, Summary::default(), &HashMap::new(), &Rewriter::default())
+    let none = Media { hosted: &HashMap::new(), fresh: &std::collections::HashSet::new() };
+    import_records(conn, records, options, Summary::default(), &none, &Rewriter::default())
 }
 
 /// Where imported attachments live (`broadsheet import wordpress --media`).
@@ -88,6 +89,7 @@ pub fn import_with_media(
     let mut summary = Summary::default();
     let connect = || pool.get().map_err(|e| ImportError::Unavailable(e.to_string()));
     let mut hosted = super::attachments::hosted(&mut *connect()?, &source)?;
+    let mut fresh = std::collections::HashSet::new();
     if let Some(downloader) = &media.download {
         let wanted: Vec<_> = records
             .iter()
@@ -104,12 +106,25 @@ pub fn import_with_media(
                 }
             }
         } else {
-            downloader.run(pool, wanted, &hosted, &mut summary);
+            let before = crate::media::repo::imported_keys(&mut *connect()?, &source)?;
+            let stored = downloader.run(pool, wanted, &hosted, &mut summary);
+            fresh = stored.into_iter().filter(|k| !before.contains(k)).collect();
             hosted = super::attachments::hosted(&mut *connect()?, &source)?;
         }
     }
     let rewriter = Rewriter::new(&media.base_url, &hosted);
-    import_records(&mut *connect()?, records, options, summary, &hosted, &rewriter)
+    let mut conn = connect()?;
+    import_records(&mut conn, records, options, summary, &Media { hosted: &hosted, fresh: &fresh }, &rewriter)
+}
+
+/// What the download step left for the import proper.
+struct Media<'a> {
+    /// Attachments hosted here, by import key: their records keep the
+    /// sniffed type rather than the one guessed from the file name.
+    hosted: &'a HashMap<String, super::attachments::Hosted>,
+    /// Attachments whose records this run's downloads created (so the
+    /// summary counts them as created, not updated).
+    fresh: &'a std::collections::HashSet<String>,
 }
 
 /// Reads the whole export; nothing is written until it has all been read.
@@ -205,7 +220,7 @@ fn import_records(
     records: Vec<Record>,
     options: Options,
     summary: Summary,
-    hosted: &HashMap<String, super::attachments::Hosted>,
+    media: &Media<'_>,
     rewriter: &Rewriter,
 ) -> Result<Summary, ImportError> {
     let dry_run = options.dry_run;
@@ -227,7 +242,7 @@ fn import_records(
     let result = conn.transaction::<Summary, ImportError, _>(|conn| {
         let mut state = Importer::new(conn, options);
         state.summary = summary;
-        state.hosted = hosted;
+        state.media = media;
         for (record, body) in records {
             state.record(record, body)?;
         }
@@ -286,9 +301,8 @@ fn bounded_sanitize(html: &str) -> Result<String, String> {
 
 struct Importer<'c> {
     conn: &'c mut DbConnection,
-    /// Attachments hosted here, by import key: their records keep the
-    /// sniffed type rather than the one guessed from the file name.
-    hosted: &'c HashMap<String, super::attachments::Hosted>,
+    /// Attachments hosted here and those this run's downloads created.
+    media: &'c Media<'c>,
     options: Options,
     /// Whether the file declared any `wp:author`; when none, authors come
     /// from `dc:creator` without a warning (hand-made exports).
@@ -389,11 +403,15 @@ fn clean_login(raw: &str) -> String {
 
 impl<'c> Importer<'c> {
     fn new(conn: &'c mut DbConnection, options: Options) -> Self {
-        static NONE: std::sync::LazyLock<HashMap<String, super::attachments::Hosted>> =
+        static HOSTED: std::sync::LazyLock<HashMap<String, super::attachments::Hosted>> =
             std::sync::LazyLock::new(HashMap::new);
+        static FRESH: std::sync::LazyLock<std::collections::HashSet<String>> =
+            std::sync::LazyLock::new(std::collections::HashSet::new);
+        static NONE: std::sync::LazyLock<Media<'static>> =
+            std::sync::LazyLock::new(|| Media { hosted: &HOSTED, fresh: &FRESH });
         Self {
             conn,
-            hosted: &NONE,
+            media: &NONE,
             options,
             declared_authors: false,
             source: String::new(),
@@ -624,13 +642,14 @@ impl<'c> Importer<'c> {
             return;
         };
         let mut form = attachment_form(&item, &wp_id, &self.source);
-        if let Some(h) = self.hosted.get(&wp_id) {
+        if let Some(h) = self.media.hosted.get(&wp_id) {
             form.mime_type = h.mime_type.clone();
             form.kind = h.kind.clone();
         }
+        let fresh = self.media.fresh.contains(&wp_id);
         if let Some(id) = self.guarded(&format!("attachment {wp_id}"), |c, summary| {
             let (id, created) = crate::media::repo::upsert_imported(c, &form)?;
-            summary.saved("media", created);
+            summary.saved("media", created || fresh);
             Ok(id)
         }) {
             self.attachments.insert(wp_id, id);

@@ -70,6 +70,13 @@ pub fn upsert_imported_file(
     }
 }
 
+/// The import keys of every record imported from `source`, in one query.
+pub fn imported_keys(conn: &mut DbConnection, source: &str) -> QueryResult<std::collections::HashSet<String>> {
+    let keys: Vec<Option<String>> =
+        media::table.filter(media::import_source.eq(source)).select(media::import_key).load(conn)?;
+    Ok(keys.into_iter().flatten().collect())
+}
+
 /// The imported records of `source` that hold a stored file (downloaded by
 /// an earlier `--media download`), in one query.
 pub fn hosted_imports(conn: &mut DbConnection, source: &str) -> QueryResult<Vec<MediaRow>> {

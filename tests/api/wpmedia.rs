@@ -195,6 +195,8 @@ async fn attachments_are_downloaded_with_variants_and_bodies_point_at_them(backe
     let summary = import(&app, &photo_export(&origin), &media_options(&app, true));
 
     assert_eq!(summary.created.get("media files"), Some(&1), "{summary}");
+    assert_eq!(summary.created.get("media"), Some(&1), "the record is new, not updated: {summary}");
+    assert!(!summary.updated.contains_key("media"), "{summary}");
     assert!(summary.warnings.is_empty(), "{summary}");
     let media_id: i64 = media::table.select(media::id).first(&mut *app.db.conn()).unwrap();
     let m = app.get_ok(&format!("/api/v1/media/{media_id}")).await;
@@ -280,6 +282,7 @@ async fn failed_downloads_are_warnings_and_leave_nothing_behind(backend: Backend
         assert!(w.contains(&format!("attachment {id}")) && w.contains(why), "{path}: expected `{why}` in `{w}`");
     }
     assert_eq!(summary.created.get("articles"), Some(&1), "the import went on: {summary}");
+    assert_eq!(summary.created.get("media"), Some(&7), "{summary}");
     let records: i64 = media::table.count().get_result(&mut *app.db.conn()).unwrap();
     assert_eq!(records, 7, "every attachment still has its record");
     let hosted: Vec<String> = media::table
@@ -344,6 +347,8 @@ async fn the_fixture_imports_with_its_media_from_a_loopback_server(backend: Back
     let summary = import(&app, &xml, &options);
 
     assert_eq!(summary.created.get("media files"), Some(&35), "{summary}");
+    assert_eq!(summary.created.get("media"), Some(&37), "{summary}");
+    assert!(summary.updated.is_empty(), "{summary}");
     assert_eq!(summary.skipped.get("media downloads that failed"), Some(&2), "{summary}");
     assert!(summary.warnings.iter().any(|w| w.contains(".mov") && w.contains("404")), "{summary}");
     assert_eq!(summary.created.get("articles"), Some(&58), "{summary}");
