@@ -82,6 +82,23 @@ pub enum UsersAction {
     },
 }
 
+/// `--media`: where imported attachments live.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum MediaMode {
+    /// On the old site (hosted copies from earlier downloads are still used).
+    Link,
+    /// Downloaded into the media store.
+    Download,
+}
+
+fn parse_origin(s: &str) -> Result<url::Url, String> {
+    let url = crate::webhooks::ssrf::check_shape(s)?;
+    if url.path() != "/" || url.query().is_some() {
+        return Err("must be an origin only (scheme, host and port)".into());
+    }
+    Ok(url)
+}
+
 fn parse_role(s: &str) -> Result<crate::auth::Role, String> {
     crate::auth::Role::parse(s).ok_or_else(|| format!("`{s}` is not one of admin, editor, author, contributor"))
 }
@@ -116,6 +133,22 @@ pub enum ImportSource {
         /// as conflicts and keeping them.
         #[arg(long)]
         overwrite: bool,
+        /// `link` leaves attachments on the old site; `download` fetches each
+        /// into the media store first, with the upload checks and variants,
+        /// and points bodies at the copies. A second run fetches only what
+        /// is missing.
+        #[arg(long, value_enum, default_value_t = MediaMode::Link)]
+        media: MediaMode,
+        /// Fetch attachments from this origin (`http://mirror:8000`) instead
+        /// of the export's, with the same paths.
+        #[arg(long, value_parser = parse_origin)]
+        media_origin: Option<url::Url>,
+        /// Downloads at once, 1–16.
+        #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=16))]
+        media_concurrency: u16,
+        /// Longest one file may take to download, in seconds (1–3600).
+        #[arg(long, default_value_t = 120, value_parser = clap::value_parser!(u64).range(1..=3600))]
+        media_timeout: u64,
     },
     /// A Disqus comments export (Admin → Community → Export): threads are
     /// matched to imported articles; re-importing updates.
@@ -185,7 +218,10 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             println!("{} migration(s) applied", applied.len());
             Ok(())
         }
-        Command::Import { source: ImportSource::Wordpress { file, dry_run, overwrite } } => {
+        Command::Import {
+            source:
+                ImportSource::Wordpress { file, dry_run, overwrite, media, media_origin, media_concurrency, media_timeout },
+        } => {
             let f = std::fs::File::open(&file).map_err(|e| anyhow::anyhow!("cannot open {}: {e}", file.display()))?;
             let len = f.metadata().map(|m| m.len()).unwrap_or(0);
             let bar = if std::io::stderr().is_terminal() {
@@ -197,15 +233,27 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 indicatif::ProgressStyle::with_template("{spinner} importing [{bar:40}] {bytes}/{total_bytes} {eta}")
                     .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
             );
-            let mut conn = pool.get()?;
             let options = crate::import::Options { dry_run, overwrite };
+            let download = match media {
+                MediaMode::Link => None,
+                MediaMode::Download => {
+                    let state = crate::media::MediaState::from_settings(&settings)?;
+                    let mut d =
+                        crate::import::attachments::Downloader::new(state, settings.distribution.import_allow_loopback);
+                    d.origin = media_origin;
+                    d.concurrency = media_concurrency.into();
+                    d.timeout = std::time::Duration::from_secs(media_timeout);
+                    Some(d)
+                }
+            };
+            let media = crate::import::wordpress::MediaOptions { base_url: settings.public_base_url.clone(), download };
             // Off a terminal (CI, logs), progress is a plain line per tenth of the file.
             let input: Box<dyn std::io::Read> = if std::io::stderr().is_terminal() {
                 Box::new(bar.wrap_read(f))
             } else {
                 Box::new(PlainProgress { inner: f, read: 0, total: len, next_tenth: 1 })
             };
-            let result = crate::import::wordpress::import_with(&mut conn, BufReader::new(input), options);
+            let result = crate::import::wordpress::import_with_media(&pool, BufReader::new(input), options, &media);
             bar.finish_and_clear();
             let summary =
                 result.map_err(|e| anyhow::anyhow!("import of {} failed, nothing was written: {e}", file.display()))?;

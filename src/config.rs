@@ -150,8 +150,9 @@ pub struct Settings {
     pub subscriptions: SubscriptionSettings,
     /// New-article mailings (`MAILING_*`).
     pub mailings: MailingSettings,
-    /// Feeds, sitemaps and webhooks (`SITE_*`, `FEED_*`, `SITEMAP_*`,
-    /// `FRONTEND_*_URL`, `WEBHOOK_*`).
+    /// Feeds, sitemaps, webhooks and the import's outbound fetches
+    /// (`SITE_*`, `FEED_*`, `SITEMAP_*`, `FRONTEND_*_URL`, `WEBHOOK_*`,
+    /// `IMPORT_ALLOW_LOOPBACK`).
     pub distribution: DistributionSettings,
     /// Reader comments (`COMMENT_*`).
     pub comments: CommentSettings,
@@ -200,6 +201,10 @@ pub struct DistributionSettings {
     /// addresses (tests and local development only); default `false`.
     /// Private, link-local and metadata addresses stay refused.
     pub webhook_allow_loopback: bool,
+    /// `IMPORT_ALLOW_LOOPBACK`: let `import wordpress --media download` fetch
+    /// from loopback addresses (tests and local mirrors only); default
+    /// `false`. Private, link-local and metadata addresses stay refused.
+    pub import_allow_loopback: bool,
     /// `WEBHOOK_MAX_ATTEMPTS`: delivery attempts per event before it is given
     /// up, 1–30; default 12 (with the backoff schedule, about 24 h).
     pub webhook_max_attempts: i32,
@@ -1292,6 +1297,7 @@ impl Settings {
                     non_empty("WEBHOOK_ALLOW_LOOPBACK"),
                     false,
                 )?,
+                import_allow_loopback: parse_bool("IMPORT_ALLOW_LOOPBACK", non_empty("IMPORT_ALLOW_LOOPBACK"), false)?,
                 webhook_max_attempts: parse_ranged(
                     "WEBHOOK_MAX_ATTEMPTS",
                     non_empty("WEBHOOK_MAX_ATTEMPTS"),
@@ -1439,6 +1445,7 @@ mod tests {
             ("FRONTEND_ARTICLE_URL", "https://example.com/{year}/{slug}"),
             ("FRONTEND_TAG_URL", "ftp://example.com/{slug}"),
             ("WEBHOOK_ALLOW_LOOPBACK", "perhaps"),
+            ("IMPORT_ALLOW_LOOPBACK", "perhaps"),
         ];
         for (var, value) in cases {
             let err = settings(&[(var, value)]).expect_err(&format!("{var}={value} must fail"));

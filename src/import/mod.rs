@@ -1,5 +1,6 @@
 //! Importers, one module per source format.
 
+pub mod attachments;
 pub mod disqus;
 pub mod html;
 pub mod wordpress;

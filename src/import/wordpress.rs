@@ -13,6 +13,7 @@ use std::io::BufRead;
 use chrono::{DateTime, NaiveDateTime};
 use diesel::Connection;
 
+use super::attachments::Rewriter;
 use super::html::{autop, sanitize};
 use super::wxr::{self, Record, WxrAuthor, WxrError, WxrItem, WxrTerm};
 use super::{Options, Summary};
@@ -32,6 +33,9 @@ pub enum ImportError {
     /// The database failed outside any single entry.
     #[error("database error: {0}")]
     Db(#[from] diesel::result::Error),
+    /// No database connection could be had.
+    #[error("database unavailable: {0}")]
+    Unavailable(String),
     /// Used internally to roll back a dry run; never returned.
     #[error("dry run")]
     DryRun(Box<Summary>),
@@ -39,11 +43,6 @@ pub enum ImportError {
 
 /// Imports a WXR export read from `input` into `conn`. With `dry_run`, all
 /// work is rolled back and the summary says what would have happened.
-///
-/// The file is read, and every post body rendered, before the transaction
-/// opens: rendering is CPU-bound, and inside the transaction it would hold
-/// SQLite's write lock (every other writer and every login waiting). So the
-/// whole file's records are held in memory for the length of the import.
 pub fn import(conn: &mut DbConnection, input: impl BufRead, dry_run: bool) -> Result<Summary, ImportError> {
     import_with(conn, input, Options { dry_run, ..Options::default() })
 }
@@ -52,21 +51,198 @@ pub fn import(conn: &mut DbConnection, input: impl BufRead, dry_run: bool) -> Re
 /// broadsheet since its last import is listed in [`Summary::conflicts`] and
 /// kept, unless `options.overwrite`; an article whose WXR item is unchanged
 /// since its last import is counted in [`Summary::unchanged`] and not written.
+/// Attachments stay where the export says (see [`import_with_media`]).
 pub fn import_with(conn: &mut DbConnection, input: impl BufRead, options: Options) -> Result<Summary, ImportError> {
-    let dry_run = options.dry_run;
+    let records = read_records(input)?;
+    let none = Media { hosted: &HashMap::new(), fresh: &std::collections::HashSet::new() };
+    import_records(conn, records, options, Summary::default(), &none, &Rewriter::default())
+}
+
+/// Where imported attachments live (`broadsheet import wordpress --media`).
+#[derive(Clone, Debug)]
+pub struct MediaOptions {
+    /// `PUBLIC_BASE_URL`, for the hosted copies' URLs in bodies.
+    pub base_url: String,
+    /// `--media download`: fetch every attachment into the media store first.
+    /// `None` (`--media link`) leaves attachments not yet hosted on the old site.
+    pub download: Option<super::attachments::Downloader>,
+}
+
+/// [`import_with`], with attachments hosted here: with `media.download`,
+/// every attachment not yet hosted is fetched and stored first (see
+/// [`super::attachments`]; failures are per-file warnings); then bodies'
+/// URLs of every hosted attachment, from this run or an earlier one, are
+/// pointed at the copies here before the import runs as usual.
+///
+/// A file that is not WXR fails before anything is fetched. A dry run
+/// fetches nothing and counts what it would fetch. Downloaded files are
+/// committed one by one, so they survive a later failure of the import
+/// itself, and the next run does not fetch them again.
+pub fn import_with_media(
+    pool: &crate::db::Pool,
+    input: impl BufRead,
+    options: Options,
+    media: &MediaOptions,
+) -> Result<Summary, ImportError> {
+    let records = read_records(input)?;
+    let source = source_of(&records);
+    let mut summary = Summary::default();
+    let connect = || pool.get().map_err(|e| ImportError::Unavailable(e.to_string()));
+    let mut hosted = super::attachments::hosted(&mut *connect()?, &source)?;
+    let mut fresh = std::collections::HashSet::new();
+    if let Some(downloader) = &media.download {
+        let wanted: Vec<_> = records
+            .iter()
+            .filter_map(|r| match r {
+                Record::Item(item) if item.get("wp:post_type") == Some("attachment") => wanted(item, &source),
+                _ => None,
+            })
+            .collect();
+        if options.dry_run {
+            for w in wanted {
+                match hosted.get(&w.key) {
+                    Some(h) if h.source_url.as_deref() == Some(w.url.as_str()) => summary.unchanged("media files"),
+                    _ => summary.skip("media downloads (dry run)"),
+                }
+            }
+        } else {
+            let before = crate::media::repo::imported_keys(&mut *connect()?, &source)?;
+            let stored = downloader.run(pool, wanted, &hosted, &mut summary);
+            fresh = stored.into_iter().filter(|k| !before.contains(k)).collect();
+            hosted = super::attachments::hosted(&mut *connect()?, &source)?;
+        }
+    }
+    let rewriter = Rewriter::new(&media.base_url, &hosted);
+    let mut conn = connect()?;
+    import_records(&mut conn, records, options, summary, &Media { hosted: &hosted, fresh: &fresh }, &rewriter)
+}
+
+/// What the download step left for the import proper.
+struct Media<'a> {
+    /// Attachments hosted here, by import key: their records keep the
+    /// sniffed type rather than the one guessed from the file name.
+    hosted: &'a HashMap<String, super::attachments::Hosted>,
+    /// Attachments whose records this run's downloads created (so the
+    /// summary counts them as created, not updated).
+    fresh: &'a std::collections::HashSet<String>,
+}
+
+/// Reads the whole export; nothing is written until it has all been read.
+fn read_records(input: impl BufRead) -> Result<Vec<Record>, ImportError> {
     let mut records = Vec::new();
     wxr::read::<_, ImportError>(input, |record| {
-        let body = match &record {
-            Record::Item(item) if matches!(item.get("wp:post_type").unwrap_or("post"), "post" | "page") => {
-                Some(PostBody::render(item))
-            }
-            _ => None,
-        };
-        records.push((record, body));
+        records.push(record);
         Ok(())
     })?;
+    Ok(records)
+}
+
+/// The import source: `wp:base_blog_url`, else `wp:base_site_url`, else the
+/// channel's `<link>`.
+fn source_of(records: &[Record]) -> String {
+    records
+        .iter()
+        .find_map(|r| match r {
+            Record::Channel(c) => {
+                Some(c.base_blog_url.clone().or(c.base_site_url.clone()).or(c.link.clone()).unwrap_or_default())
+            }
+            _ => None,
+        })
+        .filter(|s| !s.is_empty())
+        .unwrap_or_else(|| "wordpress".into())
+}
+
+/// The attachment URL of an item: `wp:attachment_url`, else its guid.
+fn attachment_url(item: &WxrItem) -> Option<&str> {
+    item.get("wp:attachment_url").or_else(|| item.get("guid"))
+}
+
+/// The file name of an attachment: the last segment of its URL's path.
+fn attachment_file_name(url: Option<&str>, key: &str) -> String {
+    url.and_then(|u| url::Url::parse(u).ok())
+        .and_then(|u| u.path_segments().and_then(|mut s| s.next_back().map(str::to_owned)))
+        .map(|s| percent_encoding::percent_decode_str(&s).decode_utf8_lossy().into_owned())
+        .filter(|s| !s.is_empty())
+        .unwrap_or_else(|| format!("attachment-{key}"))
+}
+
+/// The media record an attachment item imports as (its metadata; the file,
+/// when downloaded, comes with [`crate::media::service::store_import`]).
+fn attachment_form(item: &WxrItem, key: &str, source: &str) -> MediaForm {
+    let url = attachment_url(item).map(str::to_owned);
+    let file_name = attachment_file_name(url.as_deref(), key);
+    let mime_type = mime_guess::from_path(&file_name).first().map(|m| m.essence_str().to_owned());
+    let created = item_time(item, "wp:post_date_gmt", "wp:post_date").unwrap_or_else(crate::db::now);
+    let updated = item_time(item, "wp:post_modified_gmt", "wp:post_modified").unwrap_or(created);
+    let (title, alt_text, caption) = (
+        item.get("title").map(str::to_owned),
+        item.meta("_wp_attachment_image_alt").map(str::to_owned),
+        item.get("excerpt:encoded").map(str::to_owned),
+    );
+    MediaForm {
+        search_text: crate::media::repo::search_text([&title, &alt_text, &caption]),
+        file_name: crate::media::process::sanitize_file_name(&file_name),
+        kind: crate::media::process::kind_for(mime_type.as_deref().unwrap_or("")).to_owned(),
+        mime_type,
+        title,
+        alt_text,
+        caption,
+        credit: None,
+        source_url: url,
+        import_source: Some(source.to_owned()),
+        import_key: Some(key.to_owned()),
+        created_at: created,
+        updated_at: updated,
+    }
+}
+
+/// The download an attachment item asks for, if it has a key and a URL.
+fn wanted(item: &WxrItem, source: &str) -> Option<super::attachments::Wanted> {
+    let key = item_key(item)?;
+    let url = attachment_url(item)?.to_owned();
+    Some(super::attachments::Wanted {
+        file_name: attachment_file_name(Some(&url), &key),
+        form: attachment_form(item, &key, source),
+        key,
+        url,
+    })
+}
+
+/// Renders every post and page body (with `rewriter` applied to its HTML),
+/// then imports `records` in one transaction.
+///
+/// Rendering runs before the transaction opens: it is CPU-bound, and inside
+/// the transaction it would hold SQLite's write lock (every other writer and
+/// every login waiting). So the whole file's records are held in memory for
+/// the length of the import.
+fn import_records(
+    conn: &mut DbConnection,
+    records: Vec<Record>,
+    options: Options,
+    summary: Summary,
+    media: &Media<'_>,
+    rewriter: &Rewriter,
+) -> Result<Summary, ImportError> {
+    let dry_run = options.dry_run;
+    let records: Vec<(Record, Option<PostBody>)> = records
+        .into_iter()
+        .map(|mut record| {
+            let body = match &mut record {
+                Record::Item(item) if matches!(item.get("wp:post_type").unwrap_or("post"), "post" | "page") => {
+                    if let Some(html) = item.fields.get_mut("content:encoded") {
+                        *html = rewriter.rewrite(html);
+                    }
+                    Some(PostBody::render(item))
+                }
+                _ => None,
+            };
+            (record, body)
+        })
+        .collect();
     let result = conn.transaction::<Summary, ImportError, _>(|conn| {
         let mut state = Importer::new(conn, options);
+        state.summary = summary;
+        state.media = media;
         for (record, body) in records {
             state.record(record, body)?;
         }
@@ -125,6 +301,8 @@ fn bounded_sanitize(html: &str) -> Result<String, String> {
 
 struct Importer<'c> {
     conn: &'c mut DbConnection,
+    /// Attachments hosted here and those this run's downloads created.
+    media: &'c Media<'c>,
     options: Options,
     /// Whether the file declared any `wp:author`; when none, authors come
     /// from `dc:creator` without a warning (hand-made exports).
@@ -225,8 +403,15 @@ fn clean_login(raw: &str) -> String {
 
 impl<'c> Importer<'c> {
     fn new(conn: &'c mut DbConnection, options: Options) -> Self {
+        static HOSTED: std::sync::LazyLock<HashMap<String, super::attachments::Hosted>> =
+            std::sync::LazyLock::new(HashMap::new);
+        static FRESH: std::sync::LazyLock<std::collections::HashSet<String>> =
+            std::sync::LazyLock::new(std::collections::HashSet::new);
+        static NONE: std::sync::LazyLock<Media<'static>> =
+            std::sync::LazyLock::new(|| Media { hosted: &HOSTED, fresh: &FRESH });
         Self {
             conn,
+            media: &NONE,
             options,
             declared_authors: false,
             source: String::new(),
@@ -258,6 +443,22 @@ impl<'c> Importer<'c> {
             }
             Record::Category(t) => self.category(t),
             Record::Tag(t) => self.tag(t),
+            Record::Term(t) => match t.taxonomy.as_str() {
+                // WordPress exports a category both ways; like its importer
+                // (`term_exists`), the second is not imported again.
+                "category" | "post_tag" if self.term_seen(&t) => {
+                    self.summary.skip("wp:term entries repeating a wp:category or wp:tag");
+                    Ok(())
+                }
+                "category" => self.category(t),
+                "post_tag" => self.tag(t),
+                // Menus, post formats and custom taxonomies have no home here.
+                other => {
+                    let other = if other.is_empty() { "no" } else { other };
+                    self.summary.skip(format!("wp:term entries of taxonomy `{other}`"));
+                    Ok(())
+                }
+            },
             Record::Item(i) => self.item(*i, body),
         }
     }
@@ -391,6 +592,16 @@ impl<'c> Importer<'c> {
         Ok(())
     }
 
+    /// Whether a `wp:term` of taxonomy `category` or `post_tag` was already
+    /// imported in this run (as a `wp:category` or `wp:tag`).
+    fn term_seen(&self, t: &WxrTerm) -> bool {
+        let key = if t.slug.trim().is_empty() { t.name.trim() } else { t.slug.trim() };
+        match t.taxonomy.as_str() {
+            "category" => self.categories.contains_key(key),
+            _ => self.tags.contains_key(key),
+        }
+    }
+
     /// The import key (the WordPress slug as written) and our slug for a term;
     /// `None` (with a warning) when the term has neither slug nor name.
     fn term_key(&mut self, kind: &str, t: &WxrTerm) -> Option<(String, String)> {
@@ -430,39 +641,15 @@ impl<'c> Importer<'c> {
             self.summary.skip("bad entries");
             return;
         };
-        let url = item.get("wp:attachment_url").or_else(|| item.get("guid")).map(str::to_owned);
-        let file_name = url
-            .as_deref()
-            .and_then(|u| url::Url::parse(u).ok())
-            .and_then(|u| u.path_segments().and_then(|mut s| s.next_back().map(str::to_owned)))
-            .filter(|s| !s.is_empty())
-            .unwrap_or_else(|| format!("attachment-{wp_id}"));
-        let mime_type = mime_guess::from_path(&file_name).first().map(|m| m.essence_str().to_owned());
-        let created = item_time(&item, "wp:post_date_gmt", "wp:post_date").unwrap_or_else(crate::db::now);
-        let updated = item_time(&item, "wp:post_modified_gmt", "wp:post_modified").unwrap_or(created);
-        let (title, alt_text, caption) = (
-            item.get("title").map(str::to_owned),
-            item.meta("_wp_attachment_image_alt").map(str::to_owned),
-            item.get("excerpt:encoded").map(str::to_owned),
-        );
-        let form = MediaForm {
-            search_text: crate::media::repo::search_text([&title, &alt_text, &caption]),
-            file_name,
-            kind: crate::media::process::kind_for(mime_type.as_deref().unwrap_or("")).to_owned(),
-            mime_type,
-            title,
-            alt_text,
-            caption,
-            credit: None,
-            source_url: url,
-            import_source: Some(self.source.clone()),
-            import_key: Some(wp_id.clone()),
-            created_at: created,
-            updated_at: updated,
-        };
+        let mut form = attachment_form(&item, &wp_id, &self.source);
+        if let Some(h) = self.media.hosted.get(&wp_id) {
+            form.mime_type = h.mime_type.clone();
+            form.kind = h.kind.clone();
+        }
+        let fresh = self.media.fresh.contains(&wp_id);
         if let Some(id) = self.guarded(&format!("attachment {wp_id}"), |c, summary| {
             let (id, created) = crate::media::repo::upsert_imported(c, &form)?;
-            summary.saved("media", created);
+            summary.saved("media", created || fresh);
             Ok(id)
         }) {
             self.attachments.insert(wp_id, id);

@@ -1,7 +1,7 @@
 //! A streaming reader for WordPress eXtended RSS (WXR 1.0–1.2) exports.
 //!
 //! Built on quick-xml's pull parser: the file is read through a buffer and
-//! each `wp:author`, `wp:category`, `wp:tag` and `item` is handed to the
+//! each `wp:author`, `wp:category`, `wp:tag`, `wp:term` and `item` is handed to the
 //! caller as soon as its end tag is read, so memory stays flat however large
 //! the export. Elements are matched by their conventional WXR prefixes
 //! (`wp:`, `dc:`, `content:`, `excerpt:`), which every WordPress version writes.
@@ -42,18 +42,23 @@ pub struct WxrAuthor {
     pub last_name: Option<String>,
 }
 
-/// A `wp:category` or `wp:tag` entry.
+/// A `wp:category`, `wp:tag` or (WXR 1.2) `wp:term` entry. Every field may
+/// be absent, as in WordPress's own parser (`WXR_Parser_SimpleXML` reads each
+/// as an empty string).
 #[derive(Debug, Default, Clone)]
 pub struct WxrTerm {
+    /// `wp:term_taxonomy` of a `wp:term` (`category`, `post_tag`, `nav_menu`,
+    /// a custom taxonomy); empty for `wp:category` and `wp:tag`.
+    pub taxonomy: String,
     /// `wp:term_id`.
     pub term_id: Option<String>,
-    /// `wp:category_nicename` / `wp:tag_slug`.
+    /// `wp:category_nicename` / `wp:tag_slug` / `wp:term_slug`.
     pub slug: String,
-    /// `wp:cat_name` / `wp:tag_name`.
+    /// `wp:cat_name` / `wp:tag_name` / `wp:term_name`.
     pub name: String,
-    /// `wp:category_parent` (the parent's nicename); categories only.
+    /// `wp:category_parent` / `wp:term_parent` (the parent's slug).
     pub parent: Option<String>,
-    /// `wp:category_description` / `wp:tag_description`.
+    /// `wp:category_description` / `wp:tag_description` / `wp:term_description`.
     pub description: Option<String>,
 }
 
@@ -118,6 +123,8 @@ pub enum Record {
     Category(WxrTerm),
     /// A `wp:tag`.
     Tag(WxrTerm),
+    /// A `wp:term` (WXR 1.2): any taxonomy, named by [`WxrTerm::taxonomy`].
+    Term(WxrTerm),
     /// An `item`.
     Item(Box<WxrItem>),
 }
@@ -199,7 +206,7 @@ pub fn read<R: BufRead, E: From<WxrError>>(
                     }
                     match name.as_str() {
                         "wp:author" => author = Some(WxrAuthor::default()),
-                        "wp:category" | "wp:tag" => term = Some(WxrTerm::default()),
+                        "wp:category" | "wp:tag" | "wp:term" => term = Some(WxrTerm::default()),
                         "item" => item = Some(WxrItem::default()),
                         _ => {}
                     }
@@ -352,6 +359,11 @@ fn close<E: From<WxrError>>(
                     on_record(Record::Tag(t))?;
                 }
             }
+            "wp:term" => {
+                if let Some(t) = term.take() {
+                    on_record(Record::Term(t))?;
+                }
+            }
             "item" => {
                 if let Some(i) = item.take() {
                     on_record(Record::Item(Box::new(i)))?;
@@ -375,10 +387,11 @@ fn close<E: From<WxrError>>(
         } else if let Some(t) = term.as_mut() {
             match name {
                 "wp:term_id" => t.term_id = opt(),
-                "wp:category_nicename" | "wp:tag_slug" => t.slug = value(),
-                "wp:cat_name" | "wp:tag_name" => t.name = value(),
-                "wp:category_parent" => t.parent = opt(),
-                "wp:category_description" | "wp:tag_description" => t.description = opt(),
+                "wp:term_taxonomy" => t.taxonomy = value(),
+                "wp:category_nicename" | "wp:tag_slug" | "wp:term_slug" => t.slug = value(),
+                "wp:cat_name" | "wp:tag_name" | "wp:term_name" => t.name = value(),
+                "wp:category_parent" | "wp:term_parent" => t.parent = opt(),
+                "wp:category_description" | "wp:tag_description" | "wp:term_description" => t.description = opt(),
                 _ => {}
             }
         } else if let Some(i) = item.as_mut() {

@@ -119,3 +119,17 @@ pub struct MediaForm {
     /// See [`crate::media::repo::search_text`].
     pub search_text: String,
 }
+
+/// The columns that describe a stored file (written with the record that
+/// holds it; the type columns come with the record's own form).
+#[derive(Clone, Debug, Insertable, AsChangeset)]
+#[diesel(table_name = media, treat_none_as_null = true)]
+pub struct StoredFile {
+    pub byte_size: Option<i64>,
+    pub width: Option<i32>,
+    pub height: Option<i32>,
+    pub sha256: Option<String>,
+    pub storage_key: Option<String>,
+    /// JSON array of [`StoredVariant`].
+    pub variants: String,
+}

@@ -41,6 +41,52 @@ pub fn upsert_imported(conn: &mut DbConnection, form: &MediaForm) -> QueryResult
     }
 }
 
+/// Writes an imported record with its stored file: the row with `form`'s
+/// import source and key gets `form` and `file`, or is created (shared, no
+/// uploader). Returns the row and the hash of the file it held before, if any.
+pub fn upsert_imported_file(
+    conn: &mut DbConnection,
+    form: &MediaForm,
+    file: &super::model::StoredFile,
+) -> QueryResult<(MediaRow, Option<String>)> {
+    let existing: Option<(i64, Option<String>)> = media::table
+        .filter(media::import_source.eq(&form.import_source))
+        .filter(media::import_key.eq(&form.import_key))
+        .select((media::id, media::sha256))
+        .first(conn)
+        .optional()?;
+    match existing {
+        Some((id, old)) => {
+            diesel::update(media::table.find(id)).set((form, file)).execute(conn)?;
+            Ok((find(conn, id)?, old))
+        }
+        None => {
+            let id: i64 = diesel::insert_into(media::table)
+                .values((form, file, media::shared.eq(true)))
+                .returning(media::id)
+                .get_result(conn)?;
+            Ok((find(conn, id)?, None))
+        }
+    }
+}
+
+/// The import keys of every record imported from `source`, in one query.
+pub fn imported_keys(conn: &mut DbConnection, source: &str) -> QueryResult<std::collections::HashSet<String>> {
+    let keys: Vec<Option<String>> =
+        media::table.filter(media::import_source.eq(source)).select(media::import_key).load(conn)?;
+    Ok(keys.into_iter().flatten().collect())
+}
+
+/// The imported records of `source` that hold a stored file (downloaded by
+/// an earlier `--media download`), in one query.
+pub fn hosted_imports(conn: &mut DbConnection, source: &str) -> QueryResult<Vec<MediaRow>> {
+    media::table
+        .filter(media::import_source.eq(source))
+        .filter(media::storage_key.is_not_null())
+        .select(MediaRow::as_select())
+        .load(conn)
+}
+
 /// Filters of `GET /media`.
 #[derive(Clone, Debug, Default)]
 pub struct MediaFilter {

@@ -222,7 +222,31 @@ pub async fn store_upload(
     .map_err(|e| ApiError::Internal(anyhow::anyhow!("blocking task failed: {e}")))??;
     drop(_permit);
 
-    let result = write_and_insert(media, pool, uploader, received_meta(received), inspected, sha256.clone()).await;
+    let meta = received_meta(received);
+    let result = write_and_insert(media, pool, inspected, sha256.clone(), move |c, file| {
+        let now = crate::db::now();
+        let form = NewUpload {
+            search_text: super::repo::search_text([&meta.title, &meta.alt_text, &meta.caption, &meta.credit]),
+            file_name: meta.file_name,
+            mime_type: Some(file.mime_type),
+            byte_size: file.columns.byte_size,
+            width: file.columns.width,
+            height: file.columns.height,
+            title: meta.title,
+            alt_text: meta.alt_text,
+            caption: meta.caption,
+            credit: meta.credit,
+            kind: file.kind.to_owned(),
+            sha256: file.columns.sha256,
+            storage_key: file.columns.storage_key,
+            variants: file.columns.variants,
+            uploaded_by: uploader,
+            created_at: now,
+            updated_at: now,
+        };
+        repo::insert_upload(c, &form)
+    })
+    .await;
     if result.is_err() {
         // Whatever was written is unused unless another record shares it.
         collect_garbage(media, pool, sha256).await;
@@ -249,16 +273,71 @@ fn received_meta(r: Received) -> Meta {
     }
 }
 
-/// Writes the original and its variants, then inserts the record under the
-/// per-file lock (re-writing the objects if a concurrent delete collected them).
-async fn write_and_insert(
+/// A checked file downloaded by an import (`broadsheet import wordpress
+/// --media download`): the same checks, variants and ordering as an upload,
+/// but the record written is the import's own (`form`, keyed by its import
+/// source and key), created or given the file. Objects of a file the record
+/// held before and no record uses any more are collected.
+///
+/// Errors: as [`store_upload`] (the file is refused, storage or the database fails).
+pub async fn store_import(
     media: &MediaState,
     pool: &crate::db::Pool,
-    uploader: Option<i64>,
-    meta: Meta,
+    bytes: bytes::Bytes,
+    file_name: String,
+    mut form: super::model::MediaForm,
+) -> Result<MediaRow, ApiError> {
+    let _permit = media.processing.acquire().await.map_err(|e| ApiError::Internal(e.into()))?;
+    let policy = media.policy.clone();
+    let (inspected, sha256) = web::block(move || {
+        // No declared type: servers label files loosely (octet-stream, text/plain).
+        let inspected = process::inspect(&bytes, Some(&file_name), None, &policy)?;
+        let sha256 = hex::encode(sha2::Sha256::digest(&inspected.stored));
+        Ok::<_, ApiError>((inspected, sha256))
+    })
+    .await
+    .map_err(|e| ApiError::Internal(anyhow::anyhow!("blocking task failed: {e}")))??;
+    drop(_permit);
+    form.mime_type = Some(inspected.mime_type.clone());
+    form.kind = inspected.kind.to_owned();
+    let previous = std::sync::Arc::new(std::sync::Mutex::new(None::<String>));
+    let seen = previous.clone();
+    let result = write_and_insert(media, pool, inspected, sha256.clone(), move |c, file| {
+        let (row, old) = repo::upsert_imported_file(c, &form, &file.columns)?;
+        *seen.lock().unwrap_or_else(|e| e.into_inner()) = old;
+        Ok(row)
+    })
+    .await;
+    let old = previous.lock().unwrap_or_else(|e| e.into_inner()).take();
+    if result.is_err() {
+        collect_garbage(media, pool, sha256).await;
+    } else if let Some(old) = old.filter(|o| *o != sha256) {
+        collect_garbage(media, pool, old).await;
+    }
+    result
+}
+
+/// What [`write_and_insert`] hands the record writer: the checked file's
+/// type and the columns that describe the stored objects.
+struct CheckedFile {
+    mime_type: String,
+    kind: &'static str,
+    columns: super::model::StoredFile,
+}
+
+/// Writes the original and its variants, then writes the record with
+/// `insert` under the per-file lock (re-writing the objects if a concurrent
+/// delete collected them).
+async fn write_and_insert<F>(
+    media: &MediaState,
+    pool: &crate::db::Pool,
     inspected: process::Inspected,
     sha256: String,
-) -> Result<MediaRow, ApiError> {
+    insert: F,
+) -> Result<MediaRow, ApiError>
+where
+    F: FnOnce(&mut crate::db::DbConnection, CheckedFile) -> diesel::QueryResult<MediaRow> + Send + 'static,
+{
     let original_key = object_key(&sha256, "original", inspected.extension);
     let mut objects: Vec<(String, bytes::Bytes, String)> =
         vec![(original_key.clone(), inspected.stored.clone(), inspected.mime_type.clone())];
@@ -279,25 +358,17 @@ async fn write_and_insert(
     for (key, bytes, mime) in &objects {
         media.store.put(key, bytes.clone(), mime).await.map_err(storage_error)?;
     }
-    let now = crate::db::now();
-    let form = NewUpload {
-        search_text: super::repo::search_text([&meta.title, &meta.alt_text, &meta.caption, &meta.credit]),
-        file_name: meta.file_name,
-        mime_type: Some(inspected.mime_type.clone()),
-        byte_size: Some(inspected.stored.len() as i64),
-        width: inspected.width.map(|w| w as i32),
-        height: inspected.height.map(|h| h as i32),
-        title: meta.title,
-        alt_text: meta.alt_text,
-        caption: meta.caption,
-        credit: meta.credit,
-        kind: inspected.kind.to_owned(),
-        sha256: Some(sha256.clone()),
-        storage_key: Some(original_key.clone()),
-        variants: serde_json::to_string(&variants).map_err(|e| ApiError::Internal(e.into()))?,
-        uploaded_by: uploader,
-        created_at: now,
-        updated_at: now,
+    let file = CheckedFile {
+        mime_type: inspected.mime_type.clone(),
+        kind: inspected.kind,
+        columns: super::model::StoredFile {
+            byte_size: Some(inspected.stored.len() as i64),
+            width: inspected.width.map(|w| w as i32),
+            height: inspected.height.map(|h| h as i32),
+            sha256: Some(sha256.clone()),
+            storage_key: Some(original_key.clone()),
+            variants: serde_json::to_string(&variants).map_err(|e| ApiError::Internal(e.into()))?,
+        },
     };
     let store = media.store.clone();
     let rt = tokio::runtime::Handle::current();
@@ -305,7 +376,7 @@ async fn write_and_insert(
         use diesel::Connection;
         c.transaction(|c| {
             repo::lock_file(c, &sha256)?;
-            let row = repo::insert_upload(c, &form)?;
+            let row = insert(c, file)?;
             // A delete of the last other record of this file may have
             // collected the objects between our writes and this lock.
             if !rt.block_on(store.exists(&original_key)).map_err(storage_error)? {

@@ -37,4 +37,5 @@ mod taxonomy;
 mod titles;
 mod webhooks;
 mod wpimport;
+mod wpmedia;
 mod writers;
