@@ -14,6 +14,7 @@ mod disqus;
 mod distribution;
 mod editorial;
 mod errors;
+mod frontends;
 mod hardening;
 mod import;
 mod jobs;
