@@ -67,6 +67,7 @@ pub struct Byline {
     /// The author's bio, website and social links; present only with
     /// `include=authors` (lists) and always on a single article.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(required = false)]
     pub profile: Option<BylineProfile>,
 }
 
@@ -790,11 +791,9 @@ impl From<&super::service::ArticleState> for RevisionSnapshot {
 pub struct FieldDiff {
     /// The field's name in [`RevisionSnapshot`].
     pub field: String,
-    /// Its value in the revision.
-    #[schema(value_type = Object)]
+    /// Its value in the revision (any JSON type: the field's own).
     pub revision: serde_json::Value,
-    /// Its value now.
-    #[schema(value_type = Object)]
+    /// Its value now (any JSON type: the field's own).
     pub current: serde_json::Value,
 }
 

@@ -4,8 +4,8 @@ use actix_web::http::header;
 use actix_web::{delete, get, patch, post, web, HttpRequest, HttpResponse};
 
 use super::dto::{
-    CreatePage, Page, PageEnvelope, PageList, PageRevision, PageRevisionDetail, PageRevisionEnvelope,
-    PageRevisionList, PageSnapshot, UpdatePage,
+    CreatePage, Page, PageEnvelope, PageList, PageRevision, PageRevisionDetail, PageRevisionEnvelope, PageRevisionList,
+    PageSnapshot, UpdatePage,
 };
 use super::{repo, service};
 use crate::auth::{Action, AuthUser, MaybeAuthUser, Principal};
@@ -176,8 +176,8 @@ pub async fn update_page(
     let lookup = IdOrSlug::parse(&key.into_inner());
     let user = revision_user(&auth.0);
     let if_match = if_match(&req);
-    let row =
-        crate::db::write(&state.pool, move |c| service::update(c, &lookup, &b, html, if_match.as_deref(), user)).await?;
+    let row = crate::db::write(&state.pool, move |c| service::update(c, &lookup, &b, html, if_match.as_deref(), user))
+        .await?;
     Ok(respond(actix_web::http::StatusCode::OK, row, true))
 }
 
@@ -336,9 +336,8 @@ pub async fn restore_page_revision(
     let user = revision_user(&auth.0);
     let if_match = if_match(&req);
     let lookup = IdOrSlug::Id(id);
-    let row = crate::db::write(&state.pool, move |c| {
-        service::restore(c, &lookup, rev, html, if_match.as_deref(), user)
-    })
-    .await?;
+    let row =
+        crate::db::write(&state.pool, move |c| service::restore(c, &lookup, rev, html, if_match.as_deref(), user))
+            .await?;
     Ok(respond(actix_web::http::StatusCode::OK, row, true))
 }

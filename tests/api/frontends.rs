@@ -80,9 +80,8 @@ async fn a_password_set_through_the_api_is_write_only_and_unlocks(backend: Backe
     let search = app.get_ok("/api/v1/articles?q=zebras").await;
     let feed = app.get("/feeds/rss").await;
     let unlocked = app.send("POST", &format!("{path}/unlock"), &[], Some(&json!({"password": "s3same"}))).await;
-    let changed = app
-        .authed_with("PATCH", &path, &editor, &[("if-match", &etag)], Some(&json!({"password": "other one"})))
-        .await;
+    let changed =
+        app.authed_with("PATCH", &path, &editor, &[("if-match", &etag)], Some(&json!({"password": "other one"}))).await;
     let etag2 = changed.header("etag").unwrap().to_owned();
     let old_pw = app.send("POST", &format!("{path}/unlock"), &[], Some(&json!({"password": "s3same"}))).await;
     let new_pw = app.send("POST", &format!("{path}/unlock"), &[], Some(&json!({"password": "other one"}))).await;
@@ -295,7 +294,9 @@ async fn bylines_carry_avatars_with_variants_and_include_authors_embeds_bios(bac
             "PATCH",
             "/api/v1/authors/me",
             &author,
-            Some(&json!({"avatar_media_id": media["id"], "bio": "Covers the courts.", "website": "https://me.example"})),
+            Some(
+                &json!({"avatar_media_id": media["id"], "bio": "Covers the courts.", "website": "https://me.example"}),
+            ),
         )
         .await;
     assert_eq!(res.status.as_u16(), 200, "{}", String::from_utf8_lossy(&res.body));

@@ -79,8 +79,9 @@ async fn editors_create_edit_and_delete_pages(backend: Backend) {
         .await;
     let etag = edited.header("etag").expect("a new ETag").to_owned();
     let public = app.get("/api/v1/pages/about").await;
-    let loop_ =
-        app.authed_with("PATCH", &path, &editor, &[("if-match", &etag)], Some(&json!({"parent_id": child["id"]}))).await;
+    let loop_ = app
+        .authed_with("PATCH", &path, &editor, &[("if-match", &etag)], Some(&json!({"parent_id": child["id"]})))
+        .await;
     let deleted = app.authed_with("DELETE", &path, &editor, &[("if-match", &etag)], None).await;
     let gone = app.get(&path).await;
     let orphan = app.get_ok_as(&format!("/api/v1/pages/{}", child["id"]), &editor).await.0;
@@ -191,7 +192,13 @@ async fn an_edited_page_survives_a_reimport(backend: Backend) {
     let first = import(false);
     let editor = app.token_for("editor").await;
     let edited = app
-        .authed_with("PATCH", "/api/v1/pages/contact", &editor, &[("if-match", "*")], Some(&json!({"title": "Reach us"})))
+        .authed_with(
+            "PATCH",
+            "/api/v1/pages/contact",
+            &editor,
+            &[("if-match", "*")],
+            Some(&json!({"title": "Reach us"})),
+        )
         .await;
     assert_eq!(edited.status.as_u16(), 200);
 
@@ -215,14 +222,21 @@ async fn page_writes_need_a_current_etag(backend: Backend) {
     // Arrange
     let Some(app) = TestApp::spawn(backend).await else { return };
     let editor = app.token_for("editor").await;
-    let created = app.authed("POST", "/api/v1/pages", &editor, Some(&json!({"title": "Kept", "status": "published"}))).await;
+    let created =
+        app.authed("POST", "/api/v1/pages", &editor, Some(&json!({"title": "Kept", "status": "published"}))).await;
     let old = created.header("etag").unwrap().to_owned();
     let path = format!("/api/v1/pages/{}", created.json()["data"]["id"]);
     let (_, fetched) = app.get_ok_as(&path, &editor).await;
     let public = app.get(&path).await;
     let saved = app.authed_with("PATCH", &path, &editor, &[("if-match", &old)], Some(&json!({"title": "New"}))).await;
     let noop = app
-        .authed_with("PATCH", &path, &editor, &[("if-match", saved.header("etag").unwrap())], Some(&json!({"title": "New"})))
+        .authed_with(
+            "PATCH",
+            &path,
+            &editor,
+            &[("if-match", saved.header("etag").unwrap())],
+            Some(&json!({"title": "New"})),
+        )
         .await;
 
     // Act
@@ -249,7 +263,12 @@ async fn page_revisions_are_listed_read_with_a_diff_and_restored(backend: Backen
     let Some(app) = TestApp::spawn(backend).await else { return };
     let editor = app.token_for("editor").await;
     let created = app
-        .authed("POST", "/api/v1/pages", &editor, Some(&json!({"title": "About", "body": "<p>One</p>", "menu_order": 1})))
+        .authed(
+            "POST",
+            "/api/v1/pages",
+            &editor,
+            Some(&json!({"title": "About", "body": "<p>One</p>", "menu_order": 1})),
+        )
         .await;
     let path = format!("/api/v1/pages/{}", created.json()["data"]["id"]);
     let etag = created.header("etag").unwrap().to_owned();
@@ -299,7 +318,8 @@ async fn page_revisions_are_listed_read_with_a_diff_and_restored(backend: Backen
 async fn page_revisions_need_an_editor(backend: Backend) {
     let Some(app) = TestApp::spawn(backend).await else { return };
     let editor = app.token_for("editor").await;
-    let created = app.authed("POST", "/api/v1/pages", &editor, Some(&json!({"title": "P", "status": "published"}))).await;
+    let created =
+        app.authed("POST", "/api/v1/pages", &editor, Some(&json!({"title": "P", "status": "published"}))).await;
     let path = format!("/api/v1/pages/{}", created.json()["data"]["id"]);
     let rev = app.get_ok_as(&format!("{path}/revisions"), &editor).await.0["data"][0]["id"].as_i64().unwrap();
 
