@@ -62,6 +62,52 @@ pub struct Byline {
     pub slug: String,
     /// Display name.
     pub name: String,
+    /// The author's photo; `null` when none is set.
+    pub avatar: Option<BylineAvatar>,
+    /// The author's bio, website and social links; present only with
+    /// `include=authors` (lists) and always on a single article.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(required = false)]
+    pub profile: Option<BylineProfile>,
+}
+
+/// An author's photo as shown beside a byline.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct BylineAvatar {
+    /// Media id of the photo; `null` for an imported avatar URL.
+    pub media_id: Option<i64>,
+    /// Absolute URL of the photo (the stored original, or the imported URL).
+    pub url: Option<String>,
+    /// Renditions for `srcset`, narrowest first, ending with `original`
+    /// (the media library's variants); empty when not stored here.
+    pub sizes: Vec<crate::media::dto::MediaSize>,
+}
+
+/// What `include=authors` embeds in a byline.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct BylineProfile {
+    /// Short biography, plain text.
+    pub bio: Option<String>,
+    /// Personal or professional website.
+    pub website: Option<String>,
+    /// Social profiles by network name, e.g. `{"mastodon": "https://…"}`.
+    pub social_links: std::collections::BTreeMap<String, String>,
+}
+
+impl Byline {
+    fn build(b: &super::model::BylineRow, rel: &Relations) -> Self {
+        let media = b.avatar_media_id.and_then(|id| rel.media.get(&id));
+        let avatar = match (media, &b.avatar_url) {
+            (Some(m), _) => Some(BylineAvatar {
+                media_id: Some(m.id),
+                url: crate::media::dto::public_url(&rel.base_url, m),
+                sizes: crate::media::dto::sizes(&rel.base_url, m),
+            }),
+            (None, Some(url)) => Some(BylineAvatar { media_id: None, url: Some(url.clone()), sizes: Vec::new() }),
+            (None, None) => None,
+        };
+        Self { id: b.author_id, slug: b.slug.clone(), name: b.display_name.clone(), avatar, profile: None }
+    }
 }
 
 /// A category or tag as attached to an article.
@@ -105,7 +151,9 @@ pub struct FeaturedMedia {
 #[schema(example = json!({"id": 59, "slug": "council-approves-budget", "title": "Council approves budget", "subtitle": null,
     "excerpt": "<p>The vote was 7-2.</p>", "excerpt_auto": false, "status": "published", "published_at": "2026-02-01T12:30:00Z",
     "updated_at": "2026-02-01T13:00:00Z", "sticky": false, "password_protected": false, "comment_status": "open",
-    "bylines": [{"id": 1, "slug": "jane-doe", "name": "Jane Doe"}],
+    "bylines": [{"id": 1, "slug": "jane-doe", "name": "Jane Doe", "avatar": {"media_id": 9, "url": "https://news.example/api/v1/media/9/file",
+        "sizes": [{"name": "w320", "url": "https://news.example/api/v1/media/9/file/w320", "width": 320, "height": 320, "mime_type": "image/jpeg", "byte_size": 18211},
+                  {"name": "original", "url": "https://news.example/api/v1/media/9/file", "width": 400, "height": 400, "mime_type": "image/jpeg", "byte_size": 30412}]}}],
     "categories": [{"id": 3, "slug": "city-hall", "name": "City hall"}],
     "tags": [{"id": 7, "slug": "budget", "name": "budget"}],
     "featured_media": {"id": 4, "url": "https://cdn.example/council.jpg", "alt_text": "Council chamber",
@@ -300,11 +348,7 @@ impl ArticleSummary {
             bylines: rel
                 .bylines
                 .get(&row.id)
-                .map(|v| {
-                    v.iter()
-                        .map(|b| Byline { id: b.author_id, slug: b.slug.clone(), name: b.display_name.clone() })
-                        .collect()
-                })
+                .map(|v| v.iter().map(|b| Byline::build(b, rel)).collect())
                 .unwrap_or_default(),
             categories: terms(&rel.categories),
             tags: terms(&rel.tags),
@@ -338,11 +382,29 @@ impl ArticleSummary {
     }
 }
 
+impl ArticleSummary {
+    /// Embeds each byline's author profile (`include=authors`), from the
+    /// rows the bylines query already read.
+    pub fn embed_authors(&mut self, rel: &Relations) {
+        let Some(rows) = rel.bylines.get(&self.id) else { return };
+        for byline in &mut self.bylines {
+            if let Some(b) = rows.iter().find(|b| b.author_id == byline.id) {
+                byline.profile = Some(BylineProfile {
+                    bio: b.bio.clone(),
+                    website: b.website.clone(),
+                    social_links: serde_json::from_str(&b.social_links).unwrap_or_default(),
+                });
+            }
+        }
+    }
+}
+
 impl Article {
     /// Builds the full view of `row`. The body is withheld when
     /// password-protected; `body_source` only when `can_edit`.
     pub fn build(row: ArticleRow, rel: &Relations, now: chrono::NaiveDateTime, can_edit: bool) -> Self {
         let mut summary = ArticleSummary::build(&row, rel, now);
+        summary.embed_authors(rel);
         summary.body_html = Some(if row.password_protected && !can_edit { None } else { Some(row.body_html.clone()) });
         if can_edit {
             summary.word_count = Some(row.word_count);
@@ -476,6 +538,12 @@ pub struct CreateArticle {
     /// defaults to now.
     #[serde(default)]
     pub published_at: Option<DateTime<Utc>>,
+    /// Post password (WordPress `post_password`), 1–255 characters: readers
+    /// then get the body only from `POST /articles/{article}/unlock`.
+    /// Stored argon2id-hashed; write-only, never returned.
+    #[serde(default)]
+    #[schema(write_only, min_length = 1, max_length = 255, pattern = "^[^\\u0000]*$")]
+    pub password: Option<String>,
 }
 
 /// `PATCH /articles/{article}` body: only the fields present change; `null`
@@ -576,7 +644,73 @@ pub struct UpdateArticle {
     #[serde(default, deserialize_with = "crate::patch::non_null")]
     #[schema(nullable = false, min_length = 1, max_length = 1000)]
     pub update_note: Option<String>,
+    /// A new post password (1–255 characters), or `null` to remove the
+    /// protection. Stored argon2id-hashed; write-only, never returned.
+    #[serde(default, deserialize_with = "crate::patch::double_option")]
+    #[schema(value_type = Option<String>, write_only, min_length = 1, max_length = 255, pattern = "^[^\\u0000]*$")]
+    pub password: Option<Option<String>>,
 }
+
+/// `POST /articles/{article}/unlock` body.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"password": "open sesame"}))]
+pub struct UnlockArticle {
+    /// The article's post password.
+    #[schema(min_length = 1, max_length = 255, pattern = "^[^\\u0000]*$")]
+    pub password: String,
+}
+
+/// Longest post password, in characters (WordPress's `post_password` column
+/// is `varchar(255)`).
+pub const MAX_POST_PASSWORD_CHARS: usize = 255;
+
+/// Checks a post password's shape; the message is for the `password` field.
+pub fn check_post_password(p: &str) -> Result<(), crate::error::ApiError> {
+    if p.is_empty() || p.chars().count() > MAX_POST_PASSWORD_CHARS || p.contains('\0') {
+        return Err(crate::error::ApiError::invalid(
+            "password",
+            format!("must be 1 to {MAX_POST_PASSWORD_CHARS} characters, without NUL"),
+        ));
+    }
+    Ok(())
+}
+
+/// The body of a password-protected article, for a reader who gave its
+/// password. Never cached (`Cache-Control: no-store`).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct UnlockedArticle {
+    /// Article id.
+    pub id: i64,
+    /// Body HTML, sanitized.
+    pub body_html: String,
+    /// The written excerpt, else the automatic one (see `ArticleSummary`).
+    pub excerpt: Option<String>,
+    /// `true` when `excerpt` was made from the body.
+    pub excerpt_auto: bool,
+    /// Words in the body.
+    pub word_count: i32,
+    /// `ceil(word_count / 230)` minutes.
+    pub reading_time_minutes: i32,
+}
+
+impl UnlockedArticle {
+    /// The unlocked view of `row`.
+    pub fn of(row: &ArticleRow) -> Self {
+        let open = ArticleRow { password_protected: false, ..row.clone() };
+        let (excerpt, auto) = excerpt_of(&open);
+        Self {
+            id: row.id,
+            body_html: row.body_html.clone(),
+            excerpt_auto: excerpt.is_some() && auto,
+            excerpt,
+            word_count: row.word_count,
+            reading_time_minutes: row.reading_time_minutes,
+        }
+    }
+}
+
+crate::data_envelope!(UnlockedArticleEnvelope, UnlockedArticle, "`{\"data\": UnlockedArticle}`");
 
 /// One stored revision.
 #[derive(Debug, Serialize, ToSchema)]
@@ -590,6 +724,119 @@ pub struct Revision {
     /// RFC 3339 UTC.
     pub created_at: DateTime<Utc>,
 }
+
+/// An article's editable content as a revision stored it (or as it is now).
+/// Times are RFC 3339 UTC; bylines, categories and tags are ids (bylines in
+/// order).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RevisionSnapshot {
+    pub title: String,
+    pub subtitle: Option<String>,
+    pub slug: String,
+    pub excerpt: Option<String>,
+    pub body_format: String,
+    pub body_source: String,
+    pub status: String,
+    pub published_at: Option<DateTime<Utc>>,
+    pub bylines: Vec<i64>,
+    pub categories: Vec<i64>,
+    pub tags: Vec<i64>,
+    pub series_id: Option<i64>,
+    pub series_position: Option<i32>,
+    pub featured_media_id: Option<i64>,
+    pub featured_caption: Option<String>,
+    pub featured_credit: Option<String>,
+    pub meta_title: Option<String>,
+    pub meta_description: Option<String>,
+    pub canonical_url: Option<String>,
+    pub og_image_media_id: Option<i64>,
+    pub comment_status: String,
+    pub sticky: bool,
+    /// Whether a post password was set (the password itself is never shown).
+    pub password_protected: bool,
+}
+
+impl From<&super::service::ArticleState> for RevisionSnapshot {
+    fn from(st: &super::service::ArticleState) -> Self {
+        Self {
+            title: st.title.clone(),
+            subtitle: st.subtitle.clone(),
+            slug: st.slug.clone(),
+            excerpt: st.excerpt.clone(),
+            body_format: st.body_format.clone(),
+            body_source: st.body_source.clone(),
+            status: st.status.clone(),
+            published_at: st.published_at.map(|t| t.and_utc()),
+            bylines: st.bylines.clone(),
+            categories: st.categories.clone(),
+            tags: st.tags.clone(),
+            series_id: st.series_id,
+            series_position: st.series_position,
+            featured_media_id: st.featured_media_id,
+            featured_caption: st.featured_caption.clone(),
+            featured_credit: st.featured_credit.clone(),
+            meta_title: st.meta_title.clone(),
+            meta_description: st.meta_description.clone(),
+            canonical_url: st.canonical_url.clone(),
+            og_image_media_id: st.og_image_media_id,
+            comment_status: st.comment_status.clone(),
+            sticky: st.sticky,
+            password_protected: st.password_protected,
+        }
+    }
+}
+
+/// One field that differs between a revision and the current version.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct FieldDiff {
+    /// The field's name in [`RevisionSnapshot`].
+    pub field: String,
+    /// Its value in the revision (any JSON type: the field's own).
+    pub revision: serde_json::Value,
+    /// Its value now (any JSON type: the field's own).
+    pub current: serde_json::Value,
+}
+
+/// One revision in full: its snapshot, and how it differs from the current
+/// version field by field (what a restore would change, except `status` and
+/// `published_at`, which a restore keeps).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RevisionDetail {
+    /// Revision id.
+    pub id: i64,
+    /// The user who made it; `null` for API keys, imports or deleted users.
+    pub user_id: Option<i64>,
+    /// Names of the fields this revision changed.
+    pub changed_fields: Vec<String>,
+    /// RFC 3339 UTC.
+    pub created_at: DateTime<Utc>,
+    /// The article as this revision stored it.
+    pub snapshot: RevisionSnapshot,
+    /// The article's current version (its `ETag` is `"a{id}-v{version}"`).
+    pub current_version: i32,
+    /// Fields whose value differs from the current version, by field name;
+    /// empty when the revision matches the article as it is now.
+    pub diff: Vec<FieldDiff>,
+}
+
+impl RevisionDetail {
+    /// The diff of `rev` against `current`, field by field.
+    pub fn diff(rev: &RevisionSnapshot, current: &RevisionSnapshot) -> Vec<FieldDiff> {
+        let (Ok(serde_json::Value::Object(a)), Ok(serde_json::Value::Object(b))) =
+            (serde_json::to_value(rev), serde_json::to_value(current))
+        else {
+            return Vec::new();
+        };
+        a.into_iter()
+            .filter_map(|(field, revision)| {
+                let current = b.get(&field).cloned().unwrap_or(serde_json::Value::Null);
+                (revision != current).then_some(FieldDiff { field, revision, current })
+            })
+            .collect()
+    }
+}
+
+crate::data_envelope!(RevisionDetailEnvelope, RevisionDetail, "`{\"data\": RevisionDetail}`");
 
 /// A preview link for a draft.
 #[derive(Debug, Serialize, ToSchema)]

@@ -12,7 +12,8 @@ use utoipa::IntoParams;
 
 use super::dto::{
     Article, ArticleEnvelope, ArticleList, ArticleSummary, CreateArticle, Preview, PreviewEnvelope, RelatedList,
-    Revision, RevisionList, UpdateArticle,
+    Revision, RevisionDetailEnvelope, RevisionList, UnlockArticle, UnlockedArticle, UnlockedArticleEnvelope,
+    UpdateArticle,
 };
 use super::model::ArticleRow;
 use super::repo::{self, ArticleFilter, Cursor, PageAt, Relations, Sort, StatusFilter};
@@ -86,6 +87,11 @@ pub struct ListArticlesQuery {
     /// `-published_at` (default), `published_at`, `-updated_at`, `title`, or
     /// `relevance` (only with `q`).
     pub sort: Option<String>,
+    /// `true`: sticky articles first, then the rest, each newest first (as
+    /// WordPress front pages). Only with the default sort (`-published_at`);
+    /// works with `page` and with `after` cursors. Default `false`.
+    #[param(value_type = Option<bool>)]
+    pub sticky_first: Option<String>,
     /// `published` (default), `draft`, `scheduled`, `archived` or `any`. Anything
     /// but `published` needs credentials and shows only what the caller may
     /// see: contributors and authors their own, editors everything.
@@ -93,7 +99,10 @@ pub struct ListArticlesQuery {
     /// Comma-separated fields to return (plus `id`); see the `ArticleSummary` schema.
     /// Items then carry only those keys.
     pub fields: Option<String>,
-    /// `body` adds `body_html` to each item.
+    /// Comma-separated: `body` adds `body_html` to each item; `authors`
+    /// embeds each byline's bio, website and social links. Neither costs an
+    /// extra query.
+    #[param(pattern = "^(body|authors)(,(body|authors))*$")]
     pub include: Option<String>,
 }
 
@@ -169,6 +178,14 @@ pub async fn list_articles(
             ))
         }
     };
+    let sort = match query.sticky_first.as_deref() {
+        None | Some("false") => sort,
+        Some("true") if sort == Sort::PublishedDesc => Sort::StickyPublishedDesc,
+        Some("true") => {
+            return Err(ApiError::invalid("sticky_first", "works only with the default sort, `-published_at`"))
+        }
+        Some(_) => return Err(ApiError::invalid("sticky_first", "must be `true` or `false`")),
+    };
     let at = match query.after.as_deref() {
         None => PageAt::Offset(page),
         Some(_) if query.page.is_some() => {
@@ -207,11 +224,20 @@ pub async fn list_articles(
             Some(list)
         }
     };
-    let include_body = match query.include.as_deref() {
-        None => fields.as_ref().is_some_and(|f| f.iter().any(|x| x == "body_html")),
-        Some("body") => true,
-        Some(other) => return Err(ApiError::invalid("include", format!("`{other}` is not `body`"))),
-    };
+    let mut include_body = fields.as_ref().is_some_and(|f| f.iter().any(|x| x == "body_html"));
+    let mut include_authors = false;
+    if let Some(list) = non_empty("include", query.include)? {
+        for part in list.split(',').map(str::trim) {
+            match part {
+                "body" => include_body = true,
+                "authors" => include_authors = true,
+                other => {
+                    let shown: String = other.chars().take(50).collect();
+                    return Err(ApiError::invalid("include", format!("`{shown}` is not `body` or `authors`")));
+                }
+            }
+        }
+    }
     let author = non_empty("author", query.author)?;
     let category = non_empty("category", query.category)?;
     let tag = non_empty("tag", query.tag)?
@@ -260,6 +286,9 @@ pub async fn list_articles(
         .iter()
         .map(|r| {
             let mut s = ArticleSummary::build(r, &rel, now);
+            if include_authors {
+                s.embed_authors(&rel);
+            }
             if include_body {
                 s.body_html = Some(if r.password_protected { None } else { Some(r.body_html.clone()) });
             }
@@ -302,6 +331,7 @@ pub mod cursor {
             Sort::UpdatedDesc => "ud",
             Sort::Title => "ti",
             Sort::Relevance => "re",
+            Sort::StickyPublishedDesc => "sp",
         }
     }
 
@@ -311,6 +341,13 @@ pub mod cursor {
             CursorKey::Time(Some(t)) => format!("t{}", t.and_utc().timestamp_micros()),
             CursorKey::Time(None) => "n".to_owned(),
             CursorKey::Text(s) => format!("s{}", URL_SAFE_NO_PAD.encode(s.as_bytes())),
+            CursorKey::Sticky(sticky, t) => {
+                let flag = if *sticky { "k1" } else { "k0" };
+                match t {
+                    Some(t) => format!("{flag}t{}", t.and_utc().timestamp_micros()),
+                    None => format!("{flag}n"),
+                }
+            }
         };
         URL_SAFE_NO_PAD.encode(format!("v1|{}|{key}|{}", code(c.sort), c.id))
     }
@@ -353,6 +390,26 @@ pub mod cursor {
                     .ok_or_else(|| bad("is not a cursor"))?;
                 CursorKey::Time(Some(t.naive_utc()))
             }
+            (Sort::StickyPublishedDesc, _) => {
+                let (sticky, rest) = match key.split_at_checked(2) {
+                    Some(("k1", rest)) => (true, rest),
+                    Some(("k0", rest)) => (false, rest),
+                    _ => return Err(bad("is not a cursor")),
+                };
+                let t = match rest.split_at_checked(1) {
+                    Some(("n", "")) => None,
+                    Some(("t", micros)) => Some(
+                        micros
+                            .parse::<i64>()
+                            .ok()
+                            .and_then(chrono::DateTime::from_timestamp_micros)
+                            .ok_or_else(|| bad("is not a cursor"))?
+                            .naive_utc(),
+                    ),
+                    _ => return Err(bad("is not a cursor")),
+                };
+                CursorKey::Sticky(sticky, t)
+            }
             (Sort::Title, Some(("s", b64))) => CursorKey::Text(
                 URL_SAFE_NO_PAD
                     .decode(b64.as_bytes())
@@ -377,6 +434,8 @@ pub mod cursor {
                 Cursor { sort: Sort::PublishedAsc, key: CursorKey::Time(None), id: 8 },
                 Cursor { sort: Sort::UpdatedDesc, key: CursorKey::Time(Some(t)), id: 9 },
                 Cursor { sort: Sort::Title, key: CursorKey::Text("Ça | va?".into()), id: 10 },
+                Cursor { sort: Sort::StickyPublishedDesc, key: CursorKey::Sticky(true, Some(t)), id: 11 },
+                Cursor { sort: Sort::StickyPublishedDesc, key: CursorKey::Sticky(false, None), id: 12 },
             ] {
                 assert_eq!(decode(&encode(&c), c.sort).unwrap(), Some(c));
             }
@@ -530,11 +589,12 @@ pub async fn create_article(
     let body = body.into_inner();
     let format = body.body_format.unwrap_or(super::dto::BodyFormat::Markdown).as_str().to_owned();
     let pre = service::Prerendered::prepare(format, body.body.clone().unwrap_or_default()).await?;
+    let password = service::PasswordChange::prepare(body.password.clone().map(Some)).await?;
     let p = principal.clone();
     let tries = if body.slug.is_none() { 3 } else { 1 };
     let (row, rel) = crate::db::write_retrying_conflicts(&state.pool, tries, move |c| {
         c.transaction(|c| {
-            let row = service::create(c, &p, policy, body.clone(), &pre)?;
+            let row = service::create(c, &p, policy, body.clone(), &pre, &password)?;
             let rel = repo::load_relations(c, std::slice::from_ref(&row), true, &base_url)?;
             Ok((row, rel))
         })
@@ -591,7 +651,8 @@ pub async fn update_article(
     };
     let row = found.0;
     service::check_if_match(if_match(&req).as_deref(), &row)?;
-    let body = body.into_inner();
+    let mut body = body.into_inner();
+    let password = service::PasswordChange::prepare(body.password.take()).await?;
     let pre = if body.body.is_some() || body.body_format.is_some() {
         let format = body.body_format.map(|f| f.as_str().to_owned()).unwrap_or_else(|| row.body_format.clone());
         let source = body.body.clone().unwrap_or_else(|| row.body_source.clone());
@@ -602,7 +663,7 @@ pub async fn update_article(
     let p = principal.clone();
     let (row, rel) = crate::db::write(&state.pool, move |c| {
         c.transaction(|c| {
-            let row = service::update(c, &p, policy, row, body, pre.as_ref())?;
+            let row = service::update(c, &p, policy, row, body, pre.as_ref(), &password)?;
             let rel = repo::load_relations(c, std::slice::from_ref(&row), true, &base_url)?;
             Ok((row, rel))
         })
@@ -695,6 +756,48 @@ pub async fn list_revisions(
     Ok(pagination::respond(&state.settings.public_base_url, &req, &meta, &RevisionList { data, meta }))
 }
 
+/// Read one revision in full: its snapshot and a field-by-field diff
+/// against the current version (for those who may edit the article, as the
+/// revision list). Read it before restoring it.
+#[utoipa::path(
+    tag = "articles",
+    security(("bearer" = []), ("api_key" = [])),
+    params(("article" = String, Path, description = "Article id (all digits) or slug"),
+           ("rev" = i64, Path, description = "Revision id", minimum = 1)),
+    responses(
+        (status = 200, description = "The revision, its snapshot and its diff against the current version", body = RevisionDetailEnvelope,
+            headers(("ETag" = String, description = "The article's current ETag, to send in `If-Match` when restoring")),
+            links(
+            ("RestoreRevision" = (
+                operation_id = "restore_revision",
+                parameters(("article" = "$request.path.article"), ("rev" = "$response.body#/data/id"), ("If-Match" = "$response.header.ETag")),
+                description = "Restore this revision onto the version it was compared with."
+            )),
+        )),
+        (status = 400, description = "Bad revision id", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "You may not edit this article", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No article you may read, or no such revision of it", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/articles/{article}/revisions/{rev}")]
+pub async fn get_revision(
+    state: web::Data<AppState>,
+    auth: AuthUser,
+    path: web::Path<(String, String)>,
+    rev: Id<RevSegment>,
+) -> Result<HttpResponse, ApiError> {
+    let (raw, _) = path.into_inner();
+    let rev = rev.get();
+    let row = editable(&state, &auth.0, raw).await?;
+    let etag = row.etag();
+    let detail = crate::db::run(&state.pool, move |c| service::revision_detail(c, &row, rev)).await?;
+    Ok(HttpResponse::Ok()
+        .insert_header((header::ETAG, etag))
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .json(RevisionDetailEnvelope { data: detail }))
+}
+
 /// Restore the content of a revision (a new revision records it). Status and
 /// publication time are kept. Needs `If-Match` with the current `ETag`.
 #[utoipa::path(
@@ -746,6 +849,85 @@ pub async fn restore_revision(
     })
     .await?;
     Ok(respond_article(actix_web::http::StatusCode::OK, row, &rel, Some(&principal)))
+}
+
+/// Read a password-protected article's body with its post password, as a
+/// WordPress reader does through the post-password form.
+///
+/// Wrong passwords are limited per client address and per client address
+/// and article (429 with `Retry-After`); a right one is not counted. The
+/// article must be one the caller may read (published, for the public).
+#[utoipa::path(
+    tag = "articles",
+    params(("article" = String, Path, description = "Article id (all digits) or slug")),
+    security((), ("bearer" = []), ("api_key" = [])),
+    request_body = UnlockArticle,
+    responses(
+        (status = 200, description = "The body", body = UnlockedArticleEnvelope,
+            headers(("Cache-Control" = String, description = "`no-store`"),
+                    ("RateLimit-Policy" = String, description = "draft-ietf-httpapi-ratelimit-headers policies, e.g. `\"unlock-client\";q=30;w=900`"),
+                    ("RateLimit" = String, description = "Remaining attempts per policy, e.g. `\"unlock-client\";r=30;t=0`"))),
+        (status = 400, description = "A malformed body or `password` (named in `errors`)", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Wrong password (`errors` names `password`)", body = Problem, content_type = "application/problem+json",
+            headers(("RateLimit-Policy" = String, description = "As on 200"), ("RateLimit" = String, description = "As on 200"))),
+        (status = 404, description = "No article you may read", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The article is not password-protected: `GET` it instead", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Too many wrong passwords from this address (for this article or overall)", body = Problem, content_type = "application/problem+json",
+            headers(("Retry-After" = i64, description = "Seconds to wait"),
+                    ("RateLimit-Policy" = String, description = "As on 200"), ("RateLimit" = String, description = "As on 200"))),
+    )
+)]
+#[post("/articles/{article}/unlock")]
+pub async fn unlock_article(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    auth: MaybeAuthUser,
+    key: web::Path<String>,
+    body: crate::json::Json<UnlockArticle>,
+) -> Result<HttpResponse, ApiError> {
+    use crate::http::limit::{Key, Policy};
+    let password = body.into_inner().password;
+    super::dto::check_post_password(&password)?;
+    let Found::Article(found) = find_visible(&state, auth.0, key.into_inner(), false).await? else {
+        return Err(ApiError::NotFound("address the article by its current slug or id".into()));
+    };
+    let row = found.0;
+    if !row.password_protected {
+        return Err(ApiError::Conflict(format!(
+            "article {} is not password-protected; its body is in GET /api/v1/articles/{}",
+            row.id, row.id
+        )));
+    }
+    let ip = crate::http::client_ip(&req, &state.settings);
+    let article = format!("article:{}", row.id);
+    let decision = state
+        .limits
+        .check(Policy::Unlock, &[Key::Client(ip), Key::ClientAccount(ip, &article), Key::Account(&article)])
+        .await?;
+    let id = row.id;
+    let hash = crate::db::run(&state.pool, move |c| Ok(repo::password_hash(c, id)?)).await?;
+    if !crate::auth::password::verify_async(password, hash).await? {
+        let meters = decision.meters().clone();
+        decision.failed().await;
+        let mut res = Problem::new(
+            actix_web::http::StatusCode::FORBIDDEN,
+            "wrong_password",
+            "the password is wrong".into(),
+            vec![crate::error::FieldError { field: "password".into(), message: "is wrong".into() }],
+        )
+        .into_response();
+        for (name, value) in meters.header_values() {
+            if let Ok(v) = header::HeaderValue::from_str(value) {
+                res.headers_mut().insert(header::HeaderName::from_static(name), v);
+            }
+        }
+        return Ok(res);
+    }
+    let meters = decision.succeeded().await;
+    let mut res = HttpResponse::Ok();
+    res.insert_header((header::CACHE_CONTROL, "no-store"));
+    meters.apply(&mut res);
+    Ok(res.json(UnlockedArticleEnvelope { data: UnlockedArticle::of(&row) }))
 }
 
 /// Query parameters of `GET /articles/{article}/related`.

@@ -95,19 +95,28 @@ pub struct ArticleForm {
     pub comment_status: String,
     pub is_sticky: bool,
     pub password_protected: bool,
+    /// argon2id PHC hash of the post password (`wp:post_password`, hashed on import).
+    pub password_hash: Option<String>,
     pub import_source: Option<String>,
     pub import_key: Option<String>,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
 }
 
-/// A byline: one author of one article, in order.
+/// A byline: one author of one article, in order, with what a list shows of
+/// the author (avatar) and what `include=authors` embeds (bio, website,
+/// social links), all read by the one bylines query.
 #[derive(Clone, Debug, Queryable)]
 pub struct BylineRow {
     pub article_id: i64,
     pub author_id: i64,
     pub slug: String,
     pub display_name: String,
+    pub avatar_media_id: Option<i64>,
+    pub avatar_url: Option<String>,
+    pub bio: Option<String>,
+    pub website: Option<String>,
+    pub social_links: String,
 }
 
 /// A category or tag attached to an article.

@@ -63,6 +63,9 @@ pub enum Sort {
     Title,
     /// Best full-text match first (needs `q`).
     Relevance,
+    /// Sticky articles first, then newest publication first
+    /// (`sticky_first=true`), on `articles_sticky_list_idx`.
+    StickyPublishedDesc,
 }
 
 /// Filters of the article list.
@@ -262,6 +265,8 @@ pub enum CursorKey {
     Time(Option<NaiveDateTime>),
     /// `title`.
     Text(String),
+    /// `is_sticky`, then `published_at` (`None` for an unpublished article).
+    Sticky(bool, Option<NaiveDateTime>),
 }
 
 /// A keyset position: the sort it belongs to, the last row's sort key and id.
@@ -283,6 +288,7 @@ impl Cursor {
             Sort::PublishedDesc | Sort::PublishedAsc => CursorKey::Time(row.published_at),
             Sort::UpdatedDesc => CursorKey::Time(Some(row.updated_at)),
             Sort::Title => CursorKey::Text(row.title.clone()),
+            Sort::StickyPublishedDesc => CursorKey::Sticky(row.is_sticky, row.published_at),
             Sort::Relevance => return None,
         };
         Some(Self { sort, key, id: row.id })
@@ -335,6 +341,25 @@ fn keyset<'a>(q: articles::BoxedQuery<'a, Backend>, dated: bool, cursor: &Cursor
                 .bind::<BigInt, _>(id)
                 .sql(")"),
         ),
+        // Later rows are less sticky, or as sticky and after the cursor in
+        // the `-published_at` order (unpublished last).
+        (Sort::StickyPublishedDesc, CursorKey::Sticky(sticky, Some(t))) => {
+            let tail = if dated { ")" } else { " OR articles.published_at IS NULL)" };
+            q.filter(
+                articles::is_sticky.lt(*sticky).or(articles::is_sticky.eq(*sticky).and(
+                    sql::<Bool>("((articles.published_at, articles.id) < (")
+                        .bind::<Timestamp, _>(*t)
+                        .sql(", ")
+                        .bind::<BigInt, _>(id)
+                        .sql(&format!("){tail}")),
+                )),
+            )
+        }
+        (Sort::StickyPublishedDesc, CursorKey::Sticky(sticky, None)) => q.filter(
+            articles::is_sticky
+                .lt(*sticky)
+                .or(articles::is_sticky.eq(*sticky).and(articles::published_at.is_null()).and(articles::id.lt(id))),
+        ),
         (Sort::Title, CursorKey::Text(t)) => q.filter(
             sql::<Bool>("(articles.title, articles.id) > (")
                 .bind::<Text, _>(t.clone())
@@ -381,6 +406,15 @@ fn ids_query<'a>(
         Sort::PublishedAsc => {
             q.order((articles::published_at.is_null().asc(), articles::published_at.asc(), articles::id.asc()))
         }
+        Sort::StickyPublishedDesc if dated => {
+            q.order((articles::is_sticky.desc(), articles::published_at.desc(), articles::id.desc()))
+        }
+        Sort::StickyPublishedDesc => q.order((
+            articles::is_sticky.desc(),
+            articles::published_at.is_null().asc(),
+            articles::published_at.desc(),
+            articles::id.desc(),
+        )),
         Sort::UpdatedDesc => q.order((articles::updated_at.desc(), articles::id.desc())),
         Sort::Title => q.order((articles::title.asc(), articles::id.asc())),
         Sort::Relevance => {
@@ -548,7 +582,8 @@ pub fn category_and_descendants(conn: &mut DbConnection, slug: &str) -> QueryRes
     Ok(out)
 }
 
-/// Loads bylines, categories, tags, media (featured and OG), approved comment
+/// Loads bylines (with their authors' avatars and profiles), categories,
+/// tags, media (featured, OG and avatars in one query), approved comment
 /// counts and series for `rows` (plus update notes when `with_notes`): six or
 /// seven queries, whatever their number (none when `rows` is empty).
 pub fn load_relations(
@@ -561,15 +596,30 @@ pub fn load_relations(
         return Ok(Relations { base_url: base_url.to_owned(), ..Default::default() });
     }
     let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
-    let media_ids: Vec<i64> = rows.iter().flat_map(|r| [r.featured_media_id, r.og_image_media_id]).flatten().collect();
+    let mut media_ids: Vec<i64> =
+        rows.iter().flat_map(|r| [r.featured_media_id, r.og_image_media_id]).flatten().collect();
     let series_ids: Vec<i64> = rows.iter().filter_map(|r| r.series_id).collect();
 
     let bylines: Vec<BylineRow> = article_authors::table
         .inner_join(authors::table)
         .filter(article_authors::article_id.eq_any(&ids))
         .order((article_authors::article_id, article_authors::position, authors::id))
-        .select((article_authors::article_id, authors::id, authors::slug, authors::display_name))
+        .select((
+            article_authors::article_id,
+            authors::id,
+            authors::slug,
+            authors::display_name,
+            authors::avatar_media_id,
+            authors::avatar_url,
+            authors::bio,
+            authors::website,
+            authors::social_links,
+        ))
         .load(conn)?;
+    // Avatars come in the same media query as featured and OG images.
+    media_ids.extend(bylines.iter().filter_map(|b| b.avatar_media_id));
+    media_ids.sort_unstable();
+    media_ids.dedup();
     let cats: Vec<TermRow> = article_categories::table
         .inner_join(categories::table)
         .filter(article_categories::article_id.eq_any(&ids))
@@ -865,6 +915,21 @@ pub fn update_article(conn: &mut DbConnection, id: i64, version: i32, cols: &Art
     Ok(n == 1)
 }
 
+/// Sets (or with `None` removes) the post-password hash of article `id`,
+/// and its `password_protected` flag with it.
+pub fn set_password(conn: &mut DbConnection, id: i64, hash: Option<&str>) -> QueryResult<()> {
+    diesel::update(articles::table.find(id))
+        .set((articles::password_hash.eq(hash), articles::password_protected.eq(hash.is_some())))
+        .execute(conn)
+        .map(|_| ())
+}
+
+/// The post-password hash of article `id` (`None` when unprotected, or
+/// protected by an import that kept no password).
+pub fn password_hash(conn: &mut DbConnection, id: i64) -> QueryResult<Option<String>> {
+    articles::table.find(id).select(articles::password_hash).first(conn)
+}
+
 /// Deletes article `id` if it is still at `version`.
 pub fn delete_article(conn: &mut DbConnection, id: i64, version: i32) -> QueryResult<bool> {
     let n = diesel::delete(articles::table.filter(articles::id.eq(id)).filter(articles::version.eq(version)))
@@ -982,6 +1047,21 @@ pub fn list_revisions(
         .select((r::id, r::user_id, r::changed_fields, r::created_at))
         .load(conn)?;
     Ok((rows, total))
+}
+
+/// `(user, changed_fields, created_at)` of revision `rev` of article `id`.
+pub fn revision_meta(
+    conn: &mut DbConnection,
+    id: i64,
+    rev: i64,
+) -> QueryResult<Option<(Option<i64>, String, NaiveDateTime)>> {
+    use crate::db::schema::article_revisions as r;
+    r::table
+        .filter(r::id.eq(rev))
+        .filter(r::article_id.eq(id))
+        .select((r::user_id, r::changed_fields, r::created_at))
+        .first(conn)
+        .optional()
 }
 
 /// The snapshot stored with revision `rev` of article `id`.

@@ -51,6 +51,10 @@ pub struct ArticleState {
     pub og_image_media_id: Option<i64>,
     pub comment_status: String,
     pub sticky: bool,
+    /// Whether a post password is set; the hash itself is never snapshotted.
+    /// Absent from revisions stored before passwords existed.
+    #[serde(default)]
+    pub password_protected: bool,
 }
 
 impl ArticleState {
@@ -78,6 +82,7 @@ impl ArticleState {
             og_image_media_id: row.og_image_media_id,
             comment_status: row.comment_status.clone(),
             sticky: row.is_sticky,
+            password_protected: row.password_protected,
         }
     }
 
@@ -187,6 +192,59 @@ fn body_for<'a>(
 /// The rendered body of `pre`, which validation has already accepted.
 fn rendered(pre: &Prerendered) -> Result<&render::Rendered, ApiError> {
     pre.rendered.as_ref().map_err(|m| ApiError::invalid("body", m.clone()))
+}
+
+/// A post-password change, hashed before the write transaction starts
+/// (argon2id is deliberately slow, and must never hold a database lock).
+#[derive(Clone, Debug, Default)]
+pub enum PasswordChange {
+    /// Leave the protection as it is.
+    #[default]
+    Keep,
+    /// Protect the article with this argon2id PHC hash.
+    Set(String),
+    /// Remove the protection.
+    Clear,
+}
+
+impl PasswordChange {
+    /// Checks and hashes a `password` field: absent keeps, `null` clears, a
+    /// string sets (400 naming `password` when malformed).
+    pub async fn prepare(field: Option<Option<String>>) -> Result<Self, ApiError> {
+        match field {
+            None => Ok(Self::Keep),
+            Some(None) => Ok(Self::Clear),
+            Some(Some(p)) => {
+                super::dto::check_post_password(&p)?;
+                Ok(Self::Set(crate::auth::password::hash_async(p).await?))
+            }
+        }
+    }
+
+    fn apply(&self, c: &mut DbConnection, id: i64) -> Result<(), ApiError> {
+        match self {
+            Self::Keep => Ok(()),
+            Self::Set(hash) => Ok(repo::set_password(c, id, Some(hash))?),
+            Self::Clear => Ok(repo::set_password(c, id, None)?),
+        }
+    }
+}
+
+/// The argon2id hash of an imported plain-text post password
+/// (`wp:post_password`, compared by WordPress exactly as stored, so not
+/// trimmed); `None` when there is none. Runs inside the import, which is a
+/// CLI batch, not a request. A hashing failure (not expected with fixed,
+/// valid parameters) leaves the article protected with no password, which
+/// only an editor can then set.
+pub fn hash_imported_password(raw: Option<&String>) -> Option<String> {
+    let raw = raw.filter(|p| !p.trim().is_empty())?;
+    match crate::auth::password::hash(raw) {
+        Ok(h) => Some(h),
+        Err(e) => {
+            tracing::error!(error = %e, "hashing an imported post password failed");
+            None
+        }
+    }
 }
 
 /// What `principal` may see in lists and reads.
@@ -546,6 +604,7 @@ pub fn create(
     policy: Policy,
     b: CreateArticle,
     pre: &Prerendered,
+    password: &PasswordChange,
 ) -> Result<ArticleRow, ApiError> {
     principal.require(Action::WriteOwnDrafts)?;
     slugs::lock_for(c, "articles")?;
@@ -602,6 +661,7 @@ pub fn create(
         og_image_media_id: b.og_image_media_id,
         comment_status: if b.comment_status == Some(CommentStatus::Closed) { "closed" } else { "open" }.to_owned(),
         sticky: b.sticky.unwrap_or(false),
+        password_protected: matches!(password, PasswordChange::Set(_)),
     };
     if st.status == status::ARCHIVED {
         return Err(ApiError::Unprocessable("a new article cannot start archived".into()));
@@ -614,6 +674,7 @@ pub fn create(
         return Err(ApiError::Conflict(format!("slug `{}` is taken", st.slug)));
     }
     let id = repo::insert_article(c, &st.columns(now, rendered(body)?), owner)?;
+    password.apply(c, id)?;
     repo::replace_relations(c, id, &st.bylines, &st.categories, &st.tags)?;
     announce(c, id, &st, now)?;
     let changed: Vec<String> = vec!["created".into()];
@@ -637,6 +698,7 @@ pub fn update(
     row: ArticleRow,
     b: UpdateArticle,
     pre: Option<&Prerendered>,
+    password: &PasswordChange,
 ) -> Result<ArticleRow, ApiError> {
     let now = crate::db::now();
     if !can_edit(principal, &row, now) {
@@ -722,6 +784,11 @@ pub fn update(
     if let Some(v) = b.status {
         st.status = v.as_str().to_owned();
     }
+    match password {
+        PasswordChange::Keep => {}
+        PasswordChange::Set(_) => st.password_protected = true,
+        PasswordChange::Clear => st.password_protected = false,
+    }
     let note = b.update_note.map(|n| n.trim().to_owned());
     if note.as_deref().is_some_and(|n| n.is_empty() || n.chars().count() > 1000) {
         return Err(ApiError::invalid("update_note", "must be 1 to 1000 characters"));
@@ -737,7 +804,7 @@ pub fn update(
     validate(c, &st, body)?;
     check_ownership(c, principal, policy, Some(&before), &st)?;
     settle_status(principal, own, Some(&from), &mut st, b.published_at.map(micros), now)?;
-    save(c, principal, row, before, st, note, now, rendered(body)?)
+    save(c, principal, row, before, st, note, password, now, rendered(body)?)
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -748,12 +815,18 @@ fn save(
     before: ArticleState,
     st: ArticleState,
     note: Option<String>,
+    password: &PasswordChange,
     now: NaiveDateTime,
     body: &render::Rendered,
 ) -> Result<ArticleRow, ApiError> {
     let mut changed = st.diff(&before);
     if note.is_some() {
         changed.push("update_notes".into());
+    }
+    // A new password on an article already protected changes no snapshot
+    // field, but it is a change (and bumps the version).
+    if matches!(password, PasswordChange::Set(_)) && !changed.iter().any(|f| f == "password_protected") {
+        changed.push("password".into());
     }
     if changed.is_empty() {
         return Ok(row);
@@ -768,6 +841,7 @@ fn save(
     if !repo::update_article(c, row.id, row.version, &st.columns(now, body))? {
         return Err(ApiError::PreconditionFailed("the article changed while this edit was being saved".into()));
     }
+    password.apply(c, row.id)?;
     if st.bylines != before.bylines || st.categories != before.categories || st.tags != before.tags {
         repo::replace_relations(c, row.id, &st.bylines, &st.categories, &st.tags)?;
     }
@@ -798,6 +872,29 @@ pub fn revision_body(c: &mut DbConnection, article: i64, rev: i64) -> Result<(St
     Ok((st.body_format, st.body_source))
 }
 
+/// Revision `rev` of `row` in full, with its field-by-field diff against
+/// the current version. 404 when `row` has no such revision.
+pub fn revision_detail(
+    c: &mut DbConnection,
+    row: &ArticleRow,
+    rev: i64,
+) -> Result<super::dto::RevisionDetail, ApiError> {
+    use super::dto::{RevisionDetail, RevisionSnapshot};
+    let (user_id, changed, created_at) = repo::revision_meta(c, row.id, rev)?
+        .ok_or_else(|| ApiError::NotFound(format!("article {} has no revision {rev}", row.id)))?;
+    let snapshot = RevisionSnapshot::from(&revision_state(c, row.id, rev)?);
+    let current = RevisionSnapshot::from(&state_of(c, row)?);
+    Ok(RevisionDetail {
+        id: rev,
+        user_id,
+        changed_fields: changed.split(',').filter(|s| !s.is_empty()).map(str::to_owned).collect(),
+        created_at: created_at.and_utc(),
+        diff: RevisionDetail::diff(&snapshot, &current),
+        snapshot,
+        current_version: row.version,
+    })
+}
+
 fn revision_state(c: &mut DbConnection, article: i64, rev: i64) -> Result<ArticleState, ApiError> {
     let snapshot = repo::revision_snapshot(c, article, rev)
         .map_err(|e| ApiError::from(e).with_not_found(format!("article {article} has no revision {rev}")))?;
@@ -824,6 +921,8 @@ pub fn restore(
     let before = state_of(c, &row)?;
     st.status = before.status.clone();
     st.published_at = before.published_at;
+    // The protection is not content: a restore keeps the current password.
+    st.password_protected = before.password_protected;
     // Referenced rows may have gone since; keep only those that still exist.
     for (kind, ids) in [("authors", &mut st.bylines), ("categories", &mut st.categories), ("tags", &mut st.tags)] {
         let kept: Vec<i64> =
@@ -853,7 +952,7 @@ pub fn restore(
     let stored = Prerendered::stored(&row);
     let body = body_for(&st, [pre, &stored])?;
     validate(c, &st, body)?;
-    save(c, principal, row, before, st, None, now, rendered(body)?)
+    save(c, principal, row, before, st, None, &PasswordChange::Keep, now, rendered(body)?)
 }
 
 /// Deletes `row` (already checked for visibility and `If-Match`).

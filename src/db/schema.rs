@@ -126,6 +126,7 @@ diesel::table! {
         og_image_media_id -> Nullable<BigInt>,
         owner_id -> Nullable<BigInt>,
         version -> Integer,
+        password_hash -> Nullable<Text>,
     }
 }
 
@@ -513,6 +514,20 @@ diesel::table! {
         updated_at -> Timestamp,
     }
 }
+
+diesel::table! {
+    page_revisions (id) {
+        id -> BigInt,
+        page_id -> BigInt,
+        user_id -> Nullable<BigInt>,
+        changed_fields -> Text,
+        snapshot -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(page_revisions -> pages (page_id));
+diesel::allow_tables_to_appear_in_same_query!(page_revisions, pages);
 
 diesel::table! {
     article_newsletters (article_id) {

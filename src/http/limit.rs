@@ -75,7 +75,24 @@ pub enum Policy {
     /// address ([`COMMENT_PER_CLIENT`]) and per normalized email from
     /// anywhere ([`COMMENT_PER_EMAIL`]), in [`COMMENT_WINDOW`].
     Comment,
+    /// `POST /articles/{a}/unlock`: wrong post passwords (a right one is
+    /// given back), per client address ([`UNLOCK_PER_CLIENT`]) and per
+    /// client address and article ([`UNLOCK_PER_CLIENT_ARTICLE`]), hard
+    /// limits in [`UNLOCK_WINDOW`]; per article from anywhere only a delay
+    /// after [`UNLOCK_ARTICLE_DELAY_AFTER`] failures, so guessing from many
+    /// addresses slows down without locking readers out.
+    Unlock,
 }
+
+/// Wrong post passwords per client address per [`UNLOCK_WINDOW`].
+pub const UNLOCK_PER_CLIENT: u32 = 30;
+/// Wrong post passwords per client address and article per [`UNLOCK_WINDOW`].
+pub const UNLOCK_PER_CLIENT_ARTICLE: u32 = 10;
+/// Wrong post passwords for one article (from anywhere) before each further
+/// attempt waits (250 ms, doubling, at most 2 s).
+pub const UNLOCK_ARTICLE_DELAY_AFTER: u32 = 50;
+/// The unlock window: fifteen minutes.
+pub const UNLOCK_WINDOW: Duration = Duration::from_secs(900);
 
 /// Comments per client address per [`COMMENT_WINDOW`].
 pub const COMMENT_PER_CLIENT: u32 = 30;
@@ -162,6 +179,20 @@ impl Numbers {
                     }
                 };
             }
+            Policy::Unlock => {
+                let window = UNLOCK_WINDOW;
+                return match key {
+                    Key::Client(_) => Rule { name: "unlock-client", quota: Quota::Limit(UNLOCK_PER_CLIENT), window },
+                    Key::ClientAccount(..) => {
+                        Rule { name: "unlock-article", quota: Quota::Limit(UNLOCK_PER_CLIENT_ARTICLE), window }
+                    }
+                    Key::Account(_) => Rule {
+                        name: "unlock-article-all",
+                        quota: Quota::Delay { after: UNLOCK_ARTICLE_DELAY_AFTER, max: Duration::from_secs(2) },
+                        window,
+                    },
+                };
+            }
             Policy::Subscribe => {
                 let window = SUBSCRIBE_WINDOW;
                 return match key {
@@ -187,7 +218,7 @@ impl Numbers {
     }
 
     fn counts_failures_only(policy: Policy) -> bool {
-        matches!(policy, Policy::Login | Policy::PasswordChange)
+        matches!(policy, Policy::Login | Policy::PasswordChange | Policy::Unlock)
     }
 }
 
@@ -386,6 +417,15 @@ impl Meters {
             limit.push(format!("\"{}\";r={};t={t}", r.name, q.saturating_sub(used)));
         }
         Self { policy: policy.join(", "), limit: limit.join(", ") }
+    }
+
+    /// `(header name, value)` of `RateLimit-Policy` and `RateLimit`; none
+    /// when no key has a hard limit.
+    pub fn header_values(&self) -> Vec<(&'static str, &str)> {
+        if self.policy.is_empty() {
+            return Vec::new();
+        }
+        vec![("ratelimit-policy", self.policy.as_str()), ("ratelimit", self.limit.as_str())]
     }
 
     /// Adds `RateLimit-Policy` and `RateLimit` to a response.

@@ -792,6 +792,7 @@ impl<'c> Importer<'c> {
             comment_status: if item.get("wp:comment_status") == Some("open") { "open" } else { "closed" }.to_owned(),
             is_sticky: item.get("wp:is_sticky") == Some("1"),
             password_protected: item.get("wp:post_password").is_some(),
+            password_hash: crate::articles::service::hash_imported_password(item.fields.get("wp:post_password")),
             import_source: Some(self.source.clone()),
             import_key: Some(wp_id.clone()),
             created_at: created,

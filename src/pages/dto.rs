@@ -137,5 +137,94 @@ pub struct UpdatePage {
     pub menu_order: Option<i32>,
 }
 
+/// One stored page revision.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PageRevision {
+    /// Revision id.
+    pub id: i64,
+    /// The user who made it; `null` for API keys or deleted users.
+    pub user_id: Option<i64>,
+    /// Names of the fields this revision changed (`created` for the first).
+    pub changed_fields: Vec<String>,
+    /// RFC 3339 UTC.
+    pub created_at: DateTime<Utc>,
+}
+
+impl From<super::repo::RevisionMeta> for PageRevision {
+    fn from((id, user_id, changed, at): super::repo::RevisionMeta) -> Self {
+        Self {
+            id,
+            user_id,
+            changed_fields: changed.split(',').filter(|s| !s.is_empty()).map(str::to_owned).collect(),
+            created_at: at.and_utc(),
+        }
+    }
+}
+
+/// A page's editable content as a revision stored it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PageSnapshot {
+    /// Title, plain text.
+    pub title: String,
+    /// Slug.
+    pub slug: String,
+    /// The body as written (HTML, sanitized when saved).
+    pub body_source: String,
+    /// `draft` or `published`.
+    pub status: PageStatus,
+    /// The parent page's id.
+    pub parent_id: Option<i64>,
+    /// Position among siblings.
+    pub menu_order: i32,
+}
+
+impl From<&super::service::PageState> for PageSnapshot {
+    fn from(st: &super::service::PageState) -> Self {
+        Self {
+            title: st.title.clone(),
+            slug: st.slug.clone(),
+            body_source: st.body_source.clone(),
+            status: PageStatus::from_stored(&st.status),
+            parent_id: st.parent_id,
+            menu_order: st.menu_order,
+        }
+    }
+}
+
+/// One revision in full, with a field-by-field diff against the current
+/// version (what a restore would change, except `status`, which it keeps).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PageRevisionDetail {
+    /// The revision.
+    #[serde(flatten)]
+    pub revision: PageRevision,
+    /// The page as this revision stored it.
+    pub snapshot: PageSnapshot,
+    /// The page's current version (its `ETag` is `"p{id}-v{version}"`).
+    pub current_version: i32,
+    /// Fields whose value differs from the current version, by field name;
+    /// empty when the revision matches the page as it is now.
+    pub diff: Vec<crate::articles::dto::FieldDiff>,
+}
+
+impl PageRevisionDetail {
+    /// The diff of `rev` against `current`, field by field.
+    pub fn diff(rev: &PageSnapshot, current: &PageSnapshot) -> Vec<crate::articles::dto::FieldDiff> {
+        let (Ok(serde_json::Value::Object(a)), Ok(serde_json::Value::Object(b))) =
+            (serde_json::to_value(rev), serde_json::to_value(current))
+        else {
+            return Vec::new();
+        };
+        a.into_iter()
+            .filter_map(|(field, revision)| {
+                let current = b.get(&field).cloned().unwrap_or(serde_json::Value::Null);
+                (revision != current).then_some(crate::articles::dto::FieldDiff { field, revision, current })
+            })
+            .collect()
+    }
+}
+
+crate::list_envelope!(PageRevisionList, PageRevision, "A page of page revisions, newest first.");
+crate::data_envelope!(PageRevisionEnvelope, PageRevisionDetail, "`{\"data\": PageRevisionDetail}`");
 crate::list_envelope!(PageList, Page, "A page of pages.");
 crate::data_envelope!(PageEnvelope, Page, "`{\"data\": Page}`");

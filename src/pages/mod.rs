@@ -14,5 +14,8 @@ pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
         .service(handlers::create_page)
         .service(handlers::get_page)
         .service(handlers::update_page)
-        .service(handlers::delete_page);
+        .service(handlers::delete_page)
+        .service(handlers::list_page_revisions)
+        .service(handlers::get_page_revision)
+        .service(handlers::restore_page_revision);
 }

@@ -31,6 +31,13 @@ pub struct PageRow {
     pub updated_at: NaiveDateTime,
 }
 
+impl PageRow {
+    /// The strong ETag of this version: `"p{id}-v{version}"`.
+    pub fn etag(&self) -> String {
+        format!("\"p{}-v{}\"", self.id, self.version)
+    }
+}
+
 /// The columns an editor (or an import) writes.
 #[derive(Clone, Debug, Insertable, AsChangeset)]
 #[diesel(table_name = pages, treat_none_as_null = true)]

@@ -78,6 +78,69 @@ pub fn update(conn: &mut DbConnection, id: i64, form: &PageForm) -> QueryResult<
     find(conn, id)
 }
 
+/// Writes `form` to page `id` if it is still at `version`, bumping the
+/// version; `None` when someone saved first.
+pub fn update_at(conn: &mut DbConnection, id: i64, version: i32, form: &PageForm) -> QueryResult<Option<PageRow>> {
+    let n = diesel::update(pages::table.filter(pages::id.eq(id)).filter(pages::version.eq(version)))
+        .set((form, pages::version.eq(version + 1)))
+        .execute(conn)?;
+    if n == 0 {
+        return Ok(None);
+    }
+    find(conn, id).map(Some)
+}
+
+/// Stores a revision of page `id`.
+pub fn insert_revision(
+    conn: &mut DbConnection,
+    id: i64,
+    user: Option<i64>,
+    changed: &[String],
+    snapshot: &str,
+    at: NaiveDateTime,
+) -> QueryResult<()> {
+    use crate::db::schema::page_revisions as r;
+    diesel::insert_into(r::table)
+        .values((
+            r::page_id.eq(id),
+            r::user_id.eq(user),
+            r::changed_fields.eq(changed.join(",")),
+            r::snapshot.eq(snapshot),
+            r::created_at.eq(at),
+        ))
+        .execute(conn)
+        .map(|_| ())
+}
+
+/// One stored page revision: `(id, user, changed_fields, created_at)`.
+pub type RevisionMeta = (i64, Option<i64>, String, NaiveDateTime);
+
+/// A page of revisions of page `id`, newest first, and their total.
+pub fn list_revisions(conn: &mut DbConnection, id: i64, page: &PageParams) -> QueryResult<(Vec<RevisionMeta>, i64)> {
+    use crate::db::schema::page_revisions as r;
+    let total = r::table.filter(r::page_id.eq(id)).count().get_result(conn)?;
+    let rows = r::table
+        .filter(r::page_id.eq(id))
+        .order(r::id.desc())
+        .limit(page.per_page)
+        .offset(page.offset())
+        .select((r::id, r::user_id, r::changed_fields, r::created_at))
+        .load(conn)?;
+    Ok((rows, total))
+}
+
+/// Revision `rev` of page `id` with its snapshot, if it exists.
+pub fn find_revision(conn: &mut DbConnection, id: i64, rev: i64) -> QueryResult<Option<(RevisionMeta, String)>> {
+    use crate::db::schema::page_revisions as r;
+    let row: Option<(i64, Option<i64>, String, NaiveDateTime, String)> = r::table
+        .filter(r::id.eq(rev))
+        .filter(r::page_id.eq(id))
+        .select((r::id, r::user_id, r::changed_fields, r::created_at, r::snapshot))
+        .first(conn)
+        .optional()?;
+    Ok(row.map(|(id, user, changed, at, snapshot)| ((id, user, changed, at), snapshot)))
+}
+
 /// Deletes page `id`; its children move to the top level.
 pub fn delete(conn: &mut DbConnection, id: i64) -> QueryResult<()> {
     diesel::update(pages::table.filter(pages::parent_id.eq(id))).set(pages::parent_id.eq(None::<i64>)).execute(conn)?;

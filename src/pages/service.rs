@@ -1,6 +1,9 @@
-//! The write rules for pages: validation, slugs and the parent tree.
+//! The write rules for pages: validation, slugs, the parent tree, revisions
+//! and optimistic concurrency (`ETag` / `If-Match`, as for articles).
 
+use chrono::NaiveDateTime;
 use diesel::Connection;
+use serde::{Deserialize, Serialize};
 
 use super::dto::{CreatePage, UpdatePage};
 use super::model::{status, PageForm, PageRow};
@@ -62,9 +65,99 @@ fn check_parent(c: &mut DbConnection, id: Option<i64>, parent: Option<i64>) -> R
     Ok(())
 }
 
-/// Creates a page (the caller checked permission); `body_html` is the
-/// sanitized body from [`render_body`], done before the transaction.
-pub fn create(c: &mut DbConnection, b: &CreatePage, body_html: String) -> Result<PageRow, ApiError> {
+/// The editable state of a page: what a revision snapshots and restores.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct PageState {
+    pub title: String,
+    pub slug: String,
+    pub body_source: String,
+    pub status: String,
+    pub parent_id: Option<i64>,
+    pub menu_order: i32,
+}
+
+impl PageState {
+    /// The state of `row`.
+    pub fn of(row: &PageRow) -> Self {
+        Self {
+            title: row.title.clone(),
+            slug: row.slug.clone(),
+            body_source: row.body_source.clone(),
+            status: row.status.clone(),
+            parent_id: row.parent_id,
+            menu_order: row.menu_order,
+        }
+    }
+
+    /// Names of the fields that differ from `other`, by name.
+    fn diff(&self, other: &Self) -> Vec<String> {
+        let a = serde_json::to_value(self).unwrap_or_default();
+        let b = serde_json::to_value(other).unwrap_or_default();
+        let (Some(a), Some(b)) = (a.as_object(), b.as_object()) else { return Vec::new() };
+        a.iter().filter(|(k, v)| b.get(*k) != Some(*v)).map(|(k, _)| k.clone()).collect()
+    }
+}
+
+/// Checks an `If-Match` header against `row`: 428 when missing, 412 when stale.
+pub fn check_if_match(if_match: Option<&str>, row: &PageRow) -> Result<(), ApiError> {
+    let Some(header) = if_match else {
+        return Err(ApiError::PreconditionRequired(
+            "send the page's ETag in If-Match, so concurrent edits cannot overwrite each other".into(),
+        ));
+    };
+    let current = row.etag();
+    if header.split(',').map(str::trim).any(|t| t == current || t == "*") {
+        Ok(())
+    } else {
+        Err(ApiError::PreconditionFailed(format!("the page has changed since that ETag; it is now {current}")))
+    }
+}
+
+fn record_revision(
+    c: &mut DbConnection,
+    row: &PageRow,
+    user: Option<i64>,
+    changed: &[String],
+    now: NaiveDateTime,
+) -> Result<(), ApiError> {
+    let snapshot = serde_json::to_string(&PageState::of(row)).map_err(anyhow::Error::from)?;
+    repo::insert_revision(c, row.id, user, changed, &snapshot, now)?;
+    Ok(())
+}
+
+/// Saves `form` over `row` (checked against `If-Match` already) when it
+/// changes anything, recording a revision; the unchanged row otherwise.
+fn save(
+    c: &mut DbConnection,
+    row: PageRow,
+    mut form: PageForm,
+    user: Option<i64>,
+    now: NaiveDateTime,
+) -> Result<PageRow, ApiError> {
+    let before = PageState::of(&row);
+    let after = PageState {
+        title: form.title.clone(),
+        slug: form.slug.clone(),
+        body_source: form.body_source.clone(),
+        status: form.status.clone(),
+        parent_id: form.parent_id,
+        menu_order: form.menu_order,
+    };
+    let changed = after.diff(&before);
+    if changed.is_empty() {
+        return Ok(row);
+    }
+    form.updated_at = now;
+    let saved = repo::update_at(c, row.id, row.version, &form)?
+        .ok_or_else(|| ApiError::PreconditionFailed("the page changed while this edit was being saved".into()))?;
+    record_revision(c, &saved, user, &changed, now)?;
+    Ok(saved)
+}
+
+/// Creates a page (the caller checked permission) and its first revision;
+/// `body_html` is the sanitized body from [`render_body`], done before the
+/// transaction. `user` is the author of the revision (`None` for a key).
+pub fn create(c: &mut DbConnection, b: &CreatePage, body_html: String, user: Option<i64>) -> Result<PageRow, ApiError> {
     check_title(&b.title)?;
     if let Some(s) = &b.slug {
         check_slug(s)?;
@@ -95,17 +188,22 @@ pub fn create(c: &mut DbConnection, b: &CreatePage, body_html: String) -> Result
             published_at: (st == status::PUBLISHED).then_some(now),
             updated_at: now,
         };
-        Ok(repo::insert(c, &form, now)?)
+        let row = repo::insert(c, &form, now)?;
+        record_revision(c, &row, user, &["created".to_owned()], now)?;
+        Ok(row)
     })
 }
 
-/// Applies `b` to the page named by `key`; `body_html` is the sanitized new
-/// body when `b.body` is given.
+/// Applies `b` to the page named by `key` if `if_match` names its current
+/// version (428/412 otherwise); `body_html` is the sanitized new body when
+/// `b.body` is given. A change records a revision by `user`.
 pub fn update(
     c: &mut DbConnection,
     key: &IdOrSlug,
     b: &UpdatePage,
     body_html: Option<String>,
+    if_match: Option<&str>,
+    user: Option<i64>,
 ) -> Result<PageRow, ApiError> {
     if let Some(t) = &b.title {
         check_title(t)?;
@@ -118,6 +216,7 @@ pub fn update(
     }
     c.transaction(|c| {
         let row = repo::find_by_key(c, key, true)?.ok_or_else(|| ApiError::NotFound("no such page".into()))?;
+        check_if_match(if_match, &row)?;
         let mut form = PageForm::of(&row);
         if let Some(parent) = b.parent_id {
             check_parent(c, Some(row.id), parent)?;
@@ -147,7 +246,60 @@ pub fn update(
                 form.published_at = Some(now);
             }
         }
-        form.updated_at = now;
-        Ok(repo::update(c, row.id, &form)?)
+        save(c, row, form, user, now)
+    })
+}
+
+/// Deletes the page named by `key` if `if_match` names its current version;
+/// its children move to the top level, its revisions go with it.
+pub fn delete(c: &mut DbConnection, key: &IdOrSlug, if_match: Option<&str>) -> Result<(), ApiError> {
+    c.transaction(|c| {
+        let row = repo::find_by_key(c, key, true)?.ok_or_else(|| ApiError::NotFound("no such page".into()))?;
+        check_if_match(if_match, &row)?;
+        Ok(repo::delete(c, row.id)?)
+    })
+}
+
+/// The snapshot of revision `rev` of page `id` (404 when there is none).
+pub fn revision_state(c: &mut DbConnection, id: i64, rev: i64) -> Result<(repo::RevisionMeta, PageState), ApiError> {
+    let (meta, snapshot) = repo::find_revision(c, id, rev)?
+        .ok_or_else(|| ApiError::NotFound(format!("page {id} has no revision {rev}")))?;
+    let st: PageState = serde_json::from_str(&snapshot).map_err(anyhow::Error::from)?;
+    Ok((meta, st))
+}
+
+/// Restores the content of revision `rev` onto the page named by `key` if
+/// `if_match` names its current version; `body_html` is the revision's body
+/// rendered before the transaction (from [`revision_state`]). The status and
+/// publication time are kept (restoring never publishes or unpublishes); a
+/// slug now taken by another page, or a parent that is gone or would make a
+/// loop, stays as it is now. A new revision records the restore.
+pub fn restore(
+    c: &mut DbConnection,
+    key: &IdOrSlug,
+    rev: i64,
+    body_html: String,
+    if_match: Option<&str>,
+    user: Option<i64>,
+) -> Result<PageRow, ApiError> {
+    c.transaction(|c| {
+        let row = repo::find_by_key(c, key, true)?.ok_or_else(|| ApiError::NotFound("no such page".into()))?;
+        check_if_match(if_match, &row)?;
+        let (_, st) = revision_state(c, row.id, rev)?;
+        let mut form = PageForm::of(&row);
+        form.title = st.title;
+        form.body_source = st.body_source;
+        form.body_html = body_html;
+        form.menu_order = st.menu_order;
+        if st.slug != row.slug {
+            slugs::lock_for(c, "pages")?;
+            if !repo::slug_taken(c, &st.slug, Some(row.id))? {
+                form.slug = st.slug;
+            }
+        }
+        if st.parent_id != row.parent_id && check_parent(c, Some(row.id), st.parent_id).is_ok() {
+            form.parent_id = st.parent_id;
+        }
+        save(c, row, form, user, crate::db::now())
     })
 }

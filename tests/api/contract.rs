@@ -752,6 +752,25 @@ async fn recipe(w: &World, op: &Op<'_>, status: u16) -> Option<Req> {
 
         ("GET /api/v1/articles/{article}/related", 200) => anon.arg("article", PUBLISHED),
         ("GET /api/v1/articles/{article}/revisions", 200) => admin.arg("article", PUBLISHED),
+        ("GET /api/v1/articles/{article}/revisions/{rev}", 200) => {
+            let (id, etag) = w.fresh_article(json!({})).await;
+            w.patch_article(id, &etag, json!({"title": "Second thoughts"})).await;
+            let revs = w.call("GET", &format!("/api/v1/articles/{id}/revisions"), None, 200).await.json();
+            admin.arg("article", id).arg("rev", revs["data"][1]["id"].as_i64().unwrap())
+        }
+        ("POST /api/v1/articles/{article}/unlock", 200 | 403 | 409 | 429) => {
+            let protected = status != 409;
+            let extra = if protected { json!({"password": "right"}) } else { json!({}) };
+            let (id, _) = w.fresh_article(extra).await;
+            if status == 429 {
+                let path = format!("/api/v1/articles/{id}/unlock");
+                for _ in 0..broadsheet::http::limit::UNLOCK_PER_CLIENT_ARTICLE {
+                    w.app.send("POST", &path, &[], Some(&json!({"password": "wrong"}))).await;
+                }
+            }
+            let password = if status == 403 { "wrong" } else { "right" };
+            anon.arg("article", id).json(json!({"password": password}))
+        }
         ("POST /api/v1/articles/{article}/preview", 201) => admin.arg("article", PUBLISHED),
         ("DELETE /api/v1/articles/{article}/preview", 204) => admin.arg("article", w.fresh_article(json!({})).await.0),
         ("POST /api/v1/articles/{article}/revisions/{rev}/restore", 200) => {
@@ -833,12 +852,30 @@ async fn recipe(w: &World, op: &Op<'_>, status: u16) -> Option<Req> {
         ("GET /api/v1/pages/{page}", 200) => anon.arg("page", w.fresh_page().await.1),
         ("POST /api/v1/pages", 201) => admin.json(json!({"title": w.unique("Contract page")})),
         ("POST /api/v1/pages", 409) => admin.json(json!({"title": "Taken", "slug": w.fresh_page().await.1})),
-        ("PATCH /api/v1/pages/{page}", 200) => admin.arg("page", w.fresh_page().await.0).json(json!({"menu_order": 1})),
+        ("PATCH /api/v1/pages/{page}", 200) => {
+            admin.arg("page", w.fresh_page().await.0).header("if-match", "*").json(json!({"menu_order": 1}))
+        }
         ("PATCH /api/v1/pages/{page}", 409) => {
             let taken = w.fresh_page().await.1;
-            admin.arg("page", w.fresh_page().await.0).json(json!({"slug": taken}))
+            admin.arg("page", w.fresh_page().await.0).header("if-match", "*").json(json!({"slug": taken}))
         }
-        ("DELETE /api/v1/pages/{page}", 204) => admin.arg("page", w.fresh_page().await.0),
+        ("DELETE /api/v1/pages/{page}", 204) => admin.arg("page", w.fresh_page().await.0).header("if-match", "*"),
+        ("GET /api/v1/pages/{page}/revisions", 200) => admin.arg("page", w.fresh_page().await.0),
+        ("GET /api/v1/pages/{page}/revisions/{rev}", 200) => {
+            let id = w.fresh_page().await.0;
+            let revs = w.call("GET", &format!("/api/v1/pages/{id}/revisions"), None, 200).await.json();
+            admin.arg("page", id).arg("rev", revs["data"][0]["id"].as_i64().unwrap())
+        }
+        ("POST /api/v1/pages/{page}/revisions/{rev}/restore", 200) => {
+            let id = w.fresh_page().await.0;
+            let path = format!("/api/v1/pages/{id}");
+            let body = json!({"title": "Second thoughts"});
+            let res = w.app.authed_with("PATCH", &path, &w.admin, &[("if-match", "*")], Some(&body)).await;
+            assert_eq!(res.status.as_u16(), 200, "setup PATCH {path}");
+            let revs = w.call("GET", &format!("/api/v1/pages/{id}/revisions"), None, 200).await.json();
+            let first = revs["data"].as_array().unwrap().last().unwrap()["id"].as_i64().unwrap();
+            admin.arg("page", id).arg("rev", first).header("if-match", "*")
+        }
 
         // authors
         ("GET /api/v1/authors/{author}", 200) => anon.arg("author", FIXTURE_AUTHOR),

@@ -55,7 +55,7 @@ fn plan_cases(db: &TestDb) -> Vec<(String, ArticleFilter, Sort, PageAt)> {
             "published_after".to_owned(),
             ArticleFilter { published_after: Some(t), ..none() },
             Sort::PublishedDesc,
-            first,
+            first.clone(),
         ),
         (
             "after=<cursor>".to_owned(),
@@ -76,6 +76,13 @@ fn plan_cases(db: &TestDb) -> Vec<(String, ArticleFilter, Sort, PageAt)> {
             cursor(Sort::UpdatedDesc, CursorKey::Time(Some(t))),
         ),
         ("sort=title&after=<cursor>".to_owned(), none(), Sort::Title, cursor(Sort::Title, CursorKey::Text("M".into()))),
+        ("sticky_first=true".to_owned(), none(), Sort::StickyPublishedDesc, first.clone()),
+        (
+            "sticky_first=true&after=<cursor>".to_owned(),
+            none(),
+            Sort::StickyPublishedDesc,
+            cursor(Sort::StickyPublishedDesc, CursorKey::Sticky(false, Some(t))),
+        ),
     ];
     cases.push((
         "after=start".to_owned(),

@@ -15,6 +15,7 @@ mod disqus;
 mod distribution;
 mod editorial;
 mod errors;
+mod frontends;
 mod hardening;
 mod import;
 mod jobs;

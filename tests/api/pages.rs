@@ -13,6 +13,9 @@ backend_tests!(
     page_writes_need_an_editor,
     drafts_are_hidden_from_the_public,
     an_edited_page_survives_a_reimport,
+    page_writes_need_a_current_etag,
+    page_revisions_are_listed_read_with_a_diff_and_restored,
+    page_revisions_need_an_editor,
 );
 
 async fn fixture_pages_are_served_as_pages_and_kept_out_of_articles(backend: Backend) {
@@ -53,6 +56,7 @@ async fn editors_create_edit_and_delete_pages(backend: Backend) {
         .await;
     assert_eq!(created.status.as_u16(), 201, "{}", String::from_utf8_lossy(&created.body));
     let page = created.json()["data"].clone();
+    let etag = created.header("etag").expect("an ETag on create").to_owned();
     assert_eq!(created.header("location"), Some(format!("/api/v1/pages/{}", page["id"]).as_str()));
     assert_eq!(page["slug"], "about-us");
     assert!(!page["body_html"].as_str().unwrap().contains("script"), "the body is sanitized: {page}");
@@ -70,10 +74,15 @@ async fn editors_create_edit_and_delete_pages(backend: Backend) {
     assert_eq!(child["status"], "draft");
     let path = format!("/api/v1/pages/{}", page["id"]);
 
-    let edited = app.authed("PATCH", &path, &editor, Some(&json!({"title": "About", "slug": "about"}))).await;
+    let edited = app
+        .authed_with("PATCH", &path, &editor, &[("if-match", &etag)], Some(&json!({"title": "About", "slug": "about"})))
+        .await;
+    let etag = edited.header("etag").expect("a new ETag").to_owned();
     let public = app.get("/api/v1/pages/about").await;
-    let loop_ = app.authed("PATCH", &path, &editor, Some(&json!({"parent_id": child["id"]}))).await;
-    let deleted = app.authed("DELETE", &path, &editor, None).await;
+    let loop_ = app
+        .authed_with("PATCH", &path, &editor, &[("if-match", &etag)], Some(&json!({"parent_id": child["id"]})))
+        .await;
+    let deleted = app.authed_with("DELETE", &path, &editor, &[("if-match", &etag)], None).await;
     let gone = app.get(&path).await;
     let orphan = app.get_ok_as(&format!("/api/v1/pages/{}", child["id"]), &editor).await.0;
 
@@ -109,7 +118,7 @@ async fn page_writes_refuse_bad_input_naming_the_field(backend: Backend) {
         ("PATCH", "/api/v1/pages/999999", json!({"title": "x"}), 404, ""),
     ];
     for (method, path, body, status, field) in cases {
-        let res = app.authed(method, path, &editor, Some(&body)).await;
+        let res = app.authed_with(method, path, &editor, &[("if-match", "*")], Some(&body)).await;
         let problem = res.assert_problem(status);
         if !field.is_empty() {
             assert_eq!(problem["errors"][0]["field"], field, "{method} {path} {body}: {problem}");
@@ -182,7 +191,15 @@ async fn an_edited_page_survives_a_reimport(backend: Backend) {
     };
     let first = import(false);
     let editor = app.token_for("editor").await;
-    let edited = app.authed("PATCH", "/api/v1/pages/contact", &editor, Some(&json!({"title": "Reach us"}))).await;
+    let edited = app
+        .authed_with(
+            "PATCH",
+            "/api/v1/pages/contact",
+            &editor,
+            &[("if-match", "*")],
+            Some(&json!({"title": "Reach us"})),
+        )
+        .await;
     assert_eq!(edited.status.as_u16(), 200);
 
     let again = import(false);
@@ -199,4 +216,126 @@ async fn an_edited_page_survives_a_reimport(backend: Backend) {
     assert_eq!(kept["data"]["menu_order"], 2);
     assert_eq!(overwritten.updated.get("pages"), Some(&1), "{overwritten}");
     assert_eq!(replaced["data"]["title"], "Contact");
+}
+
+async fn page_writes_need_a_current_etag(backend: Backend) {
+    // Arrange
+    let Some(app) = TestApp::spawn(backend).await else { return };
+    let editor = app.token_for("editor").await;
+    let created =
+        app.authed("POST", "/api/v1/pages", &editor, Some(&json!({"title": "Kept", "status": "published"}))).await;
+    let old = created.header("etag").unwrap().to_owned();
+    let path = format!("/api/v1/pages/{}", created.json()["data"]["id"]);
+    let (_, fetched) = app.get_ok_as(&path, &editor).await;
+    let public = app.get(&path).await;
+    let saved = app.authed_with("PATCH", &path, &editor, &[("if-match", &old)], Some(&json!({"title": "New"}))).await;
+    let noop = app
+        .authed_with(
+            "PATCH",
+            &path,
+            &editor,
+            &[("if-match", saved.header("etag").unwrap())],
+            Some(&json!({"title": "New"})),
+        )
+        .await;
+
+    // Act
+    let stale = app.authed_with("PATCH", &path, &editor, &[("if-match", &old)], Some(&json!({"title": "Lost"}))).await;
+    let missing = app.authed("PATCH", &path, &editor, Some(&json!({"title": "Lost"}))).await;
+    let stale_delete = app.authed_with("DELETE", &path, &editor, &[("if-match", &old)], None).await;
+    let missing_delete = app.authed("DELETE", &path, &editor, None).await;
+
+    // Assert
+    assert_eq!(fetched, old, "GET gives editors the same ETag");
+    assert!(public.header("etag").is_none_or(|e| !e.starts_with("\"p")), "no version ETag for the public");
+    assert_eq!(saved.status.as_u16(), 200);
+    assert_ne!(saved.header("etag"), Some(old.as_str()), "a save is a new version");
+    assert_eq!(noop.header("etag"), saved.header("etag"), "a save that changes nothing is no new version");
+    stale.assert_problem(412);
+    missing.assert_problem(428);
+    stale_delete.assert_problem(412);
+    missing_delete.assert_problem(428);
+    assert_eq!(app.get_ok(&path).await["data"]["title"], "New", "no refused write changed the page");
+}
+
+async fn page_revisions_are_listed_read_with_a_diff_and_restored(backend: Backend) {
+    // Arrange
+    let Some(app) = TestApp::spawn(backend).await else { return };
+    let editor = app.token_for("editor").await;
+    let created = app
+        .authed(
+            "POST",
+            "/api/v1/pages",
+            &editor,
+            Some(&json!({"title": "About", "body": "<p>One</p>", "menu_order": 1})),
+        )
+        .await;
+    let path = format!("/api/v1/pages/{}", created.json()["data"]["id"]);
+    let etag = created.header("etag").unwrap().to_owned();
+    let body = json!({"title": "About us", "body": "<p>Two</p>", "status": "published"});
+    let saved = app.authed_with("PATCH", &path, &editor, &[("if-match", &etag)], Some(&body)).await;
+    assert_eq!(saved.status.as_u16(), 200);
+
+    // Act
+    let (list, _) = app.get_ok_as(&format!("{path}/revisions"), &editor).await;
+    let first = list["data"][1]["id"].as_i64().unwrap();
+    let detail = app.authed("GET", &format!("{path}/revisions/{first}"), &editor, None).await;
+    let current = detail.header("etag").unwrap().to_owned();
+    let restored = app
+        .authed_with("POST", &format!("{path}/revisions/{first}/restore"), &editor, &[("if-match", &current)], None)
+        .await;
+    let stale = app
+        .authed_with("POST", &format!("{path}/revisions/{first}/restore"), &editor, &[("if-match", &current)], None)
+        .await;
+    let (after, _) = app.get_ok_as(&format!("{path}/revisions"), &editor).await;
+    let missing = app.authed("GET", &format!("{path}/revisions/999999"), &editor, None).await;
+
+    // Assert
+    assert_eq!(list["meta"]["total"], 2, "{list}");
+    assert_eq!(list["data"][1]["changed_fields"], json!(["created"]));
+    let mut changed: Vec<String> =
+        list["data"][0]["changed_fields"].as_array().unwrap().iter().map(|f| f.as_str().unwrap().to_owned()).collect();
+    changed.sort();
+    assert_eq!(changed, ["body_source", "status", "title"]);
+    assert_eq!(detail.status.as_u16(), 200, "{}", String::from_utf8_lossy(&detail.body));
+    let d = detail.json()["data"].clone();
+    assert_eq!(d["snapshot"]["title"], "About");
+    assert_eq!(d["snapshot"]["body_source"], "<p>One</p>");
+    let fields: Vec<&str> = d["diff"].as_array().unwrap().iter().map(|f| f["field"].as_str().unwrap()).collect();
+    assert_eq!(fields, ["body_source", "status", "title"], "{d}");
+    assert_eq!(d["diff"][2]["revision"], "About");
+    assert_eq!(d["diff"][2]["current"], "About us");
+    assert_eq!(restored.status.as_u16(), 200, "{}", String::from_utf8_lossy(&restored.body));
+    let page = restored.json()["data"].clone();
+    assert_eq!(page["title"], "About");
+    assert!(page["body_html"].as_str().unwrap().contains("One"));
+    assert_eq!(page["status"], "published", "a restore keeps the status");
+    stale.assert_problem(412);
+    assert_eq!(after["meta"]["total"], 3, "the restore is a revision too");
+    missing.assert_problem(404);
+}
+
+async fn page_revisions_need_an_editor(backend: Backend) {
+    let Some(app) = TestApp::spawn(backend).await else { return };
+    let editor = app.token_for("editor").await;
+    let created =
+        app.authed("POST", "/api/v1/pages", &editor, Some(&json!({"title": "P", "status": "published"}))).await;
+    let path = format!("/api/v1/pages/{}", created.json()["data"]["id"]);
+    let rev = app.get_ok_as(&format!("{path}/revisions"), &editor).await.0["data"][0]["id"].as_i64().unwrap();
+
+    for p in [format!("{path}/revisions"), format!("{path}/revisions/{rev}")] {
+        app.get(&p).await.assert_problem(401);
+        for role in ["author", "contributor"] {
+            let token = app.token_for(role).await;
+            app.authed("GET", &p, &token, None).await.assert_problem(403);
+        }
+    }
+    let author = app.token_for("author").await;
+    let restore = format!("{path}/revisions/{rev}/restore");
+    app.authed_with("POST", &restore, &author, &[("if-match", "*")], None).await.assert_problem(403);
+    app.send("POST", &restore, &[("if-match", "*")], None).await.assert_problem(401);
+    for bad in ["0", "01", "x"] {
+        let p = app.authed("GET", &format!("{path}/revisions/{bad}"), &editor, None).await.assert_problem(400);
+        assert_eq!(p["errors"][0]["field"], "rev", "{bad}: {p}");
+    }
 }
