@@ -210,6 +210,10 @@ pub struct DistributionSettings {
     /// (events given up) after which an endpoint is disabled and admins are
     /// mailed, 1–1000; default 5.
     pub webhook_disable_after: i32,
+    /// `WEBHOOK_TIMEOUT_MS`: the whole of one delivery attempt (connect,
+    /// send, read the first 4 KiB), 100–15000; default 15000. Connecting
+    /// alone is capped at 5 s.
+    pub webhook_timeout_ms: u64,
 }
 
 fn parse_pattern(
@@ -1312,6 +1316,13 @@ impl Settings {
                     5,
                     1,
                     1000,
+                )?,
+                webhook_timeout_ms: parse_ranged(
+                    "WEBHOOK_TIMEOUT_MS",
+                    non_empty("WEBHOOK_TIMEOUT_MS"),
+                    15_000,
+                    100,
+                    15_000,
                 )?,
             },
             subscriptions: SubscriptionSettings {

@@ -16,6 +16,7 @@
 pub mod deliver;
 pub mod dto;
 pub mod handlers;
+pub mod live;
 pub mod model;
 pub mod repo;
 pub mod service;
@@ -144,29 +145,54 @@ pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
         .service(handlers::test_webhook);
 }
 
-/// Emits the article event that `before` → `after` amounts to (either side
-/// `None`: created or deleted), judged by public visibility now:
-/// becoming public is `article.published`, staying public `article.updated`,
-/// leaving it `article.unpublished`, deletion `article.deleted`. Saving a
-/// draft emits nothing. One call per article write, inside its transaction.
+/// Emits the article event that `before` → `after` amounts to (`after`
+/// `None`: deleted). One call per article write, inside its transaction.
+///
+/// `article.published` goes out once per public life of an article, recorded
+/// in `article_announcements` ([`repo::announce`]): when a save leaves it
+/// public and it was not announced yet (a new publication, a republication
+/// after an unpublish, or a scheduled article whose time passed before its
+/// [`live`] job ran). A save of an announced public article is
+/// `article.updated`; leaving the public after an announcement is
+/// `article.unpublished`; deletion is `article.deleted`. Saving a draft
+/// emits nothing. A save that leaves the article scheduled for later queues
+/// the [`live`] job for its time.
 pub fn article_changed(
     conn: &mut DbConnection,
     before: Option<&crate::articles::model::ArticleRow>,
     after: Option<&crate::articles::model::ArticleRow>,
 ) -> diesel::QueryResult<usize> {
     let now = crate::db::now();
-    let was = before.is_some_and(|r| r.is_public(now));
-    let event = match (before, after) {
-        (_, None) => Event::ArticleDeleted,
-        (_, Some(a)) => match (was, a.is_public(now)) {
-            (false, true) => Event::ArticlePublished,
-            (true, true) => Event::ArticleUpdated,
-            (true, false) => Event::ArticleUnpublished,
-            (false, false) => return Ok(0),
-        },
-    };
     let Some(row) = after.or(before) else { return Ok(0) };
-    let data = serde_json::json!({
+    let event = match after {
+        None => {
+            repo::forget_announcement(conn, row.id)?;
+            Event::ArticleDeleted
+        }
+        Some(a) if a.is_public(now) => {
+            if repo::announce(conn, a.id, now)? {
+                Event::ArticlePublished
+            } else {
+                Event::ArticleUpdated
+            }
+        }
+        Some(a) => {
+            if let (crate::articles::model::status::SCHEDULED, Some(at)) = (a.status.as_str(), a.published_at) {
+                crate::jobs::enqueue(conn, &live::job(a.id, at))?;
+            }
+            if repo::forget_announcement(conn, a.id)? {
+                Event::ArticleUnpublished
+            } else {
+                return Ok(0);
+            }
+        }
+    };
+    emit(conn, event, article_data(row, now))
+}
+
+/// The `data` of article events: id, slug, title, status, times, version.
+pub fn article_data(row: &crate::articles::model::ArticleRow, now: chrono::NaiveDateTime) -> serde_json::Value {
+    serde_json::json!({
         "id": row.id,
         "slug": row.slug,
         "title": row.title,
@@ -174,6 +200,5 @@ pub fn article_changed(
         "published_at": row.published_at.map(|t| t.and_utc().to_rfc3339_opts(chrono::SecondsFormat::Secs, true)),
         "updated_at": row.updated_at.and_utc().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
         "version": row.version,
-    });
-    emit(conn, event, data)
+    })
 }
