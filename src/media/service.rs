@@ -306,6 +306,7 @@ async fn write_and_insert(
         c.transaction(|c| {
             repo::lock_file(c, &sha256)?;
             let row = repo::insert_upload(c, &form)?;
+            crate::webhooks::media_changed(c, crate::webhooks::Event::MediaCreated, &row)?;
             // A delete of the last other record of this file may have
             // collected the objects between our writes and this lock.
             if !rt.block_on(store.exists(&original_key)).map_err(storage_error)? {

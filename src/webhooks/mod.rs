@@ -202,3 +202,94 @@ pub fn article_data(row: &crate::articles::model::ArticleRow, now: chrono::Naive
         "version": row.version,
     })
 }
+
+/// `comment.created` for a comment just posted (spam emits nothing), and
+/// `comment.approved` as well when the policy approved it at once. Data:
+/// [`comment_data`]. Inside the posting transaction.
+pub fn comment_posted(conn: &mut DbConnection, row: &crate::comments::model::CommentRow) -> diesel::QueryResult<usize> {
+    use crate::comments::model::status;
+    if row.status == status::SPAM {
+        return Ok(0);
+    }
+    let mut n = emit(conn, Event::CommentCreated, comment_data(row))?;
+    if row.is_visible() {
+        n += emit(conn, Event::CommentApproved, comment_data(row))?;
+    }
+    Ok(n)
+}
+
+/// `comment.approved` when a moderation made `after` visible (approved and
+/// not removed) and `before` was not. Inside the moderation's transaction.
+pub fn comment_moderated(
+    conn: &mut DbConnection,
+    before: &crate::comments::model::CommentRow,
+    after: &crate::comments::model::CommentRow,
+) -> diesel::QueryResult<usize> {
+    if after.is_visible() && !before.is_visible() {
+        emit(conn, Event::CommentApproved, comment_data(after))
+    } else {
+        Ok(0)
+    }
+}
+
+/// The `data` of comment events: never the email, address or edit token.
+pub fn comment_data(row: &crate::comments::model::CommentRow) -> serde_json::Value {
+    serde_json::json!({
+        "id": row.id,
+        "article_id": row.article_id,
+        "parent_id": row.parent_id,
+        "author_name": row.author_name,
+        "author_url": row.author_url,
+        "body": row.body,
+        "status": row.status,
+        "created_at": rfc3339(row.created_at),
+    })
+}
+
+/// `media.created`, `media.updated` or `media.deleted` for `row` (as it is
+/// after the write; before it, for a delete). Inside the write's transaction.
+pub fn media_changed(
+    conn: &mut DbConnection,
+    event: Event,
+    row: &crate::media::model::MediaRow,
+) -> diesel::QueryResult<usize> {
+    let data = serde_json::json!({
+        "id": row.id,
+        "kind": row.kind,
+        "file_name": row.file_name,
+        "mime_type": row.mime_type,
+        "byte_size": row.byte_size,
+        "width": row.width,
+        "height": row.height,
+        "title": row.title,
+        "alt_text": row.alt_text,
+        "caption": row.caption,
+        "credit": row.credit,
+        "created_at": rfc3339(row.created_at),
+        "updated_at": rfc3339(row.updated_at),
+    });
+    emit(conn, event, data)
+}
+
+/// `subscription.confirmed` or `subscription.unsubscribed` for `row` (as it
+/// is after the change). The data holds no email address: id, status,
+/// topics and times. Inside the change's transaction.
+pub fn subscription_changed(
+    conn: &mut DbConnection,
+    event: Event,
+    row: &crate::subscriptions::model::SubscriberRow,
+) -> diesel::QueryResult<usize> {
+    let topics = crate::subscriptions::repo::topics(conn, row.id)?;
+    let data = serde_json::json!({
+        "id": row.id,
+        "status": row.status,
+        "topics": topics,
+        "confirmed_at": row.confirmed_at.map(rfc3339),
+        "unsubscribed_at": row.unsubscribed_at.map(rfc3339),
+    });
+    emit(conn, event, data)
+}
+
+fn rfc3339(t: chrono::NaiveDateTime) -> String {
+    t.and_utc().to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+}
