@@ -196,6 +196,8 @@ pub struct DistributionSettings {
     pub tag_url: String,
     /// `FRONTEND_SERIES_URL` (`{slug}`); default `{PUBLIC_BASE_URL}/series/{slug}`.
     pub series_url: String,
+    /// `FRONTEND_PAGE_URL` (`{slug}`); default `{PUBLIC_BASE_URL}/{slug}`.
+    pub page_url: String,
     /// `WEBHOOK_ALLOW_LOOPBACK`: let webhook endpoints resolve to loopback
     /// addresses (tests and local development only); default `false`.
     /// Private, link-local and metadata addresses stay refused.
@@ -1289,6 +1291,12 @@ impl Settings {
                     "FRONTEND_SERIES_URL",
                     non_empty("FRONTEND_SERIES_URL"),
                     format!("{public_base_url}/series/{{slug}}"),
+                    &["{slug}"],
+                )?,
+                page_url: parse_pattern(
+                    "FRONTEND_PAGE_URL",
+                    non_empty("FRONTEND_PAGE_URL"),
+                    format!("{public_base_url}/{{slug}}"),
                     &["{slug}"],
                 )?,
                 webhook_allow_loopback: parse_bool(
