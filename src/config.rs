@@ -197,6 +197,8 @@ pub struct DistributionSettings {
     pub tag_url: String,
     /// `FRONTEND_SERIES_URL` (`{slug}`); default `{PUBLIC_BASE_URL}/series/{slug}`.
     pub series_url: String,
+    /// `FRONTEND_PAGE_URL` (`{slug}`); default `{PUBLIC_BASE_URL}/{slug}`.
+    pub page_url: String,
     /// `WEBHOOK_ALLOW_LOOPBACK`: let webhook endpoints resolve to loopback
     /// addresses (tests and local development only); default `false`.
     /// Private, link-local and metadata addresses stay refused.
@@ -215,6 +217,10 @@ pub struct DistributionSettings {
     /// (events given up) after which an endpoint is disabled and admins are
     /// mailed, 1–1000; default 5.
     pub webhook_disable_after: i32,
+    /// `WEBHOOK_TIMEOUT_MS`: the whole of one delivery attempt (connect,
+    /// send, read the first 4 KiB), 100–15000; default 15000. Connecting
+    /// alone is capped at 5 s.
+    pub webhook_timeout_ms: u64,
 }
 
 fn parse_pattern(
@@ -1292,6 +1298,12 @@ impl Settings {
                     format!("{public_base_url}/series/{{slug}}"),
                     &["{slug}"],
                 )?,
+                page_url: parse_pattern(
+                    "FRONTEND_PAGE_URL",
+                    non_empty("FRONTEND_PAGE_URL"),
+                    format!("{public_base_url}/{{slug}}"),
+                    &["{slug}"],
+                )?,
                 webhook_allow_loopback: parse_bool(
                     "WEBHOOK_ALLOW_LOOPBACK",
                     non_empty("WEBHOOK_ALLOW_LOOPBACK"),
@@ -1318,6 +1330,13 @@ impl Settings {
                     5,
                     1,
                     1000,
+                )?,
+                webhook_timeout_ms: parse_ranged(
+                    "WEBHOOK_TIMEOUT_MS",
+                    non_empty("WEBHOOK_TIMEOUT_MS"),
+                    15_000,
+                    100,
+                    15_000,
                 )?,
             },
             subscriptions: SubscriptionSettings {

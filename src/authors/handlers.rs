@@ -175,7 +175,10 @@ pub async fn create_author(
                 ..Default::default()
             };
             let row = repo::update(c, id, &changes)?;
-            one(c, row, &base_url)
+            let author = one(c, row, &base_url)?;
+            let data = serde_json::to_value(&author).map_err(anyhow::Error::from)?;
+            crate::webhooks::emit(c, crate::webhooks::Event::AuthorCreated, data)?;
+            Ok(author)
         })
     })
     .await?;
@@ -264,7 +267,10 @@ fn apply(
             check_avatar(c, principal, Some(avatar), current)?;
         }
         let row = repo::update(c, id, &changes)?;
-        one(c, row, base_url)
+        let author = one(c, row, base_url)?;
+        let data = serde_json::to_value(&author).map_err(anyhow::Error::from)?;
+        crate::webhooks::emit(c, crate::webhooks::Event::AuthorUpdated, data)?;
+        Ok(author)
     })
 }
 
@@ -409,9 +415,9 @@ pub async fn delete_author(
     };
     crate::db::write(&state.pool, move |c| {
         c.transaction(|c| {
-            let id = repo::find_by_key(c, &key)
-                .map_err(|e| ApiError::from(e).with_not_found(format!("no author `{raw}`")))?
-                .id;
+            let gone = repo::find_by_key(c, &key)
+                .map_err(|e| ApiError::from(e).with_not_found(format!("no author `{raw}`")))?;
+            let id = gone.id;
             let bylines = repo::byline_count(c, id)?;
             match reassign_to {
                 Some(to) if to == id => return Err(ApiError::invalid("reassign_to", "must name a different author")),
@@ -430,6 +436,8 @@ pub async fn delete_author(
                 None => {}
             }
             repo::delete(c, id)?;
+            let data = serde_json::json!({"id": id, "slug": gone.slug, "name": gone.display_name});
+            crate::webhooks::emit(c, crate::webhooks::Event::AuthorDeleted, data)?;
             Ok(())
         })
     })

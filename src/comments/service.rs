@@ -264,6 +264,7 @@ pub fn post(
         _ => false,
     };
     let row = repo::find(conn, id)?.ok_or(diesel::result::Error::NotFound)?;
+    crate::webhooks::comment_posted(conn, &row)?;
     if decision.status == ModerationStatus::Approved {
         super::notify::on_approved(conn, settings, &row)?;
     }
@@ -442,6 +443,7 @@ pub fn moderate(
         repo::record_decision(conn, id, s, &actor(p), &[reason], now)?;
     }
     let after = repo::find(conn, id)?.ok_or(diesel::result::Error::NotFound)?;
+    crate::webhooks::comment_moderated(conn, &row, &after)?;
     if after.is_visible() && !row.is_visible() {
         super::notify::on_approved(conn, settings, &after)?;
     }

@@ -693,3 +693,28 @@ diesel::table! {
 diesel::joinable!(webhook_deliveries -> webhooks (webhook_id));
 
 diesel::allow_tables_to_appear_in_same_query!(webhooks, webhook_deliveries);
+
+diesel::table! {
+    webhook_attempts (id) {
+        id -> BigInt,
+        delivery_id -> BigInt,
+        attempt -> Integer,
+        request_headers -> Text,
+        response_status -> Nullable<Integer>,
+        response_body -> Nullable<Text>,
+        duration_ms -> Integer,
+        error -> Nullable<Text>,
+        started_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(webhook_attempts -> webhook_deliveries (delivery_id));
+
+diesel::allow_tables_to_appear_in_same_query!(webhook_attempts, webhook_deliveries);
+
+diesel::table! {
+    article_announcements (article_id) {
+        article_id -> BigInt,
+        announced_at -> Timestamp,
+    }
+}

@@ -38,6 +38,8 @@ pub enum Target {
     Tag,
     /// A series' page.
     Series,
+    /// A static page (`crate::pages`).
+    Page,
 }
 
 /// The front-end URL of an author, category, tag or series page.
@@ -47,6 +49,7 @@ pub fn of(s: &DistributionSettings, target: Target, slug: &str, id: i64) -> Stri
         Target::Category => &s.category_url,
         Target::Tag => &s.tag_url,
         Target::Series => &s.series_url,
+        Target::Page => &s.page_url,
     };
     fill(pattern, slug, id, NaiveDateTime::default())
 }

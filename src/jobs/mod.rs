@@ -58,11 +58,13 @@ pub enum JobKind {
     CommentReply,
     /// One attempt at one webhook delivery (`crate::webhooks::deliver`).
     WebhookDelivery,
+    /// Send `article.published` when a scheduled article's time comes (`crate::webhooks::live`).
+    ArticleLive,
 }
 
 impl JobKind {
     /// Every kind.
-    pub const ALL: [JobKind; 8] = [
+    pub const ALL: [JobKind; 9] = [
         JobKind::SendMail,
         JobKind::PasswordReset,
         JobKind::Probe,
@@ -71,6 +73,7 @@ impl JobKind {
         JobKind::SendMailing,
         JobKind::CommentReply,
         JobKind::WebhookDelivery,
+        JobKind::ArticleLive,
     ];
 
     /// The stored form.
@@ -84,6 +87,7 @@ impl JobKind {
             Self::SendMailing => "send_mailing",
             Self::CommentReply => "comment_reply",
             Self::WebhookDelivery => "webhook_delivery",
+            Self::ArticleLive => "article_live",
         }
     }
 

@@ -264,7 +264,9 @@ pub async fn update_media(
                 &merged(&changes.caption, &row.caption),
                 &merged(&changes.credit, &row.credit),
             ]));
-            Ok(repo::update(c, id, &changes)?)
+            let row = repo::update(c, id, &changes)?;
+            crate::webhooks::media_changed(c, crate::webhooks::Event::MediaUpdated, &row)?;
+            Ok(row)
         })
     })
     .await
@@ -332,6 +334,7 @@ pub async fn delete_media(
                 repo::detach(c, id, crate::db::now())?;
             }
             repo::delete(c, id)?;
+            crate::webhooks::media_changed(c, crate::webhooks::Event::MediaDeleted, &row)?;
             Ok(row.sha256)
         })
     })

@@ -377,6 +377,7 @@ where
         c.transaction(|c| {
             repo::lock_file(c, &sha256)?;
             let row = insert(c, file)?;
+            crate::webhooks::media_changed(c, crate::webhooks::Event::MediaCreated, &row)?;
             // A delete of the last other record of this file may have
             // collected the objects between our writes and this lock.
             if !rt.block_on(store.exists(&original_key)).map_err(storage_error)? {

@@ -32,8 +32,11 @@ fn w3c(t: NaiveDateTime) -> String {
 /// id, the tags) could take a full file past 50 MB.
 pub fn urls_per_file(settings: &Settings) -> i64 {
     let d = &settings.distribution;
-    let longest =
-        [&d.article_url, &d.author_url, &d.category_url, &d.tag_url].iter().map(|p| p.len()).max().unwrap_or(0);
+    let longest = [&d.article_url, &d.page_url, &d.author_url, &d.category_url, &d.tag_url]
+        .iter()
+        .map(|p| p.len())
+        .max()
+        .unwrap_or(0);
     let entry = longest + 3 * crate::slugs::MAX_SLUG_LEN + 20 + 120;
     let fit = ((MAX_FILE_BYTES - URLSET_OPEN.len() - 16) / entry) as i64;
     d.sitemap_max_urls.min(fit).max(1)
@@ -44,6 +47,7 @@ fn url_of(settings: &Settings, source: Source, row: &repo::Row) -> String {
     let (id, slug, date, _) = row;
     match source {
         Source::Articles => links::article(d, slug, *id, *date),
+        Source::Pages => links::of(d, Target::Page, slug, *id),
         Source::Authors => links::of(d, Target::Author, slug, *id),
         Source::Categories => links::of(d, Target::Category, slug, *id),
         Source::Tags => links::of(d, Target::Tag, slug, *id),
@@ -51,7 +55,7 @@ fn url_of(settings: &Settings, source: Source, row: &repo::Row) -> String {
 }
 
 /// The sitemap index: one `<sitemap>` per file of each source (none for an
-/// empty source), articles' files with the newest `lastmod` they hold.
+/// empty source), each with the newest `lastmod` it holds.
 pub fn index(conn: &mut DbConnection, settings: &Settings, now: NaiveDateTime) -> Result<String, ApiError> {
     let per_file = urls_per_file(settings);
     let mut out = String::from(
@@ -64,11 +68,9 @@ pub fn index(conn: &mut DbConnection, settings: &Settings, now: NaiveDateTime) -
             out.push_str("  <sitemap>\n    <loc>");
             out.push_str(&esc(&format!("{}/sitemaps/{}-{}.xml", settings.public_base_url, source.as_str(), n + 1)));
             out.push_str("</loc>\n");
-            if source == Source::Articles {
-                let rows = repo::page(conn, source, n, per_file, now)?;
-                if let Some(lastmod) = rows.iter().filter_map(|r| r.3).max() {
-                    out.push_str(&format!("    <lastmod>{}</lastmod>\n", w3c(lastmod)));
-                }
+            let rows = repo::page(conn, source, n, per_file, now)?;
+            if let Some(lastmod) = rows.iter().filter_map(|r| r.3).max() {
+                out.push_str(&format!("    <lastmod>{}</lastmod>\n", w3c(lastmod)));
             }
             out.push_str("  </sitemap>\n");
         }
@@ -150,7 +152,7 @@ mod tests {
         assert_eq!(parse_file("articles-1.xml"), Some((Source::Articles, 0)));
         assert_eq!(parse_file("tags-12.xml"), Some((Source::Tags, 11)));
         for bad in
-            ["articles-0.xml", "articles-01.xml", "articles-.xml", "pages-1.xml", "articles-1", "articles-1x.xml"]
+            ["articles-0.xml", "articles-01.xml", "articles-.xml", "events-1.xml", "articles-1", "articles-1x.xml"]
         {
             assert_eq!(parse_file(bad), None, "{bad}");
         }

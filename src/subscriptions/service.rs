@@ -240,7 +240,9 @@ pub fn confirm(
         },
         now,
     )?;
-    Ok(repo::find(conn, id)?.unwrap_or(s))
+    let confirmed = repo::find(conn, id)?.unwrap_or(s);
+    crate::webhooks::subscription_changed(conn, crate::webhooks::Event::SubscriptionConfirmed, &confirmed)?;
+    Ok(confirmed)
 }
 
 const BAD_SIGNED: &str = "is not a valid subscription link";
@@ -268,6 +270,13 @@ pub fn unsubscribe(conn: &mut DbConnection, token: &str) -> Result<SubscriberRow
         let now = crate::db::now();
         repo::void_tokens(conn, s.id, now)?;
         repo::set_status(conn, s.id, SubscriberStatus::Unsubscribed, now)?;
+        // Only a confirmed subscription ending is news to receivers; a
+        // pending one was never announced.
+        if s.status() == SubscriberStatus::Confirmed {
+            let row = repo::find(conn, s.id)?.ok_or(diesel::result::Error::NotFound)?;
+            crate::webhooks::subscription_changed(conn, crate::webhooks::Event::SubscriptionUnsubscribed, &row)?;
+            return Ok(row);
+        }
     }
     Ok(repo::find(conn, s.id)?.unwrap_or(s))
 }

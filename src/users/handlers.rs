@@ -195,7 +195,10 @@ fn create_profile(c: &mut crate::db::DbConnection, email: &str, name: Option<&st
         created_at: now,
         updated_at: now,
     };
-    Ok(authors_repo::insert(c, &new)?)
+    let id = authors_repo::insert(c, &new)?;
+    let data = serde_json::json!({"id": id, "slug": new.slug, "name": new.display_name});
+    crate::webhooks::emit(c, crate::webhooks::Event::AuthorCreated, data)?;
+    Ok(id)
 }
 
 fn insert_validated(

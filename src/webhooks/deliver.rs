@@ -8,13 +8,13 @@
 //! Receivers can see an attempt twice only if a runner dies between the
 //! call and that commit; `webhook-id` lets them drop the repeat.
 
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use diesel::prelude::*;
 use futures_util::StreamExt;
 
 use super::model::{status, DeliveryRow, WebhookRow};
-use super::repo::{self, AttemptRecord};
+use super::repo::{self, AttemptRecord, NewAttempt};
 use crate::jobs::repo::ClaimedJob;
 use crate::jobs::runner::{JobContext, JobResult};
 
@@ -30,23 +30,35 @@ pub fn backoff_ms(base_ms: u64, attempts: i32) -> u64 {
 }
 
 struct Outcome {
+    /// The request headers sent, as a JSON object (the body is the delivery's).
+    headers: serde_json::Value,
     status: Option<u16>,
     body: Option<String>,
     error: Option<String>,
     millis: i32,
 }
 
-async fn attempt(hook: &WebhookRow, d: &DeliveryRow, allow_loopback: bool) -> Outcome {
+async fn attempt(hook: &WebhookRow, d: &DeliveryRow, allow_loopback: bool, timeout: Duration) -> Outcome {
     let started = Instant::now();
-    let result = async {
+    let timestamp = chrono::Utc::now().timestamp();
+    let signature = super::sign::signature(&hook.secret, &d.message_id, timestamp, &d.body);
+    let mut headers = serde_json::json!({
+        "content-type": "application/json",
+        "user-agent": super::ssrf::USER_AGENT,
+        "webhook-id": d.message_id,
+        "webhook-timestamp": timestamp.to_string(),
+    });
+    if let Some(sig) = &signature {
+        headers["webhook-signature"] = serde_json::Value::String(sig.clone());
+    }
+    let deadline = tokio::time::Instant::now() + timeout;
+    let call = async {
         // Checked again at every attempt: the address may have changed since
         // the endpoint was saved; the resolver checks once more at connect.
         super::ssrf::check(&hook.url, allow_loopback).await.map_err(|m| format!("url {m}"))?;
-        let timestamp = chrono::Utc::now().timestamp();
-        let signature = super::sign::signature(&hook.secret, &d.message_id, timestamp, &d.body)
-            .ok_or_else(|| "the stored secret is malformed".to_owned())?;
-        let client = super::ssrf::client(allow_loopback).map_err(|e| format!("client: {e}"))?;
-        let res = client
+        let signature = signature.ok_or_else(|| "the stored secret is malformed".to_owned())?;
+        let client = super::ssrf::client(allow_loopback, timeout).map_err(|e| format!("client: {e}"))?;
+        client
             .post(&hook.url)
             .header("content-type", "application/json")
             .header("webhook-id", &d.message_id)
@@ -55,23 +67,35 @@ async fn attempt(hook: &WebhookRow, d: &DeliveryRow, allow_loopback: bool) -> Ou
             .body(d.body.clone())
             .send()
             .await
-            .map_err(|e| format!("request failed: {}", error_chain(&e)))?;
-        let code = res.status().as_u16();
-        let mut kept = Vec::new();
-        let mut stream = res.bytes_stream();
-        // Reads at most RESPONSE_LIMIT bytes, then drops the connection.
-        while kept.len() < RESPONSE_LIMIT {
-            match tokio::time::timeout(std::time::Duration::from_secs(15), stream.next()).await {
-                Ok(Some(Ok(chunk))) => kept.extend_from_slice(&chunk[..chunk.len().min(RESPONSE_LIMIT - kept.len())]),
-                _ => break,
+            .map_err(|e| format!("request failed: {}", error_chain(&e)))
+    };
+    // One deadline for the whole attempt, whatever the client's own timers
+    // do: a stalled receiver is one failed attempt, and the job never runs
+    // near its lease (so no second runner calls the receiver for it).
+    let result = match tokio::time::timeout_at(deadline, call).await {
+        Ok(Ok(res)) => {
+            let code = res.status().as_u16();
+            let mut kept = Vec::new();
+            let mut stream = res.bytes_stream();
+            // Reads at most RESPONSE_LIMIT bytes until the deadline, then
+            // drops the connection; the status already counts.
+            while kept.len() < RESPONSE_LIMIT {
+                match tokio::time::timeout_at(deadline, stream.next()).await {
+                    Ok(Some(Ok(chunk))) => {
+                        kept.extend_from_slice(&chunk[..chunk.len().min(RESPONSE_LIMIT - kept.len())]);
+                    }
+                    _ => break,
+                }
             }
+            Ok((code, String::from_utf8_lossy(&kept).into_owned()))
         }
-        Ok::<_, String>((code, String::from_utf8_lossy(&kept).into_owned()))
-    }
-    .await;
+        Ok(Err(e)) => Err(e),
+        Err(_) => Err(format!("timed out after {} ms", timeout.as_millis())),
+    };
     let millis = i32::try_from(started.elapsed().as_millis()).unwrap_or(i32::MAX);
     match result {
         Ok((code, body)) => Outcome {
+            headers,
             status: Some(code),
             body: Some(body),
             error: (!(200..300).contains(&code)).then(|| {
@@ -83,7 +107,7 @@ async fn attempt(hook: &WebhookRow, d: &DeliveryRow, allow_loopback: bool) -> Ou
             }),
             millis,
         },
-        Err(e) => Outcome { status: None, body: None, error: Some(e), millis },
+        Err(e) => Outcome { headers, status: None, body: None, error: Some(e), millis },
     }
 }
 
@@ -129,7 +153,7 @@ pub async fn run(ctx: &JobContext, _job: &ClaimedJob, payload: serde_json::Value
         };
         return Ok(Some(Box::new(move |c| repo::record_attempt(c, d.id, expected, &rec).map(|_| ()))));
     }
-    let out = attempt(&hook, &d, dist.webhook_allow_loopback).await;
+    let out = attempt(&hook, &d, dist.webhook_allow_loopback, Duration::from_millis(dist.webhook_timeout_ms)).await;
     let attempts = expected + 1;
     let succeeded = out.error.is_none();
     let give_up = !succeeded && attempts >= dist.webhook_max_attempts;
@@ -155,10 +179,21 @@ pub async fn run(ctx: &JobContext, _job: &ClaimedJob, payload: serde_json::Value
         next_attempt_at: next_at,
         last_attempt_at: Some(now),
     };
+    let log = NewAttempt {
+        delivery_id: d.id,
+        attempt: attempts,
+        request_headers: out.headers.to_string(),
+        response_status: out.status.map(i32::from),
+        response_body: rec.response_body.clone(),
+        duration_ms: out.millis,
+        error: out.error.clone(),
+        started_at: now,
+    };
     Ok(Some(Box::new(move |c| {
         if !repo::record_attempt(c, d.id, expected, &rec)? {
             return Ok(());
         }
+        repo::insert_attempt(c, &log)?;
         if let Some(at) = next_at {
             crate::jobs::enqueue(c, &super::service::attempt_job(d.id, attempts).run_at(at))?;
         }

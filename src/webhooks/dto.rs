@@ -4,7 +4,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use super::model::{DeliveryRow, WebhookRow};
+use super::model::{AttemptRow, DeliveryRow, WebhookRow};
 use crate::pagination::PageMeta;
 
 /// `POST /webhooks`.
@@ -109,7 +109,43 @@ pub struct WebhookList {
     pub meta: PageMeta,
 }
 
-/// One event for one endpoint, with its last attempt.
+/// One HTTP attempt of a delivery, as logged.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Attempt {
+    /// 1 for the first attempt (a replay counts from 1 again).
+    pub attempt: i32,
+    /// When it started (RFC 3339 UTC).
+    pub started_at: DateTime<Utc>,
+    /// The request headers sent (`webhook-id`, `webhook-timestamp`,
+    /// `webhook-signature`, `content-type`, `user-agent`). The body is the
+    /// delivery's `request_body`, byte for byte the same on every attempt.
+    #[schema(value_type = Object)]
+    pub request_headers: serde_json::Value,
+    /// The response status, if a response came.
+    pub response_status: Option<i32>,
+    /// The first 4 KiB of the response body.
+    pub response_body: Option<String>,
+    /// How long the attempt took, in milliseconds.
+    pub duration_ms: i32,
+    /// Why it failed (a status outside 2xx, a timeout, a refused address).
+    pub error: Option<String>,
+}
+
+impl From<AttemptRow> for Attempt {
+    fn from(r: AttemptRow) -> Self {
+        Self {
+            attempt: r.attempt,
+            started_at: r.started_at.and_utc(),
+            request_headers: serde_json::from_str(&r.request_headers).unwrap_or_default(),
+            response_status: r.response_status,
+            response_body: r.response_body,
+            duration_ms: r.duration_ms,
+            error: r.error,
+        }
+    }
+}
+
+/// One event for one endpoint: its last outcome and every attempt.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Delivery {
     /// Id.
@@ -140,11 +176,20 @@ pub struct Delivery {
     pub last_attempt_at: Option<DateTime<Utc>>,
     /// RFC 3339 UTC.
     pub created_at: DateTime<Utc>,
+    /// Every attempt made, oldest first (after a replay, the earlier round too).
+    pub attempt_log: Vec<Attempt>,
 }
 
-impl From<DeliveryRow> for Delivery {
-    fn from(r: DeliveryRow) -> Self {
+impl Delivery {
+    /// A delivery and its logged attempts (those of other deliveries are ignored).
+    pub fn with_attempts(r: DeliveryRow, attempts: &[AttemptRow]) -> Self {
+        let log = attempts.iter().filter(|a| a.delivery_id == r.id).cloned().map(Attempt::from).collect();
+        Self::from_row(r, log)
+    }
+
+    fn from_row(r: DeliveryRow, attempt_log: Vec<Attempt>) -> Self {
         Self {
+            attempt_log,
             id: r.id,
             webhook_id: r.webhook_id,
             message_id: r.message_id,

@@ -193,7 +193,8 @@ pub async fn delete_webhook(state: web::Data<AppState>, auth: AuthUser, id: Id) 
 }
 
 /// The delivery log of an endpoint, newest first: the request body, status,
-/// attempts, timing and the first 4 KiB of the last response.
+/// and every attempt (request headers, response status, timing, the first
+/// 4 KiB of the response body).
 #[utoipa::path(
     tag = "webhooks",
     security(("bearer" = [])),
@@ -218,11 +219,14 @@ pub async fn list_deliveries(
     let page = PageParams::parse(query.page.as_deref(), query.per_page.as_deref())?;
     let (rows, total) = crate::db::run(&state.pool, move |c| {
         repo::find(c, id).map_err(ApiError::from).map_err(not_found(id))?;
-        Ok(repo::list_deliveries(c, id, &page)?)
+        let (rows, total) = repo::list_deliveries(c, id, &page)?;
+        let ids: Vec<i64> = rows.iter().map(|d| d.id).collect();
+        let attempts = repo::attempts_of(c, &ids)?;
+        Ok((rows.into_iter().map(|d| Delivery::with_attempts(d, &attempts)).collect::<Vec<_>>(), total))
     })
     .await?;
     let meta = page.meta(total);
-    let body = DeliveryList { data: rows.into_iter().map(Delivery::from).collect(), meta };
+    let body = DeliveryList { data: rows, meta };
     Ok(pagination::respond(&state.settings.public_base_url, &req, &meta, &body))
 }
 
@@ -265,11 +269,12 @@ pub async fn replay_delivery(
             }
             repo::reset_delivery(c, delivery, crate::db::now())?;
             crate::jobs::enqueue(c, &service::attempt_job(delivery, 0))?;
-            Ok(repo::find_delivery(c, delivery)?)
+            let attempts = repo::attempts_of(c, &[delivery])?;
+            Ok(Delivery::with_attempts(repo::find_delivery(c, delivery)?, &attempts))
         })
     })
     .await?;
-    Ok(HttpResponse::Accepted().json(DeliveryEnvelope { data: row.into() }))
+    Ok(HttpResponse::Accepted().json(DeliveryEnvelope { data: row }))
 }
 
 /// Queue a `webhook.test` ping to this endpoint (whatever events it chose).
@@ -299,9 +304,13 @@ pub async fn test_webhook(state: web::Data<AppState>, auth: AuthUser, id: Id) ->
             let data = serde_json::json!({"webhook_id": id});
             service::emit(c, super::Event::WebhookTest, data, Some(id))?;
             let (rows, _) = repo::list_deliveries(c, id, &PageParams { page: 1, per_page: 1 })?;
-            rows.into_iter().next().ok_or_else(|| ApiError::Internal(anyhow::anyhow!("the test delivery vanished")))
+            let row = rows
+                .into_iter()
+                .next()
+                .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("the test delivery vanished")))?;
+            Ok(Delivery::with_attempts(row, &[]))
         })
     })
     .await?;
-    Ok(HttpResponse::Accepted().json(DeliveryEnvelope { data: row.into() }))
+    Ok(HttpResponse::Accepted().json(DeliveryEnvelope { data: row }))
 }

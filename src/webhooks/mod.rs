@@ -16,6 +16,7 @@
 pub mod deliver;
 pub mod dto;
 pub mod handlers;
+pub mod live;
 pub mod model;
 pub mod repo;
 pub mod service;
@@ -144,29 +145,54 @@ pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
         .service(handlers::test_webhook);
 }
 
-/// Emits the article event that `before` → `after` amounts to (either side
-/// `None`: created or deleted), judged by public visibility now:
-/// becoming public is `article.published`, staying public `article.updated`,
-/// leaving it `article.unpublished`, deletion `article.deleted`. Saving a
-/// draft emits nothing. One call per article write, inside its transaction.
+/// Emits the article event that `before` → `after` amounts to (`after`
+/// `None`: deleted). One call per article write, inside its transaction.
+///
+/// `article.published` goes out once per public life of an article, recorded
+/// in `article_announcements` ([`repo::announce`]): when a save leaves it
+/// public and it was not announced yet (a new publication, a republication
+/// after an unpublish, or a scheduled article whose time passed before its
+/// [`live`] job ran). A save of an announced public article is
+/// `article.updated`; leaving the public after an announcement is
+/// `article.unpublished`; deletion is `article.deleted`. Saving a draft
+/// emits nothing. A save that leaves the article scheduled for later queues
+/// the [`live`] job for its time.
 pub fn article_changed(
     conn: &mut DbConnection,
     before: Option<&crate::articles::model::ArticleRow>,
     after: Option<&crate::articles::model::ArticleRow>,
 ) -> diesel::QueryResult<usize> {
     let now = crate::db::now();
-    let was = before.is_some_and(|r| r.is_public(now));
-    let event = match (before, after) {
-        (_, None) => Event::ArticleDeleted,
-        (_, Some(a)) => match (was, a.is_public(now)) {
-            (false, true) => Event::ArticlePublished,
-            (true, true) => Event::ArticleUpdated,
-            (true, false) => Event::ArticleUnpublished,
-            (false, false) => return Ok(0),
-        },
-    };
     let Some(row) = after.or(before) else { return Ok(0) };
-    let data = serde_json::json!({
+    let event = match after {
+        None => {
+            repo::forget_announcement(conn, row.id)?;
+            Event::ArticleDeleted
+        }
+        Some(a) if a.is_public(now) => {
+            if repo::announce(conn, a.id, now)? {
+                Event::ArticlePublished
+            } else {
+                Event::ArticleUpdated
+            }
+        }
+        Some(a) => {
+            if let (crate::articles::model::status::SCHEDULED, Some(at)) = (a.status.as_str(), a.published_at) {
+                crate::jobs::enqueue(conn, &live::job(a.id, at))?;
+            }
+            if repo::forget_announcement(conn, a.id)? {
+                Event::ArticleUnpublished
+            } else {
+                return Ok(0);
+            }
+        }
+    };
+    emit(conn, event, article_data(row, now))
+}
+
+/// The `data` of article events: id, slug, title, status, times, version.
+pub fn article_data(row: &crate::articles::model::ArticleRow, now: chrono::NaiveDateTime) -> serde_json::Value {
+    serde_json::json!({
         "id": row.id,
         "slug": row.slug,
         "title": row.title,
@@ -174,6 +200,96 @@ pub fn article_changed(
         "published_at": row.published_at.map(|t| t.and_utc().to_rfc3339_opts(chrono::SecondsFormat::Secs, true)),
         "updated_at": row.updated_at.and_utc().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
         "version": row.version,
+    })
+}
+
+/// `comment.created` for a comment just posted (spam emits nothing), and
+/// `comment.approved` as well when the policy approved it at once. Data:
+/// [`comment_data`]. Inside the posting transaction.
+pub fn comment_posted(conn: &mut DbConnection, row: &crate::comments::model::CommentRow) -> diesel::QueryResult<usize> {
+    use crate::comments::model::status;
+    if row.status == status::SPAM {
+        return Ok(0);
+    }
+    let mut n = emit(conn, Event::CommentCreated, comment_data(row))?;
+    if row.is_visible() {
+        n += emit(conn, Event::CommentApproved, comment_data(row))?;
+    }
+    Ok(n)
+}
+
+/// `comment.approved` when a moderation made `after` visible (approved and
+/// not removed) and `before` was not. Inside the moderation's transaction.
+pub fn comment_moderated(
+    conn: &mut DbConnection,
+    before: &crate::comments::model::CommentRow,
+    after: &crate::comments::model::CommentRow,
+) -> diesel::QueryResult<usize> {
+    if after.is_visible() && !before.is_visible() {
+        emit(conn, Event::CommentApproved, comment_data(after))
+    } else {
+        Ok(0)
+    }
+}
+
+/// The `data` of comment events: never the email, address or edit token.
+pub fn comment_data(row: &crate::comments::model::CommentRow) -> serde_json::Value {
+    serde_json::json!({
+        "id": row.id,
+        "article_id": row.article_id,
+        "parent_id": row.parent_id,
+        "author_name": row.author_name,
+        "author_url": row.author_url,
+        "body": row.body,
+        "status": row.status,
+        "created_at": rfc3339(row.created_at),
+    })
+}
+
+/// `media.created`, `media.updated` or `media.deleted` for `row` (as it is
+/// after the write; before it, for a delete). Inside the write's transaction.
+pub fn media_changed(
+    conn: &mut DbConnection,
+    event: Event,
+    row: &crate::media::model::MediaRow,
+) -> diesel::QueryResult<usize> {
+    let data = serde_json::json!({
+        "id": row.id,
+        "kind": row.kind,
+        "file_name": row.file_name,
+        "mime_type": row.mime_type,
+        "byte_size": row.byte_size,
+        "width": row.width,
+        "height": row.height,
+        "title": row.title,
+        "alt_text": row.alt_text,
+        "caption": row.caption,
+        "credit": row.credit,
+        "created_at": rfc3339(row.created_at),
+        "updated_at": rfc3339(row.updated_at),
     });
     emit(conn, event, data)
+}
+
+/// `subscription.confirmed` or `subscription.unsubscribed` for `row` (as it
+/// is after the change). The data holds no email address: id, status,
+/// topics and times. Inside the change's transaction.
+pub fn subscription_changed(
+    conn: &mut DbConnection,
+    event: Event,
+    row: &crate::subscriptions::model::SubscriberRow,
+) -> diesel::QueryResult<usize> {
+    let topics = crate::subscriptions::repo::topics(conn, row.id)?;
+    let data = serde_json::json!({
+        "id": row.id,
+        "status": row.status,
+        "topics": topics,
+        "confirmed_at": row.confirmed_at.map(rfc3339),
+        "unsubscribed_at": row.unsubscribed_at.map(rfc3339),
+    });
+    emit(conn, event, data)
+}
+
+fn rfc3339(t: chrono::NaiveDateTime) -> String {
+    t.and_utc().to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
 }

@@ -3,7 +3,7 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use crate::db::schema::{webhook_deliveries, webhooks};
+use crate::db::schema::{webhook_attempts, webhook_deliveries, webhooks};
 
 /// One `webhooks` row.
 #[derive(Clone, Debug, Queryable, Selectable)]
@@ -63,4 +63,22 @@ pub struct DeliveryRow {
     pub next_attempt_at: Option<NaiveDateTime>,
     pub last_attempt_at: Option<NaiveDateTime>,
     pub created_at: NaiveDateTime,
+}
+
+/// One `webhook_attempts` row: one HTTP attempt of a delivery.
+#[derive(Clone, Debug, Queryable, Selectable)]
+#[diesel(table_name = webhook_attempts)]
+pub struct AttemptRow {
+    pub id: i64,
+    pub delivery_id: i64,
+    /// 1 for the first attempt; a replay goes on counting from 1 again.
+    pub attempt: i32,
+    /// The request headers sent, as a JSON object.
+    pub request_headers: String,
+    pub response_status: Option<i32>,
+    /// The first 4 KiB of the response body.
+    pub response_body: Option<String>,
+    pub duration_ms: i32,
+    pub error: Option<String>,
+    pub started_at: NaiveDateTime,
 }

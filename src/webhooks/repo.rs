@@ -3,8 +3,8 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use super::model::{status, DeliveryRow, WebhookRow};
-use crate::db::schema::{webhook_deliveries, webhooks};
+use super::model::{status, AttemptRow, DeliveryRow, WebhookRow};
+use crate::db::schema::{article_announcements, webhook_attempts, webhook_deliveries, webhooks};
 use crate::db::DbConnection;
 use crate::pagination::PageParams;
 
@@ -175,4 +175,64 @@ pub fn reset_delivery(conn: &mut DbConnection, id: i64, now: NaiveDateTime) -> Q
         ))
         .execute(conn)?;
     Ok(())
+}
+
+/// One attempt to log (see [`AttemptRow`]).
+#[derive(Debug, Insertable)]
+#[diesel(table_name = webhook_attempts)]
+pub struct NewAttempt {
+    pub delivery_id: i64,
+    pub attempt: i32,
+    pub request_headers: String,
+    pub response_status: Option<i32>,
+    pub response_body: Option<String>,
+    pub duration_ms: i32,
+    pub error: Option<String>,
+    pub started_at: NaiveDateTime,
+}
+
+/// Logs one attempt.
+pub fn insert_attempt(conn: &mut DbConnection, a: &NewAttempt) -> QueryResult<()> {
+    diesel::insert_into(webhook_attempts::table).values(a).execute(conn).map(drop)
+}
+
+/// Every logged attempt of the deliveries `ids`, oldest first (one query for a page).
+pub fn attempts_of(conn: &mut DbConnection, ids: &[i64]) -> QueryResult<Vec<AttemptRow>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    webhook_attempts::table
+        .filter(webhook_attempts::delivery_id.eq_any(ids))
+        .order((webhook_attempts::delivery_id.asc(), webhook_attempts::id.asc()))
+        .select(AttemptRow::as_select())
+        .load(conn)
+}
+
+/// Records that article `id`'s current public life has been announced;
+/// false when it already was. `ON CONFLICT DO NOTHING` per backend (a
+/// concurrent announcer waits for the first to commit, then does nothing).
+pub fn announce(conn: &mut DbConnection, id: i64, now: NaiveDateTime) -> QueryResult<bool> {
+    use diesel::sql_types::{BigInt, Timestamp};
+    let n = match conn {
+        DbConnection::Postgresql(c) => diesel::sql_query(
+            "INSERT INTO article_announcements (article_id, announced_at) VALUES ($1, $2) \
+             ON CONFLICT (article_id) DO NOTHING",
+        )
+        .bind::<BigInt, _>(id)
+        .bind::<Timestamp, _>(now)
+        .execute(c)?,
+        DbConnection::Sqlite(c) => diesel::sql_query(
+            "INSERT INTO article_announcements (article_id, announced_at) VALUES (?1, ?2) \
+             ON CONFLICT (article_id) DO NOTHING",
+        )
+        .bind::<BigInt, _>(id)
+        .bind::<Timestamp, _>(now)
+        .execute(c)?,
+    };
+    Ok(n == 1)
+}
+
+/// Forgets article `id`'s announcement (it left the public); false when there was none.
+pub fn forget_announcement(conn: &mut DbConnection, id: i64) -> QueryResult<bool> {
+    Ok(diesel::delete(article_announcements::table.find(id)).execute(conn)? == 1)
 }

@@ -15,6 +15,9 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::sync::Arc;
 use std::time::Duration;
 
+/// The `user-agent` of deliveries.
+pub const USER_AGENT: &str = concat!("broadsheet-webhooks/", env!("CARGO_PKG_VERSION"));
+
 /// Longest accepted URL, in characters.
 pub const MAX_URL_LEN: usize = 2000;
 
@@ -165,17 +168,18 @@ impl reqwest::dns::Resolve for GuardedResolver {
     }
 }
 
-/// The delivery client: connect 5 s, whole request 15 s, no redirects
-/// (a redirect is a failed attempt), no proxies, no pooled connections (so
-/// every attempt resolves, and is checked, again), the guarded resolver.
-pub fn client(allow_loopback: bool) -> reqwest::Result<reqwest::Client> {
+/// The delivery client: connect at most 5 s, the whole request `timeout`
+/// (`WEBHOOK_TIMEOUT_MS`, 15 s by default), no redirects (a redirect is a
+/// failed attempt), no proxies, no pooled connections (so every attempt
+/// resolves, and is checked, again), the guarded resolver.
+pub fn client(allow_loopback: bool, timeout: Duration) -> reqwest::Result<reqwest::Client> {
     reqwest::Client::builder()
-        .connect_timeout(Duration::from_secs(5))
-        .timeout(Duration::from_secs(15))
+        .connect_timeout(timeout.min(Duration::from_secs(5)))
+        .timeout(timeout)
         .redirect(reqwest::redirect::Policy::none())
         .no_proxy()
         .pool_max_idle_per_host(0)
-        .user_agent(concat!("broadsheet-webhooks/", env!("CARGO_PKG_VERSION")))
+        .user_agent(USER_AGENT)
         .dns_resolver(Arc::new(GuardedResolver { allow_loopback }))
         .build()
 }

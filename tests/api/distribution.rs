@@ -14,6 +14,7 @@ backend_tests!(
     the_sitemap_index_splits_files_at_the_configured_limit,
     the_news_sitemap_keeps_the_last_48_hours,
     robots_txt_names_both_sitemaps,
+    the_sitemap_lists_published_pages_and_dates_terms_by_their_newest_article,
 );
 
 /// Runs `tests/support/distribution_check.py ARGS` with `stdin`; `None` when a
@@ -299,7 +300,7 @@ async fn the_sitemap_index_splits_files_at_the_configured_limit(backend: Backend
         }
     }
     let past_end = app.get(&format!("/sitemaps/articles-{}.xml", listed.div_ceil(10) + 1)).await;
-    let bogus = app.get("/sitemaps/pages-1.xml").await;
+    let bogus = app.get("/sitemaps/events-1.xml").await;
 
     assert_eq!(index.status.as_u16(), 200);
     assert_well_formed(&index.body, "sitemapindex");
@@ -354,4 +355,73 @@ async fn robots_txt_names_both_sitemaps(backend: Backend) {
     let text = body.as_str().unwrap();
     assert!(text.contains("Sitemap: http://broadsheet.test/sitemap.xml\n"), "{text}");
     assert!(text.contains("Sitemap: http://broadsheet.test/sitemap-news.xml\n"), "{text}");
+}
+
+/// `(loc, lastmod)` of every `<url>` or `<sitemap>` entry (`lastmod` follows `loc`).
+fn entries(xml: &[u8]) -> Vec<(String, Option<String>)> {
+    let text = String::from_utf8_lossy(xml);
+    text.split("<loc>")
+        .skip(1)
+        .map(|chunk| {
+            let (loc, rest) = chunk.split_once("</loc>").unwrap();
+            let lastmod = rest.split_once("<lastmod>").and_then(|(_, l)| l.split_once("</lastmod>")).map(|(l, _)| l);
+            (loc.replace("&amp;", "&"), lastmod.map(str::to_owned))
+        })
+        .collect()
+}
+
+async fn the_sitemap_lists_published_pages_and_dates_terms_by_their_newest_article(backend: Backend) {
+    let Some(app) = TestApp::spawn_with(backend, &[("FRONTEND_PAGE_URL", "https://news.example/p/{slug}")]).await
+    else {
+        return;
+    };
+    let editor = app.token_for("editor").await;
+    let admin = app.token_for("admin").await;
+    for (title, status) in [("About us", "published"), ("Secret plans", "draft")] {
+        let res = app.authed("POST", "/api/v1/pages", &editor, Some(&json!({"title": title, "status": status}))).await;
+        assert_eq!(res.status.as_u16(), 201, "{}", String::from_utf8_lossy(&res.body));
+    }
+    let cat = app.authed("POST", "/api/v1/categories", &admin, Some(&json!({"name": "Council"}))).await.json();
+    let unused = app.authed("POST", "/api/v1/tags", &admin, Some(&json!({"name": "Unused"}))).await;
+    assert_eq!(unused.status.as_u16(), 201, "{}", String::from_utf8_lossy(&unused.body));
+    // The article's dates fall a second or more after the category's own.
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    let (article, _) = app
+        .create_article(
+            &editor,
+            json!({"title": "Budget passes", "body": "x", "status": "published", "categories": [cat["data"]["id"]]}),
+        )
+        .await;
+
+    let index = app.get("/sitemap.xml").await;
+    let pages = app.get("/sitemaps/pages-1.xml").await;
+    let articles = app.get("/sitemaps/articles-1.xml").await;
+    let categories = app.get("/sitemaps/categories-1.xml").await;
+    let authors = app.get("/sitemaps/authors-1.xml").await;
+    let tags = app.get("/sitemaps/tags-1.xml").await;
+
+    assert_well_formed(&index.body, "sitemapindex");
+    let files = entries(&index.body);
+    assert!(files.iter().any(|(l, _)| l.ends_with("/sitemaps/pages-1.xml")), "{files:?}");
+    assert!(files.iter().all(|(_, m)| m.is_some()), "every file in the index has a lastmod: {files:?}");
+    assert_eq!(pages.status.as_u16(), 200);
+    assert_well_formed(&pages.body, "urlset");
+    let page_urls = entries(&pages.body);
+    assert_eq!(page_urls.len(), 1, "the draft page is absent: {page_urls:?}");
+    assert_eq!(page_urls[0].0, "https://news.example/p/about-us");
+    assert!(page_urls[0].1.is_some(), "pages have a lastmod");
+    let article_lastmod = entries(&articles.body)[0].1.clone().expect("article lastmod");
+    let cat_entries = entries(&categories.body);
+    assert_eq!(cat_entries.len(), 1);
+    assert!(cat_entries[0].0.ends_with("/categories/council"), "{cat_entries:?}");
+    assert_eq!(
+        cat_entries[0].1.as_deref(),
+        Some(article_lastmod.as_str()),
+        "a category's lastmod is its newest article's (later than its own updated_at)"
+    );
+    let author_entries = entries(&authors.body);
+    assert_eq!(author_entries.len(), 1, "{author_entries:?}");
+    assert_eq!(author_entries[0].1.as_deref(), Some(article_lastmod.as_str()));
+    tags.assert_problem(404);
+    assert!(article["id"].is_i64());
 }
