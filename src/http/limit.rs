@@ -75,7 +75,18 @@ pub enum Policy {
     /// address ([`COMMENT_PER_CLIENT`]) and per normalized email from
     /// anywhere ([`COMMENT_PER_EMAIL`]), in [`COMMENT_WINDOW`].
     Comment,
+    /// `POST`/`DELETE /comments/{id}/votes`: every request counts, per
+    /// client address ([`VOTE_PER_CLIENT`]) and per voter (a reader or a
+    /// user, [`VOTE_PER_VOTER`]), in [`VOTE_WINDOW`].
+    Vote,
 }
+
+/// Vote requests per client address per [`VOTE_WINDOW`].
+pub const VOTE_PER_CLIENT: u32 = 300;
+/// Vote requests per voter (reader or user) per [`VOTE_WINDOW`].
+pub const VOTE_PER_VOTER: u32 = 60;
+/// The vote window: ten minutes.
+pub const VOTE_WINDOW: Duration = Duration::from_secs(600);
 
 /// Comments per client address per [`COMMENT_WINDOW`].
 pub const COMMENT_PER_CLIENT: u32 = 30;
@@ -159,6 +170,15 @@ impl Numbers {
                     Key::Client(_) => Rule { name: "comment-client", quota: Quota::Limit(COMMENT_PER_CLIENT), window },
                     Key::ClientAccount(..) | Key::Account(_) => {
                         Rule { name: "comment-email", quota: Quota::Limit(COMMENT_PER_EMAIL), window }
+                    }
+                };
+            }
+            Policy::Vote => {
+                let window = VOTE_WINDOW;
+                return match key {
+                    Key::Client(_) => Rule { name: "vote-client", quota: Quota::Limit(VOTE_PER_CLIENT), window },
+                    Key::ClientAccount(..) | Key::Account(_) => {
+                        Rule { name: "vote-voter", quota: Quota::Limit(VOTE_PER_VOTER), window }
                     }
                 };
             }

@@ -10,13 +10,14 @@
 //!   processes share one queue; on SQLite they are single statements under
 //!   the writer lock (`db::write` in-process, SQLite's own lock across
 //!   processes).
-//! - One file per job kind ([`send_mail`], [`password_reset`], [`probe`], [`subscribe`], [`start_mailing`], [`send_mailing`], [`comment_reply`]); [`JobKind`] is stored as TEXT.
+//! - One file per job kind ([`send_mail`], [`password_reset`], [`probe`], [`subscribe`], [`start_mailing`], [`send_mailing`], [`comment_reply`], [`comment_spam_check`]); [`JobKind`] is stored as TEXT.
 //!
 //! Errors: repository functions return `QueryResult`; job bodies return
 //! `anyhow::Error`, recorded as `last_error` and never shown to HTTP clients
 //! beyond the admin job list.
 
 pub mod comment_reply;
+pub mod comment_spam_check;
 pub mod dto;
 pub mod handlers;
 pub mod password_reset;
@@ -58,11 +59,13 @@ pub enum JobKind {
     CommentReply,
     /// One attempt at one webhook delivery (`crate::webhooks::deliver`).
     WebhookDelivery,
+    /// Ask the Akismet-compatible checker about a pending comment ([`comment_spam_check`]).
+    CommentSpamCheck,
 }
 
 impl JobKind {
     /// Every kind.
-    pub const ALL: [JobKind; 8] = [
+    pub const ALL: [JobKind; 9] = [
         JobKind::SendMail,
         JobKind::PasswordReset,
         JobKind::Probe,
@@ -71,6 +74,7 @@ impl JobKind {
         JobKind::SendMailing,
         JobKind::CommentReply,
         JobKind::WebhookDelivery,
+        JobKind::CommentSpamCheck,
     ];
 
     /// The stored form.
@@ -84,6 +88,7 @@ impl JobKind {
             Self::SendMailing => "send_mailing",
             Self::CommentReply => "comment_reply",
             Self::WebhookDelivery => "webhook_delivery",
+            Self::CommentSpamCheck => "comment_spam_check",
         }
     }
 
