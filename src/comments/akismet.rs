@@ -70,7 +70,10 @@ pub fn enqueue(
         "user_agent": user_agent,
         "referrer": referrer,
     });
-    crate::jobs::enqueue(conn, &NewJob::new(JobKind::CommentSpamCheck, payload).unique(format!("comment_spam_check:{id}")))?;
+    crate::jobs::enqueue(
+        conn,
+        &NewJob::new(JobKind::CommentSpamCheck, payload).unique(format!("comment_spam_check:{id}")),
+    )?;
     Ok(())
 }
 
@@ -156,7 +159,8 @@ pub fn still_waiting(conn: &mut DbConnection, id: i64) -> QueryResult<Option<sup
     if row.status() != ModerationStatus::Pending {
         return Ok(None);
     }
-    let decided_by_person = repo::decisions_for(conn, &[id])?.last().is_some_and(|(_, _, actor, _, _)| actor != "policy");
+    let decided_by_person =
+        repo::decisions_for(conn, &[id])?.last().is_some_and(|(_, _, actor, _, _)| actor != "policy");
     Ok((!decided_by_person).then_some(row))
 }
 

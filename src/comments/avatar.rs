@@ -58,7 +58,12 @@ mod tests {
         let k = parse_key("5f0c1b2a9d8e7f6a5b4c3d2e1f0a9b8c").expect("a key");
         assert_eq!(svg(&k), svg(&k));
         assert_ne!(svg(&k), svg(&parse_key("00000000000000000000000000000001").unwrap()));
-        for bad in ["", "5F0C1B2A9D8E7F6A5B4C3D2E1F0A9B8C", "5f0c1b2a9d8e7f6a5b4c3d2e1f0a9b8", "zz0c1b2a9d8e7f6a5b4c3d2e1f0a9b8c"] {
+        for bad in [
+            "",
+            "5F0C1B2A9D8E7F6A5B4C3D2E1F0A9B8C",
+            "5f0c1b2a9d8e7f6a5b4c3d2e1f0a9b8",
+            "zz0c1b2a9d8e7f6a5b4c3d2e1f0a9b8c",
+        ] {
             assert!(parse_key(bad).is_none(), "{bad}");
         }
     }

@@ -114,7 +114,9 @@ pub fn redeem(
         .unwrap_or(now);
     diesel::delete(nonces::table.filter(nonces::expires_at.lt(now))).execute(conn)?;
     let inserted = conn.transaction(|c| {
-        diesel::insert_into(nonces::table).values((nonces::nonce.eq(&t.nonce), nonces::expires_at.eq(expires))).execute(c)
+        diesel::insert_into(nonces::table)
+            .values((nonces::nonce.eq(&t.nonce), nonces::expires_at.eq(expires)))
+            .execute(c)
     });
     match inserted {
         Ok(_) => Ok(age.max(0)),

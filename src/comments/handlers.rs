@@ -8,9 +8,9 @@ use diesel::Connection;
 
 use super::dto::{
     BulkResult, BulkResultEnvelope, BulkUpdate, Comment, CommentFormToken, CommentFormTokenEnvelope, CommentList,
-    CreateComment, DecisionView, ModerationComment,
-    ModerationCommentEnvelope, ModerationList, PostedComment, PostedCommentEnvelope, PublicQuery, QueueQuery,
-    StateCounts, UpdateComment, VoteRequest, VoteTally, VoteTallyEnvelope,
+    CreateComment, DecisionView, ModerationComment, ModerationCommentEnvelope, ModerationList, PostedComment,
+    PostedCommentEnvelope, PublicQuery, QueueQuery, StateCounts, UpdateComment, VoteRequest, VoteTally,
+    VoteTallyEnvelope,
 };
 use super::model::{kind, CommentRow, ModerationStatus};
 use super::repo;

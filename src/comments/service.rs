@@ -256,7 +256,8 @@ pub fn post(
     };
     // With the external checker on, what the built-in checks did not make
     // spam waits (pending) for the `comment_spam_check` job.
-    let external = settings.comments.akismet.is_some() && staff_role.is_none() && decision.status != ModerationStatus::Spam;
+    let external =
+        settings.comments.akismet.is_some() && staff_role.is_none() && decision.status != ModerationStatus::Spam;
     let builtin_decision = decision.clone();
     let decision = if external {
         let mut reasons = decision.reasons;
