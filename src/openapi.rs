@@ -323,8 +323,22 @@ fn add_common_responses(api: &mut utoipa::openapi::OpenApi) {
                 add("413", "Body over 1 MiB");
                 add("415", "Body is not `application/json`");
             }
-            if uses_database {
-                add("503", "Database unavailable; retry after `Retry-After` seconds");
+            if uses_database && !op.responses.responses.contains_key("503") {
+                let example = serde_json::json!({
+                    "type": "urn:broadsheet:problem:unavailable", "title": "Service Unavailable", "status": 503,
+                    "detail": "the database is not available right now; retry later", "code": "unavailable", "errors": []
+                });
+                let response = ResponseBuilder::new()
+                    .description("Database unavailable (pool checkout timed out, or the database is down); retry after `Retry-After` seconds")
+                    .content(
+                        crate::error::PROBLEM_JSON,
+                        ContentBuilder::new()
+                            .schema(Some(Ref::from_schema_name("Problem")))
+                            .example(Some(example))
+                            .build(),
+                    )
+                    .build();
+                op.responses.responses.insert("503".to_owned(), RefOr::T(response));
             }
             // Every 429 and 503 says when to come back.
             for status in ["429", "503"] {

@@ -119,9 +119,9 @@ pub async fn list_article_comments(
         (status = 200, description = "A fresh token (`Cache-Control: no-store`)", body = CommentFormTokenEnvelope,
             headers(("Cache-Control" = String, description = "`no-store`: every form gets its own token"))),
         (status = 403, description = "Comments are closed on this article", body = Problem, content_type = "application/problem+json",
-            example = json!({"type": "about:blank", "title": "Forbidden", "status": 403, "detail": "comments are closed on this article", "code": "forbidden"})),
+            example = json!({"type": "urn:broadsheet:problem:forbidden", "title": "Forbidden", "status": 403, "detail": "comments are closed on this article", "code": "forbidden", "errors": []})),
         (status = 404, description = "No published article here", body = Problem, content_type = "application/problem+json",
-            example = json!({"type": "about:blank", "title": "Not Found", "status": 404, "detail": "no published article `no-such-slug`", "code": "not_found"})),
+            example = json!({"type": "urn:broadsheet:problem:not_found", "title": "Not Found", "status": 404, "detail": "no published article `no-such-slug`", "code": "not_found", "errors": []})),
     )
 )]
 #[get("/articles/{article}/comments/form-token")]
@@ -161,7 +161,7 @@ pub async fn get_comment_form_token(
         (status = 200, description = "The identicon", content_type = "image/svg+xml", body = String,
             headers(("Cache-Control" = String, description = "`public, max-age=31536000, immutable`"))),
         (status = 404, description = "Not an avatar key (32 lowercase hex digits)", body = Problem, content_type = "application/problem+json",
-            example = json!({"type": "about:blank", "title": "Not Found", "status": 404, "detail": "`xyz` is not an avatar key", "code": "not_found"})),
+            example = json!({"type": "urn:broadsheet:problem:not_found", "title": "Not Found", "status": 404, "detail": "`xyz` is not an avatar key", "code": "not_found", "errors": []})),
     )
 )]
 #[get("/avatars/{key}.svg")]
@@ -204,14 +204,14 @@ pub async fn get_avatar(key: web::Path<String>) -> Result<HttpResponse, ApiError
     responses(
         (status = 201, description = "Stored; `Location` is the comment", body = PostedCommentEnvelope),
         (status = 400, description = "A bad field: name, email, website, body (empty, too long, nested too deep), or a missing, forged, expired, reused or other-article `form_token` (see `errors`)", body = Problem, content_type = "application/problem+json",
-            example = json!({"type": "about:blank", "title": "Bad Request", "status": 400, "detail": "form_token: has already been used; get a new one for each comment", "code": "invalid_parameter",
+            example = json!({"type": "urn:broadsheet:problem:invalid_parameter", "title": "Bad Request", "status": 400, "detail": "form_token: has already been used; get a new one for each comment", "code": "invalid_parameter",
                 "errors": [{"field": "form_token", "message": "has already been used; get a new one for each comment"}]})),
         (status = 401, description = "Bad credentials", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Comments are closed on this article, or an API key", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No published article here", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "`parent_id` names no approved comment on this article, or nests too deep", body = Problem, content_type = "application/problem+json"),
         (status = 429, description = "Too many comments from this address or for this email; see `Retry-After`", body = Problem, content_type = "application/problem+json",
-            example = json!({"type": "about:blank", "title": "Too Many Requests", "status": 429, "detail": "too many attempts; retry in 1200 s", "code": "too_many_requests"})),
+            example = json!({"type": "urn:broadsheet:problem:too_many_requests", "title": "Too Many Requests", "status": 429, "detail": "too many attempts; retry in 1200 s", "code": "too_many_requests", "errors": []})),
     )
 )]
 #[post("/articles/{article}/comments")]
@@ -660,7 +660,7 @@ fn tally(t: service::Tally) -> VoteTallyEnvelope {
         (status = 403, description = "An own comment, an unverified reader, or an API key", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No approved comment here", body = Problem, content_type = "application/problem+json"),
         (status = 429, description = "Too many vote requests from this address or by this voter; see `Retry-After`", body = Problem, content_type = "application/problem+json",
-            example = json!({"type": "about:blank", "title": "Too Many Requests", "status": 429, "detail": "too many attempts; retry in 540 s", "code": "too_many_requests"})),
+            example = json!({"type": "urn:broadsheet:problem:too_many_requests", "title": "Too Many Requests", "status": 429, "detail": "too many attempts; retry in 540 s", "code": "too_many_requests", "errors": []})),
     )
 )]
 #[post("/comments/{id}/votes")]

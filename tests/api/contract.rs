@@ -58,7 +58,8 @@ impl Op<'_> {
         let declared = self.params("path");
         self.path
             .split('/')
-            .filter_map(|seg| seg.strip_prefix('{').and_then(|s| s.strip_suffix('}')))
+            // `{id}`, or `{key}.svg` (a parameter with a literal suffix).
+            .filter_map(|seg| seg.strip_prefix('{').and_then(|s| s.split_once('}')).map(|(name, _)| name))
             .map(|name| {
                 let integer = declared.iter().any(|p| p["name"] == name && p["schema"]["type"] == "integer");
                 (name.to_owned(), integer)

@@ -266,8 +266,30 @@ fn no_two_rust_types_register_the_same_schema_name() {
     let mut files = Vec::new();
     walk(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src"), &mut files);
     let mut names: std::collections::BTreeMap<String, Vec<String>> = Default::default();
+    let ident =
+        |s: &str| -> String { s.trim_start().chars().take_while(|c| c.is_alphanumeric() || *c == '_').collect() };
     for file in &files {
         let text = std::fs::read_to_string(file).unwrap();
+        // Types made by the envelope macros (`list_envelope!(Name, …)`) and
+        // `text_enum! { /// doc  Name { … } }`; the macros' own `$name` is skipped below.
+        let lines: Vec<&str> = text.lines().collect();
+        for (i, line) in lines.iter().enumerate() {
+            let t = line.trim();
+            let named =
+                ["list_envelope!(", "data_envelope!("].iter().find_map(|m| t.split_once(m).map(|(_, r)| ident(r)));
+            let named = named.or_else(|| {
+                t.starts_with("text_enum! {").then(|| {
+                    lines[i + 1..]
+                        .iter()
+                        .map(|l| l.trim())
+                        .find(|l| !l.starts_with("///") && !l.starts_with("#["))
+                        .map(ident)
+                })?
+            });
+            if let Some(n) = named.filter(|n| !n.is_empty()) {
+                names.entry(n).or_default().push(format!("{}:{}", file.display(), i + 1));
+            }
+        }
         // The attributes (and doc comments) above the current line.
         let mut attrs: Vec<&str> = Vec::new();
         for (i, line) in text.lines().enumerate() {
@@ -279,7 +301,10 @@ fn no_two_rust_types_register_the_same_schema_name() {
                         Some(a[at..].chars().take_while(|c| c.is_alphanumeric() || *c == '_' || *c == ':').collect())
                     });
                     let where_ = format!("{}:{}", file.display(), i + 1);
-                    names.entry(renamed.unwrap_or(ident)).or_default().push(where_);
+                    let name = renamed.unwrap_or(ident);
+                    if !name.is_empty() {
+                        names.entry(name).or_default().push(where_);
+                    }
                 }
                 attrs.clear();
             } else if t.starts_with("#[")
