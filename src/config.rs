@@ -375,13 +375,58 @@ pub struct CommentSettings {
     /// per reader in this many minutes; later replies wait and go out as one
     /// digest, 1–10080; default 60.
     pub reply_cooldown_minutes: i64,
-    /// `COMMENT_REPLY_DAILY_CAP`: most reply mails per reader per 24 hours;
-    /// notifications past it are dropped (recorded as `capped`), 1–1000; default 10.
+    /// `COMMENT_REPLY_DAILY_CAP`: most reply mails per reader per 24 hours,
+    /// 1–1000; default 10. Replies past it are not dropped: they wait until
+    /// the oldest mail of the 24 hours ages out and go out as one digest.
     pub reply_daily_cap: i64,
     /// `COMMENT_UNSUBSCRIBE_URL`: the front-end page that takes `?token=`
     /// (and `&thread=`), shows `GET /readers/unsubscribe` and POSTs it;
     /// default `{PUBLIC_BASE_URL}/comments/unsubscribe`.
     pub unsubscribe_url: String,
+    /// `COMMENT_FORM_TOKEN`: `required` (default) or `optional`. Required,
+    /// a reader's comment without a `form_token` is a 400 naming it;
+    /// optional, a missing token is allowed (a token that is sent is always
+    /// checked). Signed-in users never need one.
+    pub form_token: FormTokenMode,
+    /// `COMMENT_FORM_MIN_SECONDS`: a comment sent sooner than this after its
+    /// form token was issued is spam (with the reason), 0–3600 (0 turns the
+    /// check off); default 3.
+    pub form_min_seconds: i64,
+    /// `COMMENT_FORM_MAX_AGE_MINUTES`: a form token older than this is
+    /// refused (400 naming `form_token`), 1–10080; default 1440 (a day).
+    pub form_max_age_minutes: i64,
+    /// The Akismet-compatible checker (`COMMENT_AKISMET_*`); `None` (default) when off.
+    pub akismet: Option<AkismetSettings>,
+}
+
+/// Whether readers' comments need a form token (`COMMENT_FORM_TOKEN`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FormTokenMode {
+    /// `required` (default).
+    Required,
+    /// `optional`: checked when sent.
+    Optional,
+}
+
+/// An Akismet-compatible spam checker, called by the `comment_spam_check` job.
+#[derive(Clone, Debug)]
+pub struct AkismetSettings {
+    /// `COMMENT_AKISMET_URL`: the service's base URL, e.g.
+    /// `https://rest.akismet.com`; `/1.1/comment-check` is appended.
+    pub url: String,
+    /// `COMMENT_AKISMET_KEY`: the API key (sent as `api_key`). Both this and
+    /// the URL must be set to switch the checker on. Never logged.
+    pub key: Secret,
+    /// `COMMENT_AKISMET_BLOG`: the `blog` parameter; default `PUBLIC_BASE_URL`.
+    pub blog: String,
+    /// `COMMENT_AKISMET_ALLOW_LOOPBACK`: let the URL resolve to loopback
+    /// (tests and local development only); default `false`. Private,
+    /// link-local and metadata addresses stay refused.
+    pub allow_loopback: bool,
+    /// `COMMENT_AKISMET_TIMEOUT_MS`: longest wait for an answer, 100–60000;
+    /// default 5000. A timeout is a failed attempt: the comment stays
+    /// pending and the job is retried.
+    pub timeout_ms: u64,
 }
 
 /// The durable job queue (`crate::jobs`).
@@ -928,6 +973,69 @@ impl Settings {
                 non_empty("COMMENT_UNSUBSCRIBE_URL"),
                 format!("{public_base_url}/comments/unsubscribe"),
             )?,
+            form_token: match non_empty("COMMENT_FORM_TOKEN").map(|v| v.trim().to_ascii_lowercase()).as_deref() {
+                None | Some("required") => FormTokenMode::Required,
+                Some("optional") => FormTokenMode::Optional,
+                Some(v) => {
+                    return Err(ConfigError {
+                        var: "COMMENT_FORM_TOKEN",
+                        message: format!("`{v}` is not required or optional"),
+                    })
+                }
+            },
+            form_min_seconds: parse_ranged(
+                "COMMENT_FORM_MIN_SECONDS",
+                non_empty("COMMENT_FORM_MIN_SECONDS"),
+                3,
+                0,
+                3_600,
+            )?,
+            form_max_age_minutes: parse_ranged(
+                "COMMENT_FORM_MAX_AGE_MINUTES",
+                non_empty("COMMENT_FORM_MAX_AGE_MINUTES"),
+                1_440,
+                1,
+                10_080,
+            )?,
+            akismet: match (non_empty("COMMENT_AKISMET_URL"), non_empty("COMMENT_AKISMET_KEY")) {
+                (None, None) => None,
+                (Some(_), None) => {
+                    return Err(ConfigError {
+                        var: "COMMENT_AKISMET_KEY",
+                        message: "is required when COMMENT_AKISMET_URL is set".into(),
+                    })
+                }
+                (None, Some(_)) => {
+                    return Err(ConfigError {
+                        var: "COMMENT_AKISMET_URL",
+                        message: "is required when COMMENT_AKISMET_KEY is set".into(),
+                    })
+                }
+                (Some(url), Some(key)) => {
+                    let url = url.trim().trim_end_matches('/').to_owned();
+                    crate::webhooks::ssrf::check_shape(&url)
+                        .map_err(|m| ConfigError { var: "COMMENT_AKISMET_URL", message: format!("`{url}` {m}") })?;
+                    Some(AkismetSettings {
+                        url,
+                        key: Secret::new(key.trim()),
+                        blog: non_empty("COMMENT_AKISMET_BLOG")
+                            .map(|b| b.trim().to_owned())
+                            .unwrap_or_else(|| public_base_url.clone()),
+                        allow_loopback: parse_bool(
+                            "COMMENT_AKISMET_ALLOW_LOOPBACK",
+                            non_empty("COMMENT_AKISMET_ALLOW_LOOPBACK"),
+                            false,
+                        )?,
+                        timeout_ms: parse_ranged(
+                            "COMMENT_AKISMET_TIMEOUT_MS",
+                            non_empty("COMMENT_AKISMET_TIMEOUT_MS"),
+                            5_000,
+                            100,
+                            60_000,
+                        )?,
+                    })
+                }
+            },
         };
 
         Ok(Self {

@@ -277,10 +277,12 @@ fn declare_nul_refusal(api: &mut utoipa::openapi::OpenApi) {
 /// their own: 400 (two different credentials) and 401 wherever credentials
 /// are accepted (when they are optional, only bad ones are refused), 403 where
 /// they are required, 413 and 415 on JSON bodies, and 503 (database unavailable, `Retry-After`) on every
-/// operation that touches the database (all but `/docs` and `/openapi.json`).
+/// operation that touches the database (all but `/docs`, `/openapi.json` and the avatars).
 /// A handler's own entry for a status wins. The contract test
 /// (`tests/api/contract.rs`) still produces each of them for real.
 fn add_common_responses(api: &mut utoipa::openapi::OpenApi) {
+    /// `/api/` operations that read no database, so never answer 503.
+    const NO_DATABASE: &[&str] = &["/api/v1/avatars/{key}.svg"];
     use utoipa::openapi::header::HeaderBuilder;
     use utoipa::openapi::schema::{ObjectBuilder, Type};
     use utoipa::openapi::{ContentBuilder, Ref, RefOr, ResponseBuilder};
@@ -296,7 +298,8 @@ fn add_common_responses(api: &mut utoipa::openapi::OpenApi) {
         )
     };
     for (path, item) in api.paths.paths.iter_mut() {
-        let uses_database = path.starts_with("/api/") || path == "/health";
+        // Avatars are computed from the key alone (`comments::avatar`).
+        let uses_database = (path.starts_with("/api/") && !NO_DATABASE.contains(&path.as_str())) || path == "/health";
         let ops = [&mut item.get, &mut item.put, &mut item.post, &mut item.delete, &mut item.patch];
         for op in ops.into_iter().flatten() {
             let security = serde_json::to_value(&op.security).unwrap_or_default();
@@ -320,8 +323,22 @@ fn add_common_responses(api: &mut utoipa::openapi::OpenApi) {
                 add("413", "Body over 1 MiB");
                 add("415", "Body is not `application/json`");
             }
-            if uses_database {
-                add("503", "Database unavailable; retry after `Retry-After` seconds");
+            if uses_database && !op.responses.responses.contains_key("503") {
+                let example = serde_json::json!({
+                    "type": "urn:broadsheet:problem:unavailable", "title": "Service Unavailable", "status": 503,
+                    "detail": "the database is not available right now; retry later", "code": "unavailable", "errors": []
+                });
+                let response = ResponseBuilder::new()
+                    .description("Database unavailable (pool checkout timed out, or the database is down); retry after `Retry-After` seconds")
+                    .content(
+                        crate::error::PROBLEM_JSON,
+                        ContentBuilder::new()
+                            .schema(Some(Ref::from_schema_name("Problem")))
+                            .example(Some(example))
+                            .build(),
+                    )
+                    .build();
+                op.responses.responses.insert("503".to_owned(), RefOr::T(response));
             }
             // Every 429 and 503 says when to come back.
             for status in ["429", "503"] {

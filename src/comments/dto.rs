@@ -13,7 +13,8 @@ use super::service::{self, ThreadItem};
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"name": "Ana", "email": "ana@example.com", "website": "https://ana.example",
-    "body": "Thanks, *very* useful.", "parent_id": null, "notify_replies": true}))]
+    "body": "Thanks, *very* useful.", "parent_id": null, "notify_replies": true,
+    "form_token": "bcf1.42.1767225600000.Zm9ybS10b2tlbi1ub25jZQ.q3JkX2V4YW1wbGVfbWFjX3ZhbHVlX2hlcmU"}))]
 pub struct CreateComment {
     /// Display name (1–100 characters; `<` and `>` are dropped). Required
     /// for readers; signed-in users comment under their author name.
@@ -38,6 +39,38 @@ pub struct CreateComment {
     /// Honeypot: leave empty (hidden from people). Filled, the comment is spam.
     #[schema(max_length = 0)]
     pub homepage: Option<String>,
+    /// The signed token from `GET /articles/{article}/comments/form-token`,
+    /// single-use. Required for readers unless `COMMENT_FORM_TOKEN=optional`;
+    /// ignored for signed-in users. Sent sooner than
+    /// `COMMENT_FORM_MIN_SECONDS` (3) after its issue, the comment is spam.
+    #[schema(max_length = 200, example = "bcf1.42.1767225600000.Zm9ybS10b2tlbi1ub25jZQ.q3Jk…")]
+    pub form_token: Option<String>,
+}
+
+/// A signed comment form token.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({"form_token": "bcf1.42.1767225600000.Zm9ybS10b2tlbi1ub25jZQ.q3JkX2V4YW1wbGVfbWFjX3ZhbHVlX2hlcmU",
+    "article_id": 42, "issued_at": "2026-01-01T00:00:00Z", "usable_from": "2026-01-01T00:00:03Z",
+    "expires_at": "2026-01-02T00:00:00Z"}))]
+pub struct CommentFormToken {
+    /// Send it as `form_token` with the comment; it works once.
+    pub form_token: String,
+    /// The article it is for.
+    pub article_id: i64,
+    /// RFC 3339 UTC.
+    pub issued_at: DateTime<Utc>,
+    /// A comment sent before this (`COMMENT_FORM_MIN_SECONDS` after the
+    /// issue) is stored as spam. RFC 3339 UTC.
+    pub usable_from: DateTime<Utc>,
+    /// After this (`COMMENT_FORM_MAX_AGE_MINUTES`) the token is refused. RFC 3339 UTC.
+    pub expires_at: DateTime<Utc>,
+}
+
+/// `{"data": CommentFormToken}`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CommentFormTokenEnvelope {
+    /// The token.
+    pub data: CommentFormToken,
 }
 
 /// A comment as the public sees it.

@@ -7,14 +7,16 @@ use actix_web::{delete, get, patch, post, web, HttpRequest, HttpResponse};
 use diesel::Connection;
 
 use super::dto::{
-    BulkResult, BulkResultEnvelope, BulkUpdate, Comment, CommentList, CreateComment, DecisionView, ModerationComment,
-    ModerationCommentEnvelope, ModerationList, PostedComment, PostedCommentEnvelope, PublicQuery, QueueQuery,
-    StateCounts, UpdateComment, VoteRequest, VoteTally, VoteTallyEnvelope,
+    BulkResult, BulkResultEnvelope, BulkUpdate, Comment, CommentFormToken, CommentFormTokenEnvelope, CommentList,
+    CreateComment, DecisionView, ModerationComment, ModerationCommentEnvelope, ModerationList, PostedComment,
+    PostedCommentEnvelope, PublicQuery, QueueQuery, StateCounts, UpdateComment, VoteRequest, VoteTally,
+    VoteTallyEnvelope,
 };
 use super::model::{kind, CommentRow, ModerationStatus};
 use super::repo;
 use super::service::{self, Moderation, Poster, Sort, Validated, Voter, EDIT_TOKEN_HEADER};
 use crate::auth::{Action, AuthUser, MaybeAuthUser, Principal, Role};
+use crate::config::FormTokenMode;
 use crate::error::{ApiError, Problem};
 use crate::http::{client_ip, AppState, Id, Key, Policy};
 use crate::pagination::{self, PageParams};
@@ -104,6 +106,78 @@ pub async fn list_article_comments(
     Ok(pagination::respond(base, &req, &meta, &CommentList { data, meta }))
 }
 
+/// Get a signed form token for a comment on an article.
+///
+/// Fetch it when the comment form is shown and send it as `form_token`
+/// with the comment: it works once, for this article only, from
+/// `usable_from` (a comment sent sooner is stored as spam) until
+/// `expires_at`. Nothing is stored until a comment uses it. Never cached.
+#[utoipa::path(
+    tag = "comments",
+    params(("article" = String, Path, description = "Article id (all digits), slug or former slug")),
+    responses(
+        (status = 200, description = "A fresh token (`Cache-Control: no-store`)", body = CommentFormTokenEnvelope,
+            headers(("Cache-Control" = String, description = "`no-store`: every form gets its own token"))),
+        (status = 403, description = "Comments are closed on this article", body = Problem, content_type = "application/problem+json",
+            example = json!({"type": "urn:broadsheet:problem:forbidden", "title": "Forbidden", "status": 403, "detail": "comments are closed on this article", "code": "forbidden", "errors": []})),
+        (status = 404, description = "No published article here", body = Problem, content_type = "application/problem+json",
+            example = json!({"type": "urn:broadsheet:problem:not_found", "title": "Not Found", "status": 404, "detail": "no published article `no-such-slug`", "code": "not_found", "errors": []})),
+    )
+)]
+#[get("/articles/{article}/comments/form-token")]
+pub async fn get_comment_form_token(
+    state: web::Data<AppState>,
+    key: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let key = key.into_inner();
+    let (article_id, secret) = crate::db::run(&state.pool, move |c| {
+        let article = service::public_article(c, &key, crate::db::now())?;
+        if article.comment_status != "open" {
+            return Err(ApiError::Forbidden("comments are closed on this article".into()));
+        }
+        Ok((article.id, super::form::secret(c)?))
+    })
+    .await?;
+    let issued = chrono::Utc::now();
+    let cfg = &state.settings.comments;
+    let data = CommentFormToken {
+        form_token: super::form::issue(&secret, article_id, issued.timestamp_millis()),
+        article_id,
+        issued_at: issued,
+        usable_from: issued + chrono::Duration::seconds(cfg.form_min_seconds),
+        expires_at: issued + chrono::Duration::minutes(cfg.form_max_age_minutes),
+    };
+    Ok(HttpResponse::Ok().insert_header(("cache-control", "no-store")).json(CommentFormTokenEnvelope { data }))
+}
+
+/// A generated avatar (SVG identicon) for an avatar key from a comment's `avatar_url`.
+///
+/// The image depends on the key alone, so it never changes: served with
+/// `Cache-Control: public, max-age=31536000, immutable`. Reads no database.
+#[utoipa::path(
+    tag = "comments",
+    params(("key" = String, Path, description = "An avatar key: 32 lowercase hex digits", pattern = "^[0-9a-f]{32}$")),
+    responses(
+        (status = 200, description = "The identicon", content_type = "image/svg+xml", body = String,
+            headers(("Cache-Control" = String, description = "`public, max-age=31536000, immutable`"))),
+        (status = 404, description = "Not an avatar key (32 lowercase hex digits)", body = Problem, content_type = "application/problem+json",
+            example = json!({"type": "urn:broadsheet:problem:not_found", "title": "Not Found", "status": 404, "detail": "`xyz` is not an avatar key", "code": "not_found", "errors": []})),
+    )
+)]
+#[get("/avatars/{key}.svg")]
+pub async fn get_avatar(key: web::Path<String>) -> Result<HttpResponse, ApiError> {
+    let key = key.into_inner();
+    let bytes = super::avatar::parse_key(&key).ok_or_else(|| {
+        let shown: String = key.chars().take(40).collect();
+        ApiError::NotFound(format!("`{shown}` is not an avatar key (32 lowercase hex digits)"))
+    })?;
+    Ok(HttpResponse::Ok()
+        .content_type("image/svg+xml")
+        .insert_header(("cache-control", super::avatar::CACHE_CONTROL))
+        .insert_header(("content-security-policy", "default-src 'none'; style-src 'unsafe-inline'"))
+        .body(super::avatar::svg(&bytes)))
+}
+
 /// Post a comment on an article (readers and signed-in users).
 ///
 /// Readers give `name` and `email`; an unverified address gets one
@@ -115,6 +189,15 @@ pub async fn list_article_comments(
 /// the state (`pending`, `approved` or `spam`) and its reasons are in the
 /// answer. The `edit_token` edits or deletes the comment for
 /// `COMMENT_EDIT_WINDOW_MINUTES` (15). Nothing is stored on any error.
+///
+/// Readers send the single-use `form_token` from `GET …/comments/form-token`
+/// (required unless `COMMENT_FORM_TOKEN=optional`; signed-in users need
+/// none). A missing, forged, expired, reused or other-article token is a 400
+/// naming `form_token`; a comment sent sooner than
+/// `COMMENT_FORM_MIN_SECONDS` after the token's issue is stored as `spam`
+/// with that reason. With the Akismet-compatible checker on, a comment the
+/// built-in checks do not make spam is `pending` until the
+/// `comment_spam_check` job has asked it.
 #[utoipa::path(
     tag = "comments",
     params(
@@ -125,12 +208,15 @@ pub async fn list_article_comments(
     security((), ("bearer" = [])),
     responses(
         (status = 201, description = "Stored; `Location` is the comment", body = PostedCommentEnvelope),
-        (status = 400, description = "A bad field: name, email, website, body (empty, too long, nested too deep) (see `errors`)", body = Problem, content_type = "application/problem+json"),
+        (status = 400, description = "A bad field: name, email, website, body (empty, too long, nested too deep), or a missing, forged, expired, reused or other-article `form_token` (see `errors`)", body = Problem, content_type = "application/problem+json",
+            example = json!({"type": "urn:broadsheet:problem:invalid_parameter", "title": "Bad Request", "status": 400, "detail": "form_token: has already been used; get a new one for each comment", "code": "invalid_parameter",
+                "errors": [{"field": "form_token", "message": "has already been used; get a new one for each comment"}]})),
         (status = 401, description = "Bad credentials, or a forged `X-Reader-Token`", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Comments are closed on this article, or an API key", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No published article here", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "`parent_id` names no approved comment on this article, or nests too deep", body = Problem, content_type = "application/problem+json"),
-        (status = 429, description = "Too many comments from this address or for this email; see `Retry-After`", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Too many comments from this address or for this email; see `Retry-After`", body = Problem, content_type = "application/problem+json",
+            example = json!({"type": "urn:broadsheet:problem:too_many_requests", "title": "Too Many Requests", "status": 429, "detail": "too many attempts; retry in 1200 s", "code": "too_many_requests", "errors": []})),
     )
 )]
 #[post("/articles/{article}/comments")]
@@ -166,6 +252,28 @@ pub async fn create_comment(
     if b.parent_id.is_some_and(|p| p < 1) {
         return Err(ApiError::invalid("parent_id", "must be a positive integer"));
     }
+    let form_token = match (&poster, b.form_token.as_deref().map(str::trim).filter(|t| !t.is_empty())) {
+        (Poster::Staff { .. }, _) => None,
+        (Poster::Reader, Some(t)) if t.len() > super::form::MAX_LEN => {
+            return Err(ApiError::invalid(super::form::FIELD, "is not a valid form token"))
+        }
+        (Poster::Reader, Some(t)) => Some(t.to_owned()),
+        (Poster::Reader, None) if state.settings.comments.form_token == FormTokenMode::Required => {
+            return Err(ApiError::invalid(
+                super::form::FIELD,
+                "is required: get one from GET /api/v1/articles/{article}/comments/form-token",
+            ))
+        }
+        (Poster::Reader, None) => None,
+    };
+    let kept_header = |name: &str| -> Option<String> {
+        let v = req.headers().get(name)?.to_str().ok()?.trim();
+        let mut end = v.len().min(super::akismet::MAX_HEADER);
+        while !v.is_char_boundary(end) {
+            end -= 1;
+        }
+        Some(v[..end].to_owned()).filter(|v| !v.is_empty())
+    };
     let ip = client_ip(&req, &state.settings);
     let account = match (&email, &poster) {
         (Some(e), _) => e.key.clone(),
@@ -187,6 +295,9 @@ pub async fn create_comment(
             Poster::Reader => header(&req, READER_TOKEN_HEADER)?.map(str::to_owned),
             Poster::Staff { .. } => None,
         },
+        form_token,
+        user_agent: kept_header("user-agent"),
+        referrer: kept_header("referer"),
     };
     let settings = state.settings.clone();
     let key = key.into_inner();
@@ -511,7 +622,17 @@ pub async fn bulk_update_comments(
     Ok(HttpResponse::Ok().json(BulkResultEnvelope { data: BulkResult { updated } }))
 }
 
+/// The voter, after the shared limiter has counted the request: per client
+/// address first (so unidentified callers are counted too), then per voter.
 async fn voter(state: &AppState, req: &HttpRequest, auth: &MaybeAuthUser) -> Result<Voter, ApiError> {
+    let ip = client_ip(req, &state.settings);
+    state.limits.check(Policy::Vote, &[Key::Client(ip)]).await?;
+    let v = identify_voter(state, req, auth).await?;
+    state.limits.check(Policy::Vote, &[Key::Account(&v.key())]).await?;
+    Ok(v)
+}
+
+async fn identify_voter(state: &AppState, req: &HttpRequest, auth: &MaybeAuthUser) -> Result<Voter, ApiError> {
     if let Some(token) = header(req, READER_TOKEN_HEADER)?.map(str::to_owned) {
         let reader = crate::db::run(&state.pool, move |c| crate::readers::service::by_signed_token(c, &token)).await?;
         return Ok(Voter::Reader(reader.id));
@@ -531,7 +652,8 @@ fn tally(t: service::Tally) -> VoteTallyEnvelope {
 ///
 /// One vote per voter (a verified reader with `X-Reader-Token`, or a
 /// signed-in user); voting again changes it. Nobody votes on their own
-/// comment. Counters change atomically.
+/// comment. Counters change atomically. Vote requests (and take-backs) are
+/// limited per client address (300) and per voter (60) per 10 minutes.
 #[utoipa::path(
     tag = "comments",
     params(
@@ -546,6 +668,8 @@ fn tally(t: service::Tally) -> VoteTallyEnvelope {
         (status = 401, description = "No voter: a forged reader token, or neither token nor sign-in", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "An own comment, an unverified reader, or an API key", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No approved comment here", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Too many vote requests from this address or by this voter; see `Retry-After`", body = Problem, content_type = "application/problem+json",
+            example = json!({"type": "urn:broadsheet:problem:too_many_requests", "title": "Too Many Requests", "status": 429, "detail": "too many attempts; retry in 540 s", "code": "too_many_requests", "errors": []})),
     )
 )]
 #[post("/comments/{id}/votes")]
@@ -579,6 +703,7 @@ pub async fn vote_comment(
         (status = 401, description = "No voter", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "An own comment, an unverified reader, or an API key", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No approved comment here", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Too many vote requests from this address or by this voter; see `Retry-After`", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[delete("/comments/{id}/votes")]

@@ -11,7 +11,9 @@
 //!
 //! The job ([`deliver`], in its completing transaction) takes the thread's
 //! open notifications, drops replies no longer approved, re-schedules itself
-//! if the cooldown has not passed, applies the daily cap, and queues one
+//! if the cooldown has not passed, waits out the daily cap (re-scheduling
+//! itself for when the oldest mail of the last 24 hours ages out, so capped
+//! replies are delayed into a later digest, never dropped), and queues one
 //! `send_mail` (the outbox) while marking the notifications handled, so a
 //! crash neither loses nor doubles a notification.
 
@@ -88,6 +90,10 @@ fn schedule(
         Some(t) if t + cooldown > now => t + cooldown,
         _ => now,
     };
+    schedule_at(conn, reader_id, thread_id, run_at)
+}
+
+fn schedule_at(conn: &mut DbConnection, reader_id: i64, thread_id: i64, run_at: NaiveDateTime) -> QueryResult<()> {
     let job = NewJob::new(JobKind::CommentReply, serde_json::json!({"reader_id": reader_id, "thread_id": thread_id}))
         .run_at(run_at)
         .unique(format!("comment_reply:{reader_id}:{thread_id}:{}", run_at.and_utc().timestamp_millis()));
@@ -144,15 +150,19 @@ pub fn deliver(conn: &mut DbConnection, settings: &Settings, reader_id: i64, thr
     if last_mailed(conn, reader_id, thread_id)?.is_some_and(|t| t + cooldown > now) {
         return schedule(conn, settings, reader_id, thread_id, now);
     }
-    let mailed_today: Vec<Option<i64>> = n::table
+    let day = chrono::Duration::hours(24);
+    let mailed_today: Vec<(Option<i64>, Option<NaiveDateTime>)> = n::table
         .filter(n::reader_id.eq(reader_id))
         .filter(n::outcome.eq("mailed"))
-        .filter(n::handled_at.gt(now - chrono::Duration::hours(24)))
-        .select(n::mail_id)
-        .distinct()
+        .filter(n::handled_at.gt(now - day))
+        .group_by(n::mail_id)
+        .select((n::mail_id, diesel::dsl::max(n::handled_at)))
         .load(conn)?;
     if mailed_today.len() as i64 >= settings.comments.reply_daily_cap {
-        return close(conn, &ids, "capped", None);
+        // Capped: the replies wait (still open) until the oldest mail of the
+        // last 24 hours ages out, then go out as one digest with any later ones.
+        let oldest = mailed_today.iter().filter_map(|(_, at)| *at).min().unwrap_or(now);
+        return schedule_at(conn, reader_id, thread_id, (oldest + day).max(now + chrono::Duration::seconds(1)));
     }
     let article = crate::articles::repo::find_by_key(conn, &crate::slugs::IdOrSlug::Id(parent.article_id))?;
     let (title, slug) = article.map(|a| (a.title, a.slug)).unwrap_or_default();

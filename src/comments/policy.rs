@@ -6,11 +6,17 @@
 //! approved. Every reason is recorded with the decision
 //! (`comment_decisions`), so a moderator sees why.
 //!
-//! Built-in checks, in order: honeypot, blocklists (IP, email, link and
+//! Built-in checks, in order: honeypot, form timing (`COMMENT_FORM_MIN_SECONDS`), blocklists (IP, email, link and
 //! website hosts), disallowed words (spam), moderation words (hold), link
 //! count (hold), duplicate body (spam), and the first-comment rule (a
 //! verified reader with `COMMENT_APPROVE_AFTER` approved comments is
 //! approved; everyone else is held).
+//!
+//! The optional Akismet-compatible checker ([`super::akismet`]) calls out
+//! over HTTP, so it never runs here (inside a request or a transaction): a
+//! comment the built-in checks do not make spam is stored `pending` and the
+//! `comment_spam_check` job asks the service, then moves the comment to
+//! `spam` with the service's reason or applies this decision.
 
 use std::net::IpAddr;
 
@@ -58,6 +64,9 @@ pub struct Candidate<'a> {
     pub verified: bool,
     /// When this comment is judged (for the duplicate window).
     pub now: NaiveDateTime,
+    /// How long after its form token was issued the comment came, in ms
+    /// (`None`: no token, e.g. signed-in users or an edit).
+    pub form_age_ms: Option<i64>,
 }
 
 /// One pluggable check. Checks read the database (duplicates, history) on
@@ -216,10 +225,32 @@ impl SpamCheck for FirstComment {
     }
 }
 
+/// A comment sent sooner than `COMMENT_FORM_MIN_SECONDS` after its form
+/// token was issued (people read and type; scripts post at once): spam.
+pub struct FormTiming;
+
+impl SpamCheck for FormTiming {
+    fn name(&self) -> &'static str {
+        "form_timing"
+    }
+    fn check(&self, _: &mut DbConnection, cfg: &CommentSettings, c: &Candidate<'_>) -> QueryResult<Vec<Verdict>> {
+        let min_ms = cfg.form_min_seconds * 1000;
+        Ok(match c.form_age_ms {
+            Some(age) if age < min_ms => vec![Verdict::Spam(format!(
+                "sent {:.1} s after the form was issued; people take at least {} s",
+                age as f64 / 1000.0,
+                cfg.form_min_seconds
+            ))],
+            _ => vec![],
+        })
+    }
+}
+
 /// The built-in checks, in the order they run.
 pub fn builtin() -> Vec<Box<dyn SpamCheck>> {
     vec![
         Box::new(Honeypot),
+        Box::new(FormTiming),
         Box::new(Blocklists),
         Box::new(Words),
         Box::new(Links),

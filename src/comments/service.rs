@@ -56,6 +56,12 @@ pub struct Validated {
     /// `X-Reader-Token`: proves the poster owns `email`. Without it (or with
     /// another reader's) the address counts as unverified for the policy.
     pub reader_token: Option<String>,
+    /// The signed form token, if sent (readers only; see [`super::form`]).
+    pub form_token: Option<String>,
+    /// The client's `User-Agent` (at most 500 bytes), for the external checker only; never stored.
+    pub user_agent: Option<String>,
+    /// The `Referer` (at most 500 bytes), for the external checker only; never stored.
+    pub referrer: Option<String>,
 }
 
 /// Validates a name: trimmed, 1–[`MAX_NAME`] characters; angle brackets and
@@ -191,6 +197,12 @@ pub fn post(
             return Err(ApiError::unprocessable("parent_id", format!("replies may nest at most {max} levels deep")));
         }
     }
+    // Checked and used up in this transaction: a post that fails later
+    // leaves the token usable.
+    let form_age_ms = match (poster, &v.form_token) {
+        (Poster::Reader, Some(token)) => Some(super::form::redeem(conn, &settings.comments, token, article.id, now)?),
+        _ => None,
+    };
     let edit_token = format!("bce_{}", tokens::random_secret());
     let (new, reader, staff_role) = match poster {
         Poster::Staff { user_id, author_id } => {
@@ -249,13 +261,29 @@ pub fn post(
                 reader_id: reader.as_ref().map(|r| r.id),
                 verified: reader.as_ref().is_some_and(|r| r.verified_at.is_some()),
                 now,
+                form_age_ms,
             };
             policy::decide(conn, &settings.comments, &policy::builtin(), &candidate)?
         }
     };
+    // With the external checker on, what the built-in checks did not make
+    // spam waits (pending) for the `comment_spam_check` job.
+    let external =
+        settings.comments.akismet.is_some() && staff_role.is_none() && decision.status != ModerationStatus::Spam;
+    let builtin_decision = decision.clone();
+    let decision = if external {
+        let mut reasons = decision.reasons;
+        reasons.push(super::akismet::WAITING.into());
+        policy::Decision { status: ModerationStatus::Pending, reasons }
+    } else {
+        decision
+    };
     let new = NewComment { status: decision.status.as_str().into(), ..new };
     let id = repo::insert(conn, &new)?;
     repo::record_decision(conn, id, decision.status, "policy", &decision.reasons, now)?;
+    if external {
+        super::akismet::enqueue(conn, id, &builtin_decision, v.user_agent.as_deref(), v.referrer.as_deref())?;
+    }
     let verification_sent = match &reader {
         // Spam never mails anyone.
         Some(r) if decision.status != ModerationStatus::Spam => {
@@ -364,6 +392,7 @@ pub fn edit_by_author(
             reader_id: row.reader_id,
             verified: reader.as_ref().is_some_and(|r| r.verified_at.is_some()),
             now,
+            form_age_ms: None,
         };
         let d = policy::decide(conn, &settings.comments, &policy::builtin(), &candidate)?;
         if d.status != ModerationStatus::Approved {
@@ -460,7 +489,8 @@ pub enum Voter {
 }
 
 impl Voter {
-    fn key(&self) -> String {
+    /// `reader:{id}` or `user:{id}`: the vote row's voter and the limiter's key.
+    pub fn key(&self) -> String {
         match self {
             Self::Reader(id) => format!("reader:{id}"),
             Self::User(id) => format!("user:{id}"),

@@ -718,3 +718,18 @@ diesel::table! {
         announced_at -> Timestamp,
     }
 }
+
+diesel::table! {
+    server_secrets (name) {
+        name -> Text,
+        secret -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    comment_form_nonces (nonce) {
+        nonce -> Text,
+        expires_at -> Timestamp,
+    }
+}

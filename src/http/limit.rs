@@ -93,6 +93,18 @@ pub const UNLOCK_PER_CLIENT_ARTICLE: u32 = 10;
 pub const UNLOCK_ARTICLE_DELAY_AFTER: u32 = 50;
 /// The unlock window: fifteen minutes.
 pub const UNLOCK_WINDOW: Duration = Duration::from_secs(900);
+    /// `POST`/`DELETE /comments/{id}/votes`: every request counts, per
+    /// client address ([`VOTE_PER_CLIENT`]) and per voter (a reader or a
+    /// user, [`VOTE_PER_VOTER`]), in [`VOTE_WINDOW`].
+    Vote,
+}
+
+/// Vote requests per client address per [`VOTE_WINDOW`].
+pub const VOTE_PER_CLIENT: u32 = 300;
+/// Vote requests per voter (reader or user) per [`VOTE_WINDOW`].
+pub const VOTE_PER_VOTER: u32 = 60;
+/// The vote window: ten minutes.
+pub const VOTE_WINDOW: Duration = Duration::from_secs(600);
 
 /// Comments per client address per [`COMMENT_WINDOW`].
 pub const COMMENT_PER_CLIENT: u32 = 30;
@@ -191,6 +203,15 @@ impl Numbers {
                         quota: Quota::Delay { after: UNLOCK_ARTICLE_DELAY_AFTER, max: Duration::from_secs(2) },
                         window,
                     },
+                };
+            }
+            Policy::Vote => {
+                let window = VOTE_WINDOW;
+                return match key {
+                    Key::Client(_) => Rule { name: "vote-client", quota: Quota::Limit(VOTE_PER_CLIENT), window },
+                    Key::ClientAccount(..) | Key::Account(_) => {
+                        Rule { name: "vote-voter", quota: Quota::Limit(VOTE_PER_VOTER), window }
+                    }
                 };
             }
             Policy::Subscribe => {

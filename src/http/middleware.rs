@@ -37,7 +37,16 @@ pub fn route_table(spec: &utoipa::openapi::OpenApi) -> Vec<(String, Vec<String>)
 fn template_matches(template: &str, path: &str) -> bool {
     let t: Vec<&str> = template.trim_matches('/').split('/').collect();
     let p: Vec<&str> = path.trim_matches('/').split('/').collect();
-    t.len() == p.len() && t.iter().zip(&p).all(|(t, p)| (t.starts_with('{') && !p.is_empty()) || t == p)
+    t.len() == p.len() && t.iter().zip(&p).all(|(t, p)| segment_matches(t, p))
+}
+
+/// One template segment against one path segment: literal, `{param}`, or
+/// `{param}suffix` (`{key}.svg`), where the parameter part must not be empty.
+fn segment_matches(t: &str, p: &str) -> bool {
+    match t.strip_prefix('{').and_then(|rest| rest.split_once('}')) {
+        Some((_, suffix)) => p.len() > suffix.len() && p.ends_with(suffix),
+        None => t == p,
+    }
 }
 
 /// Fallback for requests no route took: 405 with `Allow` when the path exists
@@ -246,5 +255,8 @@ mod tests {
         assert!(template_matches("/api/v1/articles/{slug}", "/api/v1/articles/hello"));
         assert!(!template_matches("/api/v1/articles/{slug}", "/api/v1/articles/a/b"));
         assert!(!template_matches("/api/v1/articles/{slug}", "/api/v1/authors/a"));
+        assert!(template_matches("/api/v1/avatars/{key}.svg", "/api/v1/avatars/ab.svg"));
+        assert!(!template_matches("/api/v1/avatars/{key}.svg", "/api/v1/avatars/ab.png"));
+        assert!(!template_matches("/api/v1/avatars/{key}.svg", "/api/v1/avatars/.svg"));
     }
 }

@@ -10,13 +10,14 @@
 //!   processes share one queue; on SQLite they are single statements under
 //!   the writer lock (`db::write` in-process, SQLite's own lock across
 //!   processes).
-//! - One file per job kind ([`send_mail`], [`password_reset`], [`probe`], [`subscribe`], [`start_mailing`], [`send_mailing`], [`comment_reply`]); [`JobKind`] is stored as TEXT.
+//! - One file per job kind ([`send_mail`], [`password_reset`], [`probe`], [`subscribe`], [`start_mailing`], [`send_mailing`], [`comment_reply`], [`comment_spam_check`]); [`JobKind`] is stored as TEXT.
 //!
 //! Errors: repository functions return `QueryResult`; job bodies return
 //! `anyhow::Error`, recorded as `last_error` and never shown to HTTP clients
 //! beyond the admin job list.
 
 pub mod comment_reply;
+pub mod comment_spam_check;
 pub mod dto;
 pub mod handlers;
 pub mod password_reset;
@@ -60,6 +61,8 @@ pub enum JobKind {
     WebhookDelivery,
     /// Send `article.published` when a scheduled article's time comes (`crate::webhooks::live`).
     ArticleLive,
+    /// Ask the Akismet-compatible checker about a pending comment ([`comment_spam_check`]).
+    CommentSpamCheck,
 }
 
 impl JobKind {
@@ -74,6 +77,7 @@ impl JobKind {
         JobKind::CommentReply,
         JobKind::WebhookDelivery,
         JobKind::ArticleLive,
+        JobKind::CommentSpamCheck,
     ];
 
     /// The stored form.
@@ -88,6 +92,7 @@ impl JobKind {
             Self::CommentReply => "comment_reply",
             Self::WebhookDelivery => "webhook_delivery",
             Self::ArticleLive => "article_live",
+            Self::CommentSpamCheck => "comment_spam_check",
         }
     }
 

@@ -258,6 +258,7 @@ async fn dispatch(ctx: Arc<JobContext>, job: ClaimedJob) -> JobResult {
         Some(JobKind::CommentReply) => super::comment_reply::run(&ctx, &job, payload).await,
         Some(JobKind::WebhookDelivery) => crate::webhooks::deliver::run(&ctx, &job, payload).await,
         Some(JobKind::ArticleLive) => crate::webhooks::live::run(&ctx, &job, payload).await,
+        Some(JobKind::CommentSpamCheck) => super::comment_spam_check::run(&ctx, &job, payload).await,
         None => anyhow::bail!("unknown job kind `{}`", job.kind),
     }
 }

@@ -3,7 +3,12 @@
 //! non-public articles, the moderation policy and queue, spam rules, the
 //! edit window, deleted parents, votes (the 50-vote race), sorts and limits.
 
-use broadsheet::db::schema::{comment_decisions, comment_notifications, comments, jobs, mails, readers};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+
+use broadsheet::db::schema::{
+    comment_decisions, comment_notifications, comments, jobs, mails, readers, server_secrets,
+};
 use diesel::prelude::*;
 use serde_json::{json, Value};
 
@@ -26,7 +31,13 @@ backend_tests!(
     comments_are_limited_per_email_with_retry_after,
     staff_comments_are_approved_and_marked_staff_or_author,
     reply_mail_goes_once_after_approval_to_a_verified_opted_in_author_and_unsubscribe_needs_post,
-    replies_within_the_cooldown_go_out_as_one_digest_and_the_daily_cap_holds,
+    replies_within_the_cooldown_go_out_as_one_digest_and_the_daily_cap_delays_without_dropping,
+    form_tokens_are_single_use_per_article_and_bad_ones_are_400s_naming_form_token,
+    the_akismet_checker_runs_as_a_job_and_its_outages_cost_no_comment,
+    votes_are_limited_per_voter_with_retry_after,
+    avatars_are_deterministic_immutable_svgs_and_malformed_keys_are_404s,
+    an_unverified_opt_in_gets_one_verification_mail_and_nothing_else,
+    done_when_a_verified_reader_gets_one_reply_mail_votes_reorder_and_spam_keeps_its_reasons,
 );
 
 async fn approved_comments_come_oldest_first_with_parents_and_no_emails(backend: Backend) {
@@ -846,7 +857,7 @@ fn an_hour_later(app: &TestApp) {
         .unwrap();
 }
 
-async fn replies_within_the_cooldown_go_out_as_one_digest_and_the_daily_cap_holds(backend: Backend) {
+async fn replies_within_the_cooldown_go_out_as_one_digest_and_the_daily_cap_delays_without_dropping(backend: Backend) {
     let Some(app) = TestApp::spawn_with(backend, &[("COMMENT_REPLY_DAILY_CAP", "2")]).await else { return };
     let (slug, _, editor) = article(&app, json!({})).await;
     verified_reader(&app, "ana@example.com");
@@ -886,10 +897,442 @@ async fn replies_within_the_cooldown_go_out_as_one_digest_and_the_daily_cap_hold
     an_hour_later(&app);
     app.run_jobs().await;
     assert_eq!(reply_mails(&app).len(), 2, "the daily cap of 2 holds");
+
+    // The capped reply waits (open, with a job for when the cap's day has
+    // passed) instead of being dropped, and then goes out.
+    let open: i64 = comment_notifications::table
+        .filter(comment_notifications::handled_at.is_null())
+        .count()
+        .get_result(&mut *app.db.conn())
+        .unwrap();
+    assert_eq!(open, 1, "the capped reply was closed");
+    let later = broadsheet::db::now() + chrono::Duration::hours(20);
+    let waiting: i64 = jobs::table
+        .filter(jobs::kind.eq("comment_reply"))
+        .filter(jobs::state.eq("queued"))
+        .filter(jobs::run_at.gt(later))
+        .count()
+        .get_result(&mut *app.db.conn())
+        .unwrap();
+    assert_eq!(waiting, 1, "no job waits for the end of the cap's 24 hours");
+    {
+        let c = &mut *app.db.conn();
+        let ago = broadsheet::db::now() - chrono::Duration::hours(25);
+        diesel::update(comment_notifications::table.filter(comment_notifications::handled_at.is_not_null()))
+            .set(comment_notifications::handled_at.eq(ago))
+            .execute(c)
+            .unwrap();
+        diesel::update(jobs::table.filter(jobs::kind.eq("comment_reply")).filter(jobs::state.eq("queued")))
+            .set(jobs::run_at.eq(broadsheet::db::now()))
+            .execute(c)
+            .unwrap();
+    }
+    app.run_jobs().await;
+    let mails = reply_mails(&app);
+    assert_eq!(mails.len(), 3, "the delayed reply went out once the day had passed");
+    assert!(mails[2].text.contains("Reply number 4"), "{}", mails[2].text);
     let capped: i64 = comment_notifications::table
         .filter(comment_notifications::outcome.eq("capped"))
         .count()
         .get_result(&mut *app.db.conn())
         .unwrap();
-    assert_eq!(capped, 1);
+    assert_eq!(capped, 0, "nothing is dropped by the cap");
+}
+
+// ------------------------------------------------ form tokens, checkers, limits
+
+/// The database's form-token secret (tests sign tokens "issued" in the past with it).
+fn form_secret(app: &TestApp) -> String {
+    server_secrets::table
+        .find("comment_form")
+        .select(server_secrets::secret)
+        .first(&mut *app.db.conn())
+        .expect("the migration made a comment_form secret")
+}
+
+async fn form_token(app: &TestApp, slug: &str) -> String {
+    let res = app.get(&format!("/api/v1/articles/{slug}/comments/form-token")).await;
+    assert_eq!(res.status.as_u16(), 200, "{}", String::from_utf8_lossy(&res.body));
+    res.json()["data"]["form_token"].as_str().unwrap().to_owned()
+}
+
+fn with_token(mut body: Value, token: &str) -> Value {
+    body["form_token"] = json!(token);
+    body
+}
+
+async fn form_tokens_are_single_use_per_article_and_bad_ones_are_400s_naming_form_token(backend: Backend) {
+    let Some(app) = TestApp::spawn_with(backend, &[("COMMENT_FORM_TOKEN", "required")]).await else { return };
+    let (slug, article_id, editor) = article(&app, json!({})).await;
+    let (other, _, _) = article(&app, json!({"title": "Other"})).await;
+    let (closed, _, _) = article(&app, json!({"title": "Closed", "comment_status": "closed"})).await;
+    let secret = form_secret(&app);
+    let issued_ago = |secs: i64| {
+        broadsheet::comments::form::issue(&secret, article_id, chrono::Utc::now().timestamp_millis() - secs * 1000)
+    };
+    let ana = |text: &str| reader("Ana", "ana@example.com", text);
+
+    // The token endpoint: a fresh token each time, never cached, open public articles only.
+    let res = app.get(&format!("/api/v1/articles/{slug}/comments/form-token")).await;
+    assert_eq!(res.status.as_u16(), 200, "{}", String::from_utf8_lossy(&res.body));
+    assert_eq!(res.header("cache-control"), Some("no-store"));
+    let data = res.json()["data"].clone();
+    assert_eq!(data["article_id"], article_id);
+    assert!(data["usable_from"].as_str().unwrap() > data["issued_at"].as_str().unwrap(), "{data}");
+    let fresh = data["form_token"].as_str().unwrap().to_owned();
+    assert_ne!(form_token(&app, &slug).await, fresh);
+    app.get(&format!("/api/v1/articles/{closed}/comments/form-token")).await.assert_problem(403);
+    app.get("/api/v1/articles/no-such-article/comments/form-token").await.assert_problem(404);
+
+    // Missing, malformed, forged, other-article and expired tokens: 400s naming form_token, nothing stored.
+    let last = fresh.chars().last().unwrap();
+    let forged = format!("{}{}", &fresh[..fresh.len() - 1], if last == 'A' { 'B' } else { 'A' });
+    let cases = [
+        (ana("No token"), "missing"),
+        (with_token(ana("Malformed"), "bcf1.1.2"), "malformed"),
+        (with_token(ana("Forged"), &forged), "forged"),
+        (with_token(ana("Elsewhere"), &form_token(&app, &other).await), "another article"),
+        (with_token(ana("Stale"), &issued_ago(25 * 3600)), "expired (over COMMENT_FORM_MAX_AGE_MINUTES)"),
+    ];
+    for (body, why) in cases {
+        let res = post(&app, &slug, body).await;
+        assert_eq!(res.assert_problem(400)["errors"][0]["field"], "form_token", "{why}");
+    }
+    assert_eq!(comment_count(&app), 0, "a refused token stored something");
+
+    // Sent at once after its issue: stored, as spam, with the reason, and nobody is mailed.
+    let fast = post_ok(&app, &slug, with_token(ana("Too quick"), &fresh)).await;
+    assert_eq!(fast["status"], "spam", "{fast}");
+    assert!(fast["reasons"].to_string().contains("form_timing: sent"), "{fast}");
+    assert_eq!(fast["verification_sent"], false);
+
+    // A token past the minimum works once. A post that fails does not use it
+    // up; a second comment with it is refused.
+    let token = issued_ago(10);
+    let mut orphan = with_token(ana("A reply"), &token);
+    orphan["parent_id"] = json!(999999);
+    post(&app, &slug, orphan).await.assert_problem(422);
+    let ok = post_ok(&app, &slug, with_token(ana("A considered view"), &token)).await;
+    assert_eq!(ok["status"], "pending");
+    assert!(!ok["reasons"].to_string().contains("form_timing"), "{ok}");
+    let replay = post(&app, &slug, with_token(ana("Once more"), &token)).await;
+    let problem = replay.assert_problem(400);
+    assert_eq!(problem["errors"][0]["field"], "form_token");
+    assert!(problem["errors"][0]["message"].as_str().unwrap().contains("already been used"), "{problem}");
+    assert_eq!(comment_count(&app), 2);
+
+    // Signed-in users need no token.
+    let res = app
+        .authed("POST", &format!("/api/v1/articles/{slug}/comments"), &editor, Some(&json!({"body": "Staff note."})))
+        .await;
+    assert_eq!(res.status.as_u16(), 201, "{}", String::from_utf8_lossy(&res.body));
+}
+
+/// A fake Akismet on 127.0.0.1. It answers by the comment's text: `spam`
+/// → `true` with `X-akismet-pro-tip: discard`, `boom` → 500, `stall` → no
+/// answer for 3 s; anything else (and everything once `healed`) → `false`.
+/// Returns its base URL, the form bodies it received, and the switch.
+fn fake_akismet() -> (String, Arc<Mutex<Vec<String>>>, Arc<AtomicBool>) {
+    let seen: Arc<Mutex<Vec<String>>> = Arc::default();
+    let healed: Arc<AtomicBool> = Arc::default();
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://127.0.0.1:{}", listener.local_addr().unwrap().port());
+    let (s, h) = (seen.clone(), healed.clone());
+    let server = actix_web::HttpServer::new(move || {
+        let (s, h) = (s.clone(), h.clone());
+        actix_web::App::new().default_service(actix_web::web::to(move |req: actix_web::HttpRequest, body: String| {
+            let (s, h) = (s.clone(), h.clone());
+            async move {
+                assert_eq!(req.path(), "/1.1/comment-check");
+                s.lock().unwrap().push(body.clone());
+                let content: String = url::form_urlencoded::parse(body.as_bytes())
+                    .find(|(k, _)| k == "comment_content")
+                    .map(|(_, v)| v.into_owned())
+                    .unwrap_or_default();
+                let healed = h.load(Ordering::SeqCst);
+                if !healed && content.contains("stall") {
+                    actix_web::rt::time::sleep(std::time::Duration::from_secs(3)).await;
+                }
+                if !healed && content.contains("boom") {
+                    return actix_web::HttpResponse::InternalServerError().body("oops");
+                }
+                if !healed && content.contains("spam") {
+                    return actix_web::HttpResponse::Ok().insert_header(("X-akismet-pro-tip", "discard")).body("true");
+                }
+                actix_web::HttpResponse::Ok().body("false")
+            }
+        }))
+    })
+    .workers(1)
+    .listen(listener)
+    .unwrap()
+    .run();
+    actix_web::rt::spawn(server);
+    (url, seen, healed)
+}
+
+fn status_of(app: &TestApp, id: &Value) -> String {
+    comments::table.find(id.as_i64().unwrap()).select(comments::status).first(&mut *app.db.conn()).unwrap()
+}
+
+fn last_reasons(app: &TestApp, id: &Value) -> String {
+    comment_decisions::table
+        .filter(comment_decisions::comment_id.eq(id.as_i64().unwrap()))
+        .order(comment_decisions::id.desc())
+        .select(comment_decisions::reasons)
+        .first(&mut *app.db.conn())
+        .unwrap()
+}
+
+async fn the_akismet_checker_runs_as_a_job_and_its_outages_cost_no_comment(backend: Backend) {
+    let (url, seen, healed) = fake_akismet();
+    let vars = [
+        ("COMMENT_AKISMET_URL", url.as_str()),
+        ("COMMENT_AKISMET_KEY", "fake-akismet-key"),
+        ("COMMENT_AKISMET_ALLOW_LOOPBACK", "true"),
+        ("COMMENT_AKISMET_TIMEOUT_MS", "300"),
+        ("JOBS_MAX_ATTEMPTS", "2"),
+    ];
+    let Some(app) = TestApp::spawn_with(backend, &vars).await else { return };
+    let (slug, _, editor) = article(&app, json!({})).await;
+
+    // Posting never calls out: the comment waits, pending, for the job.
+    let spam = post_ok(&app, &slug, reader("Sam", "sam@example.com", "cheap spam here")).await;
+    assert_eq!(spam["status"], "pending");
+    assert!(spam["reasons"].to_string().contains("waiting for the external spam check"), "{spam}");
+    assert!(seen.lock().unwrap().is_empty(), "the request itself called the checker");
+    verified_reader(&app, "vi@example.com");
+    let first = post_ok(&app, &slug, reader("Vi", "vi@example.com", "A first, fine remark")).await;
+    app.run_jobs().await;
+    assert_eq!(status_of(&app, &spam["id"]), "spam");
+    assert!(last_reasons(&app, &spam["id"]).contains("akismet: the external checker says spam (blatant: discard)"));
+    assert_eq!(status_of(&app, &first["id"]), "pending", "a first comment stays held after a `false`");
+    assert!(last_reasons(&app, &first["id"]).contains("akismet: not spam"));
+    let bodies = seen.lock().unwrap().clone();
+    assert_eq!(bodies.len(), 2, "one check per comment");
+    let sent: Vec<(String, String)> = bodies
+        .iter()
+        .map(|b| url::form_urlencoded::parse(b.as_bytes()).into_owned().collect::<Vec<(String, String)>>())
+        .find(|f| f.iter().any(|(k, v)| k == "comment_content" && v == "cheap spam here"))
+        .expect("the spam comment was sent");
+    let field = |k: &str| sent.iter().find(|(n, _)| n == k).map(|(_, v)| v.as_str());
+    assert_eq!(field("api_key"), Some("fake-akismet-key"));
+    assert_eq!(field("comment_content"), Some("cheap spam here"));
+    assert_eq!(field("comment_author_email"), Some("sam@example.com"));
+    assert_eq!(field("user_ip"), Some("127.0.0.1"));
+    assert_eq!(field("blog"), Some("http://broadsheet.test"));
+
+    // What the built-in policy approves is approved only after a `false`.
+    set_status(&app, &editor, first["id"].as_i64().unwrap(), "approved").await;
+    let ham = post_ok(&app, &slug, reader("Vi", "vi@example.com", "A second, fine remark")).await;
+    assert_eq!(ham["status"], "pending", "{ham}");
+    app.run_jobs().await;
+    assert_eq!(status_of(&app, &ham["id"]), "approved");
+
+    // A 500 and a stall: the attempts fail, the comments stay pending.
+    let boom = post_ok(&app, &slug, reader("Bo", "bo@example.com", "boom goes the checker")).await;
+    let stall = post_ok(&app, &slug, reader("Ty", "ty@example.com", "stall the checker")).await;
+    app.run_jobs().await;
+    assert_eq!(status_of(&app, &boom["id"]), "pending");
+    assert_eq!(status_of(&app, &stall["id"]), "pending");
+    let errors: Vec<Option<String>> = jobs::table
+        .filter(jobs::kind.eq("comment_spam_check"))
+        .filter(jobs::state.ne("done"))
+        .select(jobs::last_error)
+        .load(&mut *app.db.conn())
+        .unwrap();
+    let errors = format!("{errors:?}");
+    assert!(errors.contains("answered 500"), "{errors}");
+    assert!(errors.contains("no answer within 300 ms"), "{errors}");
+
+    // The checker is back: the retried jobs apply its answers; nothing was lost.
+    healed.store(true, Ordering::SeqCst);
+    diesel::update(jobs::table.filter(jobs::kind.eq("comment_spam_check")).filter(jobs::state.ne("done")))
+        .set((jobs::state.eq("queued"), jobs::run_at.eq(broadsheet::db::now()), jobs::attempts.eq(0)))
+        .execute(&mut *app.db.conn())
+        .unwrap();
+    app.run_jobs().await;
+    for c in [&boom, &stall] {
+        assert_eq!(status_of(&app, &c["id"]), "pending", "a new reader's first comment stays held");
+        assert!(last_reasons(&app, &c["id"]).contains("akismet: not spam"), "{}", last_reasons(&app, &c["id"]));
+    }
+}
+
+async fn votes_are_limited_per_voter_with_retry_after(backend: Backend) {
+    let Some(app) = TestApp::spawn(backend).await else { return };
+    let (slug, _, editor) = article(&app, json!({})).await;
+    let id = post_ok(&app, &slug, reader("Ana", "ana@example.com", "Vote on me")).await["id"].as_i64().unwrap();
+    set_status(&app, &editor, id, "approved").await;
+    let (_, voter) = verified_reader(&app, "voter@example.com");
+    let (_, other) = verified_reader(&app, "other@example.com");
+    let path = format!("/api/v1/comments/{id}/votes");
+    let limit = broadsheet::http::limit::VOTE_PER_VOTER;
+    for i in 0..limit {
+        let value = if i % 2 == 0 { 1 } else { -1 };
+        let res = app.send("POST", &path, &[("x-reader-token", &voter)], Some(&json!({"value": value}))).await;
+        assert_eq!(res.status.as_u16(), 200, "vote {i}: {}", String::from_utf8_lossy(&res.body));
+    }
+
+    let over = app.send("POST", &path, &[("x-reader-token", &voter)], Some(&json!({"value": 1}))).await;
+    let take_back = app.send("DELETE", &path, &[("x-reader-token", &voter)], None).await;
+
+    for res in [&over, &take_back] {
+        res.assert_problem(429);
+        assert!(res.header("retry-after").is_some_and(|v| v.parse::<u64>().is_ok_and(|s| s > 0)), "no Retry-After");
+    }
+    let row: (i32, i32, i32) = comments::table
+        .find(id)
+        .select((comments::up_count, comments::down_count, comments::score))
+        .first(&mut *app.db.conn())
+        .unwrap();
+    assert_eq!(row, (0, 1, -1), "a refused vote changed the counts");
+    let res = app.send("POST", &path, &[("x-reader-token", &other)], Some(&json!({"value": 1}))).await;
+    assert_eq!(res.status.as_u16(), 200, "another voter is not limited");
+}
+
+async fn avatars_are_deterministic_immutable_svgs_and_malformed_keys_are_404s(backend: Backend) {
+    let Some(app) = TestApp::spawn(backend).await else { return };
+    let (slug, _, editor) = article(&app, json!({})).await;
+    for (name, email) in [("Ana", "ana@example.com"), ("Bo", "bo@example.com")] {
+        let id = post_ok(&app, &slug, reader(name, email, &format!("{name} says hi"))).await["id"].as_i64().unwrap();
+        set_status(&app, &editor, id, "approved").await;
+    }
+    let items = public(&app, &slug, "").await;
+    let paths: Vec<String> = items
+        .iter()
+        .map(|c| {
+            let url = c["avatar_url"].as_str().expect("an avatar URL");
+            url[url.find("/api/v1/").unwrap()..].to_owned()
+        })
+        .collect();
+
+    let a = app.get(&paths[0]).await;
+    let again = app.get(&paths[0]).await;
+    let b = app.get(&paths[1]).await;
+
+    assert_eq!(a.status.as_u16(), 200, "{}: {}", paths[0], String::from_utf8_lossy(&a.body));
+    assert_eq!(a.content_type(), "image/svg+xml");
+    assert_eq!(a.header("cache-control"), Some("public, max-age=31536000, immutable"));
+    let svg = String::from_utf8_lossy(&a.body);
+    assert!(svg.starts_with("<svg xmlns=\"http://www.w3.org/2000/svg\"") && svg.ends_with("</svg>"), "{svg}");
+    assert!(!svg.contains("<script") && !svg.contains("href"), "{svg}");
+    assert_eq!(a.body, again.body, "not deterministic");
+    assert_ne!(a.body, b.body, "two readers got the same avatar");
+    for bad in [
+        "/api/v1/avatars/5F0C1B2A9D8E7F6A5B4C3D2E1F0A9B8C.svg",
+        "/api/v1/avatars/5f0c1b2a.svg",
+        "/api/v1/avatars/zz0c1b2a9d8e7f6a5b4c3d2e1f0a9b8c.svg",
+        "/api/v1/avatars/5f0c1b2a9d8e7f6a5b4c3d2e1f0a9b8c0.svg",
+        "/api/v1/avatars/5f0c1b2a9d8e7f6a5b4c3d2e1f0a9b8c.png",
+    ] {
+        app.get(bad).await.assert_problem(404);
+    }
+}
+
+async fn an_unverified_opt_in_gets_one_verification_mail_and_nothing_else(backend: Backend) {
+    let Some(app) = TestApp::spawn(backend).await else { return };
+    let (slug, _, editor) = article(&app, json!({})).await;
+    let mut parents = Vec::new();
+    for text in ["First take.", "Second take."] {
+        let mut body = reader("Ana", "ana@example.com", text);
+        body["notify_replies"] = json!(true);
+        let id = post_ok(&app, &slug, body).await["id"].as_i64().unwrap();
+        set_status(&app, &editor, id, "approved").await;
+        parents.push(id);
+    }
+
+    for (i, parent) in [parents[0], parents[1], parents[0]].iter().enumerate() {
+        let body = json!({"name": "Bo", "email": format!("bo{i}@example.com"), "body": format!("Reply {i}"), "parent_id": parent});
+        let id = post_ok(&app, &slug, body).await["id"].as_i64().unwrap();
+        set_status(&app, &editor, id, "approved").await;
+    }
+    app.run_jobs().await;
+    app.run_jobs().await;
+
+    let to_ana: Vec<String> = mails::table
+        .filter(mails::recipient.eq("ana@example.com"))
+        .select(mails::template)
+        .load(&mut *app.db.conn())
+        .unwrap();
+    assert_eq!(to_ana, vec!["comment_verify".to_owned()], "an unconfirmed address got more than one verification mail");
+    assert_eq!(app.mailbox.sent().iter().filter(|m| m.to == "ana@example.com").count(), 1);
+    let notifications: i64 = comment_notifications::table.count().get_result(&mut *app.db.conn()).unwrap();
+    assert_eq!(notifications, 0, "replies to an unverified address were recorded for mailing");
+}
+
+/// The issue's "Done when", end to end, with form tokens required.
+async fn done_when_a_verified_reader_gets_one_reply_mail_votes_reorder_and_spam_keeps_its_reasons(backend: Backend) {
+    let vars =
+        [("COMMENT_FORM_TOKEN", "required"), ("COMMENT_FORM_MIN_SECONDS", "1"), ("COMMENT_DISALLOWED_WORDS", "casino")];
+    let Some(app) = TestApp::spawn_with(backend, &vars).await else { return };
+    app.db.import_fixture();
+    let editor = app.token_for("editor").await;
+    let slug = "template-comments";
+    let tokens = [form_token(&app, slug).await, form_token(&app, slug).await, form_token(&app, slug).await];
+    actix_web::rt::time::sleep(std::time::Duration::from_millis(1100)).await;
+
+    // A reader comments on an imported article, asking for reply mail, and verifies from the outbox.
+    let mut first = with_token(reader("Ana", "ana@example.com", "Great piece."), &tokens[0]);
+    first["notify_replies"] = json!(true);
+    let a = post_ok(&app, slug, first).await;
+    assert_eq!((a["status"].as_str(), a["verification_sent"].as_bool()), (Some("pending"), Some(true)), "{a}");
+    app.run_jobs().await;
+    let verify = newest_token(&app);
+    let res = app.send("POST", "/api/v1/readers/verify", &[], Some(&json!({"token": verify}))).await;
+    assert_eq!(res.status.as_u16(), 200, "{}", String::from_utf8_lossy(&res.body));
+    let a_id = a["id"].as_i64().unwrap();
+    set_status(&app, &editor, a_id, "approved").await;
+
+    // A second reader's reply is held in the queue, approved by an editor, and shown threaded.
+    let reply = json!({"name": "Bo", "email": "bo@example.org", "body": "Agreed.", "parent_id": a_id});
+    let b = post_ok(&app, slug, with_token(reply, &tokens[1])).await;
+    assert_eq!(b["status"], "pending");
+    let (queue, _) = app.get_ok_as(&format!("/api/v1/comments?status=pending&article={slug}"), &editor).await;
+    assert!(queue["data"].as_array().unwrap().iter().any(|c| c["id"] == b["id"]), "{queue}");
+    set_status(&app, &editor, b["id"].as_i64().unwrap(), "approved").await;
+    let items = public(&app, slug, "per_page=100").await;
+    let pa = items.iter().position(|c| c["id"] == a["id"]).expect("the first comment is public");
+    assert_eq!(items[pa + 1]["id"], b["id"], "the reply follows its parent");
+    assert_eq!((items[pa + 1]["depth"].as_i64(), items[pa]["reply_count"].as_i64()), (Some(1), Some(1)));
+
+    // The first reader gets exactly one reply mail; its unsubscribe works by POST, not by GET.
+    app.run_jobs().await;
+    app.run_jobs().await;
+    let mails = reply_mails(&app);
+    assert_eq!(mails.len(), 1, "exactly one reply mail");
+    assert_eq!(mails[0].to, "ana@example.com");
+    let raw = String::from_utf8_lossy(&mails[0].raw).replace("\r\n ", " ");
+    let start = raw.find("List-Unsubscribe: <").expect("List-Unsubscribe") + "List-Unsubscribe: <".len();
+    let url = &raw[start..start + raw[start..].find('>').unwrap()];
+    let path = &url[url.find("/api/v1/").unwrap()..];
+    assert_eq!(app.get(path).await.json()["data"]["notifications"], true);
+    assert_eq!(app.get(path).await.json()["data"]["notifications"], true, "a GET unsubscribed");
+    let res = app.send("POST", path, &[], None).await;
+    assert_eq!(res.status.as_u16(), 200, "{}", String::from_utf8_lossy(&res.body));
+    assert_eq!(res.json()["data"]["notifications"], false);
+
+    // Votes reorder the threads under sort=top.
+    let top = |items: Vec<Value>| items.iter().find(|c| c["depth"] == 0).map(|c| c["id"].clone()).unwrap();
+    assert_ne!(top(public(&app, slug, "sort=top&per_page=100").await), a["id"], "older threads come first on a tie");
+    for email in ["v1@example.com", "v2@example.com"] {
+        let (_, voter) = verified_reader(&app, email);
+        let res = app
+            .send(
+                "POST",
+                &format!("/api/v1/comments/{a_id}/votes"),
+                &[("x-reader-token", &voter)],
+                Some(&json!({"value": 1})),
+            )
+            .await;
+        assert_eq!(res.status.as_u16(), 200, "{}", String::from_utf8_lossy(&res.body));
+    }
+    assert_eq!(top(public(&app, slug, "sort=top&per_page=100").await), a["id"], "votes did not reorder");
+
+    // A spammy comment lands in `spam` with its reasons.
+    let spam = post_ok(&app, slug, with_token(reader("Cy", "cy@example.com", "Best casino bonus"), &tokens[2])).await;
+    assert_eq!(spam["status"], "spam");
+    let (shown, _) = app.get_ok_as(&format!("/api/v1/comments/{}", spam["id"]), &editor).await;
+    let reasons = &shown["data"]["decisions"][0]["reasons"];
+    assert_eq!(reasons[0], "words: contains the disallowed word \"casino\"", "{shown}");
+    assert!(!public(&app, slug, "per_page=100").await.iter().any(|c| c["id"] == spam["id"]), "spam is public");
 }

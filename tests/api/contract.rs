@@ -58,7 +58,8 @@ impl Op<'_> {
         let declared = self.params("path");
         self.path
             .split('/')
-            .filter_map(|seg| seg.strip_prefix('{').and_then(|s| s.strip_suffix('}')))
+            // `{id}`, or `{key}.svg` (a parameter with a literal suffix).
+            .filter_map(|seg| seg.strip_prefix('{').and_then(|s| s.split_once('}')).map(|(name, _)| name))
             .map(|name| {
                 let integer = declared.iter().any(|p| p["name"] == name && p["schema"]["type"] == "integer");
                 (name.to_owned(), integer)
@@ -734,6 +735,28 @@ async fn recipe(w: &World, op: &Op<'_>, status: u16) -> Option<Req> {
                 w.app.send("POST", &format!("/api/v1/articles/{PUBLISHED}/comments"), &[], Some(&body)).await;
             }
             anon.arg("article", PUBLISHED).json(json!({"name": "Flood", "email": email, "body": "one more"}))
+        }
+        ("GET /api/v1/articles/{article}/comments/form-token", 200) => anon.arg("article", PUBLISHED),
+        ("GET /api/v1/articles/{article}/comments/form-token", 403) => {
+            anon.arg("article", w.fresh_article(json!({"comment_status": "closed"})).await.0)
+        }
+        ("GET /api/v1/articles/{article}/comments/form-token", 404) => anon.arg("article", "no-such-article"),
+        ("GET /api/v1/avatars/{key}.svg", 200) => anon.arg("key", "5f0c1b2a9d8e7f6a5b4c3d2e1f0a9b8c"),
+        ("GET /api/v1/avatars/{key}.svg", 404) => anon.arg("key", "NOT-A-KEY"),
+        ("POST /api/v1/comments/{id}/votes" | "DELETE /api/v1/comments/{id}/votes", 429) => {
+            // A fresh signed-in voter spends its vote budget on one comment.
+            let id = w.fresh_comment(true).await;
+            let voter = w.fresh_session().await["access_token"].as_str().unwrap().to_owned();
+            for _ in 0..broadsheet::http::limit::VOTE_PER_VOTER {
+                let path = format!("/api/v1/comments/{id}/votes");
+                w.app.authed("POST", &path, &voter, Some(&json!({"value": 1}))).await;
+            }
+            let req = anon.header("authorization", format!("Bearer {voter}")).arg("id", id);
+            if op.method == "POST" {
+                req.json(json!({"value": -1}))
+            } else {
+                req
+            }
         }
         ("GET /api/v1/comments", 404) => admin.query("article", "no-such-article"),
         ("GET /api/v1/comments/{id}", 200) => admin.arg("id", w.fresh_comment(false).await),
