@@ -455,6 +455,7 @@ diesel::table! {
         privacy_notice_version -> Text,
         ip -> Nullable<Text>,
         created_at -> Timestamp,
+        basis -> Text,
     }
 }
 
@@ -525,7 +526,7 @@ diesel::table! {
 diesel::table! {
     mailings (id) {
         id -> BigInt,
-        article_id -> BigInt,
+        article_id -> Nullable<BigInt>,
         state -> Text,
         held_reason -> Nullable<Text>,
         scheduled_at -> Timestamp,
@@ -534,6 +535,7 @@ diesel::table! {
         finished_at -> Nullable<Timestamp>,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        article_title -> Nullable<Text>,
     }
 }
 
