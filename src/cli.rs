@@ -117,6 +117,16 @@ pub enum ImportSource {
         #[arg(long)]
         overwrite: bool,
     },
+    /// Newsletter subscribers from a CSV file: a Mailchimp audience export,
+    /// a Ghost members export, a listmonk file or a broadsheet export (the
+    /// same rules as `POST /api/v1/subscriptions/import`; one transaction).
+    Subscribers {
+        /// Path to the .csv file (UTF-8).
+        file: PathBuf,
+        /// Check and report everything, write nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
     /// A Disqus comments export (Admin → Community → Export): threads are
     /// matched to imported articles; re-importing updates.
     Disqus {
@@ -210,6 +220,14 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             let summary =
                 result.map_err(|e| anyhow::anyhow!("import of {} failed, nothing was written: {e}", file.display()))?;
             print!("{summary}");
+            Ok(())
+        }
+        Command::Import { source: ImportSource::Subscribers { file, dry_run } } => {
+            let f = std::fs::File::open(&file).map_err(|e| anyhow::anyhow!("cannot open {}: {e}", file.display()))?;
+            let mut conn = pool.get()?;
+            let report = crate::subscriptions::import::import(&mut conn, &settings, BufReader::new(f), dry_run)
+                .map_err(|e| anyhow::anyhow!("import of {} failed, nothing was written: {e}", file.display()))?;
+            print!("{report}");
             Ok(())
         }
         Command::Import { source: ImportSource::Disqus { file } } => {

@@ -280,6 +280,18 @@ pub struct ExportQuery {
     pub format: Option<String>,
 }
 
+/// `POST /subscriptions/import` query.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct ImportQuery {
+    /// `true`: check and report everything, write nothing (default `false`).
+    #[param(value_type = Option<bool>)]
+    pub dry_run: Option<String>,
+}
+
+crate::data_envelope!(ImportReportEnvelope, super::import::ImportReport, "`{\"data\": ImportReport}`");
+
 /// Export formats.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
