@@ -43,6 +43,11 @@ impl MemoryMailer {
         *self.failing.lock().unwrap_or_else(|e| e.into_inner()) = error.map(str::to_owned);
     }
 
+    /// Accepts mail to every address again (undoes [`MemoryMailer::reject`]).
+    pub fn clear_rejections(&self) {
+        self.rejecting.lock().unwrap_or_else(|e| e.into_inner()).clear();
+    }
+
     /// Makes every send to `to` (compared case-insensitively) fail for good
     /// with the SMTP reply `reply`, e.g. `550 5.1.1 user unknown`
     /// ([`MailError::Rejected`], as the SMTP mailer reports a 5xx).

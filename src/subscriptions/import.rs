@@ -427,7 +427,7 @@ struct Candidate {
     name: Option<String>,
     status: SubscriberStatus,
     topics: Vec<String>,
-    source: String,
+    source: Option<String>,
     created_at: NaiveDateTime,
     confirmed_at: Option<NaiveDateTime>,
     unsubscribed_at: Option<NaiveDateTime>,
@@ -507,7 +507,7 @@ fn parse_row(
     let email_field = if cols.format == Format::Mailchimp { "email address" } else { "email" };
     let raw_email = cols.get(rec, email_field).unwrap_or("");
     let email = SubscriberEmail::parse(raw_email).map_err(|m| (cols.name(email_field), m.to_owned()))?;
-    let source = format!("import:{}", cols.format.label());
+    let source = Some(format!("import:{}", cols.format.label()));
     let mut c = Candidate {
         line,
         email,
@@ -548,7 +548,7 @@ fn parse_row(
                     created_at: at.unwrap_or(now),
                     email: None,
                     topics: c.topics.clone(),
-                    source: Some(c.source.clone()),
+                    source: c.source.clone(),
                     privacy_notice_version: "unknown (mailchimp)".into(),
                     ip: address,
                 });
@@ -611,9 +611,8 @@ fn parse_row(
                     e.problem().errors.first().map_or_else(|| "are not topic slugs".to_owned(), |f| f.message.clone());
                 (cols.name("topics"), detail)
             })?;
-            if let Some(s) = text(cols, rec, "source", service::MAX_SOURCE)? {
-                c.source = s;
-            }
+            // The export's own source (none for a reader who gave none).
+            c.source = text(cols, rec, "source", service::MAX_SOURCE)?;
             c.created_at = time(cols, rec, "created_at")?.unwrap_or(now);
             c.confirmed_at = time(cols, rec, "confirmed_at")?;
             c.unsubscribed_at = time(cols, rec, "unsubscribed_at")?;
@@ -629,7 +628,7 @@ fn parse_row(
             created_at: now,
             email: None,
             topics: c.topics.clone(),
-            source: Some(c.source.clone()),
+            source: c.source.clone(),
             privacy_notice_version: "none".into(),
             ip: None,
         });
@@ -775,7 +774,7 @@ impl Run {
                     subscribers::email_key.eq(c.email.key.clone()),
                     subscribers::name.eq(c.name.clone()),
                     subscribers::status.eq(c.status.as_str()),
-                    subscribers::source.eq(Some(c.source.clone())),
+                    subscribers::source.eq(c.source.clone()),
                     subscribers::secret.eq(secret.clone()),
                     subscribers::confirmed_at.eq(c.confirmed_at),
                     subscribers::unsubscribed_at.eq(c.unsubscribed_at),
@@ -878,8 +877,14 @@ pub fn import<R: Read>(
     }
 }
 
+/// The 1-based line a record starts on (the reader counts the lines it has
+/// finished, so the first record is at 0).
+fn line_of(pos: Option<&csv::Position>) -> u64 {
+    pos.map_or(0, |p| p.line()) + 1
+}
+
 fn utf8_record(rec: &csv::ByteRecord) -> Result<Vec<String>, ImportError> {
-    let line = rec.position().map_or(0, |p| p.line());
+    let line = line_of(rec.position());
     rec.iter().map(|f| std::str::from_utf8(f).map(str::to_owned).map_err(|_| ImportError::Encoding { line })).collect()
 }
 
@@ -891,8 +896,8 @@ fn run<R: Read>(
 ) -> Result<ImportReport, ImportError> {
     let mut reader = csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(input);
     let csv_error = |e: csv::Error| match e.kind() {
-        csv::ErrorKind::Utf8 { pos, .. } => ImportError::Encoding { line: pos.as_ref().map_or(0, |p| p.line()) },
-        _ => ImportError::Csv { line: e.position().map_or(0, |p| p.line()), message: e.to_string() },
+        csv::ErrorKind::Utf8 { pos, .. } => ImportError::Encoding { line: line_of(pos.as_ref()) },
+        _ => ImportError::Csv { line: line_of(e.position()), message: e.to_string() },
     };
     let mut rec = csv::ByteRecord::new();
     if !reader.read_byte_record(&mut rec).map_err(csv_error)? {
@@ -924,7 +929,7 @@ fn run<R: Read>(
     };
     let now = crate::db::now();
     while reader.read_byte_record(&mut rec).map_err(csv_error)? {
-        let line = rec.position().map_or(0, |p| p.line());
+        let line = line_of(rec.position());
         let fields = utf8_record(&rec)?;
         if fields.iter().all(|f| f.trim().is_empty()) {
             continue;
