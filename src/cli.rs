@@ -150,6 +150,16 @@ pub enum ImportSource {
         #[arg(long, default_value_t = 120, value_parser = clap::value_parser!(u64).range(1..=3600))]
         media_timeout: u64,
     },
+    /// Newsletter subscribers from a CSV file: a Mailchimp audience export,
+    /// a Ghost members export, a listmonk file or a broadsheet export (the
+    /// same rules as `POST /api/v1/subscriptions/import`; one transaction).
+    Subscribers {
+        /// Path to the .csv file (UTF-8).
+        file: PathBuf,
+        /// Check and report everything, write nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
     /// A Disqus comments export (Admin → Community → Export): threads are
     /// matched to imported articles; re-importing updates.
     Disqus {
@@ -258,6 +268,14 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             let summary =
                 result.map_err(|e| anyhow::anyhow!("import of {} failed, nothing was written: {e}", file.display()))?;
             print!("{summary}");
+            Ok(())
+        }
+        Command::Import { source: ImportSource::Subscribers { file, dry_run } } => {
+            let f = std::fs::File::open(&file).map_err(|e| anyhow::anyhow!("cannot open {}: {e}", file.display()))?;
+            let mut conn = pool.get()?;
+            let report = crate::subscriptions::import::import(&mut conn, &settings, BufReader::new(f), dry_run)
+                .map_err(|e| anyhow::anyhow!("import of {} failed, nothing was written: {e}", file.display()))?;
+            print!("{report}");
             Ok(())
         }
         Command::Import { source: ImportSource::Disqus { file } } => {

@@ -456,6 +456,7 @@ diesel::table! {
         privacy_notice_version -> Text,
         ip -> Nullable<Text>,
         created_at -> Timestamp,
+        basis -> Text,
     }
 }
 
@@ -540,7 +541,7 @@ diesel::table! {
 diesel::table! {
     mailings (id) {
         id -> BigInt,
-        article_id -> BigInt,
+        article_id -> Nullable<BigInt>,
         state -> Text,
         held_reason -> Nullable<Text>,
         scheduled_at -> Timestamp,
@@ -549,6 +550,7 @@ diesel::table! {
         finished_at -> Nullable<Timestamp>,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        article_title -> Nullable<Text>,
     }
 }
 

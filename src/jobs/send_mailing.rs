@@ -11,14 +11,29 @@
 //! (the outbox overwrites the same file), and skips nobody: the round's job
 //! is claimed again after its lease and carries on from the records.
 //!
-//! Sending is paced at `MAILING_RATE_PER_SECOND`. A round stops after half
-//! the job lease (`JOBS_LEASE_SECONDS`), when the transport fails, or when
-//! nothing is due, and its completing transaction either marks the mailing
-//! `sent` or enqueues the next round (`mailings::service::after_round`). A
-//! failed try waits `MAILING_RETRY_BASE_SECONDS` · 2^(tries−1) (at most an
-//! hour); after `MAILING_MAX_ATTEMPTS` the record is `failed`.
+//! Pacing is by scheduling, not sleeping: a round sends at most
+//! `MAILING_BATCH_SIZE` messages, and the next round is due no earlier than
+//! the round's start plus (messages tried ÷ `MAILING_RATE_PER_SECOND`)
+//! seconds, so over any run of rounds the rate is at most the configured
+//! one, and a round never holds a runner slot to wait. A round also stops
+//! after half the job lease (`JOBS_LEASE_SECONDS`) or when the transport
+//! fails, and its completing transaction either marks the mailing `sent` or
+//! enqueues the next round (`mailings::service::after_round`).
+//!
+//! Failures: a transient one (connection, timeout, SMTP 4xx) waits
+//! `MAILING_RETRY_BASE_SECONDS` · 2^(tries−1) (at most an hour) and ends
+//! the round, since every other recipient would fail the same way; after
+//! `MAILING_MAX_ATTEMPTS` tries the record is `failed`. A permanent one
+//! (SMTP 5xx) marks that record `failed` at once and the round goes on;
+//! when the reply says the mailbox or domain does not exist (5.1.1, 5.1.2,
+//! 5.1.10: `mail::mailbox_unknown`) the subscriber is also marked
+//! `bounced`, as a hard-bounce report would, so no later mailing tries the
+//! address again. Other 5xx (policy, size, spam) leave the subscriber as is.
+//! An editor can re-queue failed records (`POST /mailings/{id}/retry`).
 
 use std::time::{Duration, Instant};
+
+use chrono::NaiveDateTime;
 
 use serde::Deserialize;
 
@@ -42,9 +57,11 @@ fn retry_wait(base_secs: i64, tries: i32) -> chrono::Duration {
     chrono::Duration::seconds(base_secs.saturating_mul(1i64 << exp).min(3600))
 }
 
-enum Outcome {
-    /// Nothing due now (or the round's time is up): settle in the completing transaction.
-    Stop { not_before: chrono::NaiveDateTime },
+/// When the round after one that started at `started` and tried `tried`
+/// messages may start, at `rate` messages per second.
+pub fn next_round_at(started: NaiveDateTime, tried: usize, rate: u32) -> NaiveDateTime {
+    let micros = (tried as f64 * 1_000_000.0 / f64::from(rate.max(1))).ceil() as i64;
+    started + chrono::Duration::microseconds(micros)
 }
 
 /// Runs one attempt.
@@ -55,8 +72,8 @@ pub async fn run(ctx: &JobContext, _job: &ClaimedJob, payload: serde_json::Value
         let settings = settings.clone();
         crate::db::run(&ctx.pool, move |c| {
             let m = repo::find(c, mailing_id)?;
-            let content = match &m {
-                Some(m) => service::content(c, &settings, m.article_id)?,
+            let content = match m.as_ref().and_then(|m| m.article_id) {
+                Some(article) => service::content(c, &settings, article)?,
                 None => None,
             };
             Ok((m, content))
@@ -64,50 +81,59 @@ pub async fn run(ctx: &JobContext, _job: &ClaimedJob, payload: serde_json::Value
         .await
         .map_err(|e| anyhow::anyhow!("loading mailing {mailing_id}: {e}"))?
     };
-    let (Some(mailing), Some(content)) = loaded else {
-        tracing::warn!(mailing_id, "mailing or its article is gone; nothing to send");
+    let Some(mailing) = loaded.0 else {
+        tracing::warn!(mailing_id, "mailing is gone; nothing to send");
         return Ok(None);
     };
     if mailing.state() != MailingState::Sending {
         return Ok(None);
     }
+    let Some(content) = loaded.1 else {
+        // The article was deleted mid-mailing: nobody else gets it, and the
+        // records say why.
+        tracing::warn!(mailing_id, "the mailing's article was deleted; the rest is skipped");
+        return Ok(Some(Box::new(move |c| {
+            let now = crate::db::now();
+            repo::skip_queued(c, mailing_id, "the article was deleted", now)?;
+            repo::mark_finished(c, mailing_id, now)
+        })));
+    };
     let subject = mailing.subject.clone().unwrap_or_default();
     let budget = Duration::from_secs(settings.jobs.lease_secs) / 2;
     let started = Instant::now();
+    let started_at = crate::db::now();
     let cfg = settings.mailings.clone();
-    let interval = Duration::from_secs_f64(1.0 / f64::from(cfg.rate_per_second));
-    let mut next_slot = tokio::time::Instant::now();
-    let Outcome::Stop { not_before } = 'round: loop {
-        let now = crate::db::now();
-        let batch = crate::db::run(&ctx.pool, move |c| Ok(repo::due(c, mailing_id, now, cfg.batch_size)?))
-            .await
-            .map_err(|e| anyhow::anyhow!("loading deliveries: {e}"))?;
-        if batch.is_empty() {
-            break 'round Outcome::Stop { not_before: now };
+    let batch = crate::db::run(&ctx.pool, move |c| Ok(repo::due(c, mailing_id, started_at, cfg.batch_size)?))
+        .await
+        .map_err(|e| anyhow::anyhow!("loading deliveries: {e}"))?;
+    let mut tried = 0usize;
+    let mut not_before = None;
+    for d in batch {
+        if started.elapsed() >= budget {
+            break;
         }
-        for d in batch {
-            if started.elapsed() >= budget {
-                break 'round Outcome::Stop { not_before: crate::db::now() };
-            }
-            tokio::time::sleep_until(next_slot).await;
-            next_slot = next_slot.max(tokio::time::Instant::now()) + interval;
-            match send_one(ctx, &d, &subject, &content).await? {
-                Sent::Yes | Sent::Passed => {}
-                Sent::TransportDown => {
-                    // Every other recipient would fail the same way: wait.
-                    let wait = retry_wait(cfg.retry_base_secs, d.attempts + 1);
-                    break 'round Outcome::Stop { not_before: crate::db::now() + wait };
-                }
+        match send_one(ctx, &d, &subject, &content).await? {
+            Sent::Yes | Sent::Refused => tried += 1,
+            Sent::Passed => {}
+            Sent::TransportDown => {
+                // Every other recipient would fail the same way: wait.
+                tried += 1;
+                not_before = Some(crate::db::now() + retry_wait(cfg.retry_base_secs, d.attempts + 1));
+                break;
             }
         }
-    };
+    }
+    let paced = next_round_at(started_at, tried, cfg.rate_per_second);
+    let not_before = not_before.map_or(paced, |t| t.max(paced));
     Ok(Some(Box::new(move |c| service::after_round(c, mailing_id, round, not_before, crate::db::now()))))
 }
 
 enum Sent {
     Yes,
-    /// Not sent and not to be: no longer queued, skipped, or failed for good.
+    /// Not sent and not to be: no longer queued, skipped, or could not be built.
     Passed,
+    /// The server refused this recipient for good (SMTP 5xx): `failed`.
+    Refused,
     TransportDown,
 }
 
@@ -177,6 +203,23 @@ async fn send_one(
             write(DeliveryState::Failed, Some(e.to_string())).await?;
             Ok(Sent::Passed)
         }
+        Err(MailError::Rejected { message, mailbox_unknown }) => {
+            tracing::warn!(delivery = id, %message, mailbox_unknown, "mailing delivery refused for good");
+            let subscriber = d.subscriber_id;
+            crate::db::write(&ctx.pool, move |c| {
+                use diesel::Connection;
+                c.transaction(|c| {
+                    let now = crate::db::now();
+                    repo::settle(c, id, DeliveryState::Failed, Some(&message), now)?;
+                    if let (true, Some(s)) = (mailbox_unknown, subscriber) {
+                        crate::subscriptions::service::mark_bounced(c, s, now)?;
+                    }
+                    Ok::<_, crate::error::ApiError>(())
+                })
+            })
+            .await?;
+            Ok(Sent::Refused)
+        }
         Err(e @ MailError::Transport(_)) => {
             let tries = d.attempts + 1;
             let error = e.to_string();
@@ -199,6 +242,15 @@ async fn send_one(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_next_round_waits_for_the_messages_tried_at_the_rate() {
+        let t = chrono::DateTime::from_timestamp(1_800_000_000, 0).unwrap().naive_utc();
+        assert_eq!(next_round_at(t, 0, 10), t);
+        assert_eq!(next_round_at(t, 5, 10), t + chrono::Duration::milliseconds(500));
+        assert_eq!(next_round_at(t, 100, 150), t + chrono::Duration::microseconds(666_667));
+        assert_eq!(next_round_at(t, 3, 1), t + chrono::Duration::seconds(3));
+    }
 
     #[test]
     fn retry_waits_double_up_to_an_hour() {

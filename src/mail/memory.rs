@@ -28,6 +28,7 @@ pub struct SentMail {
 pub struct MemoryMailer {
     sent: Arc<Mutex<Vec<SentMail>>>,
     failing: Arc<Mutex<Option<String>>>,
+    rejecting: Arc<Mutex<Vec<(String, String)>>>,
 }
 
 impl MemoryMailer {
@@ -36,9 +37,22 @@ impl MemoryMailer {
         self.sent.lock().unwrap_or_else(|e| e.into_inner()).clone()
     }
 
-    /// Makes every send fail with `error` (`None`: succeed again).
+    /// Makes every send fail with `error` (`None`: succeed again), as a
+    /// transient failure ([`MailError::Transport`]: a connection refused, a 4xx).
     pub fn fail_with(&self, error: Option<&str>) {
         *self.failing.lock().unwrap_or_else(|e| e.into_inner()) = error.map(str::to_owned);
+    }
+
+    /// Accepts mail to every address again (undoes [`MemoryMailer::reject`]).
+    pub fn clear_rejections(&self) {
+        self.rejecting.lock().unwrap_or_else(|e| e.into_inner()).clear();
+    }
+
+    /// Makes every send to `to` (compared case-insensitively) fail for good
+    /// with the SMTP reply `reply`, e.g. `550 5.1.1 user unknown`
+    /// ([`MailError::Rejected`], as the SMTP mailer reports a 5xx).
+    pub fn reject(&self, to: &str, reply: &str) {
+        self.rejecting.lock().unwrap_or_else(|e| e.into_inner()).push((to.to_lowercase(), reply.to_owned()));
     }
 }
 
@@ -47,6 +61,12 @@ impl Mailer for MemoryMailer {
         Box::pin(async move {
             if let Some(e) = self.failing.lock().unwrap_or_else(|e| e.into_inner()).clone() {
                 return Err(MailError::Transport(e));
+            }
+            let to = mail.to.to_lowercase();
+            let rejected =
+                self.rejecting.lock().unwrap_or_else(|e| e.into_inner()).iter().find(|(t, _)| *t == to).cloned();
+            if let Some((_, reply)) = rejected {
+                return Err(MailError::Rejected { mailbox_unknown: super::mailbox_unknown(&reply), message: reply });
             }
             self.sent.lock().unwrap_or_else(|e| e.into_inner()).push(SentMail {
                 to: mail.to.clone(),

@@ -29,9 +29,40 @@ pub enum MailError {
     /// Building the message failed (bad address, template error).
     #[error("cannot build the message: {0}")]
     Build(String),
-    /// The transport refused or failed (connection, timeout, SMTP error, disk).
+    /// The transport failed for now (connection, timeout, TLS, disk, or an
+    /// SMTP 4xx): the same message may go through later.
     #[error("cannot send: {0}")]
     Transport(String),
+    /// The mail server refused this message for good (an SMTP 5xx reply):
+    /// sending it again will not help. `mailbox_unknown` when the reply says
+    /// the recipient's mailbox or domain does not exist (see [`mailbox_unknown`]).
+    #[error("refused: {message}")]
+    Rejected {
+        /// The server's reply (code and text).
+        message: String,
+        /// The reply names a mailbox or domain that does not exist.
+        mailbox_unknown: bool,
+    },
+}
+
+/// Whether a permanent SMTP reply says the recipient does not exist: an
+/// enhanced status code (RFC 3463) of `5.1.1` (bad destination mailbox),
+/// `5.1.2` (bad destination system), `5.1.10` (null MX, RFC 7505), or, from
+/// servers that send no enhanced code, a 550/551/553 whose text says
+/// "user unknown", "no such user", "unknown user" or "does not exist".
+/// A 5.7.x (policy, spam) or 5.2.x (mailbox full, message too big)
+/// refusal is not: the address may be fine.
+pub fn mailbox_unknown(reply: &str) -> bool {
+    let lower = reply.to_ascii_lowercase();
+    let enhanced = lower
+        .split(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .filter(|w| w.starts_with("5.") && w.matches('.').count() == 2)
+        .collect::<Vec<_>>();
+    if !enhanced.is_empty() {
+        return enhanced.iter().any(|w| matches!(*w, "5.1.1" | "5.1.2" | "5.1.10"));
+    }
+    ["550", "551", "553"].iter().any(|c| lower.contains(c))
+        && ["user unknown", "no such user", "unknown user", "does not exist"].iter().any(|t| lower.contains(t))
 }
 
 /// Hands finished messages to a transport. `send` returning `Ok` means the

@@ -3,7 +3,9 @@
 //! (`?tls=none`, loopback relays only); AUTH when the URL has credentials.
 //! Every socket operation times out after `MAIL_TIMEOUT_SECONDS`, and the
 //! whole send after twice that, so a stalled server fails the attempt (and
-//! the job retries) instead of holding a runner slot.
+//! the job retries) instead of holding a runner slot. A 5xx reply is a
+//! [`MailError::Rejected`] (permanent), everything else a
+//! [`MailError::Transport`] (retried).
 
 use std::time::Duration;
 
@@ -49,6 +51,12 @@ impl Mailer for SmtpMailer {
         Box::pin(async move {
             match tokio::time::timeout(self.timeout * 2, self.transport.send(mail.message.clone())).await {
                 Ok(Ok(_)) => Ok(()),
+                // lettre classes the server's reply: 5xx permanent, 4xx transient;
+                // a connection or TLS failure has no reply and is transient.
+                Ok(Err(e)) if e.is_permanent() => {
+                    let message = e.to_string();
+                    Err(MailError::Rejected { mailbox_unknown: super::mailbox_unknown(&message), message })
+                }
                 Ok(Err(e)) => Err(MailError::Transport(e.to_string())),
                 Err(_) => Err(MailError::Transport(format!("no answer within {} s", (self.timeout * 2).as_secs()))),
             }

@@ -42,7 +42,7 @@ impl DeliveryCounts {
 /// A mailing: one per published article.
 #[derive(Debug, Serialize, ToSchema)]
 #[schema(example = json!({
-    "id": 7, "article_id": 42, "state": "sending", "held_reason": null,
+    "id": 7, "article_id": 42, "article_title": "Council approves the new bridge", "state": "sending", "held_reason": null,
     "subject": "Council approves the new bridge", "scheduled_at": "2026-12-02T06:00:00Z",
     "started_at": "2026-12-02T06:00:01Z", "finished_at": null, "created_at": "2026-12-01T18:30:00Z",
     "deliveries": {"total": 1000, "queued": 400, "sent": 590, "failed": 2, "skipped": 8}
@@ -50,8 +50,12 @@ impl DeliveryCounts {
 pub struct Mailing {
     /// Id.
     pub id: i64,
-    /// The article it announces.
-    pub article_id: i64,
+    /// The article it announces; `null` once the article was deleted (the
+    /// mailing and its delivery records stay, as history).
+    pub article_id: Option<i64>,
+    /// The article's title when the mailing was made or started (kept after
+    /// the article is deleted).
+    pub article_title: Option<String>,
     /// Where it is.
     pub state: MailingState,
     /// Why it is held (`review`: the article's mode is `hold`; `late`: its time passed long ago).
@@ -76,6 +80,7 @@ impl Mailing {
         Self {
             id: row.id,
             article_id: row.article_id,
+            article_title: row.article_title.clone(),
             state: row.state(),
             held_reason: row.held_reason.as_deref().and_then(HeldReason::parse),
             subject: row.subject.clone(),
@@ -90,6 +95,26 @@ impl Mailing {
 
 crate::data_envelope!(MailingEnvelope, Mailing, "`{\"data\": Mailing}`");
 crate::list_envelope!(MailingList, Mailing, "A page of mailings.");
+
+/// What `POST /mailings/{id}/retry` did.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({
+    "requeued": 2,
+    "mailing": {
+        "id": 7, "article_id": 42, "article_title": "Council approves the new bridge", "state": "sending",
+        "held_reason": null, "subject": "Council approves the new bridge", "scheduled_at": "2026-12-02T06:00:00Z",
+        "started_at": "2026-12-02T06:00:01Z", "finished_at": null, "created_at": "2026-12-01T18:30:00Z",
+        "deliveries": {"total": 1000, "queued": 2, "sent": 990, "failed": 0, "skipped": 8}
+    }
+}))]
+pub struct MailingRetry {
+    /// Failed deliveries moved back to `queued` (0 when there were none).
+    pub requeued: usize,
+    /// The mailing after the re-queue.
+    pub mailing: Mailing,
+}
+
+crate::data_envelope!(MailingRetryEnvelope, MailingRetry, "`{\"data\": MailingRetry}`");
 
 /// `GET /mailings` query: pagination and a state filter.
 #[derive(Debug, Deserialize, IntoParams)]

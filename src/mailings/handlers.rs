@@ -8,7 +8,7 @@ use diesel::Connection;
 
 use super::dto::{
     ArticleNewsletter, ArticleNewsletterEnvelope, DeliveryCounts, Mailing, MailingEnvelope, MailingList, MailingQuery,
-    SetArticleNewsletter,
+    MailingRetry, MailingRetryEnvelope, SetArticleNewsletter,
 };
 use super::model::{MailingRow, MailingState, NewsletterMode};
 use super::{repo, service};
@@ -149,6 +149,42 @@ pub async fn cancel_mailing(state: web::Data<AppState>, auth: AuthUser, id: Id) 
     })
     .await?;
     Ok(HttpResponse::Ok().json(MailingEnvelope { data }))
+}
+
+/// Re-queue a sent mailing's failed deliveries (editors).
+///
+/// Failed delivery records (tries used up, or refused by the mail server)
+/// go back to `queued` with fresh tries and the mailing to `sending`; a new
+/// round sends them through the job queue. Delivered and skipped records
+/// are never touched, so nobody gets a second copy. Idempotent: calling it
+/// again (or on a mailing with no failures) re-queues nothing and answers
+/// `requeued: 0`.
+#[utoipa::path(
+    tag = "mailings",
+    security(("bearer" = [])),
+    params(("id" = i64, Path, description = "Mailing id", minimum = 1)),
+    responses(
+        (status = 200, description = "Re-queued (`requeued` may be 0)", body = MailingRetryEnvelope),
+        (status = 400, description = "The id is not a positive integer", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Missing, malformed or expired credentials", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not an editor or admin, or an API key", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such mailing", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The mailing has not been sent (scheduled, held, cancelled), or is still sending with failures pending", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "The database is unavailable; see `Retry-After`", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/mailings/{id}/retry")]
+pub async fn retry_mailing(state: web::Data<AppState>, auth: AuthUser, id: Id) -> Result<HttpResponse, ApiError> {
+    auth.0.require(Action::ManageSubscribers)?;
+    let id = id.get();
+    let data = crate::db::write(&state.pool, move |c| {
+        c.transaction(|c| {
+            let (row, done) = service::retry_failed(c, id)?;
+            Ok::<_, ApiError>(MailingRetry { requeued: done.requeued, mailing: one(c, row)? })
+        })
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(MailingRetryEnvelope { data }))
 }
 
 /// An article's newsletter mode (editors).

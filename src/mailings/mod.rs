@@ -22,6 +22,7 @@ pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
         .service(handlers::get_mailing)
         .service(handlers::release_mailing)
         .service(handlers::cancel_mailing)
+        .service(handlers::retry_mailing)
         .service(handlers::get_article_newsletter)
         .service(handlers::set_article_newsletter);
 }

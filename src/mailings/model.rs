@@ -95,7 +95,8 @@ text_enum! {
 #[diesel(table_name = mailings)]
 pub struct MailingRow {
     pub id: i64,
-    pub article_id: i64,
+    /// `None` once the article was deleted (the mailing's history stays).
+    pub article_id: Option<i64>,
     pub state: String,
     pub held_reason: Option<String>,
     pub scheduled_at: NaiveDateTime,
@@ -104,6 +105,8 @@ pub struct MailingRow {
     pub finished_at: Option<NaiveDateTime>,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    /// The article's title when the mailing was made or started (kept after the article is deleted).
+    pub article_title: Option<String>,
 }
 
 impl MailingRow {

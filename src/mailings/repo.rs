@@ -43,7 +43,8 @@ pub fn find_by_article(conn: &mut DbConnection, article: i64) -> QueryResult<Opt
     mailings::table.filter(mailings::article_id.eq(article)).select(MailingRow::as_select()).first(conn).optional()
 }
 
-/// Inserts a mailing for `article`; returns its id.
+/// Inserts a mailing for `article` (with a snapshot of its title, kept
+/// should the article be deleted); returns its id.
 pub fn insert(
     conn: &mut DbConnection,
     article: i64,
@@ -52,9 +53,11 @@ pub fn insert(
     scheduled_at: NaiveDateTime,
     now: NaiveDateTime,
 ) -> QueryResult<i64> {
+    let title: Option<String> = articles::table.find(article).select(articles::title).first(conn).optional()?;
     diesel::insert_into(mailings::table)
         .values((
-            mailings::article_id.eq(article),
+            mailings::article_id.eq(Some(article)),
+            mailings::article_title.eq(title),
             mailings::state.eq(state.as_str()),
             mailings::held_reason.eq(held.map(HeldReason::as_str)),
             mailings::scheduled_at.eq(scheduled_at),
@@ -101,11 +104,68 @@ pub fn mark_started(conn: &mut DbConnection, id: i64, subject: &str, now: NaiveD
             mailings::state.eq(MailingState::Sending.as_str()),
             mailings::held_reason.eq(None::<&str>),
             mailings::subject.eq(subject),
+            mailings::article_title.eq(subject),
             mailings::started_at.eq(Some(now)),
             mailings::updated_at.eq(now),
         ))
         .execute(conn)
         .map(drop)
+}
+
+/// Moves every `failed` delivery of `mailing` back to `queued`, due now,
+/// with its tries reset; returns how many. `sent` and `skipped` records are
+/// never touched, so a re-queue cannot send anyone a second copy.
+pub fn requeue_failed(conn: &mut DbConnection, mailing: i64, now: NaiveDateTime) -> QueryResult<usize> {
+    diesel::update(
+        mailing_deliveries::table
+            .filter(mailing_deliveries::mailing_id.eq(mailing))
+            .filter(mailing_deliveries::state.eq(DeliveryState::Failed.as_str())),
+    )
+    .set((
+        mailing_deliveries::state.eq(DeliveryState::Queued.as_str()),
+        mailing_deliveries::attempts.eq(0),
+        mailing_deliveries::next_attempt_at.eq(now),
+        mailing_deliveries::updated_at.eq(now),
+    ))
+    .execute(conn)
+}
+
+/// How many deliveries of `mailing` are in `state`.
+pub fn count_in_state(conn: &mut DbConnection, mailing: i64, state: DeliveryState) -> QueryResult<i64> {
+    mailing_deliveries::table
+        .filter(mailing_deliveries::mailing_id.eq(mailing))
+        .filter(mailing_deliveries::state.eq(state.as_str()))
+        .count()
+        .get_result(conn)
+}
+
+/// Settles every still-queued delivery of `mailing` as `skipped` with `why`
+/// (its article was deleted mid-mailing); returns how many.
+pub fn skip_queued(conn: &mut DbConnection, mailing: i64, why: &str, now: NaiveDateTime) -> QueryResult<usize> {
+    diesel::update(
+        mailing_deliveries::table
+            .filter(mailing_deliveries::mailing_id.eq(mailing))
+            .filter(mailing_deliveries::state.eq(DeliveryState::Queued.as_str())),
+    )
+    .set((
+        mailing_deliveries::state.eq(DeliveryState::Skipped.as_str()),
+        mailing_deliveries::last_error.eq(Some(why)),
+        mailing_deliveries::updated_at.eq(now),
+    ))
+    .execute(conn)
+}
+
+/// Moves mailing `id` from `sent` back to `sending` (a re-queue of failed
+/// deliveries); `false` when it was not `sent`.
+pub fn reopen_sent(conn: &mut DbConnection, id: i64, now: NaiveDateTime) -> QueryResult<bool> {
+    let n = diesel::update(mailings::table.find(id).filter(mailings::state.eq(MailingState::Sent.as_str())))
+        .set((
+            mailings::state.eq(MailingState::Sending.as_str()),
+            mailings::finished_at.eq(None::<NaiveDateTime>),
+            mailings::updated_at.eq(now),
+        ))
+        .execute(conn)?;
+    Ok(n == 1)
 }
 
 /// Marks mailing `id` `sent` if it is `sending`.

@@ -87,7 +87,11 @@ pub fn start(conn: &mut DbConnection, settings: &Settings, id: i64, now: NaiveDa
     if m.state() != MailingState::Scheduled || m.scheduled_at > now {
         return Ok(());
     }
-    let Some(a) = repo::article(conn, m.article_id)? else { return Ok(()) };
+    let Some(a) = m.article_id.map(|a| repo::article(conn, a)).transpose()?.flatten() else {
+        // The article was deleted: the mailing stays, as history, and never sends.
+        repo::transition(conn, id, &[MailingState::Scheduled], MailingState::Cancelled, None, now)?;
+        return Ok(());
+    };
     if !is_public(&a, now) {
         return Ok(());
     }
@@ -116,7 +120,8 @@ pub fn start(conn: &mut DbConnection, settings: &Settings, id: i64, now: NaiveDa
 
 /// What a `send_mailing` round does when it stops, in the transaction that
 /// completes it: `sent` when no delivery is left queued, otherwise the
-/// next round, due when the next delivery is (or at `not_before`).
+/// next round, due when the next delivery is, but not before `not_before`
+/// (which the round sets from the rate: see `jobs::send_mailing`).
 pub fn after_round(
     conn: &mut DbConnection,
     id: i64,
@@ -177,7 +182,10 @@ pub fn release(conn: &mut DbConnection, id: i64) -> Result<MailingRow, ApiError>
     if m.state() != MailingState::Held {
         return Err(ApiError::Conflict(format!("mailing {id} is {}; only a held mailing can be released", m.state)));
     }
-    let at = repo::article(conn, m.article_id)?.and_then(|a| a.published_at).filter(|t| *t > now).unwrap_or(now);
+    let Some(article) = m.article_id.map(|a| repo::article(conn, a)).transpose()?.flatten() else {
+        return Err(ApiError::Conflict(format!("mailing {id}'s article was deleted; it cannot be released")));
+    };
+    let at = article.published_at.filter(|t| *t > now).unwrap_or(now);
     repo::transition(conn, id, &[MailingState::Held], MailingState::Scheduled, None, now)?;
     repo::reschedule(conn, id, at, now)?;
     jobs::enqueue(conn, &start_job(id, at))?;
@@ -194,6 +202,51 @@ pub fn cancel(conn: &mut DbConnection, id: i64) -> Result<MailingRow, ApiError> 
         return Err(conflict(&m, "cancelled"));
     }
     Ok(repo::find(conn, id)?.expect("just updated"))
+}
+
+/// What a re-queue of failed deliveries did.
+#[derive(Debug, Clone, Copy)]
+pub struct Requeued {
+    /// Failed deliveries moved back to `queued`.
+    pub requeued: usize,
+}
+
+/// Re-queues the failed deliveries of a finished (`sent`) mailing: they go
+/// back to `queued` with fresh tries, the mailing to `sending`, and a new
+/// `send_mailing` round starts now. Delivered (`sent`) and `skipped`
+/// records are never touched, so nobody gets a second copy. Idempotent: a
+/// mailing with no failed deliveries (including one still sending the
+/// previous re-queue) answers `requeued: 0` and changes nothing. 404
+/// unknown; 409 when it has not started, was cancelled, or is still
+/// sending with failures pending (retry once it has finished).
+pub fn retry_failed(conn: &mut DbConnection, id: i64) -> Result<(MailingRow, Requeued), ApiError> {
+    let now = crate::db::now();
+    let m = repo::find(conn, id)?.ok_or_else(|| ApiError::NotFound(format!("no mailing {id}")))?;
+    let failed = repo::count_in_state(conn, id, super::model::DeliveryState::Failed)?;
+    match m.state() {
+        MailingState::Sending | MailingState::Sent if failed == 0 => return Ok((m, Requeued { requeued: 0 })),
+        MailingState::Sent => {}
+        MailingState::Sending => {
+            return Err(ApiError::Conflict(format!(
+                "mailing {id} is still sending; retry its failed deliveries once it has finished"
+            )))
+        }
+        _ => {
+            return Err(ApiError::Conflict(format!(
+                "mailing {id} is {}; only a mailing that was sent has deliveries to retry",
+                m.state
+            )))
+        }
+    }
+    if !repo::reopen_sent(conn, id, now)? {
+        return Err(ApiError::Conflict(format!("mailing {id} changed meanwhile; try again")));
+    }
+    let requeued = repo::requeue_failed(conn, id, now)?;
+    // Round numbers only key the rounds' unique jobs; a re-queue's chain
+    // starts at the time in microseconds so it never meets an earlier chain's keys.
+    jobs::enqueue(conn, &send_job(id, now.and_utc().timestamp_micros(), now))?;
+    tracing::info!(mailing = id, requeued, "failed deliveries re-queued");
+    Ok((repo::find(conn, id)?.expect("just updated"), Requeued { requeued }))
 }
 
 /// Sets an article's newsletter mode. 404 when the article does not exist.

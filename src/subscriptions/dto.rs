@@ -216,10 +216,17 @@ crate::list_envelope!(SubscriberList, Subscriber, "A page of subscribers.");
 
 /// One entry of the consent log.
 #[derive(Debug, Serialize, ToSchema)]
-#[schema(example = json!({"created_at": "2026-12-01T09:30:00Z", "email": "Reader@Example.com", "topics": ["politics"], "source": "footer-form", "privacy_notice_version": "2026-11", "ip": "203.0.113.0"}))]
+#[schema(example = json!({"created_at": "2026-12-01T09:30:00Z", "basis": "double_opt_in", "email": "Reader@Example.com", "topics": ["politics"], "source": "footer-form", "privacy_notice_version": "2026-11", "ip": "203.0.113.0"}))]
 pub struct ConsentRecord {
-    /// When the reader confirmed.
+    /// When the reader confirmed (for an import with consent data, when
+    /// they opted in or confirmed in the tool the list came from).
     pub created_at: chrono::DateTime<chrono::Utc>,
+    /// What the record rests on: `double_opt_in` (confirmed here),
+    /// `imported` (an import carried the source tool's opt-in time or
+    /// address), or `imported_without_consent` (an import with no consent
+    /// data: the address was on the list, nothing says how it got there).
+    #[schema(value_type = String, example = "double_opt_in")]
+    pub basis: String,
     /// The address as confirmed.
     pub email: String,
     /// The topics consented to.
@@ -236,6 +243,7 @@ impl From<super::repo::ConsentRow> for ConsentRecord {
     fn from(r: super::repo::ConsentRow) -> Self {
         Self {
             created_at: utc(r.created_at),
+            basis: r.basis,
             email: r.email,
             topics: serde_json::from_str(&r.topics).unwrap_or_default(),
             source: r.source,
@@ -271,6 +279,18 @@ pub struct ExportQuery {
     #[param(value_type = Option<ExportFormat>, inline)]
     pub format: Option<String>,
 }
+
+/// `POST /subscriptions/import` query.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct ImportQuery {
+    /// `true`: check and report everything, write nothing (default `false`).
+    #[param(value_type = Option<bool>)]
+    pub dry_run: Option<String>,
+}
+
+crate::data_envelope!(ImportReportEnvelope, super::import::ImportReport, "`{\"data\": ImportReport}`");
 
 /// Export formats.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]

@@ -6,8 +6,8 @@ use diesel::Connection;
 
 use super::dto::{
     BounceOutcomeEnvelope, BounceReport, ConfirmRequest, ConfirmationPreview, ConfirmationPreviewEnvelope, Confirmed,
-    ConfirmedEnvelope, ConsentRecord, ExportFormat, ExportQuery, ExportedSubscriber, PreferencesPatch,
-    SubscribeRequest, Subscriber, SubscriberExport, SubscriberList, SubscriberQuery, Subscription,
+    ConfirmedEnvelope, ConsentRecord, ExportFormat, ExportQuery, ExportedSubscriber, ImportQuery, ImportReportEnvelope,
+    PreferencesPatch, SubscribeRequest, Subscriber, SubscriberExport, SubscriberList, SubscriberQuery, Subscription,
     SubscriptionEnvelope, TokenQuery,
 };
 use super::model::{self, SubscriberEmail, SubscriberRow};
@@ -500,6 +500,105 @@ async fn export_chunk(pool: &crate::db::Pool, after: i64) -> Result<Vec<Exported
     .await
 }
 
+/// Reads the request body up to `max` bytes (a 413 naming `body` past it,
+/// before anything is parsed or written).
+async fn read_body(req: &HttpRequest, mut payload: web::Payload, max: usize) -> Result<web::Bytes, ApiError> {
+    use futures_util::StreamExt;
+    let too_large = || ApiError::PayloadTooLargeField {
+        detail: format!("the file is larger than {} MiB; split it into several imports", max / (1024 * 1024)),
+        field: "body".into(),
+    };
+    let declared = req
+        .headers()
+        .get(actix_web::http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<usize>().ok());
+    if declared.is_some_and(|n| n > max) {
+        return Err(too_large());
+    }
+    let mut buf = web::BytesMut::new();
+    while let Some(chunk) = payload.next().await {
+        let chunk = chunk.map_err(|e| ApiError::invalid("body", format!("could not be read: {e}")))?;
+        if buf.len() + chunk.len() > max {
+            return Err(too_large());
+        }
+        buf.extend_from_slice(&chunk);
+    }
+    Ok(buf.freeze())
+}
+
+/// Import subscribers from a CSV file (editors and admins).
+///
+/// The body is the file itself, `Content-Type: text/csv` (not multipart),
+/// UTF-8, at most 64 MiB. The shape is recognized from the header: a
+/// Mailchimp audience export (`Email Address`, `First Name`, `Last Name`,
+/// `OPTIN_TIME`, `OPTIN_IP`, `CONFIRM_TIME`, `CONFIRM_IP`, `UNSUB_TIME`,
+/// `CLEAN_TIME`; other columns ignored), a Ghost members export (`email`,
+/// `name`, `subscribed_to_emails`, `created_at`, `deleted_at`, …), a
+/// listmonk file (`email`, `name`, `attributes`, `status`, …) or
+/// broadsheet's own CSV export. A column the format does not have is a 422
+/// naming it; bytes that are not UTF-8 are a 400 naming the line.
+///
+/// Rows with a problem (bad address, duplicate within the file, …) are
+/// skipped and listed with their line, column and message; the rest are
+/// imported in one transaction. An address that already exists is never
+/// changed, and one that unsubscribed, bounced, complained or was erased is
+/// never brought back. Imported rows keep the file's consent data (consent
+/// basis `imported`) or are marked `imported_without_consent`. With
+/// `dry_run=true` everything is checked and reported and nothing written.
+#[utoipa::path(
+    tag = "subscriptions",
+    security(("bearer" = [])),
+    params(ImportQuery),
+    request_body(content = String, content_type = "text/csv", description = "The CSV file, UTF-8, header row first",
+        example = json!("Email Address,First Name,Last Name,OPTIN_TIME,OPTIN_IP,CONFIRM_TIME,CONFIRM_IP\r\nana@example.com,Ana,Lopez,2025-03-01 09:00:00,203.0.113.7,2025-03-01 09:05:00,203.0.113.7\r\n")),
+    responses(
+        (status = 200, description = "Imported (or, for a dry run, what would be): counts and each skipped row", body = ImportReportEnvelope),
+        (status = 400, description = "A bad query, an empty body, bytes that are not UTF-8, or CSV that cannot be parsed (`errors[].field` is `body` or `dry_run`)", body = Problem, content_type = "application/problem+json",
+            example = json!({"type": "about:blank", "title": "Bad Request", "status": 400, "detail": "body is not UTF-8 text (first bad bytes on line 3); export or save the file as CSV UTF-8", "code": "invalid_parameter", "errors": [{"field": "body", "message": "is not UTF-8 text (first bad bytes on line 3); export or save the file as CSV UTF-8"}]})),
+        (status = 401, description = "Missing, malformed or expired credentials", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not an editor or admin, or an API key", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "The file is larger than 64 MiB (`errors[].field` is `body`)", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "The body is not `text/csv`", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "A column is missing, unknown to the format, unnamed or repeated (`errors[].field` names it)", body = Problem, content_type = "application/problem+json",
+            example = json!({"type": "about:blank", "title": "Unprocessable Entity", "status": 422, "detail": "column shoe_size is not a column of a listmonk export (expected some of: uuid, email, name, attributes, status, created_at, updated_at)", "code": "unprocessable", "errors": [{"field": "shoe_size", "message": "is not a column of a listmonk export (expected some of: uuid, email, name, attributes, status, created_at, updated_at)"}]})),
+        (status = 503, description = "The database is unavailable; nothing was written. See `Retry-After`", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/subscriptions/import")]
+pub async fn import_subscriptions(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    auth: AuthUser,
+    query: web::Query<ImportQuery>,
+    payload: web::Payload,
+) -> Result<HttpResponse, ApiError> {
+    auth.0.require(Action::ManageSubscribers)?;
+    let dry_run = match query.dry_run.as_deref().map(str::trim) {
+        None | Some("false" | "0") => false,
+        Some("true" | "1") => true,
+        Some(_) => return Err(ApiError::invalid("dry_run", "must be true or false")),
+    };
+    let content_type = req
+        .headers()
+        .get(actix_web::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .map(|v| v.split(';').next().unwrap_or("").trim().to_ascii_lowercase());
+    if !matches!(content_type.as_deref(), Some("text/csv" | "application/csv")) {
+        return Err(ApiError::UnsupportedMediaType {
+            detail: "send the CSV file itself as the body, with Content-Type: text/csv".into(),
+            errors: vec![crate::error::FieldError { field: "content-type".into(), message: "must be text/csv".into() }],
+        });
+    }
+    let body = read_body(&req, payload, super::import::MAX_BYTES).await?;
+    let settings = state.settings.clone();
+    let data = crate::db::write(&state.pool, move |c| {
+        Ok(super::import::import(c, &settings, std::io::Cursor::new(body), dry_run)?)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(ImportReportEnvelope { data }))
+}
+
 /// Keeps `DELETE /subscriptions/confirm` (and the other named paths) from
 /// reaching [`delete_subscription`]: actix puts method guards on resources,
 /// so a method no named route takes would fall through to `{id}` (a 401 or
@@ -507,7 +606,7 @@ async fn export_chunk(pool: &crate::db::Pool, after: i64) -> Result<Vec<Exported
 /// gives.
 fn not_a_named_route(ctx: &actix_web::guard::GuardContext<'_>) -> bool {
     let last = ctx.head().uri.path().trim_end_matches('/').rsplit('/').next().unwrap_or("");
-    !matches!(last, "confirm" | "unsubscribe" | "preferences" | "export" | "bounces")
+    !matches!(last, "confirm" | "unsubscribe" | "preferences" | "export" | "bounces" | "import")
 }
 
 /// Erase a subscriber and their personal data (GDPR).

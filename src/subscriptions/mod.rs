@@ -8,6 +8,7 @@
 
 pub mod dto;
 pub mod handlers;
+pub mod import;
 pub mod model;
 pub mod repo;
 pub mod service;
@@ -16,6 +17,7 @@ pub mod service;
 pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     cfg.service(handlers::list_subscriptions)
         .service(handlers::export_subscriptions)
+        .service(handlers::import_subscriptions)
         .service(handlers::report_bounces)
         .service(handlers::subscribe)
         .service(handlers::preview_confirmation)

@@ -289,6 +289,7 @@ pub struct ConsentRow {
     pub privacy_notice_version: String,
     pub ip: Option<String>,
     pub created_at: NaiveDateTime,
+    pub basis: String,
 }
 
 /// The consent records of each of `ids` (one query), oldest first.
@@ -304,6 +305,7 @@ pub fn consents_of(conn: &mut DbConnection, ids: &[i64]) -> QueryResult<Vec<Cons
             subscription_consents::privacy_notice_version,
             subscription_consents::ip,
             subscription_consents::created_at,
+            subscription_consents::basis,
         ))
         .load(conn)
 }

@@ -335,6 +335,21 @@ pub fn csv_field(v: &str) -> String {
     }
 }
 
+/// Marks subscriber `id` `bounced` (a mail server said their mailbox does
+/// not exist) and voids their confirmation links, as a hard-bounce report
+/// does; a `complained` or erased subscriber is left as is. In the caller's
+/// transaction.
+pub fn mark_bounced(conn: &mut DbConnection, id: i64, now: NaiveDateTime) -> QueryResult<()> {
+    let Some(s) = repo::find(conn, id)? else { return Ok(()) };
+    if matches!(s.status(), SubscriberStatus::Complained | SubscriberStatus::Bounced) {
+        return Ok(());
+    }
+    repo::set_status(conn, id, SubscriberStatus::Bounced, now)?;
+    repo::void_tokens(conn, id, now)?;
+    tracing::info!(subscriber = id, "mail to a subscriber stopped: the mail server says the mailbox does not exist");
+    Ok(())
+}
+
 /// Applies a bounce/complaint report in the caller's transaction: a hard
 /// bounce makes the address `bounced`, a complaint `complained` (both stop
 /// all mail, and a later subscribe request changes nothing); a soft bounce

@@ -23,6 +23,9 @@ backend_tests!(
     mailing_endpoints_refuse_bad_inputs_missing_auth_and_non_editors,
     hard_bounces_and_complaints_from_the_webhook_or_an_editor_stop_all_mail,
     kill_9_of_the_worker_mid_mailing_then_a_restart_mails_every_recipient_exactly_once,
+    permanent_refusals_fail_at_once_an_unknown_mailbox_bounces_and_an_editor_can_requeue_the_failures,
+    the_configured_rate_spaces_the_rounds_of_a_mailing,
+    deleting_an_article_keeps_its_mailing_history,
 );
 
 /// Subscribes `email` to `topics`, runs the jobs and confirms from the
@@ -559,4 +562,168 @@ async fn hard_bounces_and_complaints_from_the_webhook_or_an_editor_stop_all_mail
     app.run_jobs().await;
     let sent: Vec<String> = app.mailbox.sent()[before..].iter().map(|m| m.to.clone()).collect();
     assert_eq!(sent, ["soft@example.com"]);
+}
+
+fn deliveries_of(app: &TestApp, email: &str) -> (String, i32, Option<String>) {
+    mailing_deliveries::table
+        .inner_join(subscribers::table)
+        .filter(subscribers::email.eq(email))
+        .select((mailing_deliveries::state, mailing_deliveries::attempts, mailing_deliveries::last_error))
+        .first(&mut *app.db.conn())
+        .unwrap()
+}
+
+async fn permanent_refusals_fail_at_once_an_unknown_mailbox_bounces_and_an_editor_can_requeue_the_failures(
+    backend: Backend,
+) {
+    // Arrange: one address the server does not know, one it refuses by
+    // policy, one it takes; and a transient failure for nobody.
+    let Some(app) = TestApp::spawn(backend).await else { return };
+    let editor = app.token_for("editor").await;
+    let author = app.token_for("author").await;
+    let unknown = insert_confirmed(&app, "unknown@example.com");
+    let policy = insert_confirmed(&app, "policy@example.com");
+    insert_confirmed(&app, "fine@example.com");
+    app.mailbox.reject("unknown@example.com", "permanent error (550): 5.1.1 <unknown@example.com>: user unknown");
+    app.mailbox.reject("policy@example.com", "permanent error (550): 5.7.1 message refused by policy");
+    let (article, _) = app.create_article(&editor, json!({"title": "Refusals", "status": "published"})).await;
+    let id = mailing_id(&app, article["id"].as_i64().unwrap());
+
+    // A retry before it has run: 409; bad ids, auth and roles as elsewhere.
+    let retry = format!("/api/v1/mailings/{id}/retry");
+    app.authed("POST", &retry, &editor, None).await.assert_problem(409);
+    app.send("POST", &retry, &[], None).await.assert_problem(401);
+    app.authed("POST", &retry, &author, None).await.assert_problem(403);
+    app.authed("POST", "/api/v1/mailings/999999/retry", &editor, None).await.assert_problem(404);
+    app.authed("POST", "/api/v1/mailings/x/retry", &editor, None).await.assert_problem(400);
+
+    // Act: the mailing runs.
+    app.run_jobs().await;
+
+    // Assert: refusals failed at once (one try each), without waiting, and
+    // the mailing finished; only the unknown mailbox is now bounced.
+    let (state, tries, error) = deliveries_of(&app, "unknown@example.com");
+    assert_eq!((state.as_str(), tries), ("failed", 1));
+    assert!(error.unwrap().contains("5.1.1"));
+    assert_eq!(deliveries_of(&app, "policy@example.com").0, "failed");
+    assert_eq!(deliveries_of(&app, "fine@example.com").0, "sent");
+    assert_eq!(status_of(&app, unknown), "bounced");
+    assert_eq!(status_of(&app, policy), "confirmed", "a policy refusal says nothing about the address");
+    let view = get_mailing(&app, &editor, id).await;
+    assert_eq!(view["state"], "sent");
+    assert_eq!(view["deliveries"], json!({"total": 3, "queued": 0, "sent": 1, "failed": 2, "skipped": 0}));
+    assert_eq!(app.mailbox.sent().iter().filter(|m| m.subject == "Refusals").count(), 1);
+
+    // Act: the server takes mail again; an editor re-queues the failures, twice.
+    app.mailbox.clear_rejections();
+    let res = app.authed("POST", &retry, &editor, None).await;
+    assert_eq!(res.status.as_u16(), 200, "{}", String::from_utf8_lossy(&res.body));
+    let body = res.json();
+    assert_eq!(body["data"]["requeued"], 2);
+    assert_eq!(body["data"]["mailing"]["state"], "sending");
+    let again = app.authed("POST", &retry, &editor, None).await;
+    assert_eq!(again.status.as_u16(), 200);
+    assert_eq!(again.json()["data"]["requeued"], 0, "idempotent: nothing left to re-queue");
+    app.run_jobs().await;
+    let again = app.authed("POST", &retry, &editor, None).await;
+    assert_eq!(again.json()["data"]["requeued"], 0);
+    app.run_jobs().await;
+
+    // Assert: the policy refusal went out now, the bounced address was
+    // skipped, and the reader who had it already got no second copy.
+    let per: Vec<String> = app.mailbox.sent().into_iter().filter(|m| m.subject == "Refusals").map(|m| m.to).collect();
+    assert_eq!(per, ["fine@example.com", "policy@example.com"]);
+    let view = get_mailing(&app, &editor, id).await;
+    assert_eq!(view["state"], "sent");
+    assert_eq!(view["deliveries"], json!({"total": 3, "queued": 0, "sent": 2, "failed": 0, "skipped": 1}));
+}
+
+async fn the_configured_rate_spaces_the_rounds_of_a_mailing(backend: Backend) {
+    // Arrange: 20 messages a second in batches of 5, so rounds are at least
+    // 250 ms apart; 12 readers make three rounds.
+    let Some(app) =
+        TestApp::spawn_with(backend, &[("MAILING_RATE_PER_SECOND", "20"), ("MAILING_BATCH_SIZE", "5")]).await
+    else {
+        return;
+    };
+    let editor = app.token_for("editor").await;
+    for i in 0..12 {
+        insert_confirmed(&app, &format!("paced{i:02}@example.com"));
+    }
+
+    // Act: publish, and run jobs until the mailing is sent.
+    app.create_article(&editor, json!({"title": "Paced", "status": "published"})).await;
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        app.run_jobs().await;
+        let state: String = mailings::table.select(mailings::state).first(&mut *app.db.conn()).unwrap();
+        if state == "sent" {
+            break;
+        }
+        assert!(Instant::now() < deadline, "the mailing never finished");
+        actix_web::rt::time::sleep(Duration::from_millis(50)).await;
+    }
+
+    // Assert: each round was scheduled at least batch ÷ rate after the one before.
+    let rounds: Vec<chrono::NaiveDateTime> = jobs::table
+        .filter(jobs::kind.eq("send_mailing"))
+        .order(jobs::id)
+        .select(jobs::run_at)
+        .load(&mut *app.db.conn())
+        .unwrap();
+    assert_eq!(rounds.len(), 3, "12 messages in batches of 5: {rounds:?}");
+    for pair in rounds.windows(2) {
+        let gap = pair[1] - pair[0];
+        assert!(gap >= chrono::Duration::milliseconds(250), "rounds {gap} apart: {rounds:?}");
+    }
+    let mut to: Vec<String> = app.mailbox.sent().into_iter().filter(|m| m.subject == "Paced").map(|m| m.to).collect();
+    to.sort();
+    to.dedup();
+    assert_eq!(to.len(), 12, "everyone once");
+    assert_eq!(app.mailbox.sent().iter().filter(|m| m.subject == "Paced").count(), 12);
+}
+
+async fn delete_article(app: &TestApp, token: &str, id: i64) {
+    let (_, etag) = app.get_ok_as(&format!("/api/v1/articles/{id}"), token).await;
+    let res = app.authed_with("DELETE", &format!("/api/v1/articles/{id}"), token, &[("If-Match", &etag)], None).await;
+    assert_eq!(res.status.as_u16(), 204, "{}", String::from_utf8_lossy(&res.body));
+}
+
+async fn deleting_an_article_keeps_its_mailing_history(backend: Backend) {
+    // Arrange: a mailing that was sent, and one held for review.
+    let Some(app) = TestApp::spawn(backend).await else { return };
+    let editor = app.token_for("editor").await;
+    insert_confirmed(&app, "history@example.com");
+    let (sent_article, _) =
+        app.create_article(&editor, json!({"title": "Sent then deleted", "status": "published"})).await;
+    app.run_jobs().await;
+    let sent_id = mailing_id(&app, sent_article["id"].as_i64().unwrap());
+    let (held_article, _) = app.create_article(&editor, json!({"title": "Held then deleted"})).await;
+    let held_article = held_article["id"].as_i64().unwrap();
+    let res = app
+        .authed("PUT", &format!("/api/v1/articles/{held_article}/newsletter"), &editor, Some(&json!({"mode": "hold"})))
+        .await;
+    assert_eq!(res.status.as_u16(), 200);
+    patch_article(&app, &editor, held_article, json!({"status": "published"})).await;
+    let held_id = mailing_id(&app, held_article);
+
+    // Act: both articles are deleted.
+    delete_article(&app, &editor, sent_article["id"].as_i64().unwrap()).await;
+    delete_article(&app, &editor, held_article).await;
+    app.run_jobs().await;
+
+    // Assert: the history stays, with the title; the held one cannot be released.
+    let view = get_mailing(&app, &editor, sent_id).await;
+    assert_eq!(view["article_id"], Value::Null);
+    assert_eq!(view["article_title"], "Sent then deleted");
+    assert_eq!(view["state"], "sent");
+    assert_eq!(view["deliveries"]["sent"], 1);
+    let held = get_mailing(&app, &editor, held_id).await;
+    assert_eq!(held["article_title"], "Held then deleted");
+    assert_eq!(held["state"], "held");
+    let p = app.authed("POST", &format!("/api/v1/mailings/{held_id}/release"), &editor, None).await.assert_problem(409);
+    assert!(p["detail"].as_str().unwrap().contains("deleted"), "{p}");
+    let (list, _) = app.get_ok_as("/api/v1/mailings", &editor).await;
+    assert_eq!(list["meta"]["total"], 2);
+    assert_eq!(mails_to(&app, "history@example.com").len(), 1, "nobody was mailed again");
 }

@@ -33,6 +33,7 @@ mod parity;
 mod recovery;
 mod render_limits;
 mod resources;
+mod subscriber_import;
 mod subscriptions;
 mod taxonomy;
 mod titles;
