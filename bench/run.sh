@@ -12,12 +12,17 @@
 #   body       GET /api/v1/articles?per_page=20&include=body
 #   single     GET /api/v1/articles/post-1
 #   filtered   GET /api/v1/articles?per_page=20&category=section-3
+#   tagged     GET /api/v1/articles?per_page=20&tag=topic-7
 #   cursor     GET /api/v1/articles?per_page=20&after=<cursor at the middle of the archive>
 # each once uncached (CACHE_MAX_MIB=0) and once with the default cache (if
 # the build has no response cache, both rows measure the same thing). nginx
 # serves each response's body bytes, saved from the server, on another port.
 # It prints requests/s, p50/p99, server CPU per request (utime+stime from
 # /proc/<pid>/stat before/after), RSS after the load, and import time.
+# After the table: growth (uncached p50 at the largest N over the smallest,
+# per backend and request; the goal is at most 1.5) and, with --pg,
+# PostgreSQL's EXPLAIN ANALYZE of the list, category, tag and cursor queries
+# at each N. --wxr-dir DIR keeps the generated WXRs there and reuses them.
 # --smoke: N=50, 1-second runs, 4 connections; proves the script works.
 # Needs: wrk, nginx (installed with apt-get when missing), python3, curl,
 # psql for --pg. Uses target/release/broadsheet (built when missing; BIN=… to override).
@@ -29,6 +34,7 @@ PG=""
 DURATION=10
 CONNS=32
 SMOKE=0
+WXR_DIR=""
 while [ $# -gt 0 ]; do
   case "$1" in
     --n) NS+=("$2"); shift 2 ;;
@@ -36,6 +42,7 @@ while [ $# -gt 0 ]; do
     --duration) DURATION="$2"; shift 2 ;;
     --connections) CONNS="$2"; shift 2 ;;
     --smoke) SMOKE=1; shift ;;
+    --wxr-dir) WXR_DIR="$2"; shift 2 ;;
     *) echo "unknown argument $1" >&2; exit 2 ;;
   esac
 done
@@ -110,6 +117,7 @@ start_server() { # url cache_mode
   local t1; t1=$(date +%s.%N)
   printf 'start_to_first_200_s\t%s\t%s\t%.3f\n' "$LABEL" "$2" "$(echo "$t1 - $t0" | bc)" >> "$INFO"
   printf 'idle_rss_mib\t%s\t%s\t%s\n' "$LABEL" "$2" "$(rss_mib "$SERVER_PID")" >> "$INFO"
+  printf 'load_average_1m_at_start\t%s\t%s\t%s\n' "$LABEL" "$2" "$(cut -d' ' -f1 /proc/loadavg)" >> "$INFO"
 }
 
 stop_server() { kill "$SERVER_PID" 2>/dev/null || true; wait "$SERVER_PID" 2>/dev/null || true; SERVER_PID=""; }
@@ -150,9 +158,11 @@ micros = int(t.timestamp()) * 1_000_000
 print(base64.urlsafe_b64encode(f"v1|pd|t{micros}|{a['id']}".encode()).decode().rstrip("="))
 PY
 )
-    local names=(list body single filtered cursor)
+    local names=(list body single filtered tagged cursor)
     local paths=("/articles?per_page=20" "/articles?per_page=20&include=body" "/articles/post-1"
-                 "/articles?per_page=20&category=section-3" "/articles?per_page=20&after=$cursor")
+                 "/articles?per_page=20&category=section-3" "/articles?per_page=20&tag=topic-7"
+                 "/articles?per_page=20&after=$cursor")
+    [ "$mode" = uncached ] && echo "$cursor" > "$WORK/cursor-$LABEL"
     local docroot="$WORK/docroot"
     mkdir -p "$docroot"
     for i in "${!names[@]}"; do
@@ -177,8 +187,14 @@ PY
 }
 
 for N in "${NS[@]}"; do
-  WXR="$WORK/bench-$N.xml"
-  python3 bench/gen_wxr.py "$N" > "$WXR"
+  if [ -n "$WXR_DIR" ]; then
+    mkdir -p "$WXR_DIR"
+    WXR="$WXR_DIR/bench-$N.xml"
+    [ -s "$WXR" ] || python3 bench/gen_wxr.py "$N" > "$WXR"
+  else
+    WXR="$WORK/bench-$N.xml"
+    python3 bench/gen_wxr.py "$N" > "$WXR"
+  fi
   bench_backend "sqlite-$N" "sqlite://$WORK/bench-$N.db"
   if [ -n "$PG" ]; then
     db="broadsheet_bench_$$_$N"
@@ -186,15 +202,28 @@ for N in "${NS[@]}"; do
     psql "$PG" -qc "CREATE DATABASE $db" >/dev/null
     PG_URL="${PG%/*}/$db"
     bench_backend "postgres-$N" "$PG_URL"
-    # PostgreSQL's plan of the default list's ids query at this size.
-    psql "$PG_URL" -Atc "ANALYZE articles" >/dev/null
-    psql "$PG_URL" -Atc "EXPLAIN SELECT id FROM articles WHERE (status = 'published' OR (status = 'scheduled' AND published_at <= now())) ORDER BY published_at DESC, id DESC LIMIT 21" \
-      | sed "s/^/plan postgres-$N: /" >> "$WORK/plans.txt"
+    # PostgreSQL's plans of the list queries at this size (the ids queries
+    # and the filtered count, as articles::repo builds them).
+    PUB="(articles.status = 'published' OR (articles.status = 'scheduled' AND articles.published_at <= now()))"
+    CAT="articles.id IN (SELECT article_id FROM article_categories WHERE category_id IN (SELECT id FROM categories WHERE slug = 'section-3'))"
+    TAG="articles.id IN (SELECT article_tags.article_id FROM article_tags JOIN tags ON tags.id = article_tags.tag_id WHERE tags.slug = 'topic-7')"
+    CUR=$(python3 -c "import base64,sys; c=sys.argv[1]; print(base64.urlsafe_b64decode(c + '=' * (-len(c) % 4)).decode())" "$(cat "$WORK/cursor-postgres-$N")")
+    CT=$(echo "$CUR" | cut -d'|' -f3 | tr -d t); CID=$(echo "$CUR" | cut -d'|' -f4)
+    CTS=$(python3 -c "import datetime,sys; print(datetime.datetime.fromtimestamp(int(sys.argv[1]) / 1e6, datetime.timezone.utc).strftime('%Y-%m-%d %H:%M:%S'))" "$CT")
+    ORDER="ORDER BY articles.published_at DESC, articles.id DESC LIMIT 21"
+    for q in "list|SELECT articles.id FROM articles WHERE $PUB $ORDER" \
+             "category|SELECT articles.id FROM articles WHERE $PUB AND $CAT $ORDER" \
+             "category count|SELECT count(*) FROM articles WHERE $PUB AND $CAT" \
+             "tag|SELECT articles.id FROM articles WHERE $PUB AND $TAG $ORDER" \
+             "cursor|SELECT articles.id FROM articles WHERE $PUB AND (articles.published_at, articles.id) < ('$CTS', $CID) $ORDER"; do
+      echo "plan postgres-$N ${q%%|*}:" >> "$WORK/plans.txt"
+      psql "$PG_URL" -Atc "EXPLAIN ANALYZE ${q#*|}" | sed "s/^/  /" >> "$WORK/plans.txt"
+    done
   fi
 done
 
 echo
-echo "broadsheet bench: $(nproc) CPUs, $(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo), wrk -t2 -c$CONNS -d${DURATION}s"
+echo "broadsheet bench: load average $(cut -d' ' -f1-3 /proc/loadavg) at the end; $(nproc) CPUs, $(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo), wrk -t2 -c$CONNS -d${DURATION}s"
 echo "BENCH TABLE"
 python3 - "$RESULTS" "$INFO" <<'PY'
 import sys
@@ -218,6 +247,18 @@ print()
 for l in open(sys.argv[2]):
     k, b, mode, v = l.rstrip("\n").split("\t")
     print(f"{k} {b} {mode}: {v}")
+# Growth: uncached p50 at the largest N over the smallest, per backend.
+p50 = {}
+for r in rows:
+    b, mode, name = r[0], r[1], r[2]
+    if mode == "uncached":
+        kind, n = b.rsplit("-", 1)
+        p50.setdefault((kind, name), {})[int(n)] = float(r[5])
+for (kind, name), by_n in sorted(p50.items()):
+    if len(by_n) > 1:
+        lo, hi = min(by_n), max(by_n)
+        ratio = by_n[hi] / by_n[lo] if by_n[lo] else 0
+        print(f"growth {kind} {name}: p50 {by_n[lo]:.2f} ms at {lo}, {by_n[hi]:.2f} ms at {hi}, x{ratio:.2f}")
 PY
 [ -f "$WORK/plans.txt" ] && cat "$WORK/plans.txt"
 echo "BENCH END"

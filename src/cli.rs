@@ -263,7 +263,18 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             } else {
                 Box::new(PlainProgress { inner: f, read: 0, total: len, next_tenth: 1 })
             };
-            let result = crate::import::wordpress::import_with_media(&pool, BufReader::new(input), options, &media);
+            let mut progress: Box<dyn crate::import::Progress> = if std::io::stderr().is_terminal() {
+                Box::new(BarProgress(bar.clone()))
+            } else {
+                Box::new(LineProgress::default())
+            };
+            let result = crate::import::wordpress::import_with_media(
+                &pool,
+                BufReader::new(input),
+                options,
+                &media,
+                progress.as_mut(),
+            );
             bar.finish_and_clear();
             let summary =
                 result.map_err(|e| anyhow::anyhow!("import of {} failed, nothing was written: {e}", file.display()))?;
@@ -340,6 +351,51 @@ impl<R: std::io::Read> std::io::Read for PlainProgress<R> {
             self.next_tenth += 1;
         }
         Ok(n)
+    }
+}
+
+/// Import progress as an `indicatif` bar on a terminal: the reading bar
+/// (bytes) becomes a bar of records written.
+struct BarProgress(indicatif::ProgressBar);
+
+impl crate::import::Progress for BarProgress {
+    fn phase(&mut self, name: &'static str, total: u64) {
+        self.0.set_style(
+            indicatif::ProgressStyle::with_template(&format!(
+                "{{spinner}} {name} [{{bar:40}}] {{pos}}/{{len}} {{eta}}"
+            ))
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+        );
+        self.0.set_length(total);
+        self.0.set_position(0);
+    }
+
+    fn advance(&mut self, n: u64) {
+        self.0.inc(n);
+    }
+}
+
+/// Import progress as plain lines on stderr (`import: writing 30% (x of y
+/// records)`), one per tenth of a phase: for logs, where a bar would be noise.
+#[derive(Default)]
+struct LineProgress {
+    name: &'static str,
+    total: u64,
+    done: u64,
+    next_tenth: u64,
+}
+
+impl crate::import::Progress for LineProgress {
+    fn phase(&mut self, name: &'static str, total: u64) {
+        *self = Self { name, total, done: 0, next_tenth: 1 };
+    }
+
+    fn advance(&mut self, n: u64) {
+        self.done += n;
+        while self.total > 0 && self.next_tenth <= 10 && self.done * 10 >= self.total * self.next_tenth {
+            eprintln!("import: {} {}% ({} of {} records)", self.name, self.next_tenth * 10, self.done, self.total);
+            self.next_tenth += 1;
+        }
     }
 }
 

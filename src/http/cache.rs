@@ -11,7 +11,9 @@
 //! - every entry carries the cache *epoch* read before its response was
 //!   built, and only entries of the current epoch are served;
 //! - the epoch moves after any request other than `GET`/`HEAD` finishes on
-//!   this instance, before its response is sent;
+//!   this instance, before its response is sent, and no entry is stored
+//!   again until a poll that started after that request succeeded (so the
+//!   next scheduled publication it may have set is known);
 //! - it also moves when the database's content generation (one row, bumped
 //!   by triggers in the writing transaction: migration
 //!   `2026-12-02-000080_content_generation`) changes, which a poller reads
@@ -105,6 +107,10 @@ pub struct ResponseCache {
     db_generation: AtomicI64,
     next_publication_ms: AtomicI64,
     fresh_until_ms: AtomicI64,
+    /// When the last successful poll started (unix ms).
+    polled_from_ms: AtomicI64,
+    /// When the last request other than a read finished here (unix ms).
+    last_write_ms: AtomicI64,
     ttl_ms: i64,
     poll_interval: Duration,
     hits: AtomicU64,
@@ -132,6 +138,8 @@ impl ResponseCache {
             db_generation: AtomicI64::new(i64::MIN),
             next_publication_ms: AtomicI64::new(i64::MIN),
             fresh_until_ms: AtomicI64::new(i64::MIN),
+            polled_from_ms: AtomicI64::new(i64::MIN),
+            last_write_ms: AtomicI64::new(i64::MIN),
             ttl_ms: i64::try_from(settings.ttl_secs).unwrap_or(i64::MAX / 2) * 1000,
             poll_interval: Duration::from_millis(settings.poll_interval_ms),
             hits: AtomicU64::new(0),
@@ -185,6 +193,7 @@ impl ResponseCache {
             self.invalidate();
         }
         self.fresh_until_ms.fetch_max(started + MAX_STALENESS_MS, Ordering::SeqCst);
+        self.polled_from_ms.fetch_max(started, Ordering::SeqCst);
         Ok(())
     }
 
@@ -422,18 +431,15 @@ where
         let cache = state.cache.clone();
         if req.method() != Method::GET {
             // A write (or anything but a read): whatever it changed, nothing
-            // cached before it finishes is served after. Reading the
-            // generation first (it includes this write) spares a second
-            // invalidation when the poller would have seen it, and brings
-            // the next scheduled publication up to date at once.
-            let pool = cache.enabled().then(|| state.pool.clone());
+            // cached before it finishes is served after. It may also have
+            // scheduled an article, so fills are not stored until the next
+            // poll (which reads the next publication) started after it: see
+            // `Fill::fresh`. No database round trip here: the poller's next
+            // run sees this write's generation anyway.
             let fut = self.service.call(req);
             return Box::pin(async move {
                 let res = fut.await;
-                if let Some(pool) = pool {
-                    let c = cache.clone();
-                    let _ = crate::db::run(&pool, move |conn| Ok(c.poll(conn)?)).await;
-                }
+                cache.last_write_ms.fetch_max(now_ms(), Ordering::SeqCst);
                 cache.invalidate();
                 res
             });
@@ -462,7 +468,10 @@ where
         let fill = Fill {
             key,
             epoch,
-            fresh: now <= cache.fresh_until_ms.load(Ordering::SeqCst),
+            // Strictly after: a poll that started in the write's millisecond
+            // may have read the generation before that write committed.
+            fresh: now <= cache.fresh_until_ms.load(Ordering::SeqCst)
+                && cache.polled_from_ms.load(Ordering::SeqCst) > cache.last_write_ms.load(Ordering::SeqCst),
             expires_ms: now.saturating_add(cache.ttl_ms).min(cache.next_publication_ms.load(Ordering::SeqCst)),
         };
         let pool = state.pool.clone();

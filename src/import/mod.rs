@@ -19,6 +19,26 @@ pub struct Options {
     pub overwrite: bool,
 }
 
+/// Where a long import reports how far it got, phase by phase (the CLI draws
+/// a progress bar on a terminal and prints plain lines otherwise).
+pub trait Progress {
+    /// A phase of `total` steps begins (`writing`: one step per record read).
+    fn phase(&mut self, name: &'static str, total: u64);
+    /// `n` more steps of the current phase are done.
+    fn advance(&mut self, n: u64);
+    /// The last phase is over.
+    fn finish(&mut self) {}
+}
+
+/// Reports nothing.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct NoProgress;
+
+impl Progress for NoProgress {
+    fn phase(&mut self, _name: &'static str, _total: u64) {}
+    fn advance(&mut self, _n: u64) {}
+}
+
 /// What an import did, by record kind (`articles`, `authors`, `media`, …).
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct Summary {

@@ -55,7 +55,7 @@ pub fn import(conn: &mut DbConnection, input: impl BufRead, dry_run: bool) -> Re
 pub fn import_with(conn: &mut DbConnection, input: impl BufRead, options: Options) -> Result<Summary, ImportError> {
     let records = read_records(input)?;
     let none = Media { hosted: &HashMap::new(), fresh: &std::collections::HashSet::new() };
-    import_records(conn, records, options, Summary::default(), &none, &Rewriter::default())
+    import_records(conn, records, options, Summary::default(), &none, &Rewriter::default(), &mut super::NoProgress)
 }
 
 /// Where imported attachments live (`broadsheet import wordpress --media`).
@@ -68,7 +68,8 @@ pub struct MediaOptions {
     pub download: Option<super::attachments::Downloader>,
 }
 
-/// [`import_with`], with attachments hosted here: with `media.download`,
+/// [`import_with`], reporting the write phase (one step per record) to
+/// `progress`, with attachments hosted here: with `media.download`,
 /// every attachment not yet hosted is fetched and stored first (see
 /// [`super::attachments`]; failures are per-file warnings); then bodies'
 /// URLs of every hosted attachment, from this run or an earlier one, are
@@ -83,6 +84,7 @@ pub fn import_with_media(
     input: impl BufRead,
     options: Options,
     media: &MediaOptions,
+    progress: &mut dyn super::Progress,
 ) -> Result<Summary, ImportError> {
     let records = read_records(input)?;
     let source = source_of(&records);
@@ -114,7 +116,7 @@ pub fn import_with_media(
     }
     let rewriter = Rewriter::new(&media.base_url, &hosted);
     let mut conn = connect()?;
-    import_records(&mut conn, records, options, summary, &Media { hosted: &hosted, fresh: &fresh }, &rewriter)
+    import_records(&mut conn, records, options, summary, &Media { hosted: &hosted, fresh: &fresh }, &rewriter, progress)
 }
 
 /// What the download step left for the import proper.
@@ -222,6 +224,7 @@ fn import_records(
     summary: Summary,
     media: &Media<'_>,
     rewriter: &Rewriter,
+    progress: &mut dyn super::Progress,
 ) -> Result<Summary, ImportError> {
     let dry_run = options.dry_run;
     let records: Vec<(Record, Option<PostBody>)> = records
@@ -243,10 +246,13 @@ fn import_records(
         let mut state = Importer::new(conn, options);
         state.summary = summary;
         state.media = media;
+        progress.phase("writing", records.len() as u64);
         for (record, body) in records {
             state.record(record, body)?;
+            progress.advance(1);
         }
         state.finish()?;
+        progress.finish();
         let summary = std::mem::take(&mut state.summary);
         if dry_run {
             return Err(ImportError::DryRun(Box::new(summary)));
@@ -258,8 +264,30 @@ fn import_records(
             summary.dry_run = true;
             Ok(*summary)
         }
+        Ok(summary) => {
+            analyze_after_import(conn)?;
+            Ok(summary)
+        }
         other => other,
     }
+}
+
+/// PostgreSQL: `ANALYZE` the tables an import fills, once it committed. A
+/// bulk load leaves the planner with no statistics (or those of an empty
+/// table) until autovacuum gets round to it, and the list queries' plans
+/// (which index drives a filtered list) depend on them. Sampling costs about
+/// a second at 100,000 articles. SQLite plans without statistics (the list
+/// queries pin their index, see `articles::repo`).
+fn analyze_after_import(conn: &mut DbConnection) -> Result<(), ImportError> {
+    use diesel::RunQueryDsl;
+    if let DbConnection::Postgresql(_) = conn {
+        diesel::sql_query(
+            "ANALYZE articles, article_imports, article_authors, article_categories, article_tags, \
+             authors, categories, tags, comments, media",
+        )
+        .execute(conn)?;
+    }
+    Ok(())
 }
 
 /// A post's body: the WordPress source with paragraphs restored (kept as the
@@ -325,6 +353,29 @@ struct Importer<'c> {
     pages: HashMap<String, i64>,
     /// (page id, page key, parent's `wp:post_id`), linked at the end.
     page_parents: Vec<(i64, String, String)>,
+    /// Posts read but not yet written, in file order (see [`Importer::flush_posts`]).
+    pending: Vec<PendingPost>,
+    /// The keys of `pending`.
+    pending_keys: std::collections::HashSet<String>,
+}
+
+/// How many posts are written together: one multi-row `INSERT` per table on
+/// PostgreSQL. 500 rows of 20 columns stay far below its 65,535 bind limit.
+const POST_BATCH: usize = 500;
+
+/// A post converted into its article form, waiting for its batch.
+struct PendingPost {
+    wp_id: String,
+    base_slug: String,
+    form: ArticleForm,
+    hash: String,
+    /// No usable date in the export (a re-import keeps the stored times).
+    dateless: bool,
+    /// Bylines, categories, tags.
+    relations: (Vec<i64>, Vec<i64>, Vec<i64>),
+    thumbnail: Option<String>,
+    comments: Vec<wxr::WxrComment>,
+    comment_bodies: Vec<Result<String, String>>,
 }
 
 /// Parses a WXR date (`YYYY-MM-DD HH:MM:SS`); WordPress writes
@@ -424,6 +475,8 @@ impl<'c> Importer<'c> {
             thumbnails: Vec::new(),
             pages: HashMap::new(),
             page_parents: Vec::new(),
+            pending: Vec::new(),
+            pending_keys: std::collections::HashSet::new(),
         }
     }
 
@@ -622,7 +675,7 @@ impl<'c> Importer<'c> {
             "post" => {
                 // Rendered in `import`, before the transaction; this is only a fallback.
                 let body = body.unwrap_or_else(|| PostBody::render(&item));
-                self.post(item, body)
+                self.post(item, body)?
             }
             "attachment" => self.attachment(item),
             "page" => {
@@ -716,11 +769,12 @@ impl<'c> Importer<'c> {
         (cats, tags)
     }
 
-    fn post(&mut self, item: WxrItem, body: PostBody) {
+    /// Converts a `post` item and queues it for [`Self::flush_posts`].
+    fn post(&mut self, item: WxrItem, body: PostBody) -> Result<(), ImportError> {
         let Some(wp_id) = item_key(&item) else {
             self.summary.warn("a post without wp:post_id, guid or link was skipped");
             self.summary.skip("bad entries");
-            return;
+            return Ok(());
         };
         let wp_status = item.get("wp:status").unwrap_or("draft");
         let article_status = match wp_status {
@@ -729,7 +783,7 @@ impl<'c> Importer<'c> {
             "draft" | "pending" | "private" | "auto-draft" => status::DRAFT,
             "trash" => {
                 self.summary.skip("trashed posts");
-                return;
+                return Ok(());
             }
             other => {
                 self.summary.warn(format!("post {wp_id}: unknown status `{other}`; imported as a draft"));
@@ -765,7 +819,7 @@ impl<'c> Importer<'c> {
             Err(m) => {
                 self.summary.warn(format!("post {wp_id}: skipped: its body {m}"));
                 self.summary.skip("posts over the body limits");
-                return;
+                return Ok(());
             }
         };
         let excerpt = match excerpt {
@@ -776,7 +830,7 @@ impl<'c> Importer<'c> {
             Some(Ok(e)) => Some(crate::articles::render::plain_text(&e)).filter(|e| !e.trim().is_empty()),
             None => None,
         };
-        let mut form = ArticleForm {
+        let form = ArticleForm {
             slug: base_slug.clone(),
             title,
             excerpt,
@@ -798,11 +852,94 @@ impl<'c> Importer<'c> {
             created_at: created,
             updated_at: updated,
         };
+        if self.pending_keys.contains(&wp_id) {
+            // The same post twice in one file: the second one updates the first.
+            self.flush_posts()?;
+        }
+        self.pending_keys.insert(wp_id.clone());
+        self.pending.push(PendingPost {
+            hash: item_hash(&item),
+            wp_id,
+            base_slug,
+            form,
+            dateless,
+            relations: (author.into_iter().collect(), cats, tags),
+            thumbnail,
+            comments: item.comments,
+            comment_bodies,
+        });
+        if self.pending.len() >= POST_BATCH {
+            self.flush_posts()?;
+        }
+        Ok(())
+    }
+
+    /// Writes the queued posts. The new ones whose key and slug are free
+    /// (looked up for the whole batch in two queries) go in together, in one
+    /// savepoint ([`crate::articles::repo::insert_imported_batch`]); the rest
+    /// (re-imports, taken slugs), and the whole batch if its savepoint fails,
+    /// are written one by one by [`Self::save_post`], in file order.
+    fn flush_posts(&mut self) -> Result<(), ImportError> {
+        use std::collections::HashSet;
+        let pending = std::mem::take(&mut self.pending);
+        self.pending_keys.clear();
+        if pending.is_empty() {
+            return Ok(());
+        }
+        let keys: Vec<&str> = pending.iter().map(|p| p.wp_id.as_str()).collect();
+        let slugs: Vec<&str> = pending.iter().map(|p| p.base_slug.as_str()).collect();
+        let existing = crate::articles::repo::imported_keys(self.conn, &self.source, &keys)?;
+        let taken = crate::articles::repo::taken_slugs(self.conn, &slugs)?;
+        // A slug claimed by an earlier post of the batch (new or not) goes to
+        // the earlier one, as when written one by one.
+        let mut claimed: HashSet<&str> = HashSet::new();
+        let fresh: Vec<bool> = pending
+            .iter()
+            .map(|p| {
+                !existing.contains(&p.wp_id) && !taken.contains(&p.base_slug) && claimed.insert(p.base_slug.as_str())
+            })
+            .collect();
+        let batch: Vec<(&ArticleForm, &str)> =
+            pending.iter().zip(&fresh).filter(|(_, f)| **f).map(|(p, _)| (&p.form, p.hash.as_str())).collect();
+        let relations: Vec<(&[i64], &[i64], &[i64])> = pending
+            .iter()
+            .zip(&fresh)
+            .filter(|(_, f)| **f)
+            .map(|(p, _)| (&p.relations.0[..], &p.relations.1[..], &p.relations.2[..]))
+            .collect();
+        let ids = if batch.is_empty() {
+            None
+        } else {
+            self.conn
+                .transaction(|c| {
+                    let ids = crate::articles::repo::insert_imported_batch(c, &batch)?;
+                    let rows: Vec<_> =
+                        ids.iter().zip(&relations).map(|(id, (a, cs, ts))| (*id, *a, *cs, *ts)).collect();
+                    crate::articles::repo::insert_relations_batch(c, &rows)?;
+                    Ok::<_, diesel::result::Error>(ids)
+                })
+                .ok()
+        };
+        let mut ids = ids.map(Vec::into_iter);
+        for (p, fresh) in pending.into_iter().zip(fresh) {
+            match ids.as_mut().filter(|_| fresh).and_then(Iterator::next) {
+                Some(id) => {
+                    self.summary.saved("articles", true);
+                    self.post_saved(id, p.form.slug, &p.wp_id, p.thumbnail, p.comments, p.comment_bodies);
+                }
+                None => self.save_post(p),
+            }
+        }
+        Ok(())
+    }
+
+    /// Writes one post in its own savepoint: inserted, or updated when an
+    /// earlier import wrote it (unless edited here), or left unchanged.
+    fn save_post(&mut self, p: PendingPost) {
+        let PendingPost { wp_id, base_slug, mut form, hash, dateless, relations, thumbnail, comments, comment_bodies } =
+            p;
         let source = self.source.clone();
-        let hash = item_hash(&item);
         let overwrite = self.options.overwrite;
-        let comments = item.comments;
-        let relations = (author.into_iter().collect::<Vec<_>>(), cats, tags);
         let saved = self.guarded(&format!("post {wp_id}"), |c, summary| {
             let existing = crate::articles::repo::find_imported_state(c, &source, &wp_id)?;
             let Some(existing) = existing else {
@@ -860,10 +997,23 @@ impl<'c> Importer<'c> {
         });
         let saved = saved.flatten();
         let Some((article_id, slug)) = saved else { return };
+        self.post_saved(article_id, slug, &wp_id, thumbnail, comments, comment_bodies);
+    }
+
+    /// What follows a saved post: its featured image (linked in `finish`) and comments.
+    fn post_saved(
+        &mut self,
+        article_id: i64,
+        slug: String,
+        wp_id: &str,
+        thumbnail: Option<String>,
+        comments: Vec<wxr::WxrComment>,
+        comment_bodies: Vec<Result<String, String>>,
+    ) {
         if let Some(thumb) = thumbnail {
             self.thumbnails.push((article_id, slug, thumb));
         }
-        self.comments(article_id, &wp_id, comments, comment_bodies);
+        self.comments(article_id, wp_id, comments, comment_bodies);
     }
 
     /// Saves a `page` item as a page: slug, title, body, parent (linked in
@@ -1040,6 +1190,7 @@ impl<'c> Importer<'c> {
     /// Links what can only be linked once everything is read: category parents
     /// and featured images.
     fn finish(&mut self) -> Result<(), ImportError> {
+        self.flush_posts()?;
         let mut parents: HashMap<i64, i64> = HashMap::new();
         for (id, key, parent) in std::mem::take(&mut self.category_parents) {
             let mut parent_id = self.categories.get(&parent).copied();

@@ -40,6 +40,22 @@ async fn eventually(app: &TestApp, path: &str, limit: u64, check: impl Fn(&Value
     }
 }
 
+/// Repeats `GET path` until the repeat is a hit, for at most 2 s: after a
+/// write, entries are stored again once the next poll has run.
+async fn until_cached(app: &TestApp, path: &str) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(2);
+    loop {
+        app.get(path).await;
+        let before = cache_figures(app).await;
+        app.get(path).await;
+        if cache_figures(app).await.0 > before.0 {
+            return;
+        }
+        assert!(std::time::Instant::now() < deadline, "GET {path} was never stored");
+        actix_web::rt::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+}
+
 fn slugs(body: &Value) -> Vec<String> {
     body["data"].as_array().unwrap().iter().map(|a| a["slug"].as_str().unwrap_or_default().to_owned()).collect()
 }
@@ -54,6 +70,7 @@ async fn a_hit_costs_no_query_and_answers_304_from_the_entry(backend: Backend) {
     let Some(app) = cached_app(backend).await else { return };
     let editor = app.token_for("editor").await;
     publish(&app, &editor, "Cached story").await;
+    until_cached(&app, "/api/v1/articles?per_page=5&page=1").await;
     let first = app.get("/api/v1/articles?per_page=5&page=1").await;
     assert_eq!(first.status.as_u16(), 200);
     let etag = first.header("etag").expect("ETag").to_owned();
@@ -247,6 +264,7 @@ async fn content_key_reads_are_public_and_cached_until_the_key_is_revoked(backen
     assert_eq!(made.status.as_u16(), 201, "{}", String::from_utf8_lossy(&made.body));
     let key = made.json()["data"]["key"].as_str().expect("key shown once").to_owned();
     let key_id = made.json()["data"]["api_key"]["id"].as_i64().expect("key id");
+    until_cached(&app, "/api/v1/articles").await;
     let anonymous = app.get("/api/v1/articles").await;
 
     // Act
@@ -329,6 +347,7 @@ async fn metrics_are_prometheus_text_behind_a_token(backend: Backend) {
     let Some(app) = cached_app(backend).await else { return };
     let editor = app.token_for("editor").await;
     publish(&app, &editor, "Counted").await;
+    until_cached(&app, "/api/v1/articles/counted").await;
     app.get_ok("/api/v1/articles/counted").await;
     app.get_ok("/api/v1/articles/counted").await;
     app.get("/api/v1/articles/missing").await;
