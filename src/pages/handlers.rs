@@ -84,6 +84,7 @@ pub async fn get_page(
         (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Not an editor", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The slug is taken", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`parent_id` names no page", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[post("/pages")]
@@ -119,6 +120,7 @@ pub async fn create_page(
         (status = 403, description = "Not an editor", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such page", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The slug is taken", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`parent_id` names no page", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[patch("/pages/{page}")]
