@@ -67,8 +67,13 @@ impl Author {
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"name": "Jane Doe", "bio": "Covers city hall.", "website": "https://jane.example", "social_links": {"mastodon": "https://mastodon.example/@jane"}}))]
 pub struct CreateAuthor {
-    /// Name shown in bylines, 1–200 characters.
-    #[schema(min_length = 1, max_length = 200)]
+    /// Name shown in bylines, 1–200 characters, not blank, without control or
+    /// bidirectional-override characters.
+    #[schema(
+        min_length = 1,
+        max_length = 200,
+        pattern = "^(?![\\t\\n\\u000B\\f\\r \\u0085\\u00A0\\u1680\\u2000-\\u200A\\u2028\\u2029\\u202F\\u205F\\u3000]*$)[^\\u0000-\\u001F\\u007F-\\u009F\\u202A-\\u202E\\u2066-\\u2069]*$"
+    )]
     pub name: String,
     /// Optional slug; derived from `name` when omitted. Lowercase ASCII, digits and `-`.
     #[serde(default)]
@@ -101,9 +106,15 @@ pub struct CreateAuthor {
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"bio": "Now covering the courts."}))]
 pub struct UpdateAuthor {
-    /// Name shown in bylines, 1–200 characters.
+    /// Name shown in bylines, 1–200 characters, not blank, without control or
+    /// bidirectional-override characters.
     #[serde(default, deserialize_with = "crate::patch::non_null")]
-    #[schema(nullable = false, min_length = 1, max_length = 200)]
+    #[schema(
+        nullable = false,
+        min_length = 1,
+        max_length = 200,
+        pattern = "^(?![\\t\\n\\u000B\\f\\r \\u0085\\u00A0\\u1680\\u2000-\\u200A\\u2028\\u2029\\u202F\\u205F\\u3000]*$)[^\\u0000-\\u001F\\u007F-\\u009F\\u202A-\\u202E\\u2066-\\u2069]*$"
+    )]
     pub name: Option<String>,
     /// New slug (editors only).
     #[serde(default, deserialize_with = "crate::patch::non_null")]

@@ -17,14 +17,21 @@ pub struct SubscribeRequest {
     /// case-insensitively with the domain IDNA-normalized.
     #[schema(format = Email, max_length = 254)]
     pub email: String,
-    /// How to greet the reader.
-    #[schema(max_length = 200)]
+    /// How to greet the reader. Trimmed; blank means none; no control characters.
+    #[schema(
+        max_length = 200,
+        pattern = "^[\\t\\n\\u000B\\f\\r \\u0085\\u00A0\\u1680\\u2000-\\u200A\\u2028\\u2029\\u202F\\u205F\\u3000]*([^\\t\\n\\u000B\\f\\r \\u0085\\u00A0\\u1680\\u2000-\\u200A\\u2028\\u2029\\u202F\\u205F\\u3000\\u0000-\\u001F\\u007F-\\u009F]([^\\u0000-\\u001F\\u007F-\\u009F]*[^\\t\\n\\u000B\\f\\r \\u0085\\u00A0\\u1680\\u2000-\\u200A\\u2028\\u2029\\u202F\\u205F\\u3000\\u0000-\\u001F\\u007F-\\u009F])?[\\t\\n\\u000B\\f\\r \\u0085\\u00A0\\u1680\\u2000-\\u200A\\u2028\\u2029\\u202F\\u205F\\u3000]*)?$"
+    )]
     pub name: Option<String>,
     /// Slugs of categories, series or authors, or `all` (the default).
     #[schema(schema_with = topics_nullable)]
     pub topics: Option<Vec<String>>,
-    /// Where the form was (`footer-form`, `article-end`): kept with the consent record.
-    #[schema(max_length = 100)]
+    /// Where the form was (`footer-form`, `article-end`): kept with the consent
+    /// record. Trimmed; blank means none; no control characters.
+    #[schema(
+        max_length = 100,
+        pattern = "^[\\t\\n\\u000B\\f\\r \\u0085\\u00A0\\u1680\\u2000-\\u200A\\u2028\\u2029\\u202F\\u205F\\u3000]*([^\\t\\n\\u000B\\f\\r \\u0085\\u00A0\\u1680\\u2000-\\u200A\\u2028\\u2029\\u202F\\u205F\\u3000\\u0000-\\u001F\\u007F-\\u009F]([^\\u0000-\\u001F\\u007F-\\u009F]*[^\\t\\n\\u000B\\f\\r \\u0085\\u00A0\\u1680\\u2000-\\u200A\\u2028\\u2029\\u202F\\u205F\\u3000\\u0000-\\u001F\\u007F-\\u009F])?[\\t\\n\\u000B\\f\\r \\u0085\\u00A0\\u1680\\u2000-\\u200A\\u2028\\u2029\\u202F\\u205F\\u3000]*)?$"
+    )]
     pub source: Option<String>,
     /// Honeypot: leave empty. Forms hide it from people; a bot that fills it
     /// gets the same 202 and nothing is stored. Any value is accepted (no
@@ -61,9 +68,9 @@ pub struct PreferencesPatch {
     #[serde(default, deserialize_with = "crate::patch::non_null")]
     #[schema(schema_with = topics)]
     pub topics: Option<Vec<String>>,
-    /// New name; `null` clears it.
+    /// New name; `null` (or a blank one) clears it. No control characters.
     #[serde(default, deserialize_with = "crate::patch::double_option")]
-    #[schema(value_type = Option<String>, max_length = 200)]
+    #[schema(value_type = Option<String>, max_length = 200, pattern = "^[\\t\\n\\u000B\\f\\r \\u0085\\u00A0\\u1680\\u2000-\\u200A\\u2028\\u2029\\u202F\\u205F\\u3000]*([^\\t\\n\\u000B\\f\\r \\u0085\\u00A0\\u1680\\u2000-\\u200A\\u2028\\u2029\\u202F\\u205F\\u3000\\u0000-\\u001F\\u007F-\\u009F]([^\\u0000-\\u001F\\u007F-\\u009F]*[^\\t\\n\\u000B\\f\\r \\u0085\\u00A0\\u1680\\u2000-\\u200A\\u2028\\u2029\\u202F\\u205F\\u3000\\u0000-\\u001F\\u007F-\\u009F])?[\\t\\n\\u000B\\f\\r \\u0085\\u00A0\\u1680\\u2000-\\u200A\\u2028\\u2029\\u202F\\u205F\\u3000]*)?$")]
     pub name: Option<Option<String>>,
     /// `true` unsubscribes (as the one-click link does); `false` changes nothing.
     #[serde(default, deserialize_with = "crate::patch::non_null")]
