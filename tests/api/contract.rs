@@ -838,6 +838,8 @@ async fn recipe(w: &World, op: &Op<'_>, status: u16) -> Option<Req> {
             let taken = w.fresh_page().await.1;
             admin.arg("page", w.fresh_page().await.0).json(json!({"slug": taken}))
         }
+        ("POST /api/v1/pages", 422) => admin.json(json!({"title": "Orphan page", "parent_id": 999999})),
+        ("PATCH /api/v1/pages/{page}", 422) => admin.arg("page", w.fresh_page().await.0).json(json!({"parent_id": 999999})),
         ("DELETE /api/v1/pages/{page}", 204) => admin.arg("page", w.fresh_page().await.0),
 
         // authors
