@@ -121,11 +121,48 @@ pub fn openapi_spec() -> utoipa::openapi::OpenApi {
         .split_for_parts();
     let mut api = api;
     mark_every_property_required(&mut api);
+    describe_sparse_fields(&mut api);
     name_link_operations(&mut api);
     add_common_responses(&mut api);
     declare_nul_refusal(&mut api);
     declare_response_headers(&mut api);
     api
+}
+
+/// `GET /articles?fields=…` narrows each item to the fields asked for (plus
+/// `id`), so an item is either a whole `ArticleSummary` or an
+/// `ArticleFields`: the same properties, of which only `id` is sure to be
+/// there. Say so in `ArticleList`, rather than promise keys that a `fields=`
+/// answer leaves out.
+fn describe_sparse_fields(api: &mut utoipa::openapi::OpenApi) {
+    use utoipa::openapi::schema::{AnyOfBuilder, ArrayBuilder, Schema};
+    use utoipa::openapi::{Ref, RefOr};
+    let Some(components) = api.components.as_mut() else { return };
+    let Some(RefOr::T(Schema::Object(summary))) = components.schemas.get("ArticleSummary") else { return };
+    let mut sparse = summary.clone();
+    sparse.required = vec!["id".to_owned()];
+    sparse.description = Some(
+        "An article in a `fields=` list: only `id` and the fields named there (`ArticleSummary` describes each)."
+            .to_owned(),
+    );
+    sparse.example = None;
+    components.schemas.insert("ArticleFields".to_owned(), RefOr::T(Schema::Object(sparse)));
+    if let Some(RefOr::T(Schema::Object(list))) = components.schemas.get_mut("ArticleList") {
+        if let Some(data) = list.properties.get_mut("data") {
+            *data = RefOr::T(Schema::Array(
+                ArrayBuilder::new()
+                    .items(
+                        AnyOfBuilder::new()
+                            .item(Ref::from_schema_name("ArticleSummary"))
+                            .item(Ref::from_schema_name("ArticleFields")),
+                    )
+                    .description(Some(
+                        "The items on this page: whole summaries, or with `fields=` only the fields asked for.",
+                    ))
+                    .build(),
+            ));
+        }
+    }
 }
 
 /// Declares the headers the middleware and handlers add by rule, so clients

@@ -3,6 +3,12 @@
 /// Longest URL accepted in a body field, in bytes.
 pub const MAX_URL_BYTES: usize = 2000;
 
+/// The spec's pattern for URL fields: `http(s)://`, an ASCII host name ending
+/// in a letter, an optional port and an ASCII path, query or fragment. Every
+/// such string passes [`is_http_url`]; the server also takes IDN and IP hosts,
+/// which the spec leaves out since no regex states the WHATWG host rules.
+pub const HTTP_URL_PATTERN: &str = "^https?://[A-Za-z0-9.-]*[A-Za-z](:[0-9]{1,4})?([/?#][!-~]*)?$";
+
 /// Whether `s` is an absolute `http` or `https` URL with a host, at most
 /// [`MAX_URL_BYTES`] long, parsed by the `url` crate (WHATWG rules). Used for
 /// websites, social links and canonical URLs, so no `javascript:` or `data:`

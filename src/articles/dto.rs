@@ -467,7 +467,7 @@ pub struct CreateArticle {
     pub subtitle: Option<String>,
     /// Slug; derived from the title (transliterated to ASCII) when omitted.
     #[serde(default)]
-    #[schema(pattern = "^[a-z0-9]+(-[a-z0-9]+)*$", max_length = 200)]
+    #[schema(pattern = "^(?![0-9]+$)[a-z0-9]+(-[a-z0-9]+)*$", max_length = 200)]
     pub slug: Option<String>,
     /// Summary, plain text or inline HTML, at most 2000 characters.
     #[serde(default)]
@@ -479,9 +479,11 @@ pub struct CreateArticle {
     /// How `body` is written; default `markdown`.
     #[serde(default)]
     pub body_format: Option<BodyFormat>,
-    /// Author ids in byline order; default: the caller's own author profile.
+    /// Author ids in byline order (1–20); default: the caller's own author
+    /// profile. An API key, or an account without a profile, has none to
+    /// default to and must name them (422 otherwise).
     #[serde(default)]
-    #[schema(max_items = 20)]
+    #[schema(min_items = 1, max_items = 20)]
     pub bylines: Option<Vec<i64>>,
     /// Categories, each by id or slug (a former slug names the category it moved to).
     #[serde(default)]
@@ -519,7 +521,7 @@ pub struct CreateArticle {
     pub meta_description: Option<String>,
     /// Absolute http(s) canonical URL.
     #[serde(default)]
-    #[schema(pattern = "^https?://[^\\s\\x00-\\x1f\\x7f]+$", max_length = 2000)]
+    #[schema(pattern = "^https?://[A-Za-z0-9.-]*[A-Za-z](:[0-9]{1,4})?([/?#][!-~]*)?$", max_length = 2000)]
     pub canonical_url: Option<String>,
     /// Open Graph image (media id).
     #[serde(default)]
@@ -562,7 +564,7 @@ pub struct UpdateArticle {
     pub subtitle: Option<Option<String>>,
     /// New slug; the old one keeps answering with a 301.
     #[serde(default, deserialize_with = "crate::patch::non_null")]
-    #[schema(nullable = false, pattern = "^[a-z0-9]+(-[a-z0-9]+)*$", max_length = 200)]
+    #[schema(nullable = false, pattern = "^(?![0-9]+$)[a-z0-9]+(-[a-z0-9]+)*$", max_length = 200)]
     pub slug: Option<String>,
     /// Summary, or `null`.
     #[serde(default, deserialize_with = "crate::patch::double_option")]
@@ -618,7 +620,7 @@ pub struct UpdateArticle {
     pub meta_description: Option<Option<String>>,
     /// Canonical URL, or `null`.
     #[serde(default, deserialize_with = "crate::patch::double_option")]
-    #[schema(value_type = Option<String>, pattern = "^https?://[^\\s\\x00-\\x1f\\x7f]+$", max_length = 2000)]
+    #[schema(value_type = Option<String>, pattern = "^https?://[A-Za-z0-9.-]*[A-Za-z](:[0-9]{1,4})?([/?#][!-~]*)?$", max_length = 2000)]
     pub canonical_url: Option<Option<String>>,
     /// Open Graph image, or `null`.
     #[serde(default, deserialize_with = "crate::patch::double_option")]

@@ -67,13 +67,25 @@ pub struct ListArticlesQuery {
     #[param(min_length = 1, max_length = 600, pattern = "^[A-Za-z0-9_-]+$")]
     pub after: Option<String>,
     /// Only articles bylined to the author with this slug.
+    #[param(
+        pattern = "^(?![\\t\\n\\u000B\\f\\r \\u0085\\u00A0\\u1680\\u2000-\\u200A\\u2028\\u2029\\u202F\\u205F\\u3000]*$)[^\\u0000]*$"
+    )]
     pub author: Option<String>,
     /// Only articles in the category with this slug, or any of its descendants.
+    #[param(
+        pattern = "^(?![\\t\\n\\u000B\\f\\r \\u0085\\u00A0\\u1680\\u2000-\\u200A\\u2028\\u2029\\u202F\\u205F\\u3000]*$)[^\\u0000]*$"
+    )]
     pub category: Option<String>,
     /// Only articles with any of these tags (comma-separated slugs). Each
     /// article is counted once, however many of the tags it has.
+    #[param(
+        pattern = "^(?![\\t\\n\\u000B\\f\\r \\u0085\\u00A0\\u1680\\u2000-\\u200A\\u2028\\u2029\\u202F\\u205F\\u3000]*$)[^\\u0000]*$"
+    )]
     pub tag: Option<String>,
     /// Only articles in this series (id or slug).
+    #[param(
+        pattern = "^(?![\\t\\n\\u000B\\f\\r \\u0085\\u00A0\\u1680\\u2000-\\u200A\\u2028\\u2029\\u202F\\u205F\\u3000]*$)[^\\u0000]*$"
+    )]
     pub series: Option<String>,
     /// Only articles published at or after this RFC 3339 time.
     #[param(value_type = Option<String>, format = DateTime)]
@@ -82,10 +94,16 @@ pub struct ListArticlesQuery {
     #[param(value_type = Option<String>, format = DateTime)]
     pub published_before: Option<String>,
     /// Full-text search over title, excerpt and body (words are ANDed; stemmed,
-    /// English). PostgreSQL `tsvector`/SQLite FTS5.
+    /// English). PostgreSQL `tsvector`/SQLite FTS5. Not blank; at most 200
+    /// characters.
+    #[param(
+        pattern = "^(?![\\t\\n\\u000B\\f\\r \\u0085\\u00A0\\u1680\\u2000-\\u200A\\u2028\\u2029\\u202F\\u205F\\u3000]*$)[^\\u0000]*$",
+        max_length = 200
+    )]
     pub q: Option<String>,
     /// `-published_at` (default), `published_at`, `-updated_at`, `title`, or
     /// `relevance` (only with `q`).
+    #[param(pattern = "^(-published_at|published_at|-updated_at|title|relevance)$")]
     pub sort: Option<String>,
     /// `true`: sticky articles first, then the rest, each newest first (as
     /// WordPress front pages). Only with the default sort (`-published_at`);
@@ -95,9 +113,13 @@ pub struct ListArticlesQuery {
     /// `published` (default), `draft`, `scheduled`, `archived` or `any`. Anything
     /// but `published` needs credentials and shows only what the caller may
     /// see: contributors and authors their own, editors everything.
+    #[param(pattern = "^(published|draft|scheduled|archived|any)$")]
     pub status: Option<String>,
     /// Comma-separated fields to return (plus `id`); see the `ArticleSummary` schema.
-    /// Items then carry only those keys.
+    /// Items then carry only those keys. Not blank; empty items are ignored.
+    #[param(
+        pattern = "^(?![\\t\\n\\u000B\\f\\r \\u0085\\u00A0\\u1680\\u2000-\\u200A\\u2028\\u2029\\u202F\\u205F\\u3000]*$)[\\t\\n\\u000B\\f\\r \\u0085\\u00A0\\u1680\\u2000-\\u200A\\u2028\\u2029\\u202F\\u205F\\u3000]*(id|slug|title|subtitle|excerpt|excerpt_auto|status|published_at|updated_at|sticky|password_protected|comment_status|bylines|categories|tags|featured_media|comment_count|word_count|reading_time_minutes|series|body_html)?[\\t\\n\\u000B\\f\\r \\u0085\\u00A0\\u1680\\u2000-\\u200A\\u2028\\u2029\\u202F\\u205F\\u3000]*(,[\\t\\n\\u000B\\f\\r \\u0085\\u00A0\\u1680\\u2000-\\u200A\\u2028\\u2029\\u202F\\u205F\\u3000]*(id|slug|title|subtitle|excerpt|excerpt_auto|status|published_at|updated_at|sticky|password_protected|comment_status|bylines|categories|tags|featured_media|comment_count|word_count|reading_time_minutes|series|body_html)?[\\t\\n\\u000B\\f\\r \\u0085\\u00A0\\u1680\\u2000-\\u200A\\u2028\\u2029\\u202F\\u205F\\u3000]*)*$"
+    )]
     pub fields: Option<String>,
     /// Comma-separated: `body` adds `body_html` to each item; `authors`
     /// embeds each byline's bio, website and social links. Neither costs an
@@ -160,10 +182,12 @@ pub async fn list_articles(
         ));
     }
     let principal = auth.0;
-    let q = non_empty("q", query.q)?.map(|s| s.trim().to_owned());
+    let q = non_empty("q", query.q)?;
+    // Counted as sent, before trimming, as the spec's `maxLength` counts it.
     if q.as_deref().is_some_and(|s| s.chars().count() > 200) {
         return Err(ApiError::invalid("q", "must be at most 200 characters"));
     }
+    let q = q.map(|s| s.trim().to_owned());
     let sort = match query.sort.as_deref() {
         None | Some("-published_at") => Sort::PublishedDesc,
         Some("published_at") => Sort::PublishedAsc,
@@ -574,7 +598,7 @@ pub async fn get_article(
         (status = 400, description = "Invalid fields (see `errors`)", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Role or key may not write, or may not publish", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The slug is taken", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "A referenced author, term, series or media does not exist, or a bad status", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "A referenced author, term, series or media does not exist, a bad status, or no `bylines` and no author profile to default to (API keys have none)", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[post("/articles")]

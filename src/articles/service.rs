@@ -629,7 +629,14 @@ pub fn create(
                 ))
             }
         },
-        (None, Principal::Key(_)) => Vec::new(),
+        // A key acts for no one, so there is no profile to credit: the same
+        // 422 as an account without one, rather than the 400 of `bylines: []`.
+        (None, Principal::Key(_)) => {
+            return Err(ApiError::unprocessable(
+                "bylines",
+                "are needed: an API key has no author profile to credit. Name `bylines` (author ids)",
+            ))
+        }
     };
     let slug = match &b.slug {
         Some(s) => s.clone(),

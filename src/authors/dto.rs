@@ -67,12 +67,17 @@ impl Author {
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"name": "Jane Doe", "bio": "Covers city hall.", "website": "https://jane.example", "social_links": {"mastodon": "https://mastodon.example/@jane"}}))]
 pub struct CreateAuthor {
-    /// Name shown in bylines, 1–200 characters.
-    #[schema(min_length = 1, max_length = 200)]
+    /// Name shown in bylines, 1–200 characters, not blank, without control or
+    /// bidirectional-override characters.
+    #[schema(
+        min_length = 1,
+        max_length = 200,
+        pattern = "^(?![\\t\\n\\u000B\\f\\r \\u0085\\u00A0\\u1680\\u2000-\\u200A\\u2028\\u2029\\u202F\\u205F\\u3000]*$)[^\\u0000-\\u001F\\u007F-\\u009F\\u202A-\\u202E\\u2066-\\u2069]*$"
+    )]
     pub name: String,
     /// Optional slug; derived from `name` when omitted. Lowercase ASCII, digits and `-`.
     #[serde(default)]
-    #[schema(pattern = "^[a-z0-9]+(-[a-z0-9]+)*$", max_length = 200)]
+    #[schema(pattern = "^(?!me$)(?![0-9]+$)[a-z0-9]+(-[a-z0-9]+)*$", max_length = 200)]
     pub slug: Option<String>,
     /// Private contact email; never shown publicly.
     #[serde(default)]
@@ -87,10 +92,11 @@ pub struct CreateAuthor {
     pub avatar_media_id: Option<i64>,
     /// http(s) URL.
     #[serde(default)]
-    #[schema(pattern = "^https?://[^\\s\\x00-\\x1f\\x7f]+$", max_length = 2000)]
+    #[schema(pattern = "^https?://[A-Za-z0-9.-]*[A-Za-z](:[0-9]{1,4})?([/?#][!-~]*)?$", max_length = 2000)]
     pub website: Option<String>,
     /// Network name → http(s) URL; at most 20.
     #[serde(default)]
+    #[schema(schema_with = social_links_nullable)]
     pub social_links: Option<BTreeMap<String, String>>,
 }
 
@@ -100,13 +106,19 @@ pub struct CreateAuthor {
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"bio": "Now covering the courts."}))]
 pub struct UpdateAuthor {
-    /// Name shown in bylines, 1–200 characters.
+    /// Name shown in bylines, 1–200 characters, not blank, without control or
+    /// bidirectional-override characters.
     #[serde(default, deserialize_with = "crate::patch::non_null")]
-    #[schema(nullable = false, min_length = 1, max_length = 200)]
+    #[schema(
+        nullable = false,
+        min_length = 1,
+        max_length = 200,
+        pattern = "^(?![\\t\\n\\u000B\\f\\r \\u0085\\u00A0\\u1680\\u2000-\\u200A\\u2028\\u2029\\u202F\\u205F\\u3000]*$)[^\\u0000-\\u001F\\u007F-\\u009F\\u202A-\\u202E\\u2066-\\u2069]*$"
+    )]
     pub name: Option<String>,
     /// New slug (editors only).
     #[serde(default, deserialize_with = "crate::patch::non_null")]
-    #[schema(nullable = false, pattern = "^[a-z0-9]+(-[a-z0-9]+)*$", max_length = 200)]
+    #[schema(nullable = false, pattern = "^(?!me$)(?![0-9]+$)[a-z0-9]+(-[a-z0-9]+)*$", max_length = 200)]
     pub slug: Option<String>,
     /// Private contact email, or `null`.
     #[serde(default, deserialize_with = "crate::patch::double_option")]
@@ -122,12 +134,46 @@ pub struct UpdateAuthor {
     pub avatar_media_id: Option<Option<i64>>,
     /// http(s) URL, or `null`.
     #[serde(default, deserialize_with = "crate::patch::double_option")]
-    #[schema(value_type = Option<String>, pattern = "^https?://[^\\s\\x00-\\x1f\\x7f]+$", max_length = 2000)]
+    #[schema(value_type = Option<String>, pattern = "^https?://[A-Za-z0-9.-]*[A-Za-z](:[0-9]{1,4})?([/?#][!-~]*)?$", max_length = 2000)]
     pub website: Option<Option<String>>,
     /// Replaces all social links.
     #[serde(default, deserialize_with = "crate::patch::non_null")]
-    #[schema(nullable = false)]
+    #[schema(schema_with = social_links)]
     pub social_links: Option<BTreeMap<String, String>>,
+}
+
+/// `social_links` as `ProfileCheck::social_links` checks it: at most 20
+/// entries, each a non-blank network name of at most 50 characters mapped to
+/// an http(s) URL.
+fn social_links_builder(description: &str) -> utoipa::openapi::schema::ObjectBuilder {
+    use utoipa::openapi::schema::{AdditionalProperties, ObjectBuilder, Type};
+    ObjectBuilder::new()
+        .description(Some(description))
+        .max_properties(Some(20))
+        .property_names(Some(
+            ObjectBuilder::new().schema_type(Type::String).min_length(Some(1)).max_length(Some(50)).pattern(Some(
+                "^(?![\\t\\n\\u000B\\f\\r \\u0085\\u00A0\\u1680\\u2000-\\u200A\\u2028\\u2029\\u202F\\u205F\\u3000]*$)[^\\u0000]*$",
+            )),
+        ))
+        .additional_properties(Some(AdditionalProperties::RefOr(utoipa::openapi::RefOr::T(
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .max_length(Some(crate::validate::MAX_URL_BYTES))
+                .pattern(Some(crate::validate::HTTP_URL_PATTERN))
+                .into(),
+        ))))
+}
+
+fn social_links_nullable() -> utoipa::openapi::Object {
+    use utoipa::openapi::schema::{SchemaType, Type};
+    social_links_builder("Network name → http(s) URL; at most 20.")
+        .schema_type(SchemaType::from_iter([Type::Object, Type::Null]))
+        .build()
+}
+
+fn social_links() -> utoipa::openapi::Object {
+    use utoipa::openapi::schema::Type;
+    social_links_builder("Replaces all social links.").schema_type(Type::Object).build()
 }
 
 /// Collects every invalid profile field into one 400.
@@ -189,7 +235,7 @@ impl ProfileCheck {
             self.fail("social_links", "must have at most 20 entries");
         }
         for (network, url) in links {
-            if network.trim().is_empty() || network.len() > 50 || !crate::validate::is_http_url(url) {
+            if network.trim().is_empty() || network.chars().count() > 50 || !crate::validate::is_http_url(url) {
                 self.fail(&format!("social_links.{network}"), "must map a network name (≤ 50 chars) to an http(s) URL");
             }
         }

@@ -389,8 +389,19 @@ pub struct QueueQuery {
 #[schema(example = json!({"value": 1}))]
 pub struct VoteRequest {
     /// `1` (up) or `-1` (down).
-    #[schema(minimum = -1, maximum = 1)]
+    #[schema(schema_with = vote_value)]
     pub value: i32,
+}
+
+/// `VoteRequest.value`: exactly `1` or `-1` (0 is refused, 400).
+fn vote_value() -> utoipa::openapi::Object {
+    use utoipa::openapi::schema::{KnownFormat, ObjectBuilder, SchemaFormat, Type};
+    ObjectBuilder::new()
+        .schema_type(Type::Integer)
+        .format(Some(SchemaFormat::KnownFormat(KnownFormat::Int32)))
+        .enum_values(Some([1, -1]))
+        .description(Some("`1` (up) or `-1` (down)."))
+        .build()
 }
 
 /// A comment's counters after a vote.

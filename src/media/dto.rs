@@ -194,19 +194,19 @@ impl Media {
 pub struct UpdateMedia {
     /// Title, ≤ 300 characters.
     #[serde(default, deserialize_with = "crate::patch::double_option")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, pattern = "^[^\\u0000-\\u0008\\u000B\\u000C\\u000E-\\u001F\\u007F-\\u009F]*$", max_length = 300)]
     pub title: Option<Option<String>>,
     /// Alternative text, ≤ 1,000 characters.
     #[serde(default, deserialize_with = "crate::patch::double_option")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, pattern = "^[^\\u0000-\\u0008\\u000B\\u000C\\u000E-\\u001F\\u007F-\\u009F]*$", max_length = 1000)]
     pub alt_text: Option<Option<String>>,
     /// Caption, ≤ 2,000 characters.
     #[serde(default, deserialize_with = "crate::patch::double_option")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, pattern = "^[^\\u0000-\\u0008\\u000B\\u000C\\u000E-\\u001F\\u007F-\\u009F]*$", max_length = 2000)]
     pub caption: Option<Option<String>>,
     /// Credit, ≤ 300 characters.
     #[serde(default, deserialize_with = "crate::patch::double_option")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, pattern = "^[^\\u0000-\\u0008\\u000B\\u000C\\u000E-\\u001F\\u007F-\\u009F]*$", max_length = 300)]
     pub credit: Option<Option<String>>,
     /// Let any staff member use it in their articles (see `Media.shared`).
     #[serde(default, deserialize_with = "crate::patch::non_null")]
@@ -224,12 +224,16 @@ pub struct UploadMedia {
     #[schema(value_type = String, format = Binary, content_media_type = "application/octet-stream")]
     pub file: Vec<u8>,
     /// Alternative text, ≤ 1,000 characters.
+    #[schema(pattern = "^[^\\u0000-\\u0008\\u000B\\u000C\\u000E-\\u001F\\u007F-\\u009F]*$", max_length = 1000)]
     pub alt_text: Option<String>,
     /// Caption, ≤ 2,000 characters.
+    #[schema(pattern = "^[^\\u0000-\\u0008\\u000B\\u000C\\u000E-\\u001F\\u007F-\\u009F]*$", max_length = 2000)]
     pub caption: Option<String>,
     /// Photographer or agency credit, ≤ 300 characters.
+    #[schema(pattern = "^[^\\u0000-\\u0008\\u000B\\u000C\\u000E-\\u001F\\u007F-\\u009F]*$", max_length = 300)]
     pub credit: Option<String>,
     /// Title, ≤ 300 characters.
+    #[schema(pattern = "^[^\\u0000-\\u0008\\u000B\\u000C\\u000E-\\u001F\\u007F-\\u009F]*$", max_length = 300)]
     pub title: Option<String>,
 }
 

@@ -35,8 +35,13 @@ pub struct ListMediaQuery {
     #[param(value_type = Option<i64>, minimum = 1)]
     pub uploaded_by: Option<String>,
     /// Case-insensitive substring of title, alt text, caption or credit (≤ 200 characters).
+    #[param(
+        pattern = "^(?![\\t\\n\\u000B\\f\\r \\u0085\\u00A0\\u1680\\u2000-\\u200A\\u2028\\u2029\\u202F\\u205F\\u3000]*$)[^\\u0000]*$",
+        max_length = 200
+    )]
     pub q: Option<String>,
     /// `-created_at` (default, newest first) or `created_at`.
+    #[param(pattern = "^(-created_at|created_at)$")]
     pub sort: Option<String>,
 }
 

@@ -87,7 +87,7 @@ pub struct CreatePage {
     pub title: String,
     /// Derived from the title when omitted.
     #[serde(default)]
-    #[schema(pattern = "^[a-z0-9]+(-[a-z0-9]+)*$", max_length = 200)]
+    #[schema(pattern = "^(?![0-9]+$)[a-z0-9]+(-[a-z0-9]+)*$", max_length = 200)]
     pub slug: Option<String>,
     /// HTML, sanitized on save; at most 512 KiB.
     #[serde(default)]
@@ -117,7 +117,7 @@ pub struct UpdatePage {
     pub title: Option<String>,
     /// New slug.
     #[serde(default, deserialize_with = "crate::patch::non_null")]
-    #[schema(nullable = false, pattern = "^[a-z0-9]+(-[a-z0-9]+)*$", max_length = 200)]
+    #[schema(nullable = false, pattern = "^(?![0-9]+$)[a-z0-9]+(-[a-z0-9]+)*$", max_length = 200)]
     pub slug: Option<String>,
     /// HTML, sanitized on save.
     #[serde(default, deserialize_with = "crate::patch::non_null")]

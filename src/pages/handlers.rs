@@ -116,6 +116,7 @@ pub async fn get_page(
         (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Not an editor", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The slug is taken", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`parent_id` names no page", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[post("/pages")]
@@ -160,6 +161,7 @@ pub async fn create_page(
         (status = 409, description = "The slug is taken", body = Problem, content_type = "application/problem+json"),
         (status = 412, description = "`If-Match` is stale: someone saved first", body = Problem, content_type = "application/problem+json"),
         (status = 428, description = "`If-Match` is missing", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`parent_id` names no page", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[patch("/pages/{page}")]

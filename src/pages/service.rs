@@ -48,7 +48,7 @@ pub fn render_body(body: &str) -> Result<String, ApiError> {
 fn check_parent(c: &mut DbConnection, id: Option<i64>, parent: Option<i64>) -> Result<(), ApiError> {
     let Some(p) = parent else { return Ok(()) };
     if !repo::exists(c, p)? {
-        return Err(ApiError::invalid("parent_id", format!("no page {p}")));
+        return Err(ApiError::unprocessable("parent_id", format!("names no page: {p}")));
     }
     let mut cursor = Some(p);
     let mut steps = 0;

@@ -65,7 +65,7 @@ pub struct CreateSeries {
     pub title: String,
     /// Derived from the title when omitted.
     #[serde(default)]
-    #[schema(pattern = "^[a-z0-9]+(-[a-z0-9]+)*$", max_length = 200)]
+    #[schema(pattern = "^(?![0-9]+$)[a-z0-9]+(-[a-z0-9]+)*$", max_length = 200)]
     pub slug: Option<String>,
     /// At most 2000 characters.
     #[serde(default)]
@@ -84,7 +84,7 @@ pub struct UpdateSeries {
     pub title: Option<String>,
     /// New slug.
     #[serde(default, deserialize_with = "crate::patch::non_null")]
-    #[schema(nullable = false, pattern = "^[a-z0-9]+(-[a-z0-9]+)*$", max_length = 200)]
+    #[schema(nullable = false, pattern = "^(?![0-9]+$)[a-z0-9]+(-[a-z0-9]+)*$", max_length = 200)]
     pub slug: Option<String>,
     /// Description, or `null`.
     #[serde(default, deserialize_with = "crate::patch::double_option")]

@@ -17,18 +17,25 @@ pub struct SubscribeRequest {
     /// case-insensitively with the domain IDNA-normalized.
     #[schema(format = Email, max_length = 254)]
     pub email: String,
-    /// How to greet the reader.
-    #[schema(max_length = 200)]
+    /// How to greet the reader. Trimmed; blank means none; no control characters.
+    #[schema(
+        max_length = 200,
+        pattern = "^[\\t\\n\\u000B\\f\\r \\u0085\\u00A0\\u1680\\u2000-\\u200A\\u2028\\u2029\\u202F\\u205F\\u3000]*([^\\t\\n\\u000B\\f\\r \\u0085\\u00A0\\u1680\\u2000-\\u200A\\u2028\\u2029\\u202F\\u205F\\u3000\\u0000-\\u001F\\u007F-\\u009F]([^\\u0000-\\u001F\\u007F-\\u009F]*[^\\t\\n\\u000B\\f\\r \\u0085\\u00A0\\u1680\\u2000-\\u200A\\u2028\\u2029\\u202F\\u205F\\u3000\\u0000-\\u001F\\u007F-\\u009F])?[\\t\\n\\u000B\\f\\r \\u0085\\u00A0\\u1680\\u2000-\\u200A\\u2028\\u2029\\u202F\\u205F\\u3000]*)?$"
+    )]
     pub name: Option<String>,
     /// Slugs of categories, series or authors, or `all` (the default).
-    #[schema(max_items = 50)]
+    #[schema(schema_with = topics_nullable)]
     pub topics: Option<Vec<String>>,
-    /// Where the form was (`footer-form`, `article-end`): kept with the consent record.
-    #[schema(max_length = 100)]
+    /// Where the form was (`footer-form`, `article-end`): kept with the consent
+    /// record. Trimmed; blank means none; no control characters.
+    #[schema(
+        max_length = 100,
+        pattern = "^[\\t\\n\\u000B\\f\\r \\u0085\\u00A0\\u1680\\u2000-\\u200A\\u2028\\u2029\\u202F\\u205F\\u3000]*([^\\t\\n\\u000B\\f\\r \\u0085\\u00A0\\u1680\\u2000-\\u200A\\u2028\\u2029\\u202F\\u205F\\u3000\\u0000-\\u001F\\u007F-\\u009F]([^\\u0000-\\u001F\\u007F-\\u009F]*[^\\t\\n\\u000B\\f\\r \\u0085\\u00A0\\u1680\\u2000-\\u200A\\u2028\\u2029\\u202F\\u205F\\u3000\\u0000-\\u001F\\u007F-\\u009F])?[\\t\\n\\u000B\\f\\r \\u0085\\u00A0\\u1680\\u2000-\\u200A\\u2028\\u2029\\u202F\\u205F\\u3000]*)?$"
+    )]
     pub source: Option<String>,
     /// Honeypot: leave empty. Forms hide it from people; a bot that fills it
-    /// gets the same 202 and nothing is stored.
-    #[schema(max_length = 0)]
+    /// gets the same 202 and nothing is stored. Any value is accepted (no
+    /// `maxLength`), since refusing one would tell the bot it was caught.
     pub website: Option<String>,
 }
 
@@ -59,11 +66,11 @@ pub struct ConfirmRequest {
 pub struct PreferencesPatch {
     /// New topics (replace the old ones): slugs or `all`.
     #[serde(default, deserialize_with = "crate::patch::non_null")]
-    #[schema(nullable = false, max_items = 50)]
+    #[schema(schema_with = topics)]
     pub topics: Option<Vec<String>>,
-    /// New name; `null` clears it.
+    /// New name; `null` (or a blank one) clears it. No control characters.
     #[serde(default, deserialize_with = "crate::patch::double_option")]
-    #[schema(value_type = Option<String>, max_length = 200)]
+    #[schema(value_type = Option<String>, max_length = 200, pattern = "^[\\t\\n\\u000B\\f\\r \\u0085\\u00A0\\u1680\\u2000-\\u200A\\u2028\\u2029\\u202F\\u205F\\u3000]*([^\\t\\n\\u000B\\f\\r \\u0085\\u00A0\\u1680\\u2000-\\u200A\\u2028\\u2029\\u202F\\u205F\\u3000\\u0000-\\u001F\\u007F-\\u009F]([^\\u0000-\\u001F\\u007F-\\u009F]*[^\\t\\n\\u000B\\f\\r \\u0085\\u00A0\\u1680\\u2000-\\u200A\\u2028\\u2029\\u202F\\u205F\\u3000\\u0000-\\u001F\\u007F-\\u009F])?[\\t\\n\\u000B\\f\\r \\u0085\\u00A0\\u1680\\u2000-\\u200A\\u2028\\u2029\\u202F\\u205F\\u3000]*)?$")]
     pub name: Option<Option<String>>,
     /// `true` unsubscribes (as the one-click link does); `false` changes nothing.
     #[serde(default, deserialize_with = "crate::patch::non_null")]
@@ -357,3 +364,30 @@ pub struct BounceOutcome {
 }
 
 crate::data_envelope!(BounceOutcomeEnvelope, BounceOutcome, "`{\"data\": BounceOutcome}`");
+
+/// `topics` as `service::parse_topics` reads it: at most 50 items, each, once
+/// trimmed, non-empty, without control characters and at most `MAX_TOPIC`
+/// characters.
+fn topics_builder(description: &str) -> utoipa::openapi::schema::ArrayBuilder {
+    use utoipa::openapi::schema::{ArrayBuilder, ObjectBuilder, Type};
+    // W: what `str::trim` drops (Unicode White_Space); C: control characters.
+    const W: &str = "\\t\\n\\u000B\\f\\r \\u0085\\u00A0\\u1680\\u2000-\\u200A\\u2028\\u2029\\u202F\\u205F\\u3000";
+    const C: &str = "\\u0000-\\u001F\\u007F-\\u009F";
+    ArrayBuilder::new().description(Some(description)).max_items(Some(50)).items(
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .max_length(Some(super::service::MAX_TOPIC))
+            .pattern(Some(format!("^[{W}]*[^{W}{C}]([^{C}]*[^{W}{C}])?[{W}]*$"))),
+    )
+}
+
+fn topics_nullable() -> utoipa::openapi::schema::Array {
+    use utoipa::openapi::schema::{SchemaType, Type};
+    topics_builder("Slugs of categories, series or authors, or `all` (the default).")
+        .schema_type(SchemaType::from_iter([Type::Array, Type::Null]))
+        .build()
+}
+
+fn topics() -> utoipa::openapi::schema::Array {
+    topics_builder("New topics (replace the old ones): slugs or `all`.").build()
+}

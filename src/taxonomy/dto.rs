@@ -92,7 +92,7 @@ pub struct CreateCategory {
     pub name: String,
     /// Derived from the name when omitted.
     #[serde(default)]
-    #[schema(pattern = "^[a-z0-9]+(-[a-z0-9]+)*$", max_length = 200)]
+    #[schema(pattern = "^(?![0-9]+$)[a-z0-9]+(-[a-z0-9]+)*$", max_length = 200)]
     pub slug: Option<String>,
     /// At most 2000 characters.
     #[serde(default)]
@@ -122,7 +122,7 @@ pub struct CreateTag {
     pub name: String,
     /// Derived from the name when omitted.
     #[serde(default)]
-    #[schema(pattern = "^[a-z0-9]+(-[a-z0-9]+)*$", max_length = 200)]
+    #[schema(pattern = "^(?![0-9]+$)[a-z0-9]+(-[a-z0-9]+)*$", max_length = 200)]
     pub slug: Option<String>,
     /// At most 2000 characters.
     #[serde(default)]
@@ -149,7 +149,7 @@ pub struct UpdateCategory {
     pub name: Option<String>,
     /// New slug; the old one keeps answering with a 301.
     #[serde(default, deserialize_with = "crate::patch::non_null")]
-    #[schema(nullable = false, pattern = "^[a-z0-9]+(-[a-z0-9]+)*$", max_length = 200)]
+    #[schema(nullable = false, pattern = "^(?![0-9]+$)[a-z0-9]+(-[a-z0-9]+)*$", max_length = 200)]
     pub slug: Option<String>,
     /// Description, or `null`.
     #[serde(default, deserialize_with = "crate::patch::double_option")]
@@ -181,7 +181,7 @@ pub struct UpdateTag {
     pub name: Option<String>,
     /// New slug; the old one keeps answering with a 301.
     #[serde(default, deserialize_with = "crate::patch::non_null")]
-    #[schema(nullable = false, pattern = "^[a-z0-9]+(-[a-z0-9]+)*$", max_length = 200)]
+    #[schema(nullable = false, pattern = "^(?![0-9]+$)[a-z0-9]+(-[a-z0-9]+)*$", max_length = 200)]
     pub slug: Option<String>,
     /// Description, or `null`.
     #[serde(default, deserialize_with = "crate::patch::double_option")]

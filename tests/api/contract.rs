@@ -899,6 +899,10 @@ async fn recipe(w: &World, op: &Op<'_>, status: u16) -> Option<Req> {
             let first = revs["data"].as_array().unwrap().last().unwrap()["id"].as_i64().unwrap();
             admin.arg("page", id).arg("rev", first).header("if-match", "*")
         }
+        ("POST /api/v1/pages", 422) => admin.json(json!({"title": "Orphan page", "parent_id": 999999})),
+        ("PATCH /api/v1/pages/{page}", 422) => {
+            admin.arg("page", w.fresh_page().await.0).header("if-match", "*").json(json!({"parent_id": 999999}))
+        }
 
         // authors
         ("GET /api/v1/authors/{author}", 200) => anon.arg("author", FIXTURE_AUTHOR),

@@ -108,7 +108,7 @@ async fn page_writes_refuse_bad_input_naming_the_field(backend: Backend) {
         ("POST", "/api/v1/pages", json!({"title": "x", "slug": "Bad Slug"}), 400, "slug"),
         ("POST", "/api/v1/pages", json!({"title": "x", "slug": "123"}), 400, "slug"),
         ("POST", "/api/v1/pages", json!({"title": "x", "menu_order": -1}), 400, "menu_order"),
-        ("POST", "/api/v1/pages", json!({"title": "x", "parent_id": 999999}), 400, "parent_id"),
+        ("POST", "/api/v1/pages", json!({"title": "x", "parent_id": 999999}), 422, "parent_id"),
         ("POST", "/api/v1/pages", json!({"title": "x", "status": "scheduled"}), 400, ""),
         ("POST", "/api/v1/pages", json!({"title": "x", "role": "admin"}), 400, ""),
         ("POST", "/api/v1/pages", json!({"title": "x", "body": "<div>".repeat(2000)}), 400, "body"),
