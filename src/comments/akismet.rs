@@ -92,7 +92,8 @@ pub async fn comment_check(cfg: &AkismetSettings, fields: &[(&str, String)]) -> 
     };
     let call = async {
         crate::webhooks::ssrf::check(&url, cfg.allow_loopback).await.map_err(|m| format!("url {m}"))?;
-        let client = crate::webhooks::ssrf::client(cfg.allow_loopback).map_err(|e| format!("client: {e}"))?;
+        let client = crate::webhooks::ssrf::client(cfg.allow_loopback, Duration::from_millis(cfg.timeout_ms))
+            .map_err(|e| format!("client: {e}"))?;
         let mut res = client
             .post(&url)
             .header("content-type", "application/x-www-form-urlencoded")

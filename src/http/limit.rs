@@ -82,6 +82,10 @@ pub enum Policy {
     /// after [`UNLOCK_ARTICLE_DELAY_AFTER`] failures, so guessing from many
     /// addresses slows down without locking readers out.
     Unlock,
+    /// `POST`/`DELETE /comments/{id}/votes`: every request counts, per
+    /// client address ([`VOTE_PER_CLIENT`]) and per voter (a reader or a
+    /// user, [`VOTE_PER_VOTER`]), in [`VOTE_WINDOW`].
+    Vote,
 }
 
 /// Wrong post passwords per client address per [`UNLOCK_WINDOW`].
@@ -93,11 +97,6 @@ pub const UNLOCK_PER_CLIENT_ARTICLE: u32 = 10;
 pub const UNLOCK_ARTICLE_DELAY_AFTER: u32 = 50;
 /// The unlock window: fifteen minutes.
 pub const UNLOCK_WINDOW: Duration = Duration::from_secs(900);
-    /// `POST`/`DELETE /comments/{id}/votes`: every request counts, per
-    /// client address ([`VOTE_PER_CLIENT`]) and per voter (a reader or a
-    /// user, [`VOTE_PER_VOTER`]), in [`VOTE_WINDOW`].
-    Vote,
-}
 
 /// Vote requests per client address per [`VOTE_WINDOW`].
 pub const VOTE_PER_CLIENT: u32 = 300;

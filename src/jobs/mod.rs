@@ -67,7 +67,7 @@ pub enum JobKind {
 
 impl JobKind {
     /// Every kind.
-    pub const ALL: [JobKind; 9] = [
+    pub const ALL: [JobKind; 10] = [
         JobKind::SendMail,
         JobKind::PasswordReset,
         JobKind::Probe,

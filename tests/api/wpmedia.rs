@@ -140,7 +140,14 @@ fn media_options(app: &TestApp, allow_loopback: bool) -> MediaOptions {
 }
 
 fn import(app: &TestApp, xml: &str, media: &MediaOptions) -> Summary {
-    wordpress::import_with_media(&app.db.pool, xml.as_bytes(), Options::default(), media, &mut broadsheet::import::NoProgress).expect("import succeeds")
+    wordpress::import_with_media(
+        &app.db.pool,
+        xml.as_bytes(),
+        Options::default(),
+        media,
+        &mut broadsheet::import::NoProgress,
+    )
+    .expect("import succeeds")
 }
 
 const HEAD: &str = r#"<?xml version="1.0" encoding="UTF-8"?>
