@@ -207,6 +207,19 @@ pub fn ancestors(conn: &mut DbConnection, id: i64) -> QueryResult<Vec<i64>> {
     Ok(out)
 }
 
+/// Serializes changes to the category tree until the transaction ends, so
+/// two concurrent moves (A under B, B under A) cannot both pass the cycle
+/// check. PostgreSQL: `SHARE ROW EXCLUSIVE` conflicts with itself and with
+/// writes, not with reads. SQLite: writers are already serialized.
+pub fn lock_hierarchy(conn: &mut DbConnection) -> QueryResult<()> {
+    match conn {
+        DbConnection::Postgresql(pg) => {
+            diesel::sql_query("LOCK TABLE categories IN SHARE ROW EXCLUSIVE MODE").execute(pg).map(|_| ())
+        }
+        DbConnection::Sqlite(_) => Ok(()),
+    }
+}
+
 /// Sets the parent of category `id`.
 pub fn set_parent(conn: &mut DbConnection, id: i64, parent: Option<i64>) -> QueryResult<()> {
     diesel::update(categories::table.find(id)).set(categories::parent_id.eq(parent)).execute(conn).map(|_| ())

@@ -84,6 +84,7 @@ fn check_parent(c: &mut DbConnection, id: Option<i64>, parent: i64) -> Result<()
         return Err(ApiError::unprocessable("parent_id", format!("names category {parent}, which does not exist")));
     }
     if let Some(id) = id {
+        repo::lock_hierarchy(c)?;
         if repo::ancestors(c, parent)?.contains(&id) {
             return Err(ApiError::unprocessable(
                 "parent_id",
