@@ -207,14 +207,17 @@ pub fn ancestors(conn: &mut DbConnection, id: i64) -> QueryResult<Vec<i64>> {
     Ok(out)
 }
 
-/// Serializes changes to the category tree until the transaction ends, so
-/// two concurrent moves (A under B, B under A) cannot both pass the cycle
-/// check. PostgreSQL: `SHARE ROW EXCLUSIVE` conflicts with itself and with
-/// writes, not with reads. SQLite: writers are already serialized.
-pub fn lock_hierarchy(conn: &mut DbConnection) -> QueryResult<()> {
+/// Serializes structural changes to `kind`'s terms until the transaction
+/// ends, so two concurrent category moves (A under B, B under A) cannot both
+/// pass the cycle check, and two reciprocal tag merges cannot both start.
+/// PostgreSQL: `SHARE ROW EXCLUSIVE` conflicts with itself and with writes,
+/// not with reads. SQLite: writers are already serialized.
+pub fn lock_terms(conn: &mut DbConnection, kind: Kind) -> QueryResult<()> {
     match conn {
         DbConnection::Postgresql(pg) => {
-            diesel::sql_query("LOCK TABLE categories IN SHARE ROW EXCLUSIVE MODE").execute(pg).map(|_| ())
+            diesel::sql_query(format!("LOCK TABLE {} IN SHARE ROW EXCLUSIVE MODE", kind.plural()))
+                .execute(pg)
+                .map(|_| ())
         }
         DbConnection::Sqlite(_) => Ok(()),
     }

@@ -13,6 +13,7 @@ backend_tests!(
     a_known_commenters_address_without_their_reader_token_is_not_auto_approved,
     webhook_urls_in_deprecated_ipv6_ranges_are_refused_naming_url,
     concurrent_moves_never_make_a_category_cycle,
+    reciprocal_tag_merges_at_once_answer_200_or_a_422_naming_into,
 );
 
 async fn a_webhook_body_with_a_nul_or_a_wrong_type_is_a_400_naming_the_field(backend: Backend) {
@@ -238,4 +239,35 @@ async fn concurrent_moves_never_make_a_category_cycle(backend: Backend) {
         let cycle = ca["data"]["parent_id"] == json!(b) && cb["data"]["parent_id"] == json!(a);
         assert!(!cycle, "categories {a} and {b} are each other's parent");
     }
+}
+
+async fn reciprocal_tag_merges_at_once_answer_200_or_a_422_naming_into(backend: Backend) {
+    let Some(app) = TestApp::spawn_with(backend, &[("DATABASE_POOL_SIZE", "8")]).await else { return };
+    let editor = app.token_for("editor").await;
+    for n in 0..8 {
+        let res = app.authed("POST", "/api/v1/tags", &editor, Some(&json!({"name": format!("t{n}")}))).await;
+        assert_eq!(res.status.as_u16(), 201, "{}", String::from_utf8_lossy(&res.body));
+    }
+
+    let merges = (0..4).flat_map(|p| [(2 * p, 2 * p + 1), (2 * p + 1, 2 * p)]).map(|(from, into)| {
+        let app = &app;
+        let editor = editor.clone();
+        async move {
+            let path = format!("/api/v1/tags/t{from}/merge");
+            app.authed("POST", &path, &editor, Some(&json!({"into": format!("t{into}")}))).await
+        }
+    });
+    let answers = futures_util::future::join_all(merges).await;
+
+    let mut merged = 0;
+    for res in &answers {
+        match res.status.as_u16() {
+            200 => merged += 1,
+            _ => {
+                let problem = res.assert_problem(422);
+                assert_eq!(problem["errors"][0]["field"], "into", "{problem}");
+            }
+        }
+    }
+    assert_eq!(merged, 4, "one merge of each pair wins");
 }
