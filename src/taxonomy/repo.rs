@@ -207,6 +207,22 @@ pub fn ancestors(conn: &mut DbConnection, id: i64) -> QueryResult<Vec<i64>> {
     Ok(out)
 }
 
+/// Serializes structural changes to `kind`'s terms until the transaction
+/// ends, so two concurrent category moves (A under B, B under A) cannot both
+/// pass the cycle check, and two reciprocal tag merges cannot both start.
+/// PostgreSQL: `SHARE ROW EXCLUSIVE` conflicts with itself and with writes,
+/// not with reads. SQLite: writers are already serialized.
+pub fn lock_terms(conn: &mut DbConnection, kind: Kind) -> QueryResult<()> {
+    match conn {
+        DbConnection::Postgresql(pg) => {
+            diesel::sql_query(format!("LOCK TABLE {} IN SHARE ROW EXCLUSIVE MODE", kind.plural()))
+                .execute(pg)
+                .map(|_| ())
+        }
+        DbConnection::Sqlite(_) => Ok(()),
+    }
+}
+
 /// Sets the parent of category `id`.
 pub fn set_parent(conn: &mut DbConnection, id: i64, parent: Option<i64>) -> QueryResult<()> {
     diesel::update(categories::table.find(id)).set(categories::parent_id.eq(parent)).execute(conn).map(|_| ())

@@ -84,6 +84,7 @@ fn check_parent(c: &mut DbConnection, id: Option<i64>, parent: i64) -> Result<()
         return Err(ApiError::unprocessable("parent_id", format!("names category {parent}, which does not exist")));
     }
     if let Some(id) = id {
+        repo::lock_terms(c, Kind::Category)?;
         if repo::ancestors(c, parent)?.contains(&id) {
             return Err(ApiError::unprocessable(
                 "parent_id",
@@ -162,6 +163,9 @@ pub fn delete(c: &mut DbConnection, kind: Kind, raw: &str) -> Result<(Term, Dele
 /// naming `into` when it is unknown or the same tag. Returns the merged tag
 /// (as it was), the surviving tag and how many articles moved.
 pub fn merge_tags(c: &mut DbConnection, raw: &str, into: &TermKey) -> Result<(Term, Term, i64), ApiError> {
+    // Reciprocal merges (A into B, B into A) at once: the second waits and
+    // then finds its `into` merged away, instead of a bare foreign-key 422.
+    repo::lock_terms(c, Kind::Tag)?;
     let from = find(c, Kind::Tag, raw)?;
     let into_id = resolve(c, Kind::Tag, "into", std::slice::from_ref(into))?[0];
     if into_id == from.id {

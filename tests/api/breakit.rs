@@ -12,6 +12,8 @@ backend_tests!(
     a_renamed_category_or_merged_tag_keeps_its_feed_with_a_301,
     a_known_commenters_address_without_their_reader_token_is_not_auto_approved,
     webhook_urls_in_deprecated_ipv6_ranges_are_refused_naming_url,
+    concurrent_moves_never_make_a_category_cycle,
+    reciprocal_tag_merges_at_once_answer_200_or_a_422_naming_into,
 );
 
 async fn a_webhook_body_with_a_nul_or_a_wrong_type_is_a_400_naming_the_field(backend: Backend) {
@@ -197,4 +199,75 @@ async fn webhook_urls_in_deprecated_ipv6_ranges_are_refused_naming_url(backend: 
     }
     let (list, _) = app.get_ok_as("/api/v1/webhooks", &admin).await;
     assert_eq!(list["meta"]["total"], 0, "nothing stored: {list}");
+}
+
+async fn concurrent_moves_never_make_a_category_cycle(backend: Backend) {
+    let Some(app) = TestApp::spawn_with(backend, &[("DATABASE_POOL_SIZE", "8")]).await else { return };
+    let editor = app.token_for("editor").await;
+    let mut pairs = Vec::new();
+    for n in 0..6 {
+        let mut ids = [0i64; 2];
+        for (i, side) in ["a", "b"].iter().enumerate() {
+            let res =
+                app.authed("POST", "/api/v1/categories", &editor, Some(&json!({"name": format!("c{n}{side}")}))).await;
+            assert_eq!(res.status.as_u16(), 201, "{}", String::from_utf8_lossy(&res.body));
+            ids[i] = res.json()["data"]["id"].as_i64().unwrap();
+        }
+        pairs.push((ids[0], ids[1]));
+    }
+
+    let moves = pairs.iter().flat_map(|&(a, b)| [(a, b), (b, a)]).map(|(child, parent)| {
+        let app = &app;
+        let editor = editor.clone();
+        async move {
+            let path = format!("/api/v1/categories/{child}");
+            app.authed("PATCH", &path, &editor, Some(&json!({"parent_id": parent}))).await
+        }
+    });
+    let answers = futures_util::future::join_all(moves).await;
+
+    for res in &answers {
+        let status = res.status.as_u16();
+        assert!(status == 200 || status == 422, "{status}: {}", String::from_utf8_lossy(&res.body));
+        if status == 422 {
+            assert_eq!(res.json()["errors"][0]["field"], "parent_id");
+        }
+    }
+    for (a, b) in pairs {
+        let (ca, _) = app.get_ok_as(&format!("/api/v1/categories/{a}"), &editor).await;
+        let (cb, _) = app.get_ok_as(&format!("/api/v1/categories/{b}"), &editor).await;
+        let cycle = ca["data"]["parent_id"] == json!(b) && cb["data"]["parent_id"] == json!(a);
+        assert!(!cycle, "categories {a} and {b} are each other's parent");
+    }
+}
+
+async fn reciprocal_tag_merges_at_once_answer_200_or_a_422_naming_into(backend: Backend) {
+    let Some(app) = TestApp::spawn_with(backend, &[("DATABASE_POOL_SIZE", "8")]).await else { return };
+    let editor = app.token_for("editor").await;
+    for n in 0..8 {
+        let res = app.authed("POST", "/api/v1/tags", &editor, Some(&json!({"name": format!("t{n}")}))).await;
+        assert_eq!(res.status.as_u16(), 201, "{}", String::from_utf8_lossy(&res.body));
+    }
+
+    let merges = (0..4).flat_map(|p| [(2 * p, 2 * p + 1), (2 * p + 1, 2 * p)]).map(|(from, into)| {
+        let app = &app;
+        let editor = editor.clone();
+        async move {
+            let path = format!("/api/v1/tags/t{from}/merge");
+            app.authed("POST", &path, &editor, Some(&json!({"into": format!("t{into}")}))).await
+        }
+    });
+    let answers = futures_util::future::join_all(merges).await;
+
+    let mut merged = 0;
+    for res in &answers {
+        match res.status.as_u16() {
+            200 => merged += 1,
+            _ => {
+                let problem = res.assert_problem(422);
+                assert_eq!(problem["errors"][0]["field"], "into", "{problem}");
+            }
+        }
+    }
+    assert_eq!(merged, 4, "one merge of each pair wins");
 }
