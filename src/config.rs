@@ -219,7 +219,7 @@ pub struct DistributionSettings {
     pub webhook_disable_after: i32,
     /// `WEBHOOK_TIMEOUT_MS`: the whole of one delivery attempt (connect,
     /// send, read the first 4 KiB), 100–15000; default 15000. Connecting
-    /// alone is capped at 5 s.
+    /// alone is capped at 5 s, and the whole at 80 % of `JOBS_LEASE_SECONDS`.
     pub webhook_timeout_ms: u64,
 }
 

@@ -153,7 +153,11 @@ pub async fn run(ctx: &JobContext, _job: &ClaimedJob, payload: serde_json::Value
         };
         return Ok(Some(Box::new(move |c| repo::record_attempt(c, d.id, expected, &rec).map(|_| ()))));
     }
-    let out = attempt(&hook, &d, dist.webhook_allow_loopback, Duration::from_millis(dist.webhook_timeout_ms)).await;
+    // Within 80 % of the lease, so the runner never stops (and another
+    // runner never repeats) an attempt still talking to the receiver.
+    let lease_cap = Duration::from_secs(settings.jobs.lease_secs).mul_f64(0.8);
+    let timeout = Duration::from_millis(dist.webhook_timeout_ms).min(lease_cap);
+    let out = attempt(&hook, &d, dist.webhook_allow_loopback, timeout).await;
     let attempts = expected + 1;
     let succeeded = out.error.is_none();
     let give_up = !succeeded && attempts >= dist.webhook_max_attempts;

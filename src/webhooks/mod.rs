@@ -152,7 +152,8 @@ pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
 /// in `article_announcements` ([`repo::announce`]): when a save leaves it
 /// public and it was not announced yet (a new publication, a republication
 /// after an unpublish, or a scheduled article whose time passed before its
-/// [`live`] job ran). A save of an announced public article is
+/// [`live`] job ran; an unannounced article already stored as `published`,
+/// such as an import, is recorded and reported as updated). A save of an announced public article is
 /// `article.updated`; leaving the public after an announcement is
 /// `article.unpublished`; deletion is `article.deleted`. Saving a draft
 /// emits nothing. A save that leaves the article scheduled for later queues
@@ -170,7 +171,11 @@ pub fn article_changed(
             Event::ArticleDeleted
         }
         Some(a) if a.is_public(now) => {
-            if repo::announce(conn, a.id, now)? {
+            // An article stored as published before this save but never
+            // announced (imported, or written around this code) was public
+            // all along: record it, and report the save as an update.
+            let was_published = before.is_some_and(|b| b.status == crate::articles::model::status::PUBLISHED);
+            if repo::announce(conn, a.id, now)? && !was_published {
                 Event::ArticlePublished
             } else {
                 Event::ArticleUpdated
@@ -180,7 +185,9 @@ pub fn article_changed(
             if let (crate::articles::model::status::SCHEDULED, Some(at)) = (a.status.as_str(), a.published_at) {
                 crate::jobs::enqueue(conn, &live::job(a.id, at))?;
             }
-            if repo::forget_announcement(conn, a.id)? {
+            let was_published =
+                before.is_some_and(|b| b.status == crate::articles::model::status::PUBLISHED && b.is_public(now));
+            if repo::forget_announcement(conn, a.id)? || was_published {
                 Event::ArticleUnpublished
             } else {
                 return Ok(0);

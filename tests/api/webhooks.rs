@@ -540,10 +540,20 @@ async fn a_scheduled_article_is_announced_once_when_its_time_comes(backend: Back
 
 async fn republishing_announces_again_and_restoring_a_revision_is_an_update(backend: Backend) {
     let Some(app) = loopback_app(backend, &[]).await else { return };
+    app.db.import_fixture();
     let (url, seen) = receiver(vec![200]);
     let admin = app.token_for("admin").await;
     let editor = app.token_for("editor").await;
     create_hook(&app, &admin, &url, json!(["article.published", "article.updated", "article.unpublished"])).await;
+
+    // An imported article was public all along: edits are updates.
+    let imported = app.get_ok("/api/v1/articles/template-comments").await["data"]["id"].clone();
+    patch_article(&app, &editor, &imported, json!({"subtitle": "Imported"})).await;
+    drain(&app).await;
+    patch_article(&app, &editor, &imported, json!({"status": "draft"})).await;
+    drain(&app).await;
+    let after_import = types(&seen);
+    seen.lock().unwrap().clear();
 
     let (a, _) = app.create_article(&editor, json!({"title": "Recall", "body": "x", "status": "published"})).await;
     drain(&app).await;
@@ -562,6 +572,7 @@ async fn republishing_announces_again_and_restoring_a_revision_is_an_update(back
         .await;
     drain(&app).await;
 
+    assert_eq!(after_import, ["article.updated", "article.unpublished"], "an imported article is never announced anew");
     assert_eq!(restored.status.as_u16(), 200, "{}", String::from_utf8_lossy(&restored.body));
     assert_eq!(restored.json()["data"]["title"], "Recall");
     assert_eq!(
