@@ -41,7 +41,12 @@ fn one(c: &mut crate::db::DbConnection, row: MailingRow) -> Result<Mailing, ApiE
     responses(
         (status = 200, description = "A page of mailings", body = MailingList),
         (status = 400, description = "A bad or unknown query parameter", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Not an editor or admin, or an API key", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Missing, malformed or expired credentials", body = Problem, content_type = "application/problem+json",
+            example = json!({"type": "urn:broadsheet:problem:unauthorized", "title": "Unauthorized", "status": 401, "detail": "missing credentials: send Authorization: Bearer <token>", "code": "unauthorized", "errors": []})),
+        (status = 403, description = "Not an editor or admin, or an API key", body = Problem, content_type = "application/problem+json",
+            example = json!({"type": "urn:broadsheet:problem:forbidden", "title": "Forbidden", "status": 403, "detail": "this needs the editor or admin role", "code": "forbidden", "errors": []})),
+        (status = 503, description = "The database is unavailable (nothing was changed); see `Retry-After`", body = Problem, content_type = "application/problem+json",
+            example = json!({"type": "urn:broadsheet:problem:unavailable", "title": "Service Unavailable", "status": 503, "detail": "the service is temporarily unavailable; retry later", "code": "unavailable", "errors": []})),
     )
 )]
 #[get("/mailings")]
@@ -78,8 +83,14 @@ pub async fn list_mailings(
     responses(
         (status = 200, description = "The mailing", body = MailingEnvelope),
         (status = 400, description = "The id is not a positive integer", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Not an editor or admin, or an API key", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such mailing", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Missing, malformed or expired credentials", body = Problem, content_type = "application/problem+json",
+            example = json!({"type": "urn:broadsheet:problem:unauthorized", "title": "Unauthorized", "status": 401, "detail": "missing credentials: send Authorization: Bearer <token>", "code": "unauthorized", "errors": []})),
+        (status = 403, description = "Not an editor or admin, or an API key", body = Problem, content_type = "application/problem+json",
+            example = json!({"type": "urn:broadsheet:problem:forbidden", "title": "Forbidden", "status": 403, "detail": "this needs the editor or admin role", "code": "forbidden", "errors": []})),
+        (status = 404, description = "No such mailing", body = Problem, content_type = "application/problem+json",
+            example = json!({"type": "urn:broadsheet:problem:not_found", "title": "Not Found", "status": 404, "detail": "no mailing 42", "code": "not_found", "errors": []})),
+        (status = 503, description = "The database is unavailable (nothing was changed); see `Retry-After`", body = Problem, content_type = "application/problem+json",
+            example = json!({"type": "urn:broadsheet:problem:unavailable", "title": "Service Unavailable", "status": 503, "detail": "the service is temporarily unavailable; retry later", "code": "unavailable", "errors": []})),
     )
 )]
 #[get("/mailings/{id}")]
@@ -105,9 +116,16 @@ pub async fn get_mailing(state: web::Data<AppState>, auth: AuthUser, id: Id) -> 
     responses(
         (status = 200, description = "Released: now `scheduled`", body = MailingEnvelope),
         (status = 400, description = "The id is not a positive integer", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Not an editor or admin, or an API key", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such mailing", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "The mailing is not held", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Missing, malformed or expired credentials", body = Problem, content_type = "application/problem+json",
+            example = json!({"type": "urn:broadsheet:problem:unauthorized", "title": "Unauthorized", "status": 401, "detail": "missing credentials: send Authorization: Bearer <token>", "code": "unauthorized", "errors": []})),
+        (status = 403, description = "Not an editor or admin, or an API key", body = Problem, content_type = "application/problem+json",
+            example = json!({"type": "urn:broadsheet:problem:forbidden", "title": "Forbidden", "status": 403, "detail": "this needs the editor or admin role", "code": "forbidden", "errors": []})),
+        (status = 404, description = "No such mailing", body = Problem, content_type = "application/problem+json",
+            example = json!({"type": "urn:broadsheet:problem:not_found", "title": "Not Found", "status": 404, "detail": "no mailing 42", "code": "not_found", "errors": []})),
+        (status = 409, description = "The mailing is not held", body = Problem, content_type = "application/problem+json",
+            example = json!({"type": "urn:broadsheet:problem:conflict", "title": "Conflict", "status": 409, "detail": "mailing 42 is sending; only a held mailing can be released", "code": "conflict", "errors": []})),
+        (status = 503, description = "The database is unavailable (nothing was changed); see `Retry-After`", body = Problem, content_type = "application/problem+json",
+            example = json!({"type": "urn:broadsheet:problem:unavailable", "title": "Service Unavailable", "status": 503, "detail": "the service is temporarily unavailable; retry later", "code": "unavailable", "errors": []})),
     )
 )]
 #[post("/mailings/{id}/release")]
@@ -132,9 +150,16 @@ pub async fn release_mailing(state: web::Data<AppState>, auth: AuthUser, id: Id)
     responses(
         (status = 200, description = "Cancelled", body = MailingEnvelope),
         (status = 400, description = "The id is not a positive integer", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Not an editor or admin, or an API key", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such mailing", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "The mailing already started, ended or was cancelled", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Missing, malformed or expired credentials", body = Problem, content_type = "application/problem+json",
+            example = json!({"type": "urn:broadsheet:problem:unauthorized", "title": "Unauthorized", "status": 401, "detail": "missing credentials: send Authorization: Bearer <token>", "code": "unauthorized", "errors": []})),
+        (status = 403, description = "Not an editor or admin, or an API key", body = Problem, content_type = "application/problem+json",
+            example = json!({"type": "urn:broadsheet:problem:forbidden", "title": "Forbidden", "status": 403, "detail": "this needs the editor or admin role", "code": "forbidden", "errors": []})),
+        (status = 404, description = "No such mailing", body = Problem, content_type = "application/problem+json",
+            example = json!({"type": "urn:broadsheet:problem:not_found", "title": "Not Found", "status": 404, "detail": "no mailing 42", "code": "not_found", "errors": []})),
+        (status = 409, description = "The mailing already started, ended or was cancelled", body = Problem, content_type = "application/problem+json",
+            example = json!({"type": "urn:broadsheet:problem:conflict", "title": "Conflict", "status": 409, "detail": "mailing 42 is sending; only a held mailing can be released", "code": "conflict", "errors": []})),
+        (status = 503, description = "The database is unavailable (nothing was changed); see `Retry-After`", body = Problem, content_type = "application/problem+json",
+            example = json!({"type": "urn:broadsheet:problem:unavailable", "title": "Service Unavailable", "status": 503, "detail": "the service is temporarily unavailable; retry later", "code": "unavailable", "errors": []})),
     )
 )]
 #[post("/mailings/{id}/cancel")]
@@ -166,11 +191,16 @@ pub async fn cancel_mailing(state: web::Data<AppState>, auth: AuthUser, id: Id) 
     responses(
         (status = 200, description = "Re-queued (`requeued` may be 0)", body = MailingRetryEnvelope),
         (status = 400, description = "The id is not a positive integer", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Missing, malformed or expired credentials", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Not an editor or admin, or an API key", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such mailing", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "The mailing has not been sent (scheduled, held, cancelled), or is still sending with failures pending", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "The database is unavailable; see `Retry-After`", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Missing, malformed or expired credentials", body = Problem, content_type = "application/problem+json",
+            example = json!({"type": "urn:broadsheet:problem:unauthorized", "title": "Unauthorized", "status": 401, "detail": "missing credentials: send Authorization: Bearer <token>", "code": "unauthorized", "errors": []})),
+        (status = 403, description = "Not an editor or admin, or an API key", body = Problem, content_type = "application/problem+json",
+            example = json!({"type": "urn:broadsheet:problem:forbidden", "title": "Forbidden", "status": 403, "detail": "this needs the editor or admin role", "code": "forbidden", "errors": []})),
+        (status = 404, description = "No such mailing", body = Problem, content_type = "application/problem+json",
+            example = json!({"type": "urn:broadsheet:problem:not_found", "title": "Not Found", "status": 404, "detail": "no mailing 42", "code": "not_found", "errors": []})),
+        (status = 409, description = "The mailing has not been sent (scheduled, held, cancelled), or is still sending with failures pending", body = Problem, content_type = "application/problem+json",
+            example = json!({"type": "urn:broadsheet:problem:conflict", "title": "Conflict", "status": 409, "detail": "mailing 42 is sending; only a held mailing can be released", "code": "conflict", "errors": []})),
+        (status = 503, description = "The database is unavailable; see `Retry-After`", body = Problem, content_type = "application/problem+json",
+            example = json!({"type": "urn:broadsheet:problem:unavailable", "title": "Service Unavailable", "status": 503, "detail": "the service is temporarily unavailable; retry later", "code": "unavailable", "errors": []})),
     )
 )]
 #[post("/mailings/{id}/retry")]
@@ -195,8 +225,14 @@ pub async fn retry_mailing(state: web::Data<AppState>, auth: AuthUser, id: Id) -
     responses(
         (status = 200, description = "The mode (`send` unless set)", body = ArticleNewsletterEnvelope),
         (status = 400, description = "The id is not a positive integer", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Not an editor or admin, or an API key", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such article", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Missing, malformed or expired credentials", body = Problem, content_type = "application/problem+json",
+            example = json!({"type": "urn:broadsheet:problem:unauthorized", "title": "Unauthorized", "status": 401, "detail": "missing credentials: send Authorization: Bearer <token>", "code": "unauthorized", "errors": []})),
+        (status = 403, description = "Not an editor or admin, or an API key", body = Problem, content_type = "application/problem+json",
+            example = json!({"type": "urn:broadsheet:problem:forbidden", "title": "Forbidden", "status": 403, "detail": "this needs the editor or admin role", "code": "forbidden", "errors": []})),
+        (status = 404, description = "No such article", body = Problem, content_type = "application/problem+json",
+            example = json!({"type": "urn:broadsheet:problem:not_found", "title": "Not Found", "status": 404, "detail": "no mailing 42", "code": "not_found", "errors": []})),
+        (status = 503, description = "The database is unavailable (nothing was changed); see `Retry-After`", body = Problem, content_type = "application/problem+json",
+            example = json!({"type": "urn:broadsheet:problem:unavailable", "title": "Service Unavailable", "status": 503, "detail": "the service is temporarily unavailable; retry later", "code": "unavailable", "errors": []})),
     )
 )]
 #[get("/articles/{id}/newsletter")]
@@ -231,8 +267,14 @@ pub async fn get_article_newsletter(
     responses(
         (status = 200, description = "The mode now", body = ArticleNewsletterEnvelope),
         (status = 400, description = "A bad body or id", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Not an editor or admin, or an API key", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such article", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Missing, malformed or expired credentials", body = Problem, content_type = "application/problem+json",
+            example = json!({"type": "urn:broadsheet:problem:unauthorized", "title": "Unauthorized", "status": 401, "detail": "missing credentials: send Authorization: Bearer <token>", "code": "unauthorized", "errors": []})),
+        (status = 403, description = "Not an editor or admin, or an API key", body = Problem, content_type = "application/problem+json",
+            example = json!({"type": "urn:broadsheet:problem:forbidden", "title": "Forbidden", "status": 403, "detail": "this needs the editor or admin role", "code": "forbidden", "errors": []})),
+        (status = 404, description = "No such article", body = Problem, content_type = "application/problem+json",
+            example = json!({"type": "urn:broadsheet:problem:not_found", "title": "Not Found", "status": 404, "detail": "no mailing 42", "code": "not_found", "errors": []})),
+        (status = 503, description = "The database is unavailable (nothing was changed); see `Retry-After`", body = Problem, content_type = "application/problem+json",
+            example = json!({"type": "urn:broadsheet:problem:unavailable", "title": "Service Unavailable", "status": 503, "detail": "the service is temporarily unavailable; retry later", "code": "unavailable", "errors": []})),
     )
 )]
 #[put("/articles/{id}/newsletter")]

@@ -42,7 +42,10 @@ fn view(c: &mut crate::db::DbConnection, row: &SubscriberRow) -> Result<Subscrip
         (status = 202, description = "Accepted (whatever the address's state)", body = AcceptedEnvelope),
         (status = 400, description = "Malformed body, email, name, source or topics (see `errors`)", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "A topic names no category, series or author (`errors[].field` is `topics`)", body = Problem, content_type = "application/problem+json"),
-        (status = 429, description = "Too many subscribe requests from this address or for this email; see `Retry-After`", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Too many subscribe requests from this address or for this email; see `Retry-After`", body = Problem, content_type = "application/problem+json",
+            example = json!({"type": "urn:broadsheet:problem:too_many_requests", "title": "Too Many Requests", "status": 429, "detail": "too many attempts; retry in 60 s", "code": "too_many_requests", "errors": []})),
+        (status = 503, description = "The database is unavailable (nothing was changed); see `Retry-After`", body = Problem, content_type = "application/problem+json",
+            example = json!({"type": "urn:broadsheet:problem:unavailable", "title": "Service Unavailable", "status": 503, "detail": "the service is temporarily unavailable; retry later", "code": "unavailable", "errors": []})),
     )
 )]
 #[post("/subscriptions")]
@@ -93,6 +96,8 @@ pub async fn subscribe(
         (status = 200, description = "The pending subscription the token would confirm", body = ConfirmationPreviewEnvelope,
             headers(("Cache-Control" = String, description = "`no-store`: the answer is for the token's holder only"))),
         (status = 400, description = "Unknown, expired or used token, or a bad query (see `errors`)", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "The database is unavailable (nothing was changed); see `Retry-After`", body = Problem, content_type = "application/problem+json",
+            example = json!({"type": "urn:broadsheet:problem:unavailable", "title": "Service Unavailable", "status": 503, "detail": "the service is temporarily unavailable; retry later", "code": "unavailable", "errors": []})),
     )
 )]
 #[get("/subscriptions/confirm")]
@@ -122,6 +127,8 @@ pub async fn preview_confirmation(
         (status = 200, description = "Confirmed", body = ConfirmedEnvelope,
             headers(("Cache-Control" = String, description = "`no-store`: the answer is for the token's holder only"))),
         (status = 400, description = "Unknown, expired or used token (see `errors`)", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "The database is unavailable (nothing was changed); see `Retry-After`", body = Problem, content_type = "application/problem+json",
+            example = json!({"type": "urn:broadsheet:problem:unavailable", "title": "Service Unavailable", "status": 503, "detail": "the service is temporarily unavailable; retry later", "code": "unavailable", "errors": []})),
     )
 )]
 #[post("/subscriptions/confirm")]
@@ -159,6 +166,8 @@ pub async fn confirm_subscription(
         (status = 200, description = "Unsubscribed (or already)", body = SubscriptionEnvelope,
             headers(("Cache-Control" = String, description = "`no-store`: the answer is for the token's holder only"))),
         (status = 400, description = "Forged, altered or unknown token, or a bad query (see `errors`)", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "The database is unavailable (nothing was changed); see `Retry-After`", body = Problem, content_type = "application/problem+json",
+            example = json!({"type": "urn:broadsheet:problem:unavailable", "title": "Service Unavailable", "status": 503, "detail": "the service is temporarily unavailable; retry later", "code": "unavailable", "errors": []})),
     )
 )]
 #[post("/subscriptions/unsubscribe")]
@@ -182,6 +191,8 @@ pub async fn unsubscribe(state: web::Data<AppState>, query: web::Query<TokenQuer
         (status = 200, description = "The subscription", body = SubscriptionEnvelope,
             headers(("Cache-Control" = String, description = "`no-store`: the answer is for the token's holder only"))),
         (status = 400, description = "Forged, altered or unknown token, or a bad query (see `errors`)", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "The database is unavailable (nothing was changed); see `Retry-After`", body = Problem, content_type = "application/problem+json",
+            example = json!({"type": "urn:broadsheet:problem:unavailable", "title": "Service Unavailable", "status": 503, "detail": "the service is temporarily unavailable; retry later", "code": "unavailable", "errors": []})),
     )
 )]
 #[get("/subscriptions/preferences")]
@@ -208,6 +219,8 @@ pub async fn get_preferences(
             headers(("Cache-Control" = String, description = "`no-store`: the answer is for the token's holder only"))),
         (status = 400, description = "Forged, altered or unknown token, or a bad field (see `errors`)", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "A topic names no category, series or author (`errors[].field` is `topics`)", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "The database is unavailable (nothing was changed); see `Retry-After`", body = Problem, content_type = "application/problem+json",
+            example = json!({"type": "urn:broadsheet:problem:unavailable", "title": "Service Unavailable", "status": 503, "detail": "the service is temporarily unavailable; retry later", "code": "unavailable", "errors": []})),
     )
 )]
 #[patch("/subscriptions/preferences")]
@@ -292,7 +305,12 @@ fn group<T>(ids: &[i64], pairs: Vec<(i64, T)>) -> std::collections::HashMap<i64,
     responses(
         (status = 200, description = "A page of subscribers", body = SubscriberList),
         (status = 400, description = "A bad or unknown query parameter", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Not an editor or admin, or an API key", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Missing, malformed or expired credentials", body = Problem, content_type = "application/problem+json",
+            example = json!({"type": "urn:broadsheet:problem:unauthorized", "title": "Unauthorized", "status": 401, "detail": "missing credentials: send Authorization: Bearer <token>", "code": "unauthorized", "errors": []})),
+        (status = 403, description = "Not an editor or admin, or an API key", body = Problem, content_type = "application/problem+json",
+            example = json!({"type": "urn:broadsheet:problem:forbidden", "title": "Forbidden", "status": 403, "detail": "this needs the editor or admin role", "code": "forbidden", "errors": []})),
+        (status = 503, description = "The database is unavailable (nothing was changed); see `Retry-After`", body = Problem, content_type = "application/problem+json",
+            example = json!({"type": "urn:broadsheet:problem:unavailable", "title": "Service Unavailable", "status": 503, "detail": "the service is temporarily unavailable; retry later", "code": "unavailable", "errors": []})),
     )
 )]
 #[get("/subscriptions")]
@@ -348,8 +366,12 @@ fn is_bounce_webhook(state: &AppState, req: &HttpRequest) -> bool {
     responses(
         (status = 200, description = "Applied: counts of what changed", body = BounceOutcomeEnvelope),
         (status = 400, description = "A malformed body, event, address or type (`errors[].field` names it, e.g. `events[2].email`)", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Neither the webhook secret nor valid credentials", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Not an editor or admin, or an API key", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Neither the webhook secret nor valid credentials", body = Problem, content_type = "application/problem+json",
+            example = json!({"type": "urn:broadsheet:problem:unauthorized", "title": "Unauthorized", "status": 401, "detail": "missing credentials: send Authorization: Bearer <token>", "code": "unauthorized", "errors": []})),
+        (status = 403, description = "Not an editor or admin, or an API key", body = Problem, content_type = "application/problem+json",
+            example = json!({"type": "urn:broadsheet:problem:forbidden", "title": "Forbidden", "status": 403, "detail": "this needs the editor or admin role", "code": "forbidden", "errors": []})),
+        (status = 503, description = "The database is unavailable (nothing was changed); see `Retry-After`", body = Problem, content_type = "application/problem+json",
+            example = json!({"type": "urn:broadsheet:problem:unavailable", "title": "Service Unavailable", "status": 503, "detail": "the service is temporarily unavailable; retry later", "code": "unavailable", "errors": []})),
     )
 )]
 #[post("/subscriptions/bounces")]
@@ -412,7 +434,12 @@ fn export_csv_row(s: &ExportedSubscriber) -> String {
             (SubscriberExport = "application/json"),
         )),
         (status = 400, description = "A bad or unknown query parameter", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Not an editor or admin, or an API key", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Missing, malformed or expired credentials", body = Problem, content_type = "application/problem+json",
+            example = json!({"type": "urn:broadsheet:problem:unauthorized", "title": "Unauthorized", "status": 401, "detail": "missing credentials: send Authorization: Bearer <token>", "code": "unauthorized", "errors": []})),
+        (status = 403, description = "Not an editor or admin, or an API key", body = Problem, content_type = "application/problem+json",
+            example = json!({"type": "urn:broadsheet:problem:forbidden", "title": "Forbidden", "status": 403, "detail": "this needs the editor or admin role", "code": "forbidden", "errors": []})),
+        (status = 503, description = "The database is unavailable (nothing was changed); see `Retry-After`", body = Problem, content_type = "application/problem+json",
+            example = json!({"type": "urn:broadsheet:problem:unavailable", "title": "Service Unavailable", "status": 503, "detail": "the service is temporarily unavailable; retry later", "code": "unavailable", "errors": []})),
     )
 )]
 #[get("/subscriptions/export")]
@@ -555,14 +582,19 @@ async fn read_body(req: &HttpRequest, mut payload: web::Payload, max: usize) -> 
     responses(
         (status = 200, description = "Imported (or, for a dry run, what would be): counts and each skipped row", body = ImportReportEnvelope),
         (status = 400, description = "A bad query, an empty body, bytes that are not UTF-8, or CSV that cannot be parsed (`errors[].field` is `body` or `dry_run`)", body = Problem, content_type = "application/problem+json",
-            example = json!({"type": "about:blank", "title": "Bad Request", "status": 400, "detail": "body is not UTF-8 text (first bad bytes on line 3); export or save the file as CSV UTF-8", "code": "invalid_parameter", "errors": [{"field": "body", "message": "is not UTF-8 text (first bad bytes on line 3); export or save the file as CSV UTF-8"}]})),
-        (status = 401, description = "Missing, malformed or expired credentials", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Not an editor or admin, or an API key", body = Problem, content_type = "application/problem+json"),
-        (status = 413, description = "The file is larger than 64 MiB (`errors[].field` is `body`)", body = Problem, content_type = "application/problem+json"),
-        (status = 415, description = "The body is not `text/csv`", body = Problem, content_type = "application/problem+json"),
+            example = json!({"type": "urn:broadsheet:problem:invalid_parameter", "title": "Bad Request", "status": 400, "detail": "body is not UTF-8 text (first bad bytes on line 3); export or save the file as CSV UTF-8", "code": "invalid_parameter", "errors": [{"field": "body", "message": "is not UTF-8 text (first bad bytes on line 3); export or save the file as CSV UTF-8"}]})),
+        (status = 401, description = "Missing, malformed or expired credentials", body = Problem, content_type = "application/problem+json",
+            example = json!({"type": "urn:broadsheet:problem:unauthorized", "title": "Unauthorized", "status": 401, "detail": "missing credentials: send Authorization: Bearer <token>", "code": "unauthorized", "errors": []})),
+        (status = 403, description = "Not an editor or admin, or an API key", body = Problem, content_type = "application/problem+json",
+            example = json!({"type": "urn:broadsheet:problem:forbidden", "title": "Forbidden", "status": 403, "detail": "this needs the editor or admin role", "code": "forbidden", "errors": []})),
+        (status = 413, description = "The file is larger than 64 MiB (`errors[].field` is `body`)", body = Problem, content_type = "application/problem+json",
+            example = json!({"type": "urn:broadsheet:problem:payload_too_large", "title": "Payload Too Large", "status": 413, "detail": "the file is larger than 64 MiB; split it into several imports", "code": "payload_too_large", "errors": [{"field": "body", "message": "is too large"}]})),
+        (status = 415, description = "The body is not `text/csv`", body = Problem, content_type = "application/problem+json",
+            example = json!({"type": "urn:broadsheet:problem:unsupported_media_type", "title": "Unsupported Media Type", "status": 415, "detail": "send the CSV file itself as the body, with Content-Type: text/csv", "code": "unsupported_media_type", "errors": [{"field": "content-type", "message": "must be text/csv"}]})),
         (status = 422, description = "A column is missing, unknown to the format, unnamed or repeated (`errors[].field` names it)", body = Problem, content_type = "application/problem+json",
-            example = json!({"type": "about:blank", "title": "Unprocessable Entity", "status": 422, "detail": "column shoe_size is not a column of a listmonk export (expected some of: uuid, email, name, attributes, status, created_at, updated_at)", "code": "unprocessable", "errors": [{"field": "shoe_size", "message": "is not a column of a listmonk export (expected some of: uuid, email, name, attributes, status, created_at, updated_at)"}]})),
-        (status = 503, description = "The database is unavailable; nothing was written. See `Retry-After`", body = Problem, content_type = "application/problem+json"),
+            example = json!({"type": "urn:broadsheet:problem:unprocessable", "title": "Unprocessable Entity", "status": 422, "detail": "column shoe_size is not a column of a listmonk export (expected some of: uuid, email, name, attributes, status, created_at, updated_at)", "code": "unprocessable", "errors": [{"field": "shoe_size", "message": "is not a column of a listmonk export (expected some of: uuid, email, name, attributes, status, created_at, updated_at)"}]})),
+        (status = 503, description = "The database is unavailable; nothing was written. See `Retry-After`", body = Problem, content_type = "application/problem+json",
+            example = json!({"type": "urn:broadsheet:problem:unavailable", "title": "Service Unavailable", "status": 503, "detail": "the service is temporarily unavailable; retry later", "code": "unavailable", "errors": []})),
     )
 )]
 #[post("/subscriptions/import")]
@@ -623,8 +655,14 @@ fn not_a_named_route(ctx: &actix_web::guard::GuardContext<'_>) -> bool {
     responses(
         (status = 204, description = "Erased"),
         (status = 400, description = "The id is not a positive integer", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Not an editor or admin, or an API key", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such subscriber", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Missing, malformed or expired credentials", body = Problem, content_type = "application/problem+json",
+            example = json!({"type": "urn:broadsheet:problem:unauthorized", "title": "Unauthorized", "status": 401, "detail": "missing credentials: send Authorization: Bearer <token>", "code": "unauthorized", "errors": []})),
+        (status = 403, description = "Not an editor or admin, or an API key", body = Problem, content_type = "application/problem+json",
+            example = json!({"type": "urn:broadsheet:problem:forbidden", "title": "Forbidden", "status": 403, "detail": "this needs the editor or admin role", "code": "forbidden", "errors": []})),
+        (status = 404, description = "No such subscriber", body = Problem, content_type = "application/problem+json",
+            example = json!({"type": "urn:broadsheet:problem:not_found", "title": "Not Found", "status": 404, "detail": "no mailing 42", "code": "not_found", "errors": []})),
+        (status = 503, description = "The database is unavailable (nothing was changed); see `Retry-After`", body = Problem, content_type = "application/problem+json",
+            example = json!({"type": "urn:broadsheet:problem:unavailable", "title": "Service Unavailable", "status": 503, "detail": "the service is temporarily unavailable; retry later", "code": "unavailable", "errors": []})),
     )
 )]
 #[delete("/subscriptions/{id}", guard = "not_a_named_route")]

@@ -674,6 +674,14 @@ async fn recipe(w: &World, op: &Op<'_>, status: u16) -> Option<Req> {
             anon.query("token", w.fresh_subscriber().0).json(json!({"topics": ["no-such-topic"]}))
         }
 
+        ("POST /api/v1/subscriptions/import", 200) => {
+            admin.raw("text/csv", format!("email\r\n{}@example.com\r\n", w.unique("imported")).into_bytes())
+        }
+        ("POST /api/v1/subscriptions/import", 400) => admin.raw("text/csv", b"email\r\nbad\xff@example.com\r\n".to_vec()),
+        ("POST /api/v1/subscriptions/import", 413) => {
+            admin.raw("text/csv", vec![b'x'; broadsheet::subscriptions::import::MAX_BYTES + 1])
+        }
+        ("POST /api/v1/subscriptions/import", 422) => admin.raw("text/csv", b"email,shoe_size\r\na@example.com,42\r\n".to_vec()),
         ("POST /api/v1/subscriptions/bounces", 200) => {
             admin.json(json!({"events": [{"email": "nobody@example.com", "type": "hard_bounce"}]}))
         }
@@ -685,6 +693,8 @@ async fn recipe(w: &World, op: &Op<'_>, status: u16) -> Option<Req> {
         ("POST /api/v1/mailings/{id}/release", 409) => admin.arg("id", w.fresh_mailing("sent").await),
         ("POST /api/v1/mailings/{id}/cancel", 200) => admin.arg("id", w.fresh_mailing("held").await),
         ("POST /api/v1/mailings/{id}/cancel", 409) => admin.arg("id", w.fresh_mailing("sending").await),
+        ("POST /api/v1/mailings/{id}/retry", 200) => admin.arg("id", w.fresh_mailing("sent").await),
+        ("POST /api/v1/mailings/{id}/retry", 409) => admin.arg("id", w.fresh_mailing("held").await),
         ("GET /api/v1/articles/{id}/newsletter", 200) => admin.arg("id", w.fresh_article(json!({})).await.0),
         ("PUT /api/v1/articles/{id}/newsletter", 200) => {
             admin.arg("id", w.fresh_article(json!({})).await.0).json(json!({"mode": "hold"}))
