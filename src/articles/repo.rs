@@ -886,10 +886,13 @@ pub fn insert_relations(
     insert_relations_batch(conn, &[(article_id, author_ids, category_ids, tag_ids)])
 }
 
+/// A new article's relations: `(article_id, author_ids, category_ids, tag_ids)`.
+pub type NewRelations<'a> = (i64, &'a [i64], &'a [i64], &'a [i64]);
+
 /// [`insert_relations`] for many new articles at once: one multi-row
 /// `INSERT` per table for the lot, as `(article_id, author_ids,
 /// category_ids, tag_ids)`.
-pub fn insert_relations_batch(conn: &mut DbConnection, rows: &[(i64, &[i64], &[i64], &[i64])]) -> QueryResult<()> {
+pub fn insert_relations_batch(conn: &mut DbConnection, rows: &[NewRelations<'_>]) -> QueryResult<()> {
     // Integers only, so the statement is built as text: MultiConnection has no
     // batch insert, and a row's worth of binds per row would be no faster.
     let (mut bylines, mut cats, mut tags) = (Vec::new(), Vec::new(), Vec::new());

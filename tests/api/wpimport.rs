@@ -13,6 +13,7 @@ backend_tests!(
     a_changed_item_is_updated_and_an_unchanged_one_reported_unchanged,
     a_minimal_export_imports_and_reimports_without_duplicates,
     plain_categories_meet_declared_ones,
+    a_bulk_import_across_batches_gives_what_row_by_row_gave,
 );
 
 const HEAD: &str = r#"<?xml version="1.0" encoding="UTF-8"?>
@@ -231,4 +232,71 @@ async fn plain_categories_meet_declared_ones(backend: Backend) {
         .load(c)
         .unwrap();
     assert_eq!(filed, vec!["news-desk".to_owned(), "sport".to_owned()]);
+}
+
+/// An export of `n` posts (`wp:post_id` 1..=n, slug `p-{id}`, one category,
+/// two tags), with `extra` items appended as they are.
+fn bulk_export(n: usize, extra: &str) -> String {
+    let mut xml = String::from(HEAD);
+    xml.push_str(
+        "<wp:category><wp:category_nicename>news</wp:category_nicename><wp:cat_name>News</wp:cat_name></wp:category>",
+    );
+    for id in 1..=n {
+        let slug = if id == 600 || id == 601 { "same".to_owned() } else { format!("p-{id}") };
+        xml.push_str(&format!(
+            "<item><title>Post {id}</title><dc:creator>ed</dc:creator><content:encoded><![CDATA[Body {id}]]></content:encoded>\
+             <wp:post_id>{id}</wp:post_id><wp:post_date_gmt>2012-01-01 10:00:00</wp:post_date_gmt>\
+             <wp:post_name>{slug}</wp:post_name><wp:status>publish</wp:status><wp:post_type>post</wp:post_type>\
+             <category domain=\"category\" nicename=\"news\">News</category>\
+             <category domain=\"post_tag\" nicename=\"t{a}\">T{a}</category>\
+             <category domain=\"post_tag\" nicename=\"t{b}\">T{b}</category></item>",
+            a = id % 7,
+            b = 7 + id % 5,
+        ));
+    }
+    xml.push_str(extra);
+    xml.push_str("</channel></rss>");
+    xml
+}
+
+async fn a_bulk_import_across_batches_gives_what_row_by_row_gave(backend: Backend) {
+    // Arrange: 1,203 posts (three batches of 500), two of them wanting the
+    // same slug inside one batch, and post 5 again at the end with a new title.
+    let Some(db) = TestDb::create(backend) else { return };
+    let again = "<item><title>Post 5, revised</title><dc:creator>ed</dc:creator>\
+                 <content:encoded><![CDATA[Body 5]]></content:encoded><wp:post_id>5</wp:post_id>\
+                 <wp:post_date_gmt>2012-01-01 10:00:00</wp:post_date_gmt><wp:post_name>p-5</wp:post_name>\
+                 <wp:status>publish</wp:status><wp:post_type>post</wp:post_type></item>";
+
+    // Act
+    let summary = import(&db, &bulk_export(1203, again), false);
+
+    // Assert
+    assert_eq!(summary.created.get("articles"), Some(&1203), "{summary}");
+    assert_eq!(summary.updated.get("articles"), Some(&1), "the repeated post updates the first: {summary}");
+    let mut conn = db.conn();
+    let n_articles: i64 = articles::table.count().get_result(&mut *conn).unwrap();
+    let n_cats: i64 = article_categories::table.count().get_result(&mut *conn).unwrap();
+    let n_tags: i64 = article_tags::table.count().get_result(&mut *conn).unwrap();
+    let n_bylines: i64 = article_authors::table.count().get_result(&mut *conn).unwrap();
+    let n_imports: i64 = article_imports::table.count().get_result(&mut *conn).unwrap();
+    // Post 5's revision has no category and no tags: its relations were replaced.
+    assert_eq!((n_articles, n_cats, n_tags, n_bylines, n_imports), (1203, 1202, 2404, 1203, 1203));
+    let slug_of = |key: &str, conn: &mut _| -> String {
+        articles::table.filter(articles::import_key.eq(key)).select(articles::slug).first(conn).unwrap()
+    };
+    assert_eq!(slug_of("600", &mut *conn), "same", "the earlier post keeps the slug");
+    assert_eq!(slug_of("601", &mut *conn), "same-2");
+    assert!(summary.warnings.iter().any(|w| w.contains("post 601") && w.contains("same-2")), "{summary}");
+    let title: String =
+        articles::table.filter(articles::import_key.eq("5")).select(articles::title).first(&mut *conn).unwrap();
+    assert_eq!(title, "Post 5, revised");
+    // Post 5's relations were replaced by the revised item's (no category, no tags).
+    let id5: i64 = articles::table.filter(articles::import_key.eq("5")).select(articles::id).first(&mut *conn).unwrap();
+    let cats5: i64 = article_categories::table
+        .filter(article_categories::article_id.eq(id5))
+        .count()
+        .get_result(&mut *conn)
+        .unwrap();
+    assert_eq!(cats5, 0);
 }
