@@ -169,6 +169,11 @@ mod tests {
     fn integral_floats_are_integers_as_json_schema_counts_them() {
         let ok: Ids = parse(br#"{"id": 7.0, "ids": [-456289924.0, 1e3], "ratio": 2.0}"#).expect("integral floats");
         assert_eq!((ok.id, ok.ids, ok.ratio), (7, vec![-456_289_924, 1000], 2.0));
+        // 2^51 - 1 written with 17 significant digits: serde_json's default
+        // float parser rounded it to a fraction (schemathesis found it);
+        // `float_roundtrip` parses it exactly.
+        let big: Ids = parse(br#"{"id": 2251799813685247.0, "ids": [], "ratio": 0}"#).expect("exact");
+        assert_eq!(big.id, 2_251_799_813_685_247);
         let err = parse::<Ids>(br#"{"id": 7.5, "ids": [], "ratio": 1}"#).expect_err("a fraction is not an id");
         assert_eq!(err.problem().errors[0].field, "id");
     }
