@@ -512,9 +512,14 @@ pub struct Tally {
 }
 
 fn votable(conn: &mut DbConnection, voter: &Voter, id: i64) -> Result<CommentRow, ApiError> {
-    let row = repo::find(conn, id)?
-        .filter(|r| r.is_visible() && r.kind == kind::COMMENT)
-        .ok_or_else(|| ApiError::NotFound(format!("no comment {id}")))?;
+    let missing = || ApiError::NotFound(format!("no comment {id}"));
+    let row = repo::find(conn, id)?.filter(|r| r.is_visible() && r.kind == kind::COMMENT).ok_or_else(missing)?;
+    // A comment is votable only where it is shown: on a public article. A
+    // draft's or protected article's comments answer as if absent.
+    public_article(conn, &row.article_id.to_string(), crate::db::now()).map_err(|e| match e {
+        ApiError::NotFound(_) => missing(),
+        other => other,
+    })?;
     let own = match voter {
         Voter::Reader(r) => row.reader_id == Some(*r),
         Voter::User(u) => row.user_id == Some(*u),

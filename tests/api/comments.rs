@@ -16,6 +16,7 @@ use crate::helpers::{backend_tests, find_keys, Backend, Response, TestApp};
 
 backend_tests!(
     approved_comments_come_oldest_first_with_parents_and_no_emails,
+    comments_of_an_article_taken_off_the_site_take_no_votes,
     pingbacks_and_trackbacks_are_listed_only_when_asked_for,
     a_reader_verifies_from_the_outbox_and_an_editors_approval_threads_the_reply,
     parent_rules_refuse_other_articles_hidden_parents_and_depth_and_store_nothing,
@@ -1335,4 +1336,32 @@ async fn done_when_a_verified_reader_gets_one_reply_mail_votes_reorder_and_spam_
     let reasons = &shown["data"]["decisions"][0]["reasons"];
     assert_eq!(reasons[0], "words: contains the disallowed word \"casino\"", "{shown}");
     assert!(!public(&app, slug, "per_page=100").await.iter().any(|c| c["id"] == spam["id"]), "spam is public");
+}
+
+async fn comments_of_an_article_taken_off_the_site_take_no_votes(backend: Backend) {
+    // Arrange: an approved comment with one vote, then its article goes
+    // back to draft.
+    let Some(app) = TestApp::spawn(backend).await else { return };
+    let (slug, article_id, editor) = article(&app, json!({})).await;
+    let id = post_ok(&app, &slug, reader("Ana", "ana@example.com", "Vote on me")).await["id"].as_i64().unwrap();
+    set_status(&app, &editor, id, "approved").await;
+    let (_, voter) = verified_reader(&app, "voter@example.com");
+    let path = format!("/api/v1/comments/{id}/votes");
+    let first = app.send("POST", &path, &[("x-reader-token", &voter)], Some(&json!({"value": 1}))).await;
+    assert_eq!(first.status.as_u16(), 200, "{}", String::from_utf8_lossy(&first.body));
+    diesel::update(broadsheet::db::schema::articles::table.find(article_id))
+        .set(broadsheet::db::schema::articles::status.eq("draft"))
+        .execute(&mut *app.db.conn())
+        .unwrap();
+
+    // Act
+    let vote = app.send("POST", &path, &[("x-reader-token", &voter)], Some(&json!({"value": -1}))).await;
+    let take_back = app.send("DELETE", &path, &[("x-reader-token", &voter)], None).await;
+
+    // Assert: the same 404 as a comment that does not exist, counts unchanged.
+    vote.assert_problem(404);
+    take_back.assert_problem(404);
+    let row: (i32, i32) =
+        comments::table.find(id).select((comments::up_count, comments::down_count)).first(&mut *app.db.conn()).unwrap();
+    assert_eq!(row, (1, 0), "a refused vote changed the counts");
 }
