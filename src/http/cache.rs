@@ -242,10 +242,13 @@ fn cacheable_path(path: &str) -> bool {
 /// may answer them differently, e.g. `status=draft` is a 401 without
 /// credentials and an empty 200 with a content key), path, query pairs
 /// sorted by name (stable, so repeated names keep their order), and the
-/// `Accept` header.
+/// `Accept` header. Feeds, sitemaps and `robots.txt` read no query
+/// parameters, so their query is left out: feed readers add tracking
+/// parameters (`?utm_source=…`), and each variant would otherwise fill
+/// (and evict) an entry of its own.
 fn cache_key(req: &ServiceRequest, who: &Caller) -> String {
     let path = req.path();
-    let query = req.query_string();
+    let query = if path.starts_with("/api/") { req.query_string() } else { "" };
     let accept = req.headers().get(header::ACCEPT).map(HeaderValue::as_bytes).unwrap_or_default();
     let mut key = String::with_capacity(path.len() + query.len() + accept.len() + 4);
     key.push_str(match who {

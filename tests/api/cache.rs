@@ -17,6 +17,7 @@ backend_tests!(
     content_key_reads_are_public_and_cached_until_the_key_is_revoked,
     gzip_and_brotli_decode_to_the_same_json,
     metrics_are_prometheus_text_behind_a_token,
+    a_feed_with_a_tracking_query_is_served_from_the_plain_feeds_entry,
 );
 
 const TOKEN: &str = "metrics-token-0123456789";
@@ -401,4 +402,20 @@ async fn metrics_are_prometheus_text_behind_a_token(backend: Backend) {
     assert!(samples.contains_key("broadsheet_db_pool_connections{state=\"idle\"}"));
     assert!(samples.contains_key("broadsheet_db_pool_max"));
     assert!(text.contains("# TYPE broadsheet_jobs gauge"), "{text}");
+}
+
+async fn a_feed_with_a_tracking_query_is_served_from_the_plain_feeds_entry(backend: Backend) {
+    // Arrange
+    let Some(app) = cached_app(backend).await else { return };
+    until_cached(&app, "/feeds/rss").await;
+    let plain = app.get("/feeds/rss").await;
+    let (hits, misses) = cache_figures(&app).await;
+
+    // Act
+    let tracked = app.get("/feeds/rss?utm_source=newsletter&utm_medium=email").await;
+
+    // Assert
+    assert_eq!(tracked.status.as_u16(), 200);
+    assert_eq!(tracked.body, plain.body, "the same feed");
+    assert_eq!(cache_figures(&app).await, (hits + 1.0, misses), "a hit on the plain feed's entry, no new entry");
 }
