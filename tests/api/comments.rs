@@ -1102,8 +1102,8 @@ async fn the_akismet_checker_runs_as_a_job_and_its_outages_cost_no_comment(backe
     assert_eq!(spam["status"], "pending");
     assert!(spam["reasons"].to_string().contains("waiting for the external spam check"), "{spam}");
     assert!(seen.lock().unwrap().is_empty(), "the request itself called the checker");
-    verified_reader(&app, "vi@example.com");
-    let first = post_ok(&app, &slug, reader("Vi", "vi@example.com", "A first, fine remark")).await;
+    let (_, vi) = verified_reader(&app, "vi@example.com");
+    let first = post_as(&app, &slug, &vi, reader("Vi", "vi@example.com", "A first, fine remark")).await;
     app.run_jobs().await;
     assert_eq!(status_of(&app, &spam["id"]), "spam");
     assert!(last_reasons(&app, &spam["id"]).contains("akismet: the external checker says spam (blatant: discard)"));
@@ -1125,7 +1125,7 @@ async fn the_akismet_checker_runs_as_a_job_and_its_outages_cost_no_comment(backe
 
     // What the built-in policy approves is approved only after a `false`.
     set_status(&app, &editor, first["id"].as_i64().unwrap(), "approved").await;
-    let ham = post_ok(&app, &slug, reader("Vi", "vi@example.com", "A second, fine remark")).await;
+    let ham = post_as(&app, &slug, &vi, reader("Vi", "vi@example.com", "A second, fine remark")).await;
     assert_eq!(ham["status"], "pending", "{ham}");
     app.run_jobs().await;
     assert_eq!(status_of(&app, &ham["id"]), "approved");

@@ -1051,6 +1051,12 @@ async fn recipe(w: &World, op: &Op<'_>, status: u16) -> Option<Req> {
             anon.arg("format", "rss").arg("kind", "category").arg("slug", w.fresh_term("categories").await.1)
         }
         ("GET /feeds/{format}/{kind}/{slug}", 400) => anon.arg("format", "rss").arg("kind", "planet").arg("slug", "x"),
+        ("GET /feeds/{format}/{kind}/{slug}", 301) => {
+            let (id, old) = w.fresh_term("categories").await;
+            let new = w.unique("renamed");
+            w.call("PATCH", &format!("/api/v1/categories/{id}"), Some(json!({"slug": new})), 200).await;
+            anon.arg("format", "atom").arg("kind", "category").arg("slug", old)
+        }
         ("GET /feeds/{format}/{kind}/{slug}", 404) => {
             anon.arg("format", "json").arg("kind", "tag").arg("slug", "no-such-tag-anywhere")
         }
