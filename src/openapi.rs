@@ -440,8 +440,9 @@ fn mark_every_property_required(api: &mut utoipa::openapi::OpenApi) {
         }
     }
     // Keys a response may leave out: `body_html` in list items appears only with
-    // `include=body` (and `fields=` narrows list items to the fields asked for).
-    const OMITTABLE: &[&str] = &["body_html"];
+    // `include=body`, a byline's `profile` only with `include=authors` (and
+    // `fields=` narrows list items to the fields asked for).
+    const OMITTABLE: &[&str] = &["body_html", "profile"];
     fn fix(schema: &mut RefOr<Schema>) {
         match schema {
             RefOr::T(Schema::Object(obj)) => {
