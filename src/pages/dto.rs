@@ -83,7 +83,11 @@ impl From<PageRow> for Page {
 #[schema(example = json!({"title": "About us", "body": "<p>Who we are.</p>", "status": "published"}))]
 pub struct CreatePage {
     /// 1–200 characters, plain text.
-    #[schema(min_length = 1, max_length = 200, pattern = "^[^\\u0000]*[^\\u0000\\t\\n\\u000b\\f\\r \\u0085\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000][^\\u0000]*$")]
+    #[schema(
+        min_length = 1,
+        max_length = 200,
+        pattern = "^[^\\u0000]*[^\\u0000\\t\\n\\u000b\\f\\r \\u0085\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000][^\\u0000]*$"
+    )]
     pub title: String,
     /// Derived from the title when omitted.
     #[serde(default)]
@@ -113,7 +117,12 @@ pub struct CreatePage {
 pub struct UpdatePage {
     /// 1–200 characters, plain text.
     #[serde(default, deserialize_with = "crate::patch::non_null")]
-    #[schema(nullable = false, min_length = 1, max_length = 200, pattern = "^[^\\u0000]*[^\\u0000\\t\\n\\u000b\\f\\r \\u0085\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000][^\\u0000]*$")]
+    #[schema(
+        nullable = false,
+        min_length = 1,
+        max_length = 200,
+        pattern = "^[^\\u0000]*[^\\u0000\\t\\n\\u000b\\f\\r \\u0085\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000][^\\u0000]*$"
+    )]
     pub title: Option<String>,
     /// New slug.
     #[serde(default, deserialize_with = "crate::patch::non_null")]
