@@ -459,7 +459,11 @@ crate::data_envelope!(ArticleEnvelope, Article, "`{\"data\": Article}`");
 }))]
 pub struct CreateArticle {
     /// Headline, 1–300 characters.
-    #[schema(min_length = 1, max_length = 300)]
+    #[schema(
+        min_length = 1,
+        max_length = 300,
+        pattern = "^[^\\u0000]*[^\\u0000\\t\\n\\u000b\\f\\r \\u0085\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000][^\\u0000]*$"
+    )]
     pub title: String,
     /// Standfirst, at most 500 characters.
     #[serde(default)]
@@ -556,7 +560,12 @@ pub struct CreateArticle {
 pub struct UpdateArticle {
     /// Headline.
     #[serde(default, deserialize_with = "crate::patch::non_null")]
-    #[schema(nullable = false, min_length = 1, max_length = 300)]
+    #[schema(
+        nullable = false,
+        min_length = 1,
+        max_length = 300,
+        pattern = "^[^\\u0000]*[^\\u0000\\t\\n\\u000b\\f\\r \\u0085\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000][^\\u0000]*$"
+    )]
     pub title: Option<String>,
     /// Standfirst, or `null`.
     #[serde(default, deserialize_with = "crate::patch::double_option")]

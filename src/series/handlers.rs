@@ -61,7 +61,11 @@ pub struct SeriesDetail {
 #[schema(example = json!({"title": "The water crisis", "description": "A five-part investigation."}))]
 pub struct CreateSeries {
     /// 1–200 characters.
-    #[schema(min_length = 1, max_length = 200)]
+    #[schema(
+        min_length = 1,
+        max_length = 200,
+        pattern = "^[^\\u0000]*[^\\u0000\\t\\n\\u000b\\f\\r \\u0085\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000][^\\u0000]*$"
+    )]
     pub title: String,
     /// Derived from the title when omitted.
     #[serde(default)]
@@ -80,7 +84,12 @@ pub struct CreateSeries {
 pub struct UpdateSeries {
     /// 1–200 characters.
     #[serde(default, deserialize_with = "crate::patch::non_null")]
-    #[schema(nullable = false, min_length = 1, max_length = 200)]
+    #[schema(
+        nullable = false,
+        min_length = 1,
+        max_length = 200,
+        pattern = "^[^\\u0000]*[^\\u0000\\t\\n\\u000b\\f\\r \\u0085\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000][^\\u0000]*$"
+    )]
     pub title: Option<String>,
     /// New slug.
     #[serde(default, deserialize_with = "crate::patch::non_null")]

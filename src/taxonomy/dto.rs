@@ -88,7 +88,11 @@ pub enum TermKey {
 #[schema(example = json!({"name": "City hall", "parent_id": 1}))]
 pub struct CreateCategory {
     /// 1–200 characters, plain text.
-    #[schema(min_length = 1, max_length = 200)]
+    #[schema(
+        min_length = 1,
+        max_length = 200,
+        pattern = "^[^\\u0000]*[^\\u0000\\t\\n\\u000b\\f\\r \\u0085\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000][^\\u0000]*$"
+    )]
     pub name: String,
     /// Derived from the name when omitted.
     #[serde(default)]
@@ -118,7 +122,11 @@ pub struct CreateCategory {
 #[schema(example = json!({"name": "budget"}))]
 pub struct CreateTag {
     /// 1–200 characters, plain text.
-    #[schema(min_length = 1, max_length = 200)]
+    #[schema(
+        min_length = 1,
+        max_length = 200,
+        pattern = "^[^\\u0000]*[^\\u0000\\t\\n\\u000b\\f\\r \\u0085\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000][^\\u0000]*$"
+    )]
     pub name: String,
     /// Derived from the name when omitted.
     #[serde(default)]
@@ -145,7 +153,12 @@ pub struct CreateTag {
 pub struct UpdateCategory {
     /// 1–200 characters.
     #[serde(default, deserialize_with = "crate::patch::non_null")]
-    #[schema(nullable = false, min_length = 1, max_length = 200)]
+    #[schema(
+        nullable = false,
+        min_length = 1,
+        max_length = 200,
+        pattern = "^[^\\u0000]*[^\\u0000\\t\\n\\u000b\\f\\r \\u0085\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000][^\\u0000]*$"
+    )]
     pub name: Option<String>,
     /// New slug; the old one keeps answering with a 301.
     #[serde(default, deserialize_with = "crate::patch::non_null")]
@@ -177,7 +190,12 @@ pub struct UpdateCategory {
 pub struct UpdateTag {
     /// 1–200 characters.
     #[serde(default, deserialize_with = "crate::patch::non_null")]
-    #[schema(nullable = false, min_length = 1, max_length = 200)]
+    #[schema(
+        nullable = false,
+        min_length = 1,
+        max_length = 200,
+        pattern = "^[^\\u0000]*[^\\u0000\\t\\n\\u000b\\f\\r \\u0085\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000][^\\u0000]*$"
+    )]
     pub name: Option<String>,
     /// New slug; the old one keeps answering with a 301.
     #[serde(default, deserialize_with = "crate::patch::non_null")]
