@@ -18,7 +18,11 @@ use super::service::{self, ThreadItem};
 pub struct CreateComment {
     /// Display name (1–100 characters; `<` and `>` are dropped). Required
     /// for readers; signed-in users comment under their author name.
-    #[schema(min_length = 1, max_length = 100)]
+    #[schema(
+        min_length = 1,
+        max_length = 100,
+        pattern = "^[^\\u0000]*[^\\u0000\\t\\n\\u000b\\f\\r \\u0085\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000][^\\u0000]*$"
+    )]
     pub name: Option<String>,
     /// The reader's address; never shown publicly. Required for readers.
     #[schema(max_length = 254, format = "email")]
@@ -28,7 +32,11 @@ pub struct CreateComment {
     pub website: Option<String>,
     /// Plain text with a Markdown subset (emphasis, code, quotes, lists,
     /// links); raw HTML is shown as text. At most `COMMENT_MAX_CHARS` (5000).
-    #[schema(min_length = 1, max_length = 100000)]
+    #[schema(
+        min_length = 1,
+        max_length = 100000,
+        pattern = "^[^\\u0000]*[^\\u0000\\t\\n\\u000b\\f\\r \\u0085\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000][^\\u0000]*$"
+    )]
     pub body: String,
     /// An approved comment on the same article to reply to.
     #[schema(minimum = 1)]
@@ -219,7 +227,11 @@ crate::data_envelope!(PostedCommentEnvelope, PostedComment, "`{data: PostedComme
 #[schema(example = json!({"status": "approved", "reason": "on topic"}))]
 pub struct UpdateComment {
     /// New text (same rules as on create).
-    #[schema(min_length = 1, max_length = 100000)]
+    #[schema(
+        min_length = 1,
+        max_length = 100000,
+        pattern = "^[^\\u0000]*[^\\u0000\\t\\n\\u000b\\f\\r \\u0085\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000][^\\u0000]*$"
+    )]
     pub body: Option<String>,
     /// New state (moderators only).
     pub status: Option<ModerationStatus>,
