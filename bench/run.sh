@@ -62,6 +62,9 @@ BIN="${BIN:-target/release/broadsheet}"
 [ -x "$BIN" ] || cargo build --release -q
 
 WORK="$(mktemp -d /tmp/broadsheet-bench.XXXXXX)"
+# mktemp makes the directory 0700, and nginx's workers (nobody) would answer
+# every request with a tiny 403: a yardstick that is not serving the bytes.
+chmod 755 "$WORK"
 SERVER_PID=""
 NGINX_PID=""
 PGDBS=()
@@ -135,6 +138,13 @@ start_nginx() { # dir with e_<name>.json files
   "$NGINX" -c "$WORK/nginx/nginx.conf" -p "$WORK/nginx" &
   NGINX_PID=$!
   for _ in $(seq 1 100); do curl -fs -o /dev/null "http://127.0.0.1:$NGINX_PORT/e_list.json" && break; sleep 0.05; done
+  # The yardstick must serve the very bytes: same status, same body.
+  for f in "$1"/e_*.json; do
+    if ! curl -fs "http://127.0.0.1:$NGINX_PORT/$(basename "$f")" | cmp -s - "$f"; then
+      echo "nginx does not serve $(basename "$f") byte for byte; see $WORK/nginx/error.log" >&2
+      exit 1
+    fi
+  done
 }
 
 bench_backend() { # label url
@@ -173,7 +183,11 @@ PY
       local before; before=$(cpu_ticks "$SERVER_PID")
       read -r rps p50 p99 reqs errs < <(run_wrk "$base${paths[$i]}")
       local after; after=$(cpu_ticks "$SERVER_PID")
-      read -r nrps np50 np99 _ _ < <(run_wrk "http://127.0.0.1:$NGINX_PORT/e_${names[$i]}.json")
+      read -r nrps np50 np99 _ nerrs < <(run_wrk "http://127.0.0.1:$NGINX_PORT/e_${names[$i]}.json")
+      if [ "$nerrs" != 0 ]; then
+        echo "nginx answered $nerrs requests for e_${names[$i]}.json with an error or a non-2xx status" >&2
+        exit 1
+      fi
       local cpu_ms; cpu_ms=$(python3 -c "print(f'{($after - $before) * 1000 / $CLK_TCK / max($reqs, 1):.3f}')")
       local bytes; bytes=$(stat -c %s "$docroot/e_${names[$i]}.json")
       printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$LABEL" "$mode" "${names[$i]}" "$bytes" \

@@ -110,6 +110,10 @@ impl Application {
                 }))
                 .default_service(web::to(not_routed))
         })
+        // Nagle's algorithm holds the tail of a response larger than the
+        // socket buffer until the client's delayed ACK (~40 ms): that was the
+        // cached `include=body` list's p99 (see README, "Benchmark").
+        .tcp_nodelay(true)
         .listen(listener)?
         .run();
         Ok(Self { port, server, runner, cache: poll.0, pool: poll.1 })

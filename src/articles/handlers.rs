@@ -282,7 +282,7 @@ pub async fn list_articles(
             None => None,
         };
         let filter = ArticleFilter { author, categories, tag, series, published_after, published_before, q, status };
-        let (rows, more, total) = repo::list(c, vis, &filter, sort, &page_at, now)?;
+        let (rows, more, total) = repo::list(c, vis, &filter, sort, &page_at, now, include_body)?;
         let rel = repo::load_relations(c, &rows, false, &base_url)?;
         Ok((rows, more, rel, total))
     })

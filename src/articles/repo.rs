@@ -11,6 +11,7 @@ use diesel::dsl::count_star;
 use diesel::prelude::*;
 
 use super::model::{status, ArticleForm, ArticleRow, BylineRow, TermRow};
+use crate::db::cached::{any_of, fixed_sql, FixedSql};
 use crate::db::schema::{
     article_authors, article_categories, article_slug_history, article_tags, article_update_notes, articles, authors,
     categories, comments, series, tags,
@@ -20,7 +21,7 @@ use crate::media::model::MediaRow;
 use crate::pagination::PageParams;
 use crate::slugs::IdOrSlug;
 use diesel::dsl::sql;
-use diesel::sql_types::{BigInt, Bool, Double, Text, Timestamp};
+use diesel::sql_types::{BigInt, Bool, Double, Text};
 
 type Backend = <DbConnection as diesel::Connection>::Backend;
 
@@ -132,40 +133,33 @@ pub(crate) fn public_articles<'a>(now: NaiveDateTime) -> articles::BoxedQuery<'a
 /// unary `+` so the planner never drives the query from the status index
 /// (which would sort the whole archive in a temporary B-tree): it walks the
 /// index matching the sort instead and reads `status`/`published_at` from it.
-fn public_sql(
-    pg: bool,
-    now: NaiveDateTime,
-) -> diesel::expression::SqlLiteral<Bool, impl diesel::query_builder::QueryFragment<Backend> + Send> {
-    let col = if pg { "articles.status" } else { "+articles.status" };
-    sql::<Bool>(&format!(
-        "({col} = '{}' OR ({col} = '{}' AND articles.published_at <= ",
-        status::PUBLISHED,
-        status::SCHEDULED
-    ))
-    .bind::<Timestamp, _>(now)
-    .sql("))")
+fn public_sql(pg: bool, now: NaiveDateTime) -> FixedSql<Bool> {
+    fixed_sql::<Bool>(public_head(pg)).time(now).sql("))")
+}
+
+/// The text of the public predicate up to its time parameter (one of two
+/// fixed strings, so the statement is prepared once per connection).
+fn public_head(pg: bool) -> &'static str {
+    static HEADS: std::sync::OnceLock<[String; 2]> = std::sync::OnceLock::new();
+    let heads = HEADS.get_or_init(|| {
+        ["+articles.status", "articles.status"].map(|col| {
+            format!(
+                "({col} = '{}' OR ({col} = '{}' AND articles.published_at <= ",
+                status::PUBLISHED,
+                status::SCHEDULED
+            )
+        })
+    });
+    &heads[usize::from(pg)]
 }
 
 fn visible<'a>(pg: bool, vis: Visibility, now: NaiveDateTime) -> articles::BoxedQuery<'a, Backend> {
     match vis {
         Visibility::Public => articles::table.filter(public_sql(pg, now)).into_boxed(),
         Visibility::All => articles::table.into_boxed(),
-        Visibility::PublicAndOwn(user) => {
-            let col = if pg { "articles.status" } else { "+articles.status" };
-            articles::table
-                .filter(
-                    sql::<Bool>(&format!(
-                        "({col} = '{}' OR ({col} = '{}' AND articles.published_at <= ",
-                        status::PUBLISHED,
-                        status::SCHEDULED
-                    ))
-                    .bind::<Timestamp, _>(now)
-                    .sql(") OR articles.owner_id = ")
-                    .bind::<BigInt, _>(user)
-                    .sql(")"),
-                )
-                .into_boxed()
-        }
+        Visibility::PublicAndOwn(user) => articles::table
+            .filter(fixed_sql::<Bool>(public_head(pg)).time(now).sql(") OR articles.owner_id = ").int(user).sql(")"))
+            .into_boxed(),
     }
 }
 
@@ -220,7 +214,7 @@ fn filtered<'a>(
             q,
             pg,
             article_categories::table
-                .filter(article_categories::category_id.eq_any(ids))
+                .filter(any_of(article_categories::category_id, &ids))
                 .select(article_categories::article_id)
         );
     }
@@ -230,7 +224,7 @@ fn filtered<'a>(
             pg,
             article_tags::table
                 .inner_join(tags::table)
-                .filter(tags::slug.eq_any(slug))
+                .filter(any_of(tags::slug, &slug))
                 .select(article_tags::article_id)
         );
     }
@@ -314,18 +308,22 @@ fn dated(filter: &ArticleFilter) -> bool {
 }
 
 fn keyset<'a>(q: articles::BoxedQuery<'a, Backend>, dated: bool, cursor: &Cursor) -> articles::BoxedQuery<'a, Backend> {
-    use diesel::sql_types::{BigInt, Timestamp};
     let id = cursor.id;
     match (cursor.sort, &cursor.key) {
         (Sort::PublishedDesc | Sort::PublishedAsc, CursorKey::Time(Some(t))) => {
             let op = if cursor.sort == Sort::PublishedDesc { "<" } else { ">" };
             let tail = if dated { ")" } else { " OR articles.published_at IS NULL)" };
             q.filter(
-                sql::<Bool>(&format!("((articles.published_at, articles.id) {op} ("))
-                    .bind::<Timestamp, _>(*t)
-                    .sql(", ")
-                    .bind::<BigInt, _>(id)
-                    .sql(&format!("){tail}")),
+                fixed_sql::<Bool>(if op == "<" {
+                    "((articles.published_at, articles.id) < ("
+                } else {
+                    "((articles.published_at, articles.id) > ("
+                })
+                .time(*t)
+                .sql(", ")
+                .int(id)
+                .sql(")")
+                .sql(tail),
             )
         }
         (Sort::PublishedDesc, CursorKey::Time(None)) => {
@@ -334,24 +332,21 @@ fn keyset<'a>(q: articles::BoxedQuery<'a, Backend>, dated: bool, cursor: &Cursor
         (Sort::PublishedAsc, CursorKey::Time(None)) => {
             q.filter(articles::published_at.is_null()).filter(articles::id.gt(id))
         }
-        (Sort::UpdatedDesc, CursorKey::Time(Some(t))) => q.filter(
-            sql::<Bool>("(articles.updated_at, articles.id) < (")
-                .bind::<Timestamp, _>(*t)
-                .sql(", ")
-                .bind::<BigInt, _>(id)
-                .sql(")"),
-        ),
+        (Sort::UpdatedDesc, CursorKey::Time(Some(t))) => {
+            q.filter(fixed_sql::<Bool>("(articles.updated_at, articles.id) < (").time(*t).sql(", ").int(id).sql(")"))
+        }
         // Later rows are less sticky, or as sticky and after the cursor in
         // the `-published_at` order (unpublished last).
         (Sort::StickyPublishedDesc, CursorKey::Sticky(sticky, Some(t))) => {
             let tail = if dated { ")" } else { " OR articles.published_at IS NULL)" };
             q.filter(
                 articles::is_sticky.lt(*sticky).or(articles::is_sticky.eq(*sticky).and(
-                    sql::<Bool>("((articles.published_at, articles.id) < (")
-                        .bind::<Timestamp, _>(*t)
+                    fixed_sql::<Bool>("((articles.published_at, articles.id) < (")
+                        .time(*t)
                         .sql(", ")
-                        .bind::<BigInt, _>(id)
-                        .sql(&format!("){tail}")),
+                        .int(id)
+                        .sql(")")
+                        .sql(tail),
                 )),
             )
         }
@@ -360,13 +355,9 @@ fn keyset<'a>(q: articles::BoxedQuery<'a, Backend>, dated: bool, cursor: &Cursor
                 .lt(*sticky)
                 .or(articles::is_sticky.eq(*sticky).and(articles::published_at.is_null()).and(articles::id.lt(id))),
         ),
-        (Sort::Title, CursorKey::Text(t)) => q.filter(
-            sql::<Bool>("(articles.title, articles.id) > (")
-                .bind::<Text, _>(t.clone())
-                .sql(", ")
-                .bind::<BigInt, _>(id)
-                .sql(")"),
-        ),
+        (Sort::Title, CursorKey::Text(t)) => {
+            q.filter(fixed_sql::<Bool>("(articles.title, articles.id) > (").text(t.clone()).sql(", ").int(id).sql(")"))
+        }
         // Cursors are checked against the sort when parsed; anything else
         // matches nothing rather than everything.
         _ => q.filter(sql::<Bool>("1 = 0")),
@@ -457,6 +448,7 @@ pub fn list(
     sort: Sort,
     at: &PageAt,
     now: NaiveDateTime,
+    with_body: bool,
 ) -> QueryResult<(Vec<ArticleRow>, bool, i64)> {
     let pg = matches!(conn, DbConnection::Postgresql(_));
     let total = filtered(pg, vis, filter, now).count().get_result(conn)?;
@@ -470,11 +462,103 @@ pub fn list(
     if ids.is_empty() {
         return Ok((Vec::new(), false, total));
     }
-    let mut rows: Vec<ArticleRow> =
-        articles::table.filter(articles::id.eq_any(&ids)).select(ArticleRow::as_select()).load(conn)?;
+    let mut rows = rows_by_ids(conn, &ids, with_body)?;
     let rank: HashMap<i64, usize> = ids.iter().enumerate().map(|(i, id)| (*id, i)).collect();
     rows.sort_by_key(|r| rank.get(&r.id).copied().unwrap_or(usize::MAX));
     Ok((rows, more, total))
+}
+
+/// Characters of `body_text` a list row carries when the body is not asked
+/// for: enough for the automatic excerpt ([`AUTO_EXCERPT_WORDS`] words)
+/// unless the words are very long, when [`rows_by_ids`] loads the whole text.
+///
+/// [`AUTO_EXCERPT_WORDS`]: super::dto::AUTO_EXCERPT_WORDS
+pub const LIST_TEXT_PREFIX_CHARS: i32 = 2048;
+
+diesel::define_sql_function!(fn substr(x: Text, start: diesel::sql_types::Integer, len: diesel::sql_types::Integer) -> Text);
+
+/// The select list of an article row, in `ArticleRow`'s field order, with
+/// the three body columns given.
+macro_rules! article_row_with {
+    ($html:expr, $source:expr, $text:expr) => {
+        (
+            articles::id,
+            articles::slug,
+            articles::title,
+            articles::subtitle,
+            articles::excerpt,
+            $html,
+            articles::status,
+            articles::published_at,
+            articles::featured_media_id,
+            articles::comment_status,
+            articles::is_sticky,
+            articles::password_protected,
+            articles::import_source,
+            articles::import_key,
+            articles::created_at,
+            articles::updated_at,
+            articles::body_format,
+            $source,
+            $text,
+            articles::word_count,
+            articles::reading_time_minutes,
+            articles::series_id,
+            articles::series_position,
+            articles::featured_caption,
+            articles::featured_credit,
+            articles::meta_title,
+            articles::meta_description,
+            articles::canonical_url,
+            articles::og_image_media_id,
+            articles::owner_id,
+            articles::version,
+        )
+    };
+}
+
+/// The rows of `ids` (in no order). Without `with_body`, `body_html` and
+/// `body_source` come back empty and `body_text` cut to
+/// [`LIST_TEXT_PREFIX_CHARS`]: a list shows neither, and the bodies (three
+/// copies of each article's text, in SQLite's overflow pages) were a quarter
+/// of an uncached list request's CPU. One more query only for a row whose cut
+/// text is too short for its excerpt.
+fn rows_by_ids(conn: &mut DbConnection, ids: &[i64], with_body: bool) -> QueryResult<Vec<ArticleRow>> {
+    use diesel::IntoSql;
+    let q = articles::table.filter(any_of(articles::id, ids));
+    if with_body {
+        return q.select(article_row_with!(articles::body_html, articles::body_source, articles::body_text)).load(conn);
+    }
+    let mut rows: Vec<ArticleRow> = q
+        .select(article_row_with!(
+            "".into_sql::<Text>(),
+            "".into_sql::<Text>(),
+            substr(articles::body_text, 1, LIST_TEXT_PREFIX_CHARS)
+        ))
+        .load(conn)?;
+    let cut = LIST_TEXT_PREFIX_CHARS as usize;
+    let short: Vec<i64> = rows
+        .iter()
+        .filter(|r| {
+            r.body_text.split_whitespace().nth(super::dto::AUTO_EXCERPT_WORDS).is_none()
+                && r.body_text.chars().count() >= cut
+        })
+        .map(|r| r.id)
+        .collect();
+    if !short.is_empty() {
+        let full: HashMap<i64, String> = articles::table
+            .filter(any_of(articles::id, &short))
+            .select((articles::id, articles::body_text))
+            .load::<(i64, String)>(conn)?
+            .into_iter()
+            .collect();
+        for r in &mut rows {
+            if let Some(text) = full.get(&r.id) {
+                r.body_text.clone_from(text);
+            }
+        }
+    }
+    Ok(rows)
 }
 
 /// The plan lines of the two queries [`list`] runs before loading rows (the
@@ -602,7 +686,7 @@ pub fn load_relations(
 
     let bylines: Vec<BylineRow> = article_authors::table
         .inner_join(authors::table)
-        .filter(article_authors::article_id.eq_any(&ids))
+        .filter(any_of(article_authors::article_id, &ids))
         .order((article_authors::article_id, article_authors::position, authors::id))
         .select((
             article_authors::article_id,
@@ -622,19 +706,19 @@ pub fn load_relations(
     media_ids.dedup();
     let cats: Vec<TermRow> = article_categories::table
         .inner_join(categories::table)
-        .filter(article_categories::article_id.eq_any(&ids))
+        .filter(any_of(article_categories::article_id, &ids))
         .order((article_categories::article_id, categories::name, categories::id))
         .select((article_categories::article_id, categories::id, categories::slug, categories::name))
         .load(conn)?;
     let tag_rows: Vec<TermRow> = article_tags::table
         .inner_join(tags::table)
-        .filter(article_tags::article_id.eq_any(&ids))
+        .filter(any_of(article_tags::article_id, &ids))
         .order((article_tags::article_id, tags::name, tags::id))
         .select((article_tags::article_id, tags::id, tags::slug, tags::name))
         .load(conn)?;
     let media = crate::media::repo::find_many(conn, &media_ids)?;
     let counts: Vec<(i64, i64)> = comments::table
-        .filter(comments::article_id.eq_any(&ids))
+        .filter(any_of(comments::article_id, &ids))
         .filter(comments::status.eq(crate::comments::model::status::APPROVED))
         .filter(comments::kind.eq(crate::comments::model::kind::COMMENT))
         .filter(comments::removed.eq(false))
@@ -643,10 +727,10 @@ pub fn load_relations(
         .load(conn)?;
 
     let series_rows: Vec<SeriesRow> =
-        series::table.filter(series::id.eq_any(&series_ids)).select(SeriesRow::as_select()).load(conn)?;
+        series::table.filter(any_of(series::id, &series_ids)).select(SeriesRow::as_select()).load(conn)?;
     let notes: Vec<(i64, i64, String, NaiveDateTime)> = if with_notes {
         article_update_notes::table
-            .filter(article_update_notes::article_id.eq_any(&ids))
+            .filter(any_of(article_update_notes::article_id, &ids))
             .order((article_update_notes::created_at.asc(), article_update_notes::id.asc()))
             .select((
                 article_update_notes::article_id,

@@ -6,6 +6,7 @@
 //! Errors from here are mapped to HTTP by `crate::error`; [`outage`] decides
 //! which of them mean "unavailable" (503) and finds their real cause.
 
+pub mod cached;
 pub mod outage;
 pub mod schema;
 
@@ -109,8 +110,14 @@ impl ManageConnection for ConnectionManager {
         Ok(conn)
     }
 
+    /// A PostgreSQL connection can die while idle (server restart, network);
+    /// a SQLite one is a file handle in this process and cannot, so it is not
+    /// sent a statement on every checkout.
     fn is_valid(&self, conn: &mut DbConnection) -> Result<(), r2d2::Error> {
-        conn.batch_execute("SELECT 1").map_err(r2d2::Error::QueryError)
+        match conn {
+            DbConnection::Sqlite(_) => Ok(()),
+            DbConnection::Postgresql(_) => conn.batch_execute("SELECT 1").map_err(r2d2::Error::QueryError),
+        }
     }
 
     /// Called when a connection goes back to the pool: a connection whose
@@ -127,6 +134,7 @@ impl ManageConnection for ConnectionManager {
 /// connect eagerly beyond r2d2's minimum; call [`migrate`] next.
 pub fn build_pool(url: &DatabaseUrl, size: u32, counter: Option<QueryCounter>) -> anyhow::Result<Pool> {
     if let DatabaseUrl::Sqlite(path) = url {
+        sqlite_global_config();
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir).map_err(|e| anyhow::anyhow!("cannot create {}: {e}", dir.display()))?;
         }
@@ -143,6 +151,30 @@ pub fn build_pool(url: &DatabaseUrl, size: u32, counter: Option<QueryCounter>) -
         .build(manager)
         .map_err(|e| anyhow::anyhow!("cannot connect to the {} database: {e}", url.backend_name()))?;
     Ok(pool)
+}
+
+/// SQLite's process-wide settings, applied once before its first connection.
+///
+/// SQLite keeps global memory statistics by default, and every allocation of
+/// every connection then takes one process-wide mutex: with several blocking
+/// threads reading at once, that mutex (and the futex wake-ups it caused) was
+/// about a tenth of an uncached list request's CPU (perf, 2026-12-02).
+/// broadsheet never reads those statistics.
+fn sqlite_global_config() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        // SAFETY: `sqlite3_config` takes `SQLITE_CONFIG_MEMSTATUS` with one
+        // int argument. It must run before SQLite is initialized and while no
+        // other thread uses SQLite: every connection of this process is
+        // opened through a pool built here, after this `Once`. Called later,
+        // it returns SQLITE_MISUSE and changes nothing, which is harmless.
+        let rc = unsafe {
+            libsqlite3_sys::sqlite3_config(libsqlite3_sys::SQLITE_CONFIG_MEMSTATUS, 0 as std::os::raw::c_int)
+        };
+        if rc != libsqlite3_sys::SQLITE_OK {
+            tracing::debug!(rc, "SQLite was already initialized; its memory statistics stay on");
+        }
+    });
 }
 
 /// Builds a pool whose statements are counted by the returned counter.

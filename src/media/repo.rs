@@ -13,7 +13,7 @@ pub fn find(conn: &mut DbConnection, id: i64) -> QueryResult<MediaRow> {
 
 /// The media records among `ids`, in one query.
 pub fn find_many(conn: &mut DbConnection, ids: &[i64]) -> QueryResult<Vec<MediaRow>> {
-    media::table.filter(media::id.eq_any(ids)).select(MediaRow::as_select()).load(conn)
+    media::table.filter(crate::db::cached::any_of(media::id, ids)).select(MediaRow::as_select()).load(conn)
 }
 
 /// Inserts `form`, or updates the row with the same import source and key.

@@ -171,7 +171,7 @@ pub async fn get_series(
         let page = PageParams { page: 1, per_page: 100 };
         let at = crate::articles::repo::PageAt::Offset(page);
         let (mut rows, _, _) =
-            crate::articles::repo::list(c, Visibility::Public, &filter, Sort::PublishedAsc, &at, now)?;
+            crate::articles::repo::list(c, Visibility::Public, &filter, Sort::PublishedAsc, &at, now, false)?;
         rows.sort_by_key(|r| (r.series_position.is_none(), r.series_position, r.published_at, r.id));
         let rel = crate::articles::repo::load_relations(c, &rows, false, &base_url)?;
         Ok((s, rows, rel))

@@ -117,6 +117,28 @@ async fn an_article_without_excerpt_gets_an_automatic_one_and_seo_falls_back(bac
     let list = app.get_ok("/api/v1/articles").await;
     let item = list["data"].as_array().unwrap().iter().find(|a| a["slug"] == "long").expect("published article");
     assert_eq!((item["excerpt"].as_str(), item["excerpt_auto"].as_bool()), (Some(want.as_str()), Some(true)));
+
+    // A list reads only the head of each body; words so long that the head
+    // holds fewer than 56 of them still give the whole excerpt (60 words of
+    // 80 characters, cut with "…"; 30 of 100, not cut).
+    let wide: Vec<String> = (1..=60).map(|n| format!("{n:0>80}")).collect();
+    let few: Vec<String> = (1..=30).map(|n| format!("{n:x>100}")).collect();
+    let (wide_one, _) =
+        app.create_article(&editor, json!({"title": "Wide", "body": wide.join(" "), "status": "published"})).await;
+    let (few_one, _) =
+        app.create_article(&editor, json!({"title": "Few", "body": few.join(" "), "status": "published"})).await;
+    let wide_want = format!("{}…", wide[..55].join(" "));
+    let few_want = few.join(" ");
+    assert_eq!(wide_one["excerpt"].as_str(), Some(wide_want.as_str()));
+    assert_eq!(few_one["excerpt"].as_str(), Some(few_want.as_str()));
+    let list = app.get_ok("/api/v1/articles?per_page=100").await;
+    let excerpt_of = |slug: &str| {
+        let item = list["data"].as_array().unwrap().iter().find(|a| a["slug"] == slug).expect("listed");
+        item["excerpt"].as_str().map(str::to_owned)
+    };
+    assert_eq!(excerpt_of("wide").as_deref(), Some(wide_want.as_str()));
+    assert_eq!(excerpt_of("few").as_deref(), Some(few_want.as_str()));
+    assert_eq!(excerpt_of("long").as_deref(), Some(want.as_str()));
 }
 
 async fn imported_excerpts_are_text_and_fixture_seo_falls_back_to_the_featured_image(backend: Backend) {
