@@ -115,7 +115,48 @@ pub struct ResponseCache {
     poll_interval: Duration,
     hits: AtomicU64,
     misses: AtomicU64,
+    /// Fills in flight, by key (see [`Flight`]).
+    inflight: std::sync::Mutex<std::collections::HashMap<String, (u64, tokio::sync::watch::Receiver<()>)>>,
+    flight_ids: AtomicU64,
+    coalesced: AtomicU64,
 }
+
+/// A miss's part in filling its key.
+///
+/// Request coalescing, as nginx's `proxy_cache_lock` or Varnish do: after a
+/// write invalidates the cache, every reader of a popular page misses at
+/// once, and each used to render the same page and compress it twice (a
+/// 143 KB list with bodies costs about 10 ms of brotli). Now the first miss
+/// of a key leads and the others wait for its fill, then read the entry; if
+/// the leader stored nothing (an error, a stale poll), each goes on alone.
+enum Flight {
+    /// This request fills the key; dropping the guard (however the fill
+    /// ends, even cancelled) wakes the followers.
+    Leader(FlightGuard),
+    /// Another request is filling the key: wait for it.
+    Follower(tokio::sync::watch::Receiver<()>),
+}
+
+/// Held by a leading fill; see [`Flight`].
+struct FlightGuard {
+    cache: Arc<ResponseCache>,
+    key: String,
+    id: u64,
+    _done: tokio::sync::watch::Sender<()>,
+}
+
+impl Drop for FlightGuard {
+    fn drop(&mut self) {
+        if let Ok(mut inflight) = self.cache.inflight.lock() {
+            if inflight.get(&self.key).is_some_and(|(id, _)| *id == self.id) {
+                inflight.remove(&self.key);
+            }
+        }
+    }
+}
+
+/// Longest a follower waits for its leader's fill before rendering alone.
+const FOLLOWER_WAIT: Duration = Duration::from_secs(5);
 
 fn now_ms() -> i64 {
     let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
@@ -144,6 +185,9 @@ impl ResponseCache {
             poll_interval: Duration::from_millis(settings.poll_interval_ms),
             hits: AtomicU64::new(0),
             misses: AtomicU64::new(0),
+            inflight: std::sync::Mutex::new(std::collections::HashMap::new()),
+            flight_ids: AtomicU64::new(0),
+            coalesced: AtomicU64::new(0),
         }
     }
 
@@ -195,6 +239,23 @@ impl ResponseCache {
         self.fresh_until_ms.fetch_max(started + MAX_STALENESS_MS, Ordering::SeqCst);
         self.polled_from_ms.fetch_max(started, Ordering::SeqCst);
         Ok(())
+    }
+
+    /// Requests that missed but were answered from another request's fill.
+    pub fn coalesced(&self) -> u64 {
+        self.coalesced.load(Ordering::Relaxed)
+    }
+
+    /// Joins the fill of `key` in flight, or leads a new one.
+    fn flight(self: &Arc<Self>, key: &str) -> Option<Flight> {
+        let mut inflight = self.inflight.lock().ok()?;
+        if let Some((_, rx)) = inflight.get(key) {
+            return Some(Flight::Follower(rx.clone()));
+        }
+        let id = self.flight_ids.fetch_add(1, Ordering::Relaxed);
+        let (tx, rx) = tokio::sync::watch::channel(());
+        inflight.insert(key.to_owned(), (id, rx));
+        Some(Flight::Leader(FlightGuard { cache: self.clone(), key: key.to_owned(), id, _done: tx }))
     }
 
     fn lookup(&self, key: &str, now: i64) -> Option<Arc<Entry>> {
@@ -467,7 +528,9 @@ where
                 return Box::pin(std::future::ready(Ok(req.into_response(res))));
             }
         }
-        cache.misses.fetch_add(1, Ordering::Relaxed);
+        // Coalesce with a fill of the same key in flight (anonymous callers
+        // and content keys already checked; see `Flight`).
+        let flight = if key_known { cache.flight(&key) } else { None };
         let fill = Fill {
             key,
             epoch,
@@ -480,6 +543,22 @@ where
         let pool = state.pool.clone();
         let service = self.service.clone();
         Box::pin(async move {
+            let _leading = match flight {
+                Some(Flight::Follower(mut done)) => {
+                    // `changed` ends when the leader's guard drops.
+                    let _ = actix_web::rt::time::timeout(FOLLOWER_WAIT, done.changed()).await;
+                    if let Some(entry) = cache.lookup(&fill.key, now_ms()) {
+                        cache.hits.fetch_add(1, Ordering::Relaxed);
+                        cache.coalesced.fetch_add(1, Ordering::Relaxed);
+                        let res = respond(&entry, req.headers());
+                        return Ok(req.into_response(res));
+                    }
+                    None
+                }
+                Some(Flight::Leader(guard)) => Some(guard),
+                None => None,
+            };
+            cache.misses.fetch_add(1, Ordering::Relaxed);
             if let Caller::ContentKey(hash) = who {
                 if !key_known {
                     let h = hash.clone();

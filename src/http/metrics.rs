@@ -272,6 +272,13 @@ pub async fn get_metrics(req: HttpRequest, state: web::Data<AppState>) -> Result
     };
     gauge(&mut out, "broadsheet_cache_hits_total", "counter", "Requests answered from the response cache.", hits);
     gauge(&mut out, "broadsheet_cache_misses_total", "counter", "Cacheable requests the handlers answered.", misses);
+    gauge(
+        &mut out,
+        "broadsheet_cache_coalesced_total",
+        "counter",
+        "Hits that waited for another request's fill of the same key (counted in hits too).",
+        state.cache.coalesced(),
+    );
     gauge(&mut out, "broadsheet_cache_entries", "gauge", "Responses in the cache.", entries);
     gauge(&mut out, "broadsheet_cache_bytes", "gauge", "Approximate bytes the cached responses hold.", bytes);
     let pool = state.pool.state();

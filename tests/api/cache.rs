@@ -18,6 +18,7 @@ backend_tests!(
     gzip_and_brotli_decode_to_the_same_json,
     metrics_are_prometheus_text_behind_a_token,
     a_feed_with_a_tracking_query_is_served_from_the_plain_feeds_entry,
+    concurrent_misses_of_one_key_are_rendered_once,
 );
 
 const TOKEN: &str = "metrics-token-0123456789";
@@ -418,4 +419,35 @@ async fn a_feed_with_a_tracking_query_is_served_from_the_plain_feeds_entry(backe
     assert_eq!(tracked.status.as_u16(), 200);
     assert_eq!(tracked.body, plain.body, "the same feed");
     assert_eq!(cache_figures(&app).await, (hits + 1.0, misses), "a hit on the plain feed's entry, no new entry");
+}
+
+/// Request coalescing: sixteen readers missing the same key at once (as after
+/// a write invalidated a popular page) wait for one fill instead of each
+/// rendering and compressing the page again.
+async fn concurrent_misses_of_one_key_are_rendered_once(backend: Backend) {
+    // Arrange: fills are stored again (a poll ran after the last write).
+    let Some(app) = cached_app(backend).await else { return };
+    let editor = app.token_for("editor").await;
+    publish(&app, &editor, "Popular story").await;
+    until_cached(&app, "/api/v1/articles?per_page=7").await;
+    let (hits, misses) = cache_figures(&app).await;
+
+    // Act: a key nobody asked for yet, sixteen times at once.
+    let path = "/api/v1/articles?per_page=3&include=body";
+    let answers = futures_util::future::join_all((0..16).map(|_| app.get(path))).await;
+
+    // Assert
+    let (hits_after, misses_after) = cache_figures(&app).await;
+    let metrics = app.send("GET", "/metrics", &[("authorization", &format!("Bearer {TOKEN}"))], None).await;
+    let coalesced = String::from_utf8(metrics.body)
+        .unwrap()
+        .lines()
+        .find_map(|l| l.strip_prefix("broadsheet_cache_coalesced_total ").map(|v| v.parse::<f64>().unwrap()))
+        .expect("broadsheet_cache_coalesced_total");
+    assert!(answers.iter().all(|a| a.status.as_u16() == 200 && a.body == answers[0].body), "same 200 for all");
+    assert_eq!((hits_after - hits) + (misses_after - misses), 16.0);
+    // One fill; a second only if a request looked up just before the first
+    // was stored and joined just after it finished.
+    assert!(misses_after - misses <= 2.0, "{} of 16 rendered", misses_after - misses);
+    assert!(coalesced >= 1.0, "no request waited for the fill in flight");
 }
