@@ -517,25 +517,21 @@ macro_rules! article_row_with {
     };
 }
 
-/// The rows of `ids` (in no order). Without `with_body`, `body_html` and
-/// `body_source` come back empty and `body_text` cut to
-/// [`LIST_TEXT_PREFIX_CHARS`]: a list shows neither, and the bodies (three
-/// copies of each article's text, in SQLite's overflow pages) were a quarter
-/// of an uncached list request's CPU. One more query only for a row whose cut
-/// text is too short for its excerpt.
+/// The rows of `ids` (in no order), for a list: `body_source` comes back
+/// empty, `body_text` cut to [`LIST_TEXT_PREFIX_CHARS`] (the automatic
+/// excerpt's source), and `body_html` empty unless `with_body`. The bodies
+/// (three copies of each article's text, in SQLite's overflow pages) were a
+/// quarter of an uncached list request's CPU. One more query only for a row
+/// whose cut text is too short for its excerpt.
 fn rows_by_ids(conn: &mut DbConnection, ids: &[i64], with_body: bool) -> QueryResult<Vec<ArticleRow>> {
     use diesel::IntoSql;
     let q = articles::table.filter(any_of(articles::id, ids));
-    if with_body {
-        return q.select(article_row_with!(articles::body_html, articles::body_source, articles::body_text)).load(conn);
-    }
-    let mut rows: Vec<ArticleRow> = q
-        .select(article_row_with!(
-            "".into_sql::<Text>(),
-            "".into_sql::<Text>(),
-            substr(articles::body_text, 1, LIST_TEXT_PREFIX_CHARS)
-        ))
-        .load(conn)?;
+    let text = substr(articles::body_text, 1, LIST_TEXT_PREFIX_CHARS);
+    let mut rows: Vec<ArticleRow> = if with_body {
+        q.select(article_row_with!(articles::body_html, "".into_sql::<Text>(), text)).load(conn)?
+    } else {
+        q.select(article_row_with!("".into_sql::<Text>(), "".into_sql::<Text>(), text)).load(conn)?
+    };
     let cut = LIST_TEXT_PREFIX_CHARS as usize;
     let short: Vec<i64> = rows
         .iter()
