@@ -154,14 +154,14 @@ pub async fn create_page(
             ("GetPage" = (operation_id = "get_page", parameters(("page" = "$response.body#/data/id")))),
             ("DeletePage" = (operation_id = "delete_page", parameters(("page" = "$response.body#/data/id"), ("If-Match" = "$response.header.ETag")))),
         )),
-        (status = 400, description = "Invalid field (named in `errors`), or a parent loop", body = Problem, content_type = "application/problem+json"),
+        (status = 400, description = "Invalid field (named in `errors`)", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Not an editor", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such page", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The slug is taken", body = Problem, content_type = "application/problem+json"),
         (status = 412, description = "`If-Match` is stale: someone saved first", body = Problem, content_type = "application/problem+json"),
         (status = 428, description = "`If-Match` is missing", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "`parent_id` names no page", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`parent_id` names no page, or would make the page its own ancestor (as for categories)", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[patch("/pages/{page}")]

@@ -54,7 +54,7 @@ fn check_parent(c: &mut DbConnection, id: Option<i64>, parent: Option<i64>) -> R
     let mut steps = 0;
     while let Some(at) = cursor {
         if Some(at) == id {
-            return Err(ApiError::invalid("parent_id", "would make the page its own ancestor"));
+            return Err(ApiError::unprocessable("parent_id", "would make the page its own ancestor"));
         }
         steps += 1;
         if steps > 10_000 {

@@ -90,7 +90,7 @@ async fn editors_create_edit_and_delete_pages(backend: Backend) {
     assert_eq!(edited.json()["data"]["slug"], "about");
     assert_eq!(public.status.as_u16(), 200);
     assert_eq!(public.json()["data"]["title"], "About");
-    assert_eq!(loop_.assert_problem(400)["errors"][0]["field"], "parent_id");
+    assert_eq!(loop_.assert_problem(422)["errors"][0]["field"], "parent_id");
     assert_eq!(deleted.status.as_u16(), 204);
     gone.assert_problem(404);
     assert!(orphan["data"]["parent_id"].is_null(), "children move to the top level: {orphan}");
@@ -114,7 +114,7 @@ async fn page_writes_refuse_bad_input_naming_the_field(backend: Backend) {
         ("POST", "/api/v1/pages", json!({"title": "x", "body": "<div>".repeat(2000)}), 400, "body"),
         ("POST", "/api/v1/pages", json!({"title": "x", "slug": "taken"}), 409, ""),
         ("PATCH", &path, json!({"title": null}), 400, ""),
-        ("PATCH", &path, json!({"parent_id": taken["data"]["id"]}), 400, "parent_id"),
+        ("PATCH", &path, json!({"parent_id": taken["data"]["id"]}), 422, "parent_id"),
         ("PATCH", "/api/v1/pages/999999", json!({"title": "x"}), 404, ""),
     ];
     for (method, path, body, status, field) in cases {
