@@ -157,9 +157,10 @@ pub fn build_pool(url: &DatabaseUrl, size: u32, counter: Option<QueryCounter>) -
 ///
 /// SQLite keeps global memory statistics by default, and every allocation of
 /// every connection then takes one process-wide mutex: with several blocking
-/// threads reading at once, that mutex (and the futex wake-ups it caused) was
-/// about a tenth of an uncached list request's CPU (perf, 2026-12-02).
-/// broadsheet never reads those statistics.
+/// threads reading at once, that mutex is contended. `sqlite3Malloc`, mutex
+/// included, was 11 % of an uncached list request's CPU (perf, 2026-12-02);
+/// the mutex's own share was not measured apart. broadsheet never reads
+/// those statistics.
 fn sqlite_global_config() {
     static ONCE: std::sync::Once = std::sync::Once::new();
     ONCE.call_once(|| {
