@@ -673,3 +673,38 @@ impl Fill {
         Ok(ServiceResponse::new(req, answer))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cache() -> Arc<ResponseCache> {
+        Arc::new(ResponseCache::new(&CacheSettings { max_mib: 1, ttl_secs: 60, poll_interval_ms: 250 }))
+    }
+
+    #[actix_web::test]
+    async fn the_first_miss_leads_and_the_others_wait_until_its_guard_drops() {
+        // Arrange
+        let cache = cache();
+        let Some(Flight::Leader(guard)) = cache.flight("k") else { panic!("the first miss of a key leads") };
+        let mut followers: Vec<_> = (0..15)
+            .map(|_| match cache.flight("k") {
+                Some(Flight::Follower(rx)) => rx,
+                _ => panic!("a miss of a key in flight follows"),
+            })
+            .collect();
+        assert!(matches!(cache.flight("other"), Some(Flight::Leader(_))), "keys do not share flights");
+
+        // Act: the leader is still filling, then it ends (stored or not).
+        let woke_early = followers.iter().any(|rx| !matches!(rx.has_changed(), Ok(false)));
+        drop(guard);
+
+        // Assert
+        assert!(!woke_early, "a follower woke before its leader ended");
+        for rx in &mut followers {
+            let woke = actix_web::rt::time::timeout(Duration::from_secs(1), rx.changed()).await;
+            assert!(woke.is_ok(), "a follower still waits after its leader ended");
+        }
+        assert!(matches!(cache.flight("k"), Some(Flight::Leader(_))), "the next miss after the fill leads again");
+    }
+}

@@ -430,24 +430,41 @@ async fn concurrent_misses_of_one_key_are_rendered_once(backend: Backend) {
     let editor = app.token_for("editor").await;
     publish(&app, &editor, "Popular story").await;
     until_cached(&app, "/api/v1/articles?per_page=7").await;
-    let (hits, misses) = cache_figures(&app).await;
 
-    // Act: a key nobody asked for yet, sixteen times at once.
-    let path = "/api/v1/articles?per_page=3&include=body";
-    let answers = futures_util::future::join_all((0..16).map(|_| app.get(path))).await;
+    // Act: a key nobody asked for yet, sixteen times at once. Whether the
+    // others arrive while the first is still rendering depends on the
+    // scheduler (a busy CI machine can finish the render before the rest
+    // connect), so up to five bursts on new keys; the `Flight` unit test in
+    // `http::cache` pins the waiting itself without timing.
+    let mut seen = Vec::new();
+    for per_page in 1..=5 {
+        let path = format!("/api/v1/articles?per_page={per_page}&include=body");
+        let (hits, misses) = cache_figures(&app).await;
+        let coalesced_before = coalesced(&app).await;
+        let answers = futures_util::future::join_all((0..16).map(|_| app.get(&path))).await;
+        let (hits_after, misses_after) = cache_figures(&app).await;
+        let waited = coalesced(&app).await - coalesced_before;
 
-    // Assert
-    let (hits_after, misses_after) = cache_figures(&app).await;
+        // Assert: every burst gets one answer, counted once each.
+        assert!(answers.iter().all(|a| a.status.as_u16() == 200 && a.body == answers[0].body), "same 200 for all");
+        assert_eq!((hits_after - hits) + (misses_after - misses), 16.0);
+        let rendered = misses_after - misses;
+        seen.push((rendered, waited));
+        // One fill; a second only if a request looked up just before the
+        // first was stored and joined just after it finished.
+        if rendered <= 2.0 && waited >= 1.0 {
+            return;
+        }
+    }
+    panic!("no burst of 16 was answered from one fill that others waited for: (rendered, waited) = {seen:?}");
+}
+
+/// `broadsheet_cache_coalesced_total` from `/metrics`.
+async fn coalesced(app: &TestApp) -> f64 {
     let metrics = app.send("GET", "/metrics", &[("authorization", &format!("Bearer {TOKEN}"))], None).await;
-    let coalesced = String::from_utf8(metrics.body)
+    String::from_utf8(metrics.body)
         .unwrap()
         .lines()
         .find_map(|l| l.strip_prefix("broadsheet_cache_coalesced_total ").map(|v| v.parse::<f64>().unwrap()))
-        .expect("broadsheet_cache_coalesced_total");
-    assert!(answers.iter().all(|a| a.status.as_u16() == 200 && a.body == answers[0].body), "same 200 for all");
-    assert_eq!((hits_after - hits) + (misses_after - misses), 16.0);
-    // One fill; a second only if a request looked up just before the first
-    // was stored and joined just after it finished.
-    assert!(misses_after - misses <= 2.0, "{} of 16 rendered", misses_after - misses);
-    assert!(coalesced >= 1.0, "no request waited for the fill in flight");
+        .expect("broadsheet_cache_coalesced_total")
 }
