@@ -435,12 +435,150 @@ fn ids_query<'a>(
     q.limit(per_page + 1).offset(offset).select(articles::id)
 }
 
+/// A list total read from `article_tallies` (kept by triggers in every
+/// writing transaction) instead of counted: its cost is a primary-key lookup
+/// whatever the archive's size. Covers the lists front ends page through:
+/// everything, one category, one tag or one author, with no other filter.
+#[derive(Clone, Debug)]
+pub struct Tally {
+    scope: TallyScope,
+    /// Which statuses count, and whether this is the public predicate
+    /// (published, or scheduled and due).
+    statuses: TallyStatuses,
+}
+
+#[derive(Clone, Debug)]
+enum TallyScope {
+    All,
+    Category(i64),
+    Tag(String),
+    Author(String),
+}
+
+#[derive(Clone, Copy, Debug)]
+enum TallyStatuses {
+    /// Published, plus scheduled whose time has come (counted).
+    Public,
+    /// Scheduled and not yet due: the scheduled tally less the due ones.
+    Upcoming,
+    /// These statuses, as stored.
+    Stored(&'static [&'static str]),
+}
+
+impl Tally {
+    /// The tally that gives the total of `filter` as `vis` sees it, if one
+    /// does: at most one of author, category (a single id: a category and
+    /// its descendants may share articles) and tag (a single slug), and no
+    /// series, dates or search. `None` means count.
+    pub fn of(vis: Visibility, filter: &ArticleFilter) -> Option<Self> {
+        if filter.series.is_some()
+            || filter.published_after.is_some()
+            || filter.published_before.is_some()
+            || filter.q.is_some()
+        {
+            return None;
+        }
+        let scope = match (&filter.author, filter.categories.as_deref(), filter.tag.as_deref()) {
+            (None, None, None) => TallyScope::All,
+            (Some(a), None, None) => TallyScope::Author(a.clone()),
+            (None, Some([c]), None) => TallyScope::Category(*c),
+            (None, None, Some([t])) => TallyScope::Tag(t.clone()),
+            _ => return None,
+        };
+        let status = filter.status.unwrap_or(StatusFilter::Published);
+        let statuses = match (vis, status) {
+            (Visibility::Public | Visibility::All, StatusFilter::Published) => TallyStatuses::Public,
+            (Visibility::All, StatusFilter::Scheduled) => TallyStatuses::Upcoming,
+            (Visibility::All, StatusFilter::Draft) => TallyStatuses::Stored(&[status::DRAFT]),
+            (Visibility::All, StatusFilter::Archived) => TallyStatuses::Stored(&[status::ARCHIVED]),
+            (Visibility::All, StatusFilter::Any) => {
+                TallyStatuses::Stored(&[status::DRAFT, status::SCHEDULED, status::PUBLISHED, status::ARCHIVED])
+            }
+            _ => return None,
+        };
+        Some(Self { scope, statuses })
+    }
+
+    /// The total at `now`: one lookup, and a count of the scope's due
+    /// scheduled articles (on the status index) only if it has any
+    /// scheduled article at all.
+    pub fn total(&self, conn: &mut DbConnection, now: NaiveDateTime) -> QueryResult<i64> {
+        let rows: Vec<(String, i64)> = self.lookup().load(conn)?;
+        let of = |s: &str| rows.iter().filter(|(st, _)| st == s).map(|(_, n)| *n).sum::<i64>();
+        let scheduled = of(status::SCHEDULED);
+        let mut due = || if scheduled > 0 { self.due(now).count().get_result::<i64>(conn) } else { Ok(0) };
+        Ok(match self.statuses {
+            TallyStatuses::Stored(_) => rows.iter().map(|(_, n)| *n).sum(),
+            TallyStatuses::Public => of(status::PUBLISHED) + due()?,
+            TallyStatuses::Upcoming => scheduled - due()?,
+        })
+    }
+
+    /// `(status, n)` of the scope's tallies that [`Tally::total`] reads.
+    fn lookup<'a>(&self) -> crate::db::schema::article_tallies::BoxedQuery<'a, Backend, (Text, BigInt)> {
+        use crate::db::schema::article_tallies as t;
+        let wanted: &'static [&'static str] = match self.statuses {
+            TallyStatuses::Public => &[status::PUBLISHED, status::SCHEDULED],
+            TallyStatuses::Upcoming => &[status::SCHEDULED],
+            TallyStatuses::Stored(s) => s,
+        };
+        let q = t::table.filter(t::status.eq_any(wanted)).select((t::status, t::n)).into_boxed();
+        match &self.scope {
+            TallyScope::All => q.filter(t::kind.eq("all")).filter(t::ref_id.eq(0)),
+            TallyScope::Category(id) => q.filter(t::kind.eq("category")).filter(t::ref_id.eq(*id)),
+            TallyScope::Tag(slug) => q.filter(t::kind.eq("tag")).filter(
+                t::ref_id
+                    .nullable()
+                    .eq(tags::table.filter(tags::slug.eq(slug.clone())).select(tags::id).single_value()),
+            ),
+            TallyScope::Author(slug) => q.filter(t::kind.eq("author")).filter(
+                t::ref_id
+                    .nullable()
+                    .eq(authors::table.filter(authors::slug.eq(slug.clone())).select(authors::id).single_value()),
+            ),
+        }
+    }
+
+    /// Scheduled articles of the scope whose time has come (public, yet
+    /// still stored as scheduled): driven from the status index, each
+    /// checked against the scope by primary key.
+    fn due<'a>(&self, now: NaiveDateTime) -> articles::BoxedQuery<'a, Backend> {
+        use diesel::dsl::exists;
+        let q = articles::table
+            .filter(articles::status.eq(status::SCHEDULED))
+            .filter(articles::published_at.le(now))
+            .into_boxed();
+        match &self.scope {
+            TallyScope::All => q,
+            TallyScope::Category(id) => q.filter(exists(
+                article_categories::table
+                    .filter(article_categories::article_id.eq(articles::id))
+                    .filter(article_categories::category_id.eq(*id)),
+            )),
+            TallyScope::Tag(slug) => q.filter(exists(
+                article_tags::table
+                    .inner_join(tags::table)
+                    .filter(article_tags::article_id.eq(articles::id))
+                    .filter(tags::slug.eq(slug.clone())),
+            )),
+            TallyScope::Author(slug) => q.filter(exists(
+                article_authors::table
+                    .inner_join(authors::table)
+                    .filter(article_authors::article_id.eq(articles::id))
+                    .filter(authors::slug.eq(slug.clone())),
+            )),
+        }
+    }
+}
+
 /// A page of articles, whether more follow, and the total matching count.
 ///
-/// Three queries whatever the page size: the count; the page's ids, ordered
-/// and limited on the index that matches the sort (never moving bodies
-/// through a sort); and the rows of those ids. Each article counts once,
-/// however many filters match it.
+/// At most four queries whatever the page size: the total (a [`Tally`]
+/// lookup, plus a count of past-due scheduled articles when the scope has
+/// any scheduled at all; a `count(*)` for filters no tally covers); the
+/// page's ids, ordered and limited on the index that matches the sort (never
+/// moving bodies through a sort); and the rows of those ids. Each article
+/// counts once, however many filters match it.
 pub fn list(
     conn: &mut DbConnection,
     vis: Visibility,
@@ -451,7 +589,10 @@ pub fn list(
     with_body: bool,
 ) -> QueryResult<(Vec<ArticleRow>, bool, i64)> {
     let pg = matches!(conn, DbConnection::Postgresql(_));
-    let total = filtered(pg, vis, filter, now).count().get_result(conn)?;
+    let total = match Tally::of(vis, filter) {
+        Some(tally) => tally.total(conn, now)?,
+        None => filtered(pg, vis, filter, now).count().get_result(conn)?,
+    };
     let per_page = match at {
         PageAt::Offset(p) => p.per_page,
         PageAt::After(_, n) => *n,
@@ -557,8 +698,9 @@ fn rows_by_ids(conn: &mut DbConnection, ids: &[i64], with_body: bool) -> QueryRe
     Ok(rows)
 }
 
-/// The plan lines of the two queries [`list`] runs before loading rows (the
-/// ids query, then the count): `EXPLAIN QUERY PLAN` details on SQLite,
+/// The plan lines of the queries [`list`] runs before loading rows (the ids
+/// query, then the total's: the tally lookup and the due scheduled count, or
+/// the count): `EXPLAIN QUERY PLAN` details on SQLite,
 /// `EXPLAIN` lines on PostgreSQL. For plan tests and the benchmark.
 pub fn explain_list(
     conn: &mut DbConnection,
@@ -570,7 +712,13 @@ pub fn explain_list(
 ) -> QueryResult<Vec<String>> {
     let pg = matches!(conn, DbConnection::Postgresql(_));
     let mut lines = explain(conn, pg, ids_query(pg, vis, filter, sort, at, now))?;
-    lines.extend(explain(conn, pg, filtered(pg, vis, filter, now).count())?);
+    match Tally::of(vis, filter) {
+        Some(tally) => {
+            lines.extend(explain(conn, pg, tally.lookup())?);
+            lines.extend(explain(conn, pg, tally.due(now).count())?);
+        }
+        None => lines.extend(explain(conn, pg, filtered(pg, vis, filter, now).count())?),
+    }
     Ok(lines)
 }
 

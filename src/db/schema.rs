@@ -201,7 +201,20 @@ diesel::joinable!(category_slug_history -> categories (term_id));
 
 diesel::joinable!(tag_slug_history -> tags (term_id));
 
+diesel::table! {
+    /// Articles per status, in all (`kind` 'all', `ref_id` 0) and per
+    /// category, tag and author: kept by triggers (migration
+    /// `000190_article_tallies`), read for list totals.
+    article_tallies (kind, ref_id, status) {
+        kind -> Text,
+        ref_id -> BigInt,
+        status -> Text,
+        n -> BigInt,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
+    article_tallies,
     media,
     authors,
     categories,

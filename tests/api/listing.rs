@@ -6,7 +6,7 @@ use broadsheet::pagination::PageParams;
 use diesel::RunQueryDsl;
 use serde_json::{json, Value};
 
-use crate::helpers::{backend_tests, Backend, TestApp, TestDb};
+use crate::helpers::{backend_tests, Backend, Response, TestApp, TestDb};
 
 backend_tests!(
     every_list_sort_and_main_filter_reads_an_index_in_order,
@@ -14,6 +14,7 @@ backend_tests!(
     a_cursor_walk_is_stable_under_inserts,
     bad_cursors_are_400_naming_after,
     pages_deeper_than_the_offset_limit_are_400_and_next_switches_to_the_cursor,
+    list_totals_come_from_tallies_that_match_a_recount_after_every_kind_of_write,
 );
 
 /// (label, filter, sort, where the page starts).
@@ -115,6 +116,9 @@ async fn every_list_sort_and_main_filter_reads_an_index_in_order(backend: Backen
         // Assert
         assert!(!lines.is_empty(), "{label}: no plan");
         let plan = lines.join("\n");
+        if repo::Tally::of(Visibility::Public, &filter).is_some() {
+            assert!(plan.contains("article_tallies"), "{label}: the total is not read from the tallies:\n{plan}");
+        }
         match backend {
             Backend::Sqlite => {
                 assert!(!plan.contains("USE TEMP B-TREE"), "{label}: sorts in a temporary B-tree:\n{plan}");
@@ -267,4 +271,157 @@ async fn pages_deeper_than_the_offset_limit_are_400_and_next_switches_to_the_cur
     let problem = deep.assert_problem(400);
     assert_eq!(problem["errors"][0]["field"], "page");
     assert!(problem["detail"].as_str().unwrap().contains("after"), "the 400 points at the cursor: {problem}");
+}
+
+/// Every non-zero `article_tallies` row next to the same figures counted
+/// from the articles and their links, sorted.
+/// `(kind, ref_id, status, n)`.
+type TallyRow = (String, i64, String, i64);
+
+fn tallies_and_recount(db: &TestDb) -> (Vec<TallyRow>, Vec<TallyRow>) {
+    use broadsheet::db::schema::{article_authors, article_categories, article_tags, article_tallies as t, articles};
+    use diesel::prelude::*;
+    let c = &mut *db.conn();
+    let mut stored: Vec<TallyRow> =
+        t::table.filter(t::n.ne(0)).select((t::kind, t::ref_id, t::status, t::n)).load(c).unwrap();
+    let mut counts: std::collections::BTreeMap<(String, i64, String), i64> = Default::default();
+    let all: Vec<String> = articles::table.select(articles::status).load(c).unwrap();
+    let categories: Vec<(i64, String)> = article_categories::table
+        .inner_join(articles::table)
+        .select((article_categories::category_id, articles::status))
+        .load(c)
+        .unwrap();
+    let tags: Vec<(i64, String)> = article_tags::table
+        .inner_join(articles::table)
+        .select((article_tags::tag_id, articles::status))
+        .load(c)
+        .unwrap();
+    let authors: Vec<(i64, String)> = article_authors::table
+        .inner_join(articles::table)
+        .select((article_authors::author_id, articles::status))
+        .load(c)
+        .unwrap();
+    let links = all
+        .into_iter()
+        .map(|s| ("all", 0, s))
+        .chain(categories.into_iter().map(|(r, s)| ("category", r, s)))
+        .chain(tags.into_iter().map(|(r, s)| ("tag", r, s)))
+        .chain(authors.into_iter().map(|(r, s)| ("author", r, s)));
+    for (kind, r, s) in links {
+        *counts.entry((kind.to_owned(), r, s)).or_default() += 1;
+    }
+    let mut counted: Vec<TallyRow> = counts.into_iter().map(|((k, r, s), n)| (k, r, s, n)).collect();
+    stored.sort();
+    counted.sort();
+    (stored, counted)
+}
+
+fn assert_tallies_match(db: &TestDb, after: &str) {
+    let (stored, counted) = tallies_and_recount(db);
+    assert!(!counted.is_empty(), "{after}: nothing to count");
+    assert_eq!(stored, counted, "{after}: the tallies differ from a recount");
+}
+
+/// `meta.total` of `path` (one page of up to 100), and how many items came.
+async fn total_and_items(app: &TestApp, path: &str) -> (i64, usize) {
+    let sep = if path.contains('?') { '&' } else { '?' };
+    let body = app.get_ok(&format!("{path}{sep}per_page=100")).await;
+    (body["meta"]["total"].as_i64().unwrap_or(-1), body["data"].as_array().map_or(0, Vec::len))
+}
+
+async fn patch(app: &TestApp, token: &str, id: i64, body: Value) -> Response {
+    let (_, etag) = app.get_ok_as(&format!("/api/v1/articles/{id}"), token).await;
+    let res =
+        app.authed_with("PATCH", &format!("/api/v1/articles/{id}"), token, &[("If-Match", &etag)], Some(&body)).await;
+    assert_eq!(res.status.as_u16(), 200, "PATCH: {}", String::from_utf8_lossy(&res.body));
+    res
+}
+
+async fn list_totals_come_from_tallies_that_match_a_recount_after_every_kind_of_write(backend: Backend) {
+    // Arrange: the import (drafts, a scheduled post, threads of terms).
+    let Some(app) = TestApp::with_fixture(backend).await else { return };
+    let editor = app.token_for("editor").await;
+    assert_tallies_match(&app.db, "the import");
+    let post = |path: &'static str, body: Value| {
+        let (app, editor) = (&app, &editor);
+        async move {
+            let res = app.authed("POST", path, editor, Some(&body)).await;
+            assert_eq!(res.status.as_u16(), 201, "POST {path}: {}", String::from_utf8_lossy(&res.body));
+            res.json()["data"]["id"].as_i64().unwrap()
+        }
+    };
+    let desk = post("/api/v1/categories", json!({"name": "Tally desk"})).await;
+    let topic = post("/api/v1/tags", json!({"name": "tallied"})).await;
+    let other = post("/api/v1/tags", json!({"name": "recounted"})).await;
+    let lists = ["/api/v1/articles", "/api/v1/articles?category=tally-desk", "/api/v1/articles?tag=tallied"];
+    let before: Vec<(i64, usize)> =
+        futures_util::future::join_all(lists.iter().map(|p| total_and_items(&app, p))).await;
+
+    // Act and assert, one kind of write at a time.
+    let (draft, _) =
+        app.create_article(&editor, json!({"title": "Tally draft", "categories": [desk], "tags": [topic]})).await;
+    let draft = draft["id"].as_i64().unwrap();
+    assert_tallies_match(&app.db, "a draft created with terms");
+    patch(&app, &editor, draft, json!({"status": "published"})).await;
+    assert_tallies_match(&app.db, "publishing");
+    let (later, _) = app
+        .create_article(
+            &editor,
+            json!({"title": "Tally later", "status": "scheduled", "published_at": "2999-01-01T00:00:00Z",
+                   "categories": [desk], "tags": [topic, other]}),
+        )
+        .await;
+    let later = later["id"].as_i64().unwrap();
+    assert_tallies_match(&app.db, "scheduling");
+    let after: Vec<(i64, usize)> = futures_util::future::join_all(lists.iter().map(|p| total_and_items(&app, p))).await;
+    for ((path, (was, _)), (total, items)) in lists.iter().zip(&before).zip(&after) {
+        assert_eq!(*total, was + 1, "{path}: one article more is public");
+        assert_eq!(*total as usize, *items, "{path}: the total is what the list holds");
+    }
+
+    // A scheduled article whose time has come counts without a write to it
+    // (the clock moved, not the data; the tally still says "scheduled").
+    {
+        use broadsheet::db::schema::articles;
+        use diesel::prelude::*;
+        let past = chrono::NaiveDate::from_ymd_opt(2020, 1, 1).unwrap().and_hms_opt(0, 0, 0).unwrap();
+        diesel::update(articles::table.find(later))
+            .set(articles::published_at.eq(past))
+            .execute(&mut *app.db.conn())
+            .unwrap();
+    }
+    for path in
+        ["/api/v1/articles?tag=recounted", "/api/v1/articles?tag=tallied", "/api/v1/articles?category=tally-desk"]
+    {
+        let (total, items) = total_and_items(&app, path).await;
+        assert_eq!(total as usize, items, "{path}: a due scheduled article is counted");
+        assert!(total >= 1, "{path}: {total}");
+    }
+    let (total, items) = total_and_items(&app, "/api/v1/articles?tag=tallied").await;
+    assert_eq!((total, items), (2, 2), "the draft made public and the due scheduled article");
+
+    patch(&app, &editor, draft, json!({"tags": [other], "categories": []})).await;
+    assert_tallies_match(&app.db, "re-filing");
+    patch(&app, &editor, draft, json!({"status": "archived"})).await;
+    assert_tallies_match(&app.db, "archiving");
+    let merged = app.authed("POST", "/api/v1/tags/recounted/merge", &editor, Some(&json!({"into": "tallied"}))).await;
+    assert_eq!(merged.status.as_u16(), 200, "{}", String::from_utf8_lossy(&merged.body));
+    assert_tallies_match(&app.db, "merging tags");
+    let deleted = app.authed("DELETE", "/api/v1/categories/tally-desk", &editor, None).await;
+    assert_eq!(deleted.status.as_u16(), 200, "{}", String::from_utf8_lossy(&deleted.body));
+    assert_tallies_match(&app.db, "deleting a category");
+    let (_, etag) = app.get_ok_as(&format!("/api/v1/articles/{later}"), &editor).await;
+    let deleted =
+        app.authed_with("DELETE", &format!("/api/v1/articles/{later}"), &editor, &[("If-Match", &etag)], None).await;
+    assert!(deleted.status.is_success(), "{}", String::from_utf8_lossy(&deleted.body));
+    assert_tallies_match(&app.db, "deleting an article");
+    let reviewer = app.get_ok("/api/v1/authors/themereviewteam").await["data"]["id"].as_i64().unwrap();
+    let path = format!("/api/v1/authors/themedemos?reassign_to={reviewer}");
+    let reassigned = app.authed("DELETE", &path, &editor, None).await;
+    assert!(reassigned.status.is_success(), "{}", String::from_utf8_lossy(&reassigned.body));
+    assert_tallies_match(&app.db, "reassigning an author's bylines");
+    for path in ["/api/v1/articles", "/api/v1/articles?author=themereviewteam", "/api/v1/articles?tag=tallied"] {
+        let (total, items) = total_and_items(&app, path).await;
+        assert_eq!(total as usize, items, "{path}: the total is what the list holds");
+    }
 }

@@ -1,0 +1,14 @@
+DROP TRIGGER articles_tally_insert;
+DROP TRIGGER articles_tally_unlink;
+DROP TRIGGER articles_tally_delete;
+DROP TRIGGER articles_tally_status;
+DROP TRIGGER article_categories_tally_insert;
+DROP TRIGGER article_categories_tally_delete;
+DROP TRIGGER article_categories_tally_update;
+DROP TRIGGER article_tags_tally_insert;
+DROP TRIGGER article_tags_tally_delete;
+DROP TRIGGER article_tags_tally_update;
+DROP TRIGGER article_authors_tally_insert;
+DROP TRIGGER article_authors_tally_delete;
+DROP TRIGGER article_authors_tally_update;
+DROP TABLE article_tallies;
