@@ -219,14 +219,31 @@ fn filtered<'a>(
         );
     }
     if let Some(slug) = filter.tag.clone() {
-        q = id_in!(
-            q,
-            pg,
-            article_tags::table
-                .inner_join(tags::table)
-                .filter(any_of(tags::slug, &slug))
-                .select(article_tags::article_id)
-        );
+        q = if pg {
+            // The tags' ids first, once (`ARRAY(…)` is an init plan), so the
+            // planner probes `article_tags`' primary key (article_id,
+            // tag_id) per article, or drives from the tag's index, instead
+            // of joining `tags` for every article it walks: 7.7 ms for a
+            // page of a tag on 1.5 % of 100,000 articles before.
+            let slugs = serde_json::to_string(&slug).unwrap_or_else(|_| "[]".to_owned());
+            q.filter(
+                fixed_sql::<Bool>(
+                    "articles.id IN (SELECT article_id FROM article_tags WHERE tag_id = ANY(ARRAY(\
+                     SELECT id FROM tags WHERE slug IN (SELECT jsonb_array_elements_text(CAST(",
+                )
+                .text(slugs)
+                .sql(" AS jsonb))))))"),
+            )
+        } else {
+            id_in!(
+                q,
+                pg,
+                article_tags::table
+                    .inner_join(tags::table)
+                    .filter(any_of(tags::slug, &slug))
+                    .select(article_tags::article_id)
+            )
+        };
     }
     if let Some(id) = filter.series {
         q = q.filter(articles::series_id.eq(id));
