@@ -176,9 +176,9 @@ fn fts5_query(q: &str) -> String {
 /// walked: the `IN` list was built on every query as large as the
 /// category (5,000 ids for one on 5 % of 100,000 articles: 1.75 ms of CPU
 /// per page, 0.83 ms with `EXISTS`, measured 2026-12-02 with wrk). The same
-/// change made a tag page slower (1.25 → 1.46 ms: each probe also read the
-/// tag ids), so tags and authors keep `IN`. PostgreSQL gets `IN` and plans
-/// by statistics.
+/// change made a tag page slower in back-to-back runs (0.99 ms with `IN`,
+/// 1.46 ms with `EXISTS`), so tags and authors keep `IN`. PostgreSQL gets
+/// `IN` and plans by statistics.
 fn filtered<'a>(
     pg: bool,
     vis: Visibility,
