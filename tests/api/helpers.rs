@@ -584,3 +584,13 @@ pub async fn s3_settings(endpoint: &str, prefix: &str) -> Vec<(String, String)> 
     .map(|(k, v)| (k.to_owned(), v))
     .collect()
 }
+
+/// `PATCH /api/v1/articles/{id}` as `token`, with the article's current
+/// `ETag` in `If-Match`; asserts a 200.
+pub async fn patch_article(app: &TestApp, token: &str, id: i64, body: Value) -> Response {
+    let (_, etag) = app.get_ok_as(&format!("/api/v1/articles/{id}"), token).await;
+    let res =
+        app.authed_with("PATCH", &format!("/api/v1/articles/{id}"), token, &[("If-Match", &etag)], Some(&body)).await;
+    assert_eq!(res.status.as_u16(), 200, "{}", String::from_utf8_lossy(&res.body));
+    res
+}

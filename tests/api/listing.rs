@@ -6,7 +6,7 @@ use broadsheet::pagination::PageParams;
 use diesel::RunQueryDsl;
 use serde_json::{json, Value};
 
-use crate::helpers::{backend_tests, Backend, Response, TestApp, TestDb};
+use crate::helpers::{backend_tests, patch_article, Backend, TestApp, TestDb};
 
 backend_tests!(
     every_list_sort_and_main_filter_reads_an_index_in_order,
@@ -329,14 +329,6 @@ async fn total_and_items(app: &TestApp, path: &str) -> (i64, usize) {
     (body["meta"]["total"].as_i64().unwrap_or(-1), body["data"].as_array().map_or(0, Vec::len))
 }
 
-async fn patch(app: &TestApp, token: &str, id: i64, body: Value) -> Response {
-    let (_, etag) = app.get_ok_as(&format!("/api/v1/articles/{id}"), token).await;
-    let res =
-        app.authed_with("PATCH", &format!("/api/v1/articles/{id}"), token, &[("If-Match", &etag)], Some(&body)).await;
-    assert_eq!(res.status.as_u16(), 200, "PATCH: {}", String::from_utf8_lossy(&res.body));
-    res
-}
-
 async fn list_totals_come_from_tallies_that_match_a_recount_after_every_kind_of_write(backend: Backend) {
     // Arrange: the import (drafts, a scheduled post, threads of terms).
     let Some(app) = TestApp::with_fixture(backend).await else { return };
@@ -362,7 +354,7 @@ async fn list_totals_come_from_tallies_that_match_a_recount_after_every_kind_of_
         app.create_article(&editor, json!({"title": "Tally draft", "categories": [desk], "tags": [topic]})).await;
     let draft = draft["id"].as_i64().unwrap();
     assert_tallies_match(&app.db, "a draft created with terms");
-    patch(&app, &editor, draft, json!({"status": "published"})).await;
+    patch_article(&app, &editor, draft, json!({"status": "published"})).await;
     assert_tallies_match(&app.db, "publishing");
     let (later, _) = app
         .create_article(
@@ -400,9 +392,9 @@ async fn list_totals_come_from_tallies_that_match_a_recount_after_every_kind_of_
     let (total, items) = total_and_items(&app, "/api/v1/articles?tag=tallied").await;
     assert_eq!((total, items), (2, 2), "the draft made public and the due scheduled article");
 
-    patch(&app, &editor, draft, json!({"tags": [other], "categories": []})).await;
+    patch_article(&app, &editor, draft, json!({"tags": [other], "categories": []})).await;
     assert_tallies_match(&app.db, "re-filing");
-    patch(&app, &editor, draft, json!({"status": "archived"})).await;
+    patch_article(&app, &editor, draft, json!({"status": "archived"})).await;
     assert_tallies_match(&app.db, "archiving");
     let merged = app.authed("POST", "/api/v1/tags/recounted/merge", &editor, Some(&json!({"into": "tallied"}))).await;
     assert_eq!(merged.status.as_u16(), 200, "{}", String::from_utf8_lossy(&merged.body));

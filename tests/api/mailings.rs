@@ -13,7 +13,7 @@ use broadsheet::db::schema::{articles, jobs, mailing_deliveries, mailings, subsc
 use diesel::prelude::*;
 use serde_json::{json, Value};
 
-use crate::helpers::{backend_tests, Backend, Response, TestApp};
+use crate::helpers::{backend_tests, patch_article, Backend, TestApp};
 
 backend_tests!(
     a_reader_of_one_series_gets_exactly_one_mailing_for_it_none_for_another_and_unsubscribing_stops_everything,
@@ -72,14 +72,6 @@ fn mailing_id(app: &TestApp, article: i64) -> i64 {
 async fn get_mailing(app: &TestApp, token: &str, id: i64) -> Value {
     let (body, _) = app.get_ok_as(&format!("/api/v1/mailings/{id}"), token).await;
     body["data"].clone()
-}
-
-async fn patch_article(app: &TestApp, token: &str, id: i64, body: Value) -> Response {
-    let (_, etag) = app.get_ok_as(&format!("/api/v1/articles/{id}"), token).await;
-    let res =
-        app.authed_with("PATCH", &format!("/api/v1/articles/{id}"), token, &[("If-Match", &etag)], Some(&body)).await;
-    assert_eq!(res.status.as_u16(), 200, "{}", String::from_utf8_lossy(&res.body));
-    res
 }
 
 async fn a_reader_of_one_series_gets_exactly_one_mailing_for_it_none_for_another_and_unsubscribing_stops_everything(
