@@ -36,6 +36,10 @@ pub enum ImportError {
     /// No database connection could be had.
     #[error("database unavailable: {0}")]
     Unavailable(String),
+    /// A render worker stopped before its records were written (it
+    /// panicked; the panic is raised again once the import rolled back).
+    #[error("rendering stopped: {0}")]
+    Render(&'static str),
     /// Used internally to roll back a dry run; never returned.
     #[error("dry run")]
     DryRun(Box<Summary>),
@@ -227,7 +231,6 @@ fn import_records(
     progress: &mut dyn super::Progress,
 ) -> Result<Summary, ImportError> {
     let dry_run = options.dry_run;
-    let records = render_all(records, rewriter);
     // SQLite: a page cache big enough that a long import transaction does
     // not spill and rewrite the same index pages over and over (the default
     // is 2 MiB); set back to the default after.
@@ -236,32 +239,27 @@ fn import_records(
         use diesel::connection::SimpleConnection;
         conn.batch_execute(&format!("PRAGMA cache_size = -{IMPORT_SQLITE_CACHE_KIB}"))?;
     }
-    let result = conn.transaction::<Summary, ImportError, _>(|conn| {
-        if !sqlite {
-            // PostgreSQL plans a prepared statement for its parameters five
-            // times, then may keep a generic plan. Planned while `articles`
-            // was still small, the batch lookup of existing import keys kept
-            // a sequential scan as the table grew: at 100,000 posts it was
-            // most of the import's database time (profiled 2026-12-02).
-            // Custom plans, for this transaction only, follow the growth.
-            use diesel::connection::SimpleConnection;
-            conn.batch_execute("SET LOCAL plan_cache_mode = force_custom_plan")?;
-        }
-        let mut state = Importer::new(conn, options);
-        state.summary = summary;
-        state.media = media;
-        progress.phase("writing", records.len() as u64);
-        for (record, body) in records {
-            state.record(record, body)?;
-            progress.advance(1);
-        }
-        state.finish()?;
-        progress.finish();
-        let summary = std::mem::take(&mut state.summary);
-        if dry_run {
-            return Err(ImportError::DryRun(Box::new(summary)));
-        }
-        Ok(summary)
+    let result = std::thread::scope(|scope| {
+        let records_len = records.len() as u64;
+        let rendered = render_ahead(scope, records, rewriter);
+        conn.transaction::<Summary, ImportError, _>(|conn| {
+            let mut state = Importer::new(conn, options);
+            state.summary = summary;
+            state.media = media;
+            progress.phase("writing", records_len);
+            for item in rendered {
+                let (record, body) = item?;
+                state.record(record, body)?;
+                progress.advance(1);
+            }
+            state.finish()?;
+            progress.finish();
+            let summary = std::mem::take(&mut state.summary);
+            if dry_run {
+                return Err(ImportError::DryRun(Box::new(summary)));
+            }
+            Ok(summary)
+        })
     });
     if sqlite {
         use diesel::connection::SimpleConnection;
@@ -283,11 +281,52 @@ fn import_records(
 /// The SQLite page cache of an import's connection, in KiB.
 const IMPORT_SQLITE_CACHE_KIB: u32 = 256 * 1024;
 
-/// Rewrites and renders every post and page body, on every core: the
-/// records are split into one contiguous run per thread, and the results
-/// keep file order. Pure CPU work with no database connection held.
-fn render_all(records: Vec<Record>, rewriter: &Rewriter) -> Vec<(Record, Option<PostBody>)> {
-    let one = |mut record: Record| {
+/// Runs `f` with custom plans on PostgreSQL.
+///
+/// PostgreSQL plans a prepared statement for its parameters five times,
+/// then may keep a generic plan. Planned while `articles` was still small,
+/// the batch lookups of existing import keys and slugs kept a sequential scan
+/// as the table grew: at 100,000 posts that was most of the import's
+/// database time (profiled 2026-12-02). Custom plans follow the growth. Only
+/// around these lookups: for the whole transaction, every foreign-key check
+/// of every inserted row was planned again too (11.5% of the backend's CPU,
+/// profiled 2026-12-03).
+fn custom_plans<T>(
+    conn: &mut DbConnection,
+    f: impl FnOnce(&mut DbConnection) -> Result<T, ImportError>,
+) -> Result<T, ImportError> {
+    use diesel::connection::SimpleConnection;
+    if matches!(conn, DbConnection::Sqlite(_)) {
+        return f(conn);
+    }
+    conn.batch_execute("SET LOCAL plan_cache_mode = force_custom_plan")?;
+    let out = f(conn)?;
+    conn.batch_execute("SET LOCAL plan_cache_mode = auto")?;
+    Ok(out)
+}
+
+/// How many records a render worker takes at a time.
+const RENDER_CHUNK: usize = 64;
+
+/// Rewrites and renders every post and page body on worker threads (one
+/// per core, at most 8), while the caller writes: the writer takes the
+/// records, in file order, as their chunks come back. On two cores the
+/// render (CPU in this process) and the writes (mostly the database's CPU on
+/// PostgreSQL, this thread's on SQLite) overlap instead of adding up: at
+/// 100,000 posts the render alone was 20 s of a 60 s SQLite import
+/// (2026-12-03). The workers stop at their next chunk once the returned
+/// iterator is dropped (the import failed), and the scope joins them.
+///
+/// Rendering holds no database connection, but it now runs while the
+/// import's transaction is open; on SQLite the write lock is held for
+/// max(render, write) rather than for the write alone, which is shorter than
+/// the old render-then-write in all.
+fn render_ahead<'scope, 'env>(
+    scope: &'scope std::thread::Scope<'scope, 'env>,
+    records: Vec<Record>,
+    rewriter: &'env Rewriter,
+) -> impl Iterator<Item = Result<(Record, Option<PostBody>), ImportError>> + 'scope {
+    let one = move |mut record: Record| {
         let body = match &mut record {
             Record::Item(item) if matches!(item.get("wp:post_type").unwrap_or("post"), "post" | "page") => {
                 if let Some(html) = item.fields.get_mut("content:encoded") {
@@ -300,22 +339,44 @@ fn render_all(records: Vec<Record>, rewriter: &Rewriter) -> Vec<(Record, Option<
         (record, body)
     };
     let threads = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1).min(8);
-    if threads < 2 || records.len() < 64 {
-        return records.into_iter().map(one).collect();
+    let mut chunks = Vec::with_capacity(records.len().div_ceil(RENDER_CHUNK));
+    let mut rest = records.into_iter();
+    loop {
+        let chunk: Vec<Record> = rest.by_ref().take(RENDER_CHUNK).collect();
+        if chunk.is_empty() {
+            break;
+        }
+        chunks.push(chunk);
     }
-    let per = records.len().div_ceil(threads);
-    let mut runs: Vec<Vec<Record>> = Vec::with_capacity(threads);
-    let mut rest = records;
-    while rest.len() > per {
-        let tail = rest.split_off(per);
-        runs.push(rest);
-        rest = tail;
+    let count = chunks.len();
+    let queue = std::sync::Arc::new(std::sync::Mutex::new(chunks.into_iter().enumerate()));
+    let (send, receive) = std::sync::mpsc::sync_channel::<(usize, Vec<(Record, Option<PostBody>)>)>(threads * 4);
+    for _ in 0..threads {
+        let (queue, send) = (queue.clone(), send.clone());
+        scope.spawn(move || loop {
+            let next = queue.lock().unwrap_or_else(std::sync::PoisonError::into_inner).next();
+            let Some((at, chunk)) = next else { break };
+            if send.send((at, chunk.into_iter().map(one).collect())).is_err() {
+                break;
+            }
+        });
     }
-    runs.push(rest);
-    std::thread::scope(|scope| {
-        let handles: Vec<_> =
-            runs.into_iter().map(|run| scope.spawn(move || run.into_iter().map(one).collect::<Vec<_>>())).collect();
-        handles.into_iter().flat_map(|h| h.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic))).collect()
+    drop(send);
+    // Chunks finish out of order; hand them on in file order.
+    let mut waiting = std::collections::BTreeMap::new();
+    (0..count).flat_map(move |at| {
+        while !waiting.contains_key(&at) {
+            match receive.recv() {
+                Ok((i, done)) => {
+                    waiting.insert(i, done);
+                }
+                // Every worker gone with chunks missing: one panicked. The
+                // import fails (nothing is committed) and the scope raises
+                // the panic again when it joins that worker.
+                Err(_) => return vec![Err(ImportError::Render("a render worker panicked"))],
+            }
+        }
+        waiting.remove(&at).unwrap_or_default().into_iter().map(Ok).collect()
     })
 }
 
@@ -939,8 +1000,13 @@ impl<'c> Importer<'c> {
         }
         let keys: Vec<&str> = pending.iter().map(|p| p.wp_id.as_str()).collect();
         let slugs: Vec<&str> = pending.iter().map(|p| p.base_slug.as_str()).collect();
-        let existing = crate::articles::repo::imported_keys(self.conn, &self.source, &keys)?;
-        let taken = crate::articles::repo::taken_slugs(self.conn, &slugs)?;
+        let source = &self.source;
+        let (existing, taken) = custom_plans(self.conn, |c| {
+            Ok((
+                crate::articles::repo::imported_keys(c, source, &keys)?,
+                crate::articles::repo::taken_slugs(c, &slugs)?,
+            ))
+        })?;
         // A slug claimed by an earlier post of the batch (new or not) goes to
         // the earlier one, as when written one by one.
         let mut claimed: HashSet<&str> = HashSet::new();
@@ -1311,6 +1377,39 @@ impl<'c> Importer<'c> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn bodies_rendered_ahead_come_back_all_in_file_order() {
+        // Arrange: more records than chunks times workers, posts and
+        // attachments mixed, so chunks finish out of order.
+        let records: Vec<Record> = (0..1000)
+            .map(|i| {
+                let mut item = WxrItem::default();
+                item.fields.insert("wp:post_id".into(), i.to_string());
+                let kind = if i % 3 == 0 { "attachment" } else { "post" };
+                item.fields.insert("wp:post_type".into(), kind.into());
+                item.fields.insert("content:encoded".into(), format!("<p>post {i}</p>"));
+                Record::Item(Box::new(item))
+            })
+            .collect();
+        let rewriter = Rewriter::default();
+
+        // Act
+        let out: Vec<(Record, Option<PostBody>)> = std::thread::scope(|scope| {
+            render_ahead(scope, records, &rewriter).collect::<Result<_, _>>().expect("no worker panics")
+        });
+
+        // Assert
+        assert_eq!(out.len(), 1000, "every record comes back once");
+        for (i, (record, body)) in out.iter().enumerate() {
+            let Record::Item(item) = record else { panic!("record {i} is not an item") };
+            assert_eq!(item.get("wp:post_id"), Some(i.to_string().as_str()), "record {i} is out of order");
+            assert_eq!(body.is_some(), i % 3 != 0, "record {i}: only posts and pages are rendered");
+            if let Some(body) = body {
+                assert!(body.source.contains(&format!("post {i}")), "record {i} has another record's body");
+            }
+        }
+    }
 
     #[test]
     fn repairs_stray_characters_in_logins() {
