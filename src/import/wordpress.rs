@@ -312,10 +312,11 @@ const RENDER_CHUNK: usize = 64;
 /// per core, at most 8), while the caller writes: the writer takes the
 /// records, in file order, as their chunks come back. On two cores the
 /// render (CPU in this process) and the writes (mostly the database's CPU on
-/// PostgreSQL, this thread's on SQLite) overlap instead of adding up: at
-/// 100,000 posts the render alone was 20 s of a 60 s SQLite import
-/// (2026-12-03). The workers stop at their next chunk once the returned
-/// iterator is dropped (the import failed), and the scope joins them.
+/// PostgreSQL, this thread's on SQLite) overlap instead of adding up: a
+/// 100,000-post SQLite import took 81.8 s rendered first and 71.0 s rendered
+/// ahead, on one 2-core machine (2026-12-03). The workers stop at their next
+/// chunk once the returned iterator is dropped (the import failed), and the
+/// scope joins them.
 ///
 /// Rendering holds no database connection, but it now runs while the
 /// import's transaction is open; on SQLite the write lock is held for
