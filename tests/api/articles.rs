@@ -100,14 +100,16 @@ async fn a_list_page_costs_the_same_queries_whatever_its_size(backend: Backend) 
     assert_eq!(small["data"].as_array().unwrap().len(), 1);
     assert_eq!(large["data"].as_array().unwrap().len(), 56);
     let (q_small, q_large) = (after_small - before, after_large - after_small);
-    // The only difference allowed: the media and series queries, sent only
-    // when some item has one (this fixture's newest post has no image).
-    assert!(q_small <= q_large && q_large <= q_small + 2, "1 item cost {q_small} queries, 56 items cost {q_large}");
+    // The media and series queries are sent only when some item has one.
+    // The fixture has no series; its newest post has no image and the 56
+    // include some: the one difference is the media query.
+    assert!(small["data"][0]["featured_media"].is_null(), "{small}");
+    assert!(large["data"].as_array().unwrap().iter().any(|a| a["featured_media"].is_object()));
+    assert_eq!(q_small + 1, q_large, "1 item cost {q_small} queries, 56 items cost {q_large}");
     // total (tally lookup + count of due scheduled articles; the fixture has
     // a scheduled post) + page ids + page rows + bylines + categories + tags
     // + media + comment counts + series (+ r2d2's checkout ping on PostgreSQL).
-    // The media and series queries are sent only when some item has one.
-    assert!(q_small <= 11 && q_large <= 11, "1 item cost {q_small} queries, 56 items cost {q_large}");
+    assert!(q_large <= 11, "a list page cost {q_large} queries");
 }
 
 async fn an_article_without_images_sends_no_media_query(backend: Backend) {
