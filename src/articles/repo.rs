@@ -467,6 +467,86 @@ fn ids_query<'a>(
     q.limit(per_page + 1).offset(offset).select(articles::id)
 }
 
+/// The tag of a list SQLite pages through `article_tags_list_idx`: a public
+/// list (status filter `published`, whatever the caller may see otherwise)
+/// of exactly one tag and no other filter, newest first, by page number or
+/// by a cursor with a time. Such a page reads its rows off the tag's slice
+/// of the index in order and looks each article up by id for the public
+/// predicate, so it costs its own rows whatever the size of the archive or
+/// of the tag. [`ids_query`] walked every article newest first and probed
+/// each against the tag's whole id list instead: 0.4 ms for a tag on 1,500
+/// of 100,000 articles against 0.04 ms this way (sqlite3 shell, 2026-12-03).
+/// `None` sends the list to [`ids_query`] (always on PostgreSQL, which
+/// plans the tag filter from statistics).
+fn tag_list<'f>(pg: bool, filter: &'f ArticleFilter, sort: Sort, at: &PageAt) -> Option<&'f str> {
+    if pg || sort != Sort::PublishedDesc {
+        return None;
+    }
+    let ArticleFilter {
+        author: None,
+        categories: None,
+        tag: Some(tags),
+        series: None,
+        published_after: None,
+        published_before: None,
+        q: None,
+        status: None | Some(StatusFilter::Published),
+    } = filter
+    else {
+        return None;
+    };
+    if let PageAt::After(Some(cursor), _) = at {
+        if !matches!(cursor.key, CursorKey::Time(Some(_))) {
+            return None;
+        }
+    }
+    match tags.as_slice() {
+        [one] => Some(one),
+        _ => None,
+    }
+}
+
+type TagIdsQuery<'a> = diesel::dsl::IntoBoxed<
+    'a,
+    diesel::dsl::Select<diesel::dsl::InnerJoin<article_tags::table, articles::table>, article_tags::article_id>,
+    Backend,
+>;
+
+/// The ids of a page of one tag's public articles, newest first, read off
+/// `article_tags_list_idx` (SQLite only; see [`tag_list`]). The index holds
+/// a copy of each article's `published_at`, kept by triggers (migration
+/// `2026-12-03-000210_tag_list_index`), so it sorts exactly as
+/// `articles.published_at DESC, articles.id DESC`.
+fn tag_ids_query<'a>(slug: &str, at: &PageAt, now: NaiveDateTime) -> TagIdsQuery<'a> {
+    let mut q = article_tags::table
+        .inner_join(articles::table)
+        .select(article_tags::article_id)
+        .into_boxed()
+        .filter(fixed_sql::<Bool>("article_tags.tag_id = (SELECT id FROM tags WHERE slug = ").text(slug).sql(")"))
+        .filter(public_sql(false, now));
+    let (per_page, offset) = match at {
+        PageAt::Offset(p) => (p.per_page, p.offset()),
+        PageAt::After(cursor, per_page) => {
+            if let Some(Cursor { key: CursorKey::Time(Some(t)), id, .. }) = cursor {
+                q = q.filter(
+                    fixed_sql::<Bool>("(article_tags.published_at, article_tags.article_id) < (")
+                        .time(*t)
+                        .sql(", ")
+                        .int(*id)
+                        .sql(")"),
+                );
+            }
+            (*per_page, 0)
+        }
+    };
+    q.order((
+        fixed_sql::<diesel::sql_types::Nullable<diesel::sql_types::Timestamp>>("article_tags.published_at").desc(),
+        article_tags::article_id.desc(),
+    ))
+    .limit(per_page + 1)
+    .offset(offset)
+}
+
 /// A list total read from `article_tallies` (kept by triggers in every
 /// writing transaction) instead of counted: its cost is a primary-key lookup
 /// whatever the archive's size. Covers the lists front ends page through:
@@ -629,7 +709,10 @@ pub fn list(
         PageAt::Offset(p) => p.per_page,
         PageAt::After(_, n) => *n,
     };
-    let mut ids: Vec<i64> = ids_query(pg, vis, filter, sort, at, now).load(conn)?;
+    let mut ids: Vec<i64> = match tag_list(pg, filter, sort, at) {
+        Some(slug) => tag_ids_query(slug, at, now).load(conn)?,
+        None => ids_query(pg, vis, filter, sort, at, now).load(conn)?,
+    };
     let more = ids.len() as i64 > per_page;
     ids.truncate(per_page as usize);
     if ids.is_empty() {
@@ -743,7 +826,10 @@ pub fn explain_list(
     now: NaiveDateTime,
 ) -> QueryResult<Vec<String>> {
     let pg = matches!(conn, DbConnection::Postgresql(_));
-    let mut lines = explain(conn, pg, ids_query(pg, vis, filter, sort, at, now))?;
+    let mut lines = match tag_list(pg, filter, sort, at) {
+        Some(slug) => explain(conn, pg, tag_ids_query(slug, at, now))?,
+        None => explain(conn, pg, ids_query(pg, vis, filter, sort, at, now))?,
+    };
     match Tally::of(vis, filter) {
         Some(tally) => {
             lines.extend(explain(conn, pg, tally.lookup())?);
@@ -1162,18 +1248,24 @@ pub type NewRelations<'a> = (i64, &'a [i64], &'a [i64], &'a [i64]);
 pub fn insert_relations_batch(conn: &mut DbConnection, rows: &[NewRelations<'_>]) -> QueryResult<()> {
     // Integers only, so the statement is built as text: MultiConnection has no
     // batch insert, and a row's worth of binds per row would be no faster.
+    let pg = matches!(conn, DbConnection::Postgresql(_));
     let (mut bylines, mut cats, mut tags) = (Vec::new(), Vec::new(), Vec::new());
     for &(article_id, author_ids, category_ids, tag_ids) in rows {
         for (pos, author) in dedup(author_ids).into_iter().enumerate() {
             bylines.push(format!("({article_id}, {author}, {pos})"));
         }
         cats.extend(dedup(category_ids).into_iter().map(|c| format!("({article_id}, {c})")));
-        tags.extend(dedup(tag_ids).into_iter().map(|t| format!("({article_id}, {t})")));
+        // SQLite's tag links carry a copy of the article's time (see
+        // [`tag_ids_query`]); copied here, the fill trigger has nothing to do.
+        tags.extend(dedup(tag_ids).into_iter().map(|t| match pg {
+            true => format!("({article_id}, {t})"),
+            false => format!("({article_id}, {t}, (SELECT published_at FROM articles WHERE id = {article_id}))"),
+        }));
     }
     for (table, columns, rows) in [
         ("article_authors", "article_id, author_id, position", bylines),
         ("article_categories", "article_id, category_id", cats),
-        ("article_tags", "article_id, tag_id", tags),
+        ("article_tags", if pg { "article_id, tag_id" } else { "article_id, tag_id, published_at" }, tags),
     ] {
         if !rows.is_empty() {
             diesel::sql_query(format!("INSERT INTO {table} ({columns}) VALUES {}", rows.join(", "))).execute(conn)?;
