@@ -279,6 +279,15 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             let summary =
                 result.map_err(|e| anyhow::anyhow!("import of {} failed, nothing was written: {e}", file.display()))?;
             print!("{summary}");
+            if !summary.dry_run {
+                let pending = crate::articles::repo::pending_search(&mut *pool.get()?)?;
+                if pending > 0 {
+                    println!(
+                        "search: {pending} articles are listed but not yet searchable; the job runner of \
+                         `broadsheet serve` or `broadsheet worker` indexes them (about 1,000 a second per core)"
+                    );
+                }
+            }
             Ok(())
         }
         Command::Import { source: ImportSource::Subscribers { file, dry_run } } => {

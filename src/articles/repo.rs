@@ -888,6 +888,31 @@ where
     }
 }
 
+/// Fills up to `limit` of the search vectors an import left for later
+/// (PostgreSQL: `articles.search IS NULL`, skipping rows another
+/// transaction holds); returns how many. Always 0 on SQLite, whose FTS5
+/// index is kept in every writing statement. Only `search` changes: no
+/// version, no `updated_at`, no revision.
+pub fn index_pending_search(conn: &mut DbConnection, limit: i64) -> QueryResult<usize> {
+    if matches!(conn, DbConnection::Sqlite(_)) {
+        return Ok(0);
+    }
+    diesel::sql_query(
+        "UPDATE articles SET search = articles_search_vector(title, excerpt, body_text, password_protected) \
+         WHERE id IN (SELECT id FROM articles WHERE search IS NULL ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED)",
+    )
+    .bind::<BigInt, _>(limit)
+    .execute(conn)
+}
+
+/// How many articles wait for their search vector (0 on SQLite).
+pub fn pending_search(conn: &mut DbConnection) -> QueryResult<i64> {
+    if matches!(conn, DbConnection::Sqlite(_)) {
+        return Ok(0);
+    }
+    articles::table.filter(sql::<Bool>("articles.search IS NULL")).count().get_result(conn)
+}
+
 /// The article named by an id or a slug, whatever its status.
 pub fn find_by_key(conn: &mut DbConnection, key: &IdOrSlug) -> QueryResult<Option<ArticleRow>> {
     match key {

@@ -24,6 +24,7 @@ pub mod password_reset;
 pub mod probe;
 pub mod repo;
 pub mod runner;
+pub mod search_index;
 pub mod send_mail;
 pub mod send_mailing;
 pub mod start_mailing;
@@ -63,11 +64,13 @@ pub enum JobKind {
     ArticleLive,
     /// Ask the Akismet-compatible checker about a pending comment ([`comment_spam_check`]).
     CommentSpamCheck,
+    /// Fill the PostgreSQL search vectors an import left for later ([`search_index`]).
+    SearchIndex,
 }
 
 impl JobKind {
     /// Every kind.
-    pub const ALL: [JobKind; 10] = [
+    pub const ALL: [JobKind; 11] = [
         JobKind::SendMail,
         JobKind::PasswordReset,
         JobKind::Probe,
@@ -78,6 +81,7 @@ impl JobKind {
         JobKind::WebhookDelivery,
         JobKind::ArticleLive,
         JobKind::CommentSpamCheck,
+        JobKind::SearchIndex,
     ];
 
     /// The stored form.
@@ -93,6 +97,7 @@ impl JobKind {
             Self::WebhookDelivery => "webhook_delivery",
             Self::ArticleLive => "article_live",
             Self::CommentSpamCheck => "comment_spam_check",
+            Self::SearchIndex => "search_index",
         }
     }
 

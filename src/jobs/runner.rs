@@ -115,9 +115,21 @@ impl Runner {
                 });
             }
             if got < free {
-                tokio::select! {
-                    _ = tokio::time::sleep(poll) => {}
-                    _ = shutdown.changed() => {}
+                // A job that finishes may have queued its follow-up (a
+                // `search_index` chain does), so a finish ends the wait too:
+                // with only the poll, each link of a chain waited up to
+                // `JOBS_POLL_INTERVAL_MS`.
+                if tasks.is_empty() {
+                    tokio::select! {
+                        _ = tokio::time::sleep(poll) => {}
+                        _ = shutdown.changed() => {}
+                    }
+                } else {
+                    tokio::select! {
+                        _ = tokio::time::sleep(poll) => {}
+                        _ = tasks.join_next() => {}
+                        _ = shutdown.changed() => {}
+                    }
                 }
             }
         }
@@ -259,6 +271,7 @@ async fn dispatch(ctx: Arc<JobContext>, job: ClaimedJob) -> JobResult {
         Some(JobKind::WebhookDelivery) => crate::webhooks::deliver::run(&ctx, &job, payload).await,
         Some(JobKind::ArticleLive) => crate::webhooks::live::run(&ctx, &job, payload).await,
         Some(JobKind::CommentSpamCheck) => super::comment_spam_check::run(&ctx, &job, payload).await,
+        Some(JobKind::SearchIndex) => super::search_index::run(&ctx, &job, payload).await,
         None => anyhow::bail!("unknown job kind `{}`", job.kind),
     }
 }

@@ -217,7 +217,22 @@ pub fn import_file(
     dry_run: bool,
 ) -> Result<broadsheet::import::Summary, broadsheet::import::wordpress::ImportError> {
     let f = std::fs::File::open(path).expect("fixture file");
-    broadsheet::import::wordpress::import(conn, std::io::BufReader::new(f), dry_run)
+    let summary = broadsheet::import::wordpress::import(conn, std::io::BufReader::new(f), dry_run)?;
+    index_search_now(conn);
+    Ok(summary)
+}
+
+/// Does at once what the `search_index` jobs an import queues on PostgreSQL
+/// would do after it (fill every search vector it left empty) and takes
+/// those jobs off the queue, so tests that search or count jobs after an
+/// import see a settled database. `search::imported_articles_*` tests the
+/// jobs themselves.
+pub fn index_search_now(conn: &mut DbConnection) {
+    use diesel::prelude::*;
+    while broadsheet::articles::repo::index_pending_search(conn, 10_000).expect("search index") > 0 {}
+    diesel::delete(broadsheet::db::schema::jobs::table.filter(broadsheet::db::schema::jobs::kind.eq("search_index")))
+        .execute(conn)
+        .expect("search_index jobs removed");
 }
 
 /// Imports WXR text.
@@ -225,7 +240,9 @@ pub fn import_str(
     conn: &mut DbConnection,
     xml: &str,
 ) -> Result<broadsheet::import::Summary, broadsheet::import::wordpress::ImportError> {
-    broadsheet::import::wordpress::import(conn, xml.as_bytes(), false)
+    let summary = broadsheet::import::wordpress::import(conn, xml.as_bytes(), false)?;
+    index_search_now(conn);
+    Ok(summary)
 }
 
 /// A running server over a [`TestDb`].

@@ -1,6 +1,6 @@
 //! The WordPress importer on the shared fixture and on hand-made WXR.
 
-use crate::helpers::{backend_tests, fixture, import_file, import_str, Backend, TestDb};
+use crate::helpers::{backend_tests, fixture, import_file, import_str, Backend, TestApp, TestDb};
 use broadsheet::db::schema::*;
 use diesel::prelude::*;
 
@@ -12,7 +12,75 @@ backend_tests!(
     one_bad_item_is_skipped_and_the_rest_imported,
     missing_and_duplicate_slugs_are_derived_and_suffixed,
     implausible_dates_loops_and_email_names_are_repaired,
+    imported_articles_are_listed_at_once_and_searchable_after_the_search_index_jobs,
 );
+
+/// `(total, ids)` of an anonymous search for `q`.
+async fn search(app: &TestApp, q: &str) -> (i64, usize) {
+    let body = app.get_ok(&format!("/api/v1/articles?q={q}&per_page=100")).await;
+    (body["meta"]["total"].as_i64().unwrap(), body["data"].as_array().unwrap().len())
+}
+
+fn queued_search_jobs(db: &TestDb) -> i64 {
+    jobs::table
+        .filter(jobs::kind.eq("search_index"))
+        .filter(jobs::state.eq_any(["queued", "failed", "running"]))
+        .count()
+        .get_result(&mut *db.conn())
+        .unwrap()
+}
+
+// On PostgreSQL the import leaves the search vectors to `search_index` jobs
+// (English stemming was most of a large import's time); on SQLite FTS5 is
+// filled in the import's transaction. 1,100 posts: more than two batches of
+// 500, so the chains must continue themselves.
+async fn imported_articles_are_listed_at_once_and_searchable_after_the_search_index_jobs(backend: Backend) {
+    // Arrange
+    let Some(app) = TestApp::spawn(backend).await else { return };
+    let mut xml = WXR_HEAD.to_owned();
+    for i in 0..1100 {
+        let word = if i % 100 == 7 { "quetzalcoatl" } else { "ordinary" };
+        xml.push_str(&format!(
+            "<item><title>Post {i}</title><dc:creator>ed</dc:creator><content:encoded><![CDATA[<p>An {word} story.</p>]]>\
+             </content:encoded><wp:post_id>{i}</wp:post_id><wp:post_date_gmt>2020-01-01 10:00:00</wp:post_date_gmt>\
+             <wp:post_name>post-{i}</wp:post_name><wp:status>publish</wp:status><wp:post_type>post</wp:post_type></item>\n"
+        ));
+    }
+    xml.push_str("</channel></rss>");
+
+    // Act: the import alone (not the test helper, which would index at once).
+    broadsheet::import::wordpress::import(&mut app.db.conn(), xml.as_bytes(), false).expect("import succeeds");
+
+    // Assert
+    let listed = app.get_ok("/api/v1/articles?per_page=1").await["meta"]["total"].as_i64().unwrap();
+    assert_eq!(listed, 1100, "every imported article is listed at once");
+    let pending = broadsheet::articles::repo::pending_search(&mut app.db.conn()).unwrap();
+    match backend {
+        Backend::Postgres => {
+            assert_eq!(pending, 1100, "the import computed search vectors");
+            assert_eq!(search(&app, "quetzalcoatl").await, (0, 0), "found before the jobs ran");
+            assert_eq!(queued_search_jobs(&app.db), 2, "one chain per core queued with the import");
+        }
+        Backend::Sqlite => {
+            assert_eq!(pending, 0);
+            assert_eq!(search(&app, "quetzalcoatl").await, (11, 11), "FTS5 is filled by the import");
+            assert_eq!(queued_search_jobs(&app.db), 0, "SQLite queues no search jobs");
+        }
+    }
+    let ran = app.run_jobs().await;
+    assert_eq!(broadsheet::articles::repo::pending_search(&mut app.db.conn()).unwrap(), 0, "left unindexed");
+    assert_eq!(queued_search_jobs(&app.db), 0, "search jobs left in the queue");
+    assert_eq!(search(&app, "quetzalcoatl").await, (11, 11), "the word's 11 posts, after the jobs");
+    assert_eq!(search(&app, "ordinary").await.0, 1089, "stemmed and counted like every other article");
+    if backend == Backend::Postgres {
+        // 1,100 rows in batches of 500: 3 batches with rows, each chain ending
+        // on a batch that found fewer than 500.
+        assert!((3..=5).contains(&ran), "{ran} job attempts for 3 batches over 2 chains");
+        let versions: Vec<i32> =
+            articles::table.select(articles::version).distinct().load(&mut *app.db.conn()).unwrap();
+        assert_eq!(versions, vec![1], "indexing changed no article's version");
+    }
+}
 
 // Regressions found by a break-it session: a year-20081 pubDate served as an
 // invalid RFC 3339 time, categories parenting each other, emails shown as
