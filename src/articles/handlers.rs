@@ -306,22 +306,25 @@ pub async fn list_articles(
             (meta, pagination::link_header_with(base, &req, &meta, after))
         }
     };
+    // The bodies' bytes, to size the JSON buffer once (a list with bodies
+    // is ~140 KB, grown by doubling it was copied ~17 times).
+    let body_bytes: usize = if include_body { rows.iter().map(|r| r.body_html.len()).sum() } else { 0 };
     let data: Vec<ArticleSummary> = rows
-        .iter()
-        .map(|r| {
-            let mut s = ArticleSummary::build(r, &rel, now);
+        .into_iter()
+        .map(|mut r| {
+            let mut s = ArticleSummary::build(&r, &rel, now);
             if include_authors {
                 s.embed_authors(&rel);
             }
             if include_body {
-                s.body_html = Some(if r.password_protected { None } else { Some(r.body_html.clone()) });
+                s.body_html = Some(if r.password_protected { None } else { Some(std::mem::take(&mut r.body_html)) });
             }
             s
         })
         .collect();
     let body = ArticleList { data, meta };
     match fields {
-        None => Ok(pagination::respond_with_link(link, &body)),
+        None => Ok(pagination::respond_with_link_sized(link, &body, body_bytes + body.data.len() * 2048 + 512)),
         Some(fields) => {
             let mut v = serde_json::to_value(&body).map_err(anyhow::Error::from)?;
             if let Some(items) = v["data"].as_array_mut() {

@@ -150,7 +150,7 @@ where
 /// - With credentials: `Cache-Control: private, no-store` (unless the handler
 ///   set one), and `If-None-Match` against the handler's `ETag` gives 304.
 /// - Anonymous (or a content key the response cache checked): a strong
-///   `ETag` from the body's SHA-256, `If-None-Match`
+///   `ETag` from the body's BLAKE3 hash (128 bits, hex), `If-None-Match`
 ///   answered with 304, and `Cache-Control: public, max-age=PUBLIC_CACHE_MAX_AGE`
 ///   (unless the handler set one, as previews do with `no-store`).
 ///
@@ -206,7 +206,10 @@ where
         let bytes = actix_web::body::to_bytes(res.into_body())
             .await
             .map_err(|_| actix_web::error::ErrorInternalServerError("response body"))?;
-        let digest = crate::auth::tokens::digest_bytes(&bytes);
+        // BLAKE3, not SHA-256: as collision-resistant, and several times
+        // faster here (SHA-256 was 6 % of the CPU of an uncached list with
+        // bodies, 2026-12-03). 128 bits of it, in hex.
+        let digest = blake3::hash(&bytes).to_hex();
         let etag = format!("\"{}\"", &digest[..32]);
         let mut out = if matches(&etag) { HttpResponse::NotModified() } else { HttpResponse::build(status) };
         for (k, v) in &headers {
