@@ -231,7 +231,7 @@ for N in "${NS[@]}"; do
     # and the category's total from its tally, as articles::repo builds them).
     PUB="(articles.status = 'published' OR (articles.status = 'scheduled' AND articles.published_at <= now()))"
     CAT="articles.id IN (SELECT article_id FROM article_categories WHERE category_id IN (SELECT id FROM categories WHERE slug = 'section-3'))"
-    TAG="articles.id IN (SELECT article_tags.article_id FROM article_tags JOIN tags ON tags.id = article_tags.tag_id WHERE tags.slug = 'topic-7')"
+    TAG="articles.id IN (SELECT article_id FROM article_tags WHERE tag_id = ANY(ARRAY(SELECT id FROM tags WHERE slug IN (SELECT jsonb_array_elements_text(CAST('[\"topic-7\"]' AS jsonb))))))"
     CUR=$(python3 -c "import base64,sys; c=sys.argv[1]; print(base64.urlsafe_b64decode(c + '=' * (-len(c) % 4)).decode())" "$(cat "$WORK/cursor-postgres-$N")")
     CT=$(echo "$CUR" | cut -d'|' -f3 | tr -d t); CID=$(echo "$CUR" | cut -d'|' -f4)
     CTS=$(python3 -c "import datetime,sys; print(datetime.datetime.fromtimestamp(int(sys.argv[1]) / 1e6, datetime.timezone.utc).strftime('%Y-%m-%d %H:%M:%S'))" "$CT")
