@@ -418,7 +418,22 @@ fn ids_query<'a>(
             (*per_page, 0)
         }
     };
-    let q = match sort {
+    // One row past the page says whether there is a next one, except where
+    // the total already says so (`PageAt::Offset` on PostgreSQL: see `list`).
+    let extra = i64::from(!(pg && matches!(at, PageAt::Offset(_))));
+    ordered(q, pg, filter, sort).limit(per_page + extra).offset(offset).select(articles::id)
+}
+
+/// `q` in the list order of `sort`: the order an index serves (see the plan
+/// tests), with the id as the last key so the order is total.
+fn ordered<'a>(
+    q: articles::BoxedQuery<'a, Backend>,
+    pg: bool,
+    filter: &ArticleFilter,
+    sort: Sort,
+) -> articles::BoxedQuery<'a, Backend> {
+    let dated = dated(filter);
+    match sort {
         Sort::PublishedDesc if dated => q.order((articles::published_at.desc(), articles::id.desc())),
         Sort::PublishedAsc if dated => {
             q.filter(articles::published_at.is_not_null()).order((articles::published_at.asc(), articles::id.asc()))
@@ -463,8 +478,7 @@ fn ids_query<'a>(
                 .then_order_by(articles::id.desc())
             }
         }
-    };
-    q.limit(per_page + 1).offset(offset).select(articles::id)
+    }
 }
 
 /// The tag of a list SQLite pages through `article_tags_list_idx`: a public
@@ -709,6 +723,18 @@ pub fn list(
         PageAt::Offset(p) => p.per_page,
         PageAt::After(_, n) => *n,
     };
+    if pg {
+        // One round trip for the page's rows: the ids query as a subquery,
+        // the rows in the same order. (On SQLite a query costs no round trip,
+        // and its planner keeps the two apart better.)
+        let mut rows = rows_of_page(conn, ids_query(pg, vis, filter, sort, at, now), pg, filter, sort, with_body)?;
+        let more = match at {
+            PageAt::Offset(p) => p.offset() + (rows.len() as i64) < total,
+            PageAt::After(..) => rows.len() as i64 > per_page,
+        };
+        rows.truncate(per_page as usize);
+        return Ok((rows, more, total));
+    }
     let mut ids: Vec<i64> = match tag_list(pg, filter, sort, at) {
         Some(slug) => tag_ids_query(slug, at, now).load(conn)?,
         None => ids_query(pg, vis, filter, sort, at, now).load(conn)?,
@@ -780,14 +806,80 @@ macro_rules! article_row_with {
 /// quarter of an uncached list request's CPU. One more query only for a row
 /// whose cut text is too short for its excerpt.
 fn rows_by_ids(conn: &mut DbConnection, ids: &[i64], with_body: bool) -> QueryResult<Vec<ArticleRow>> {
+    let q = articles::table.filter(any_of(articles::id, ids)).into_boxed();
+    let mut rows = load_list_rows(conn, q, with_body)?;
+    fill_short_texts(conn, &mut rows)?;
+    Ok(rows)
+}
+
+/// The rows [`rows_by_ids`] loads, for the ids `ids` selects, in the order
+/// of `sort`: a page in one query.
+fn rows_of_page<'a>(
+    conn: &mut DbConnection,
+    ids: articles::BoxedQuery<'a, Backend, BigInt>,
+    pg: bool,
+    filter: &ArticleFilter,
+    sort: Sort,
+    with_body: bool,
+) -> QueryResult<Vec<ArticleRow>> {
+    let q = ordered(articles::table.into_boxed().filter(IdIn(ids)), pg, filter, sort);
+    let mut rows = load_list_rows(conn, q, with_body)?;
+    fill_short_texts(conn, &mut rows)?;
+    Ok(rows)
+}
+
+/// `articles.id = ANY(ARRAY(<ids>))` for a boxed query of ids (diesel's
+/// `eq_any` cannot take one over a `MultiConnection` backend). PostgreSQL
+/// only. The array makes the ids an init plan, so the rows are read by
+/// primary key; `id IN (<ids>)` let the planner hash-join the page's 20 ids
+/// against a sequential scan of every article (`EXPLAIN ANALYZE`, 1,000
+/// articles, 2026-12-03).
+struct IdIn<'a>(articles::BoxedQuery<'a, Backend, BigInt>);
+
+impl diesel::expression::Expression for IdIn<'_> {
+    type SqlType = Bool;
+}
+
+impl diesel::expression::AppearsOnTable<articles::table> for IdIn<'_> {}
+
+impl diesel::expression::SelectableExpression<articles::table> for IdIn<'_> {}
+
+impl diesel::expression::ValidGrouping<()> for IdIn<'_> {
+    type IsAggregate = diesel::expression::is_aggregate::Never;
+}
+
+impl diesel::query_builder::QueryId for IdIn<'_> {
+    type QueryId = ();
+    const HAS_STATIC_QUERY_ID: bool = false;
+}
+
+impl diesel::query_builder::QueryFragment<Backend> for IdIn<'_> {
+    fn walk_ast<'b>(&'b self, mut out: diesel::query_builder::AstPass<'_, 'b, Backend>) -> QueryResult<()> {
+        out.push_sql("articles.id = ANY(ARRAY(");
+        diesel::query_builder::QueryFragment::<Backend>::walk_ast(&self.0, out.reborrow())?;
+        out.push_sql("))");
+        Ok(())
+    }
+}
+
+/// `q`'s rows with a list's columns (see [`rows_by_ids`]).
+fn load_list_rows<'a>(
+    conn: &mut DbConnection,
+    q: articles::BoxedQuery<'a, Backend>,
+    with_body: bool,
+) -> QueryResult<Vec<ArticleRow>> {
     use diesel::IntoSql;
-    let q = articles::table.filter(any_of(articles::id, ids));
     let text = substr(articles::body_text, 1, LIST_TEXT_PREFIX_CHARS);
-    let mut rows: Vec<ArticleRow> = if with_body {
-        q.select(article_row_with!(articles::body_html, "".into_sql::<Text>(), text)).load(conn)?
+    if with_body {
+        q.select(article_row_with!(articles::body_html, "".into_sql::<Text>(), text)).load(conn)
     } else {
-        q.select(article_row_with!("".into_sql::<Text>(), "".into_sql::<Text>(), text)).load(conn)?
-    };
+        q.select(article_row_with!("".into_sql::<Text>(), "".into_sql::<Text>(), text)).load(conn)
+    }
+}
+
+/// Loads the whole `body_text` of rows whose cut text is too short for
+/// their automatic excerpt (one query, only when some row needs it).
+fn fill_short_texts(conn: &mut DbConnection, rows: &mut [ArticleRow]) -> QueryResult<()> {
     let cut = LIST_TEXT_PREFIX_CHARS as usize;
     let short: Vec<i64> = rows
         .iter()
@@ -804,13 +896,13 @@ fn rows_by_ids(conn: &mut DbConnection, ids: &[i64], with_body: bool) -> QueryRe
             .load::<(i64, String)>(conn)?
             .into_iter()
             .collect();
-        for r in &mut rows {
+        for r in rows.iter_mut() {
             if let Some(text) = full.get(&r.id) {
                 r.body_text.clone_from(text);
             }
         }
     }
-    Ok(rows)
+    Ok(())
 }
 
 /// The plan lines of the queries [`list`] runs before loading rows (the ids
@@ -913,15 +1005,27 @@ pub fn pending_search(conn: &mut DbConnection) -> QueryResult<i64> {
     articles::table.filter(sql::<Bool>("articles.search IS NULL")).count().get_result(conn)
 }
 
-/// The categories and tags of a page's articles in one round trip (a
-/// `UNION ALL`, which diesel's `MultiConnection` cannot build): rows of
-/// `(is_tag, article_id, id, slug, name)`, categories first, then by
-/// article, name and id. On PostgreSQL each query is a round trip and two
-/// context switches, the largest share of an uncached list's CPU.
+/// The categories, tags and approved comment counts of a page's articles in
+/// one round trip (a `UNION ALL`, which diesel's `MultiConnection` cannot
+/// build): rows of `(part, article_id, id, slug, name)`, ordered by part, then
+/// by article, name and id. Part [`TERM_CATEGORY`] and [`TERM_TAG`] rows are
+/// terms; a [`TERM_COMMENTS`] row carries the article's count of approved,
+/// not removed comments in `id` (slug and name empty). On PostgreSQL each
+/// query is a round trip and two context switches, the largest share of an
+/// uncached list's CPU (perf, 2026-12-03: the client's `send`/`recv` and the
+/// switches were over a third of it).
 struct TermsOf {
     categories: crate::db::cached::AnyOf<article_categories::article_id, i64>,
     tags: crate::db::cached::AnyOf<article_tags::article_id, i64>,
+    comments: crate::db::cached::AnyOf<comments::article_id, i64>,
 }
+
+/// [`TermsOf`] rows: a category.
+const TERM_CATEGORY: i32 = 0;
+/// [`TermsOf`] rows: a tag.
+const TERM_TAG: i32 = 1;
+/// [`TermsOf`] rows: an article's approved comment count.
+const TERM_COMMENTS: i32 = 2;
 
 impl diesel::query_builder::QueryId for TermsOf {
     type QueryId = ();
@@ -930,23 +1034,36 @@ impl diesel::query_builder::QueryId for TermsOf {
 
 impl diesel::query_builder::QueryFragment<Backend> for TermsOf {
     fn walk_ast<'b>(&'b self, mut out: diesel::query_builder::AstPass<'_, 'b, Backend>) -> QueryResult<()> {
-        out.push_sql(
-            "SELECT 1 = 0, article_categories.article_id, categories.id, categories.slug, categories.name \
-             FROM article_categories INNER JOIN categories ON categories.id = article_categories.category_id WHERE ",
-        );
+        out.push_sql(&format!(
+            "SELECT {TERM_CATEGORY}, article_categories.article_id, categories.id, categories.slug, categories.name \
+             FROM article_categories INNER JOIN categories ON categories.id = article_categories.category_id WHERE "
+        ));
         self.categories.walk_ast(out.reborrow())?;
-        out.push_sql(
-            " UNION ALL SELECT 1 = 1, article_tags.article_id, tags.id, tags.slug, tags.name \
-             FROM article_tags INNER JOIN tags ON tags.id = article_tags.tag_id WHERE ",
-        );
+        out.push_sql(&format!(
+            " UNION ALL SELECT {TERM_TAG}, article_tags.article_id, tags.id, tags.slug, tags.name \
+             FROM article_tags INNER JOIN tags ON tags.id = article_tags.tag_id WHERE "
+        ));
         self.tags.walk_ast(out.reborrow())?;
+        // The predicates of the public comment count (`comments_article_status_idx`
+        // serves them); constants, so written into the SQL.
+        out.push_sql(&format!(
+            " UNION ALL SELECT {TERM_COMMENTS}, comments.article_id, COUNT(*), '', '' FROM comments WHERE "
+        ));
+        self.comments.walk_ast(out.reborrow())?;
+        out.push_sql(&format!(
+            " AND comments.status = '{}' AND comments.kind = '{}' AND comments.removed = ",
+            crate::comments::model::status::APPROVED,
+            crate::comments::model::kind::COMMENT,
+        ));
+        out.push_bind_param::<Bool, _>(&false)?;
+        out.push_sql(" GROUP BY comments.article_id");
         out.push_sql(" ORDER BY 1, 2, 5, 3");
         Ok(())
     }
 }
 
 impl diesel::query_builder::Query for TermsOf {
-    type SqlType = (Bool, BigInt, BigInt, Text, Text);
+    type SqlType = (diesel::sql_types::Integer, BigInt, BigInt, Text, Text);
 }
 
 impl RunQueryDsl<DbConnection> for TermsOf {}
@@ -992,10 +1109,11 @@ pub fn category_and_descendants(conn: &mut DbConnection, slug: &str) -> QueryRes
 }
 
 /// Loads bylines (with their authors' avatars and profiles), categories,
-/// tags, media (featured, OG and avatars in one query), approved comment
-/// counts and series for `rows` (plus update notes when `with_notes`): at most
-/// six or seven queries, whatever their number (none when `rows` is empty;
-/// the media and series queries only when some row has one).
+/// tags and approved comment counts (one query: [`TermsOf`]), media
+/// (featured, OG and avatars in one query) and series for `rows` (plus
+/// update notes when `with_notes`): at most five queries, whatever their
+/// number (none when `rows` is empty; the media and series queries only when
+/// some row has one).
 pub fn load_relations(
     conn: &mut DbConnection,
     rows: &[ArticleRow],
@@ -1030,32 +1148,24 @@ pub fn load_relations(
     media_ids.extend(bylines.iter().filter_map(|b| b.avatar_media_id));
     media_ids.sort_unstable();
     media_ids.dedup();
-    let terms: Vec<(bool, i64, i64, String, String)> = TermsOf {
+    let terms: Vec<(i32, i64, i64, String, String)> = TermsOf {
         categories: any_of(article_categories::article_id, &ids),
         tags: any_of(article_tags::article_id, &ids),
+        comments: any_of(comments::article_id, &ids),
     }
     .load(conn)?;
-    let (mut cats, mut tag_rows) = (Vec::new(), Vec::new());
-    for (is_tag, article_id, id, slug, name) in terms {
-        let row = TermRow { article_id, id, slug, name };
-        if is_tag {
-            tag_rows.push(row);
-        } else {
-            cats.push(row);
+    let (mut cats, mut tag_rows, mut counts) = (Vec::new(), Vec::new(), Vec::new());
+    for (part, article_id, id, slug, name) in terms {
+        match part {
+            TERM_CATEGORY => cats.push(TermRow { article_id, id, slug, name }),
+            TERM_TAG => tag_rows.push(TermRow { article_id, id, slug, name }),
+            _ => counts.push((article_id, id)),
         }
     }
     // Queries that cannot match are not sent: each is a round trip (about
     // 0.05 ms of this process's CPU on PostgreSQL), and most pages have no
     // series and many no images.
     let media = if media_ids.is_empty() { Vec::new() } else { crate::media::repo::find_many(conn, &media_ids)? };
-    let counts: Vec<(i64, i64)> = comments::table
-        .filter(any_of(comments::article_id, &ids))
-        .filter(comments::status.eq(crate::comments::model::status::APPROVED))
-        .filter(comments::kind.eq(crate::comments::model::kind::COMMENT))
-        .filter(comments::removed.eq(false))
-        .group_by(comments::article_id)
-        .select((comments::article_id, count_star()))
-        .load(conn)?;
 
     let series_rows: Vec<SeriesRow> = if series_ids.is_empty() {
         Vec::new()

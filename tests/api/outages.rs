@@ -43,8 +43,23 @@ fn article(title: &str, body_bytes: usize) -> Value {
     json!({"title": title, "body": "All work and no play. ".repeat(body_bytes / 22 + 1)})
 }
 
+/// Runs the count `sql` on a pooled connection. Right after a session was
+/// terminated, a checkout can still hand out that connection (the check on
+/// checkout reads only what the server already sent), so a connection error
+/// is retried a few times: the tests count rows, not connections.
 fn count(pool: &Pool, sql: &str) -> i64 {
-    diesel::select(diesel::dsl::sql::<BigInt>(sql)).get_result(&mut *pool.get().expect("connection")).expect(sql)
+    let mut tries = 0;
+    loop {
+        match diesel::select(diesel::dsl::sql::<BigInt>(sql)).get_result(&mut *pool.get().expect("connection")) {
+            Ok(n) => return n,
+            Err(e) if tries < 5 => {
+                tries += 1;
+                eprintln!("{sql}: {e}; again");
+                std::thread::sleep(Duration::from_millis(50));
+            }
+            Err(e) => panic!("{sql}: {e}"),
+        }
+    }
 }
 
 /// Runs `sql` on every connection the pool can hold (per-connection
@@ -91,6 +106,20 @@ impl Pg {
             keep.unwrap_or(0)
         );
         diesel::select(diesel::dsl::sql::<BigInt>(&sql)).get_result(&mut self.admin).expect("terminate backends")
+    }
+
+    /// Waits until the test database has no session left and the sessions'
+    /// sockets are closed, as after a restart: a terminated backend leaves
+    /// `pg_stat_activity` in an exit hook that runs before it closes its
+    /// socket, so the wait ends with a grace period for the close to arrive.
+    fn wait_for_no_session(&mut self) {
+        let sql = format!("count(*) FROM pg_stat_activity WHERE datname = '{}'", self.name);
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while diesel::select(diesel::dsl::sql::<BigInt>(&sql)).get_result::<i64>(&mut self.admin).expect("poll") > 0 {
+            assert!(Instant::now() < deadline, "terminated sessions still there after 10 s");
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        std::thread::sleep(Duration::from_millis(250));
     }
 
     /// Waits until a session of the test database waits for a lock.
@@ -363,8 +392,10 @@ async fn writes_to_a_read_only_database_answer_503_and_succeed_once_it_is_writab
             let setting =
                 if on { "SET default_transaction_read_only = on" } else { "RESET default_transaction_read_only" };
             pg.admin.batch_execute(&format!("ALTER DATABASE \"{}\" {setting}", pg.name)).expect("alter database");
-            // Only new sessions read the database's settings.
+            // Only new sessions read the database's settings. The sessions
+            // are gone once they have exited, as after a restart.
             pg.terminate(None);
+            pg.wait_for_no_session();
         }
     };
 
@@ -416,4 +447,22 @@ async fn the_pool_discards_connections_returned_mid_transaction_or_cut_off(backe
     }
     let mut conn = pool.get().expect("a new connection");
     conn.batch_execute("SELECT 1").expect("the new connection works");
+    drop(conn);
+
+    // Ended by the server while idle in the pool: the checkout sees it
+    // without sending a statement, and hands out a working connection.
+    if backend == Backend::Postgres {
+        let held: Vec<_> = (0..3).map(|_| pool.get().expect("connection")).collect();
+        drop(held);
+        let idle = pool.state().idle_connections;
+        assert!(idle >= 3, "connections went back to the pool: {:?}", pool.state());
+        let mut pg = Pg::of(&db);
+        assert!(pg.terminate(None) >= 3, "the idle sessions were terminated");
+        pg.wait_for_no_session();
+        for i in 0..idle {
+            let mut conn = pool.get().expect("a connection");
+            conn.batch_execute("SELECT 1")
+                .unwrap_or_else(|e| panic!("checkout {i} handed out a connection the server had ended: {e}"));
+        }
+    }
 }
