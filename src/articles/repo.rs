@@ -481,7 +481,7 @@ fn ordered<'a>(
     }
 }
 
-/// The tag of a list SQLite pages through `article_tags_list_idx`: a public
+/// The tag of a list that pages through `article_tags_list_idx`: a public
 /// list (status filter `published`, whatever the caller may see otherwise)
 /// of exactly one tag and no other filter, newest first, by page number or
 /// by a cursor with a time. Such a page reads its rows off the tag's slice
@@ -489,11 +489,12 @@ fn ordered<'a>(
 /// predicate, so it costs its own rows whatever the size of the archive or
 /// of the tag. [`ids_query`] walked every article newest first and probed
 /// each against the tag's whole id list instead: 0.4 ms for a tag on 1,500
-/// of 100,000 articles against 0.04 ms this way (sqlite3 shell, 2026-12-03).
-/// `None` sends the list to [`ids_query`] (always on PostgreSQL, which
-/// plans the tag filter from statistics).
-fn tag_list<'f>(pg: bool, filter: &'f ArticleFilter, sort: Sort, at: &PageAt) -> Option<&'f str> {
-    if pg || sort != Sort::PublishedDesc {
+/// of 100,000 articles against 0.04 ms this way (sqlite3 shell, 2026-12-03);
+/// PostgreSQL's planner did the same walk, 1,317 probes and 3.2 ms there
+/// (migration `2026-12-03-000230_postgres_tag_list`). `None` sends the list
+/// to [`ids_query`].
+fn tag_list<'f>(filter: &'f ArticleFilter, sort: Sort, at: &PageAt) -> Option<&'f str> {
+    if sort != Sort::PublishedDesc {
         return None;
     }
     let ArticleFilter {
@@ -527,17 +528,18 @@ type TagIdsQuery<'a> = diesel::dsl::IntoBoxed<
 >;
 
 /// The ids of a page of one tag's public articles, newest first, read off
-/// `article_tags_list_idx` (SQLite only; see [`tag_list`]). The index holds
-/// a copy of each article's `published_at`, kept by triggers (migration
-/// `2026-12-03-000210_tag_list_index`), so it sorts exactly as
+/// `article_tags_list_idx` (see [`tag_list`]). The index holds a copy of
+/// each article's `published_at`, kept by triggers (migrations
+/// `2026-12-03-000210_tag_list_index` for SQLite,
+/// `2026-12-03-000230_postgres_tag_list` for PostgreSQL), so it sorts exactly as
 /// `articles.published_at DESC, articles.id DESC`.
-fn tag_ids_query<'a>(slug: &str, at: &PageAt, now: NaiveDateTime) -> TagIdsQuery<'a> {
+fn tag_ids_query<'a>(pg: bool, slug: &str, at: &PageAt, now: NaiveDateTime) -> TagIdsQuery<'a> {
     let mut q = article_tags::table
         .inner_join(articles::table)
         .select(article_tags::article_id)
         .into_boxed()
         .filter(fixed_sql::<Bool>("article_tags.tag_id = (SELECT id FROM tags WHERE slug = ").text(slug).sql(")"))
-        .filter(public_sql(false, now));
+        .filter(public_sql(pg, now));
     let (per_page, offset) = match at {
         PageAt::Offset(p) => (p.per_page, p.offset()),
         PageAt::After(cursor, per_page) => {
@@ -727,16 +729,18 @@ pub fn list(
         // One round trip for the page's rows: the ids query as a subquery,
         // the rows in the same order. (On SQLite a query costs no round trip,
         // and its planner keeps the two apart better.)
-        let mut rows = rows_of_page(conn, ids_query(pg, vis, filter, sort, at, now), pg, filter, sort, with_body)?;
-        let more = match at {
-            PageAt::Offset(p) => p.offset() + (rows.len() as i64) < total,
-            PageAt::After(..) => rows.len() as i64 > per_page,
+        let mut rows = match tag_list(filter, sort, at) {
+            Some(slug) => rows_of_page(conn, tag_ids_query(pg, slug, at, now), pg, filter, sort, with_body)?,
+            None => rows_of_page(conn, ids_query(pg, vis, filter, sort, at, now), pg, filter, sort, with_body)?,
         };
+        // A page by number may have asked for exactly its rows (see
+        // `ids_query`); the total says whether more follow.
+        let more = rows.len() as i64 > per_page || matches!(at, PageAt::Offset(p) if p.offset() + per_page < total);
         rows.truncate(per_page as usize);
         return Ok((rows, more, total));
     }
-    let mut ids: Vec<i64> = match tag_list(pg, filter, sort, at) {
-        Some(slug) => tag_ids_query(slug, at, now).load(conn)?,
+    let mut ids: Vec<i64> = match tag_list(filter, sort, at) {
+        Some(slug) => tag_ids_query(pg, slug, at, now).load(conn)?,
         None => ids_query(pg, vis, filter, sort, at, now).load(conn)?,
     };
     let more = ids.len() as i64 > per_page;
@@ -814,9 +818,9 @@ fn rows_by_ids(conn: &mut DbConnection, ids: &[i64], with_body: bool) -> QueryRe
 
 /// The rows [`rows_by_ids`] loads, for the ids `ids` selects, in the order
 /// of `sort`: a page in one query.
-fn rows_of_page<'a>(
+fn rows_of_page<Q: diesel::query_builder::QueryFragment<Backend> + Send>(
     conn: &mut DbConnection,
-    ids: articles::BoxedQuery<'a, Backend, BigInt>,
+    ids: Q,
     pg: bool,
     filter: &ArticleFilter,
     sort: Sort,
@@ -834,26 +838,26 @@ fn rows_of_page<'a>(
 /// primary key; `id IN (<ids>)` let the planner hash-join the page's 20 ids
 /// against a sequential scan of every article (`EXPLAIN ANALYZE`, 1,000
 /// articles, 2026-12-03).
-struct IdIn<'a>(articles::BoxedQuery<'a, Backend, BigInt>);
+struct IdIn<Q>(Q);
 
-impl diesel::expression::Expression for IdIn<'_> {
+impl<Q> diesel::expression::Expression for IdIn<Q> {
     type SqlType = Bool;
 }
 
-impl diesel::expression::AppearsOnTable<articles::table> for IdIn<'_> {}
+impl<Q> diesel::expression::AppearsOnTable<articles::table> for IdIn<Q> {}
 
-impl diesel::expression::SelectableExpression<articles::table> for IdIn<'_> {}
+impl<Q> diesel::expression::SelectableExpression<articles::table> for IdIn<Q> {}
 
-impl diesel::expression::ValidGrouping<()> for IdIn<'_> {
+impl<Q> diesel::expression::ValidGrouping<()> for IdIn<Q> {
     type IsAggregate = diesel::expression::is_aggregate::Never;
 }
 
-impl diesel::query_builder::QueryId for IdIn<'_> {
+impl<Q> diesel::query_builder::QueryId for IdIn<Q> {
     type QueryId = ();
     const HAS_STATIC_QUERY_ID: bool = false;
 }
 
-impl diesel::query_builder::QueryFragment<Backend> for IdIn<'_> {
+impl<Q: diesel::query_builder::QueryFragment<Backend>> diesel::query_builder::QueryFragment<Backend> for IdIn<Q> {
     fn walk_ast<'b>(&'b self, mut out: diesel::query_builder::AstPass<'_, 'b, Backend>) -> QueryResult<()> {
         out.push_sql("articles.id = ANY(ARRAY(");
         diesel::query_builder::QueryFragment::<Backend>::walk_ast(&self.0, out.reborrow())?;
@@ -918,8 +922,8 @@ pub fn explain_list(
     now: NaiveDateTime,
 ) -> QueryResult<Vec<String>> {
     let pg = matches!(conn, DbConnection::Postgresql(_));
-    let mut lines = match tag_list(pg, filter, sort, at) {
-        Some(slug) => explain(conn, pg, tag_ids_query(slug, at, now))?,
+    let mut lines = match tag_list(filter, sort, at) {
+        Some(slug) => explain(conn, pg, tag_ids_query(pg, slug, at, now))?,
         None => explain(conn, pg, ids_query(pg, vis, filter, sort, at, now))?,
     };
     match Tally::of(vis, filter) {
@@ -1423,7 +1427,6 @@ pub type NewRelations<'a> = (i64, &'a [i64], &'a [i64], &'a [i64]);
 pub fn insert_relations_batch(conn: &mut DbConnection, rows: &[NewRelations<'_>]) -> QueryResult<()> {
     // Integers only, so the statement is built as text: MultiConnection has no
     // batch insert, and a row's worth of binds per row would be no faster.
-    let pg = matches!(conn, DbConnection::Postgresql(_));
     let (mut bylines, mut cats, mut tags) = (Vec::new(), Vec::new(), Vec::new());
     for &(article_id, author_ids, category_ids, tag_ids) in rows {
         for (pos, author) in dedup(author_ids).into_iter().enumerate() {
@@ -1441,8 +1444,8 @@ pub fn insert_relations_batch(conn: &mut DbConnection, rows: &[NewRelations<'_>]
             continue;
         }
         let values = rows.join(", ");
-        let sql = if table == "article_tags" && !pg {
-            // SQLite's tag links carry a copy of the article's time (see
+        let sql = if table == "article_tags" {
+            // Tag links carry a copy of the article's time (see
             // [`tag_ids_query`]); copied here, in one join, the fill trigger
             // has nothing to do. (A scalar subquery per row instead kept a
             // cursor open per row until the statement ended, and opening

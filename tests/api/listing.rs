@@ -154,6 +154,12 @@ async fn every_list_sort_and_main_filter_reads_an_index_in_order(backend: Backen
                     "{label}: sorts:\n{plan}"
                 );
                 assert!(!plan.contains("Seq Scan on articles"), "{label}: scans the articles table:\n{plan}");
+                if filter.tag.is_some() {
+                    assert!(
+                        plan.contains("using article_tags_list_idx on article_tags"),
+                        "{label}: not paged through the tag's links:\n{plan}"
+                    );
+                }
             }
         }
     }
