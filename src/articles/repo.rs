@@ -705,7 +705,8 @@ impl Tally {
 /// lookup, plus a count of past-due scheduled articles when the scope has
 /// any scheduled at all; a `count(*)` for filters no tally covers); the
 /// page's ids, ordered and limited on the index that matches the sort (never
-/// moving bodies through a sort); and the rows of those ids. Each article
+/// moving bodies through a sort); and the rows of those ids (on PostgreSQL
+/// the ids and the rows are one query: [`rows_of_page`]). Each article
 /// counts once, however many filters match it.
 pub fn list(
     conn: &mut DbConnection,
