@@ -204,18 +204,14 @@ pub fn respond_with_link<T: Serialize>(link: Option<String>, body: &T) -> HttpRe
     res.json(body)
 }
 
-/// [`respond_with_link`], serializing into a buffer of `capacity` bytes
-/// (an estimate of the body's size) instead of one grown by doubling.
-pub fn respond_with_link_sized<T: Serialize>(link: Option<String>, body: &T, capacity: usize) -> HttpResponse {
-    let mut buf = Vec::with_capacity(capacity);
-    if let Err(e) = serde_json::to_writer(&mut buf, body) {
-        return actix_web::ResponseError::error_response(&ApiError::Internal(anyhow::Error::from(e)));
-    }
+/// A 200 response of JSON bytes serialized elsewhere, with a `Link` header
+/// when given.
+pub fn respond_json_bytes(link: Option<String>, json: Vec<u8>) -> HttpResponse {
     let mut res = HttpResponse::Ok();
     if let Some(link) = link {
         res.insert_header((LINK, link));
     }
-    res.content_type(actix_web::http::header::ContentType::json()).body(buf)
+    res.content_type(actix_web::http::header::ContentType::json()).body(json)
 }
 
 /// A 200 JSON response for a list envelope, with its `Link` header.

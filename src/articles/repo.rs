@@ -650,7 +650,7 @@ impl Tally {
             TallyStatuses::Upcoming => &[status::SCHEDULED],
             TallyStatuses::Stored(s) => s,
         };
-        let q = t::table.filter(t::status.eq_any(wanted)).select((t::status, t::n)).into_boxed();
+        let q = t::table.filter(any_of(t::status, wanted)).select((t::status, t::n)).into_boxed();
         match &self.scope {
             TallyScope::All => q.filter(t::kind.eq("all")).filter(t::ref_id.eq(0)),
             TallyScope::Category(id) => q.filter(t::kind.eq("category")).filter(t::ref_id.eq(*id)),
