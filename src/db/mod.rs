@@ -254,32 +254,15 @@ where
     F: FnOnce(&mut DbConnection) -> Result<T, ApiError> + Send + 'static,
     T: Send + 'static,
 {
-    let pool = pool.clone();
-    actix_web::web::block(move || {
-        let mut conn = pool.get().map_err(|e| ApiError::Unavailable(e.to_string()))?;
-        outage::start();
-        let result = f(&mut conn);
-        // Returned to the pool here, on this thread, where `has_broken` can
-        // still see what this unit of work ran into.
-        drop(conn);
-        match (result, outage::finish()) {
-            (Err(ApiError::Internal(e)), Some(seen)) => {
-                Err(ApiError::Unavailable(format!("{} (then: {e:#})", seen.message)))
-            }
-            (result, _) => result,
-        }
-    })
-    .await
-    .map_err(|e| ApiError::Internal(anyhow::anyhow!("blocking task failed: {e}")))?
+    run_then(pool, f, Ok).await
 }
 
 /// Like [`run`], then `render(result)` on the same blocking thread once the
 /// connection is back in the pool: for a read whose response is large (a
-/// list page), so the rows are turned into bytes where they were allocated,
-/// off the async workers, and without holding a connection. Rows built on a
-/// blocking thread and freed on a worker cost glibc's allocator a lock on
-/// the other thread's arena per block (`__lll_lock_wait_private` and its
-/// wakeups were 8 % of an uncached list's CPU, perf, 2026-12-04).
+/// list page), so the rows are turned into bytes off the async workers,
+/// without holding a connection, and on the thread that allocated them (a
+/// block freed on another thread goes back to its glibc arena under that
+/// arena's lock).
 pub async fn run_then<T, U, F, R>(pool: &Pool, f: F, render: R) -> Result<U, ApiError>
 where
     F: FnOnce(&mut DbConnection) -> Result<T, ApiError> + Send + 'static,
@@ -291,6 +274,8 @@ where
         let mut conn = pool.get().map_err(|e| ApiError::Unavailable(e.to_string()))?;
         outage::start();
         let result = f(&mut conn);
+        // Returned to the pool here, on this thread, where `has_broken` can
+        // still see what this unit of work ran into.
         drop(conn);
         let result = match (result, outage::finish()) {
             (Err(ApiError::Internal(e)), Some(seen)) => {
