@@ -166,8 +166,8 @@ bench_backend() { # label url
     printf 'search_indexed_after_import_s\t%s\t-\t%.2f\n' "$LABEL" "$(echo "$t2 - $t1" | bc)" >> "$INFO"
     # What autovacuum would do next anyway (an import of 100,000 articles
     # leaves it gigabytes to read), done now so that it does not share the
-    # two cores with the measurements: the cached rows' p99 at 100,000 was
-    # 2-13x nginx's in runs where it may have been running.
+    # two cores with the measurements (the cached p99 outliers turned out
+    # not to be autovacuum: see ARCHITECTURE.md, "Benchmark").
     psql "$url" -qc "VACUUM (ANALYZE)" > /dev/null
     local t3; t3=$(date +%s.%N)
     printf 'vacuum_analyze_after_index_s\t%s\t-\t%.2f\n' "$LABEL" "$(echo "$t3 - $t2" | bc)" >> "$INFO"

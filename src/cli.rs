@@ -214,7 +214,6 @@ fn run(cli: Cli) -> anyhow::Result<()> {
     }
     let pool_size =
         if database_url == crate::config::DatabaseUrl::Sqlite(":memory:".into()) { 1 } else { settings.pool_size };
-    crate::db::set_sqlite_mmap_bytes(settings.sqlite_mmap_mib << 20);
     let pool = crate::db::build_pool(&database_url, pool_size, None)?;
     let mut conn = pool.get()?;
     let applied = crate::data_fixes::migrate(&mut conn)?;

@@ -129,10 +129,6 @@ pub struct Settings {
     /// Deeper pages get a 400 pointing at the `after` cursor, whose cost does
     /// not grow with depth.
     pub list_max_offset: i64,
-    /// `SQLITE_MMAP_MIB`: how much of a SQLite file each connection reads
-    /// through a memory map (`PRAGMA mmap_size`), 0–1048576 MiB; default 0
-    /// (off). Ignored on PostgreSQL. See [`crate::db::set_sqlite_mmap_bytes`].
-    pub sqlite_mmap_mib: u64,
     /// The shared response cache (`CACHE_*`).
     pub cache: CacheSettings,
     /// `METRICS_TOKEN`: when set, `GET /metrics` answers Prometheus text to
@@ -1125,7 +1121,6 @@ impl Settings {
                 86_400,
             )?,
             list_max_offset: parse_ranged("LIST_MAX_OFFSET", non_empty("LIST_MAX_OFFSET"), 10_000, 0, 1_000_000)?,
-            sqlite_mmap_mib: parse_ranged("SQLITE_MMAP_MIB", non_empty("SQLITE_MMAP_MIB"), 0, 0, 1 << 20)?,
             cache: CacheSettings {
                 max_mib: parse_ranged("CACHE_MAX_MIB", non_empty("CACHE_MAX_MIB"), 32, 0, 4096)?,
                 ttl_secs: parse_ranged("CACHE_TTL_SECONDS", non_empty("CACHE_TTL_SECONDS"), 300, 1, 86_400)?,

@@ -43,28 +43,6 @@ pub const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migration
 /// SQLite busy timeout, in milliseconds, set on every connection.
 pub const SQLITE_BUSY_TIMEOUT_MS: u32 = 5_000;
 
-/// How much of a SQLite file each connection opened from now on reads
-/// through a memory map (`PRAGMA mmap_size`), in bytes; 0, the default,
-/// leaves the map off. Set from `SQLITE_MMAP_MIB` before the pool is built.
-/// SQLite clamps it to its compile-time ceiling: 1 TiB as
-/// `.cargo/config.toml` builds it, 2 GiB less 64 KiB with other
-/// `LIBSQLITE3_FLAGS`.
-///
-/// With the map, pages a connection's 2 MB page cache does not hold are read
-/// in place from the kernel's page cache instead of copied by `pread` into
-/// each connection's cache (`pread` was 3.6 % of an uncached list's CPU on
-/// a 23 MB file and 2.7 % on a 2.3 GB one, perf, 2026-12-04), but every
-/// page the process touched counts in its RSS as a file page: after the
-/// benchmark's requests on 100,000 articles, 104 MiB RSS (69 MiB of it file
-/// pages) against 67 MiB without, while the CPU per request did not differ
-/// beyond the noise (two alternating rounds each). Off by default, so RSS
-/// stays the process's own memory; see ARCHITECTURE.md, "Backends".
-pub fn set_sqlite_mmap_bytes(bytes: u64) {
-    SQLITE_MMAP_BYTES.store(bytes, Ordering::Relaxed);
-}
-
-static SQLITE_MMAP_BYTES: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
-
 /// Counts SQL statements run through a pool; used by tests to prove that a
 /// list page costs a fixed number of queries.
 #[derive(Clone, Debug, Default)]
@@ -120,11 +98,9 @@ impl ManageConnection for ConnectionManager {
                 // default in SQLite; the busy timeout makes writers wait instead of failing.
                 // busy_timeout first, so a connection opened while another switches
                 // the file to WAL waits instead of failing with "database is locked".
-                // mmap_size: see `set_sqlite_mmap_bytes`.
-                let mmap = SQLITE_MMAP_BYTES.load(Ordering::Relaxed);
                 c.batch_execute(&format!(
                     "PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}; PRAGMA journal_mode = WAL; \
-                     PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; PRAGMA mmap_size = {mmap};"
+                     PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;"
                 ))
                 .map_err(r2d2::Error::QueryError)?;
                 DbConnection::Sqlite(c)
