@@ -2,7 +2,7 @@
 # Benchmark: broadsheet's public reads against nginx serving the very same
 # response bytes, in the same run, with the same wrk settings.
 #
-#   bench/run.sh [--n N]... [--pg POSTGRES_ADMIN_URL] [--smoke] [--duration S] [--connections C]
+#   bench/run.sh [--n N]... [--pg POSTGRES_ADMIN_URL] [--smoke] [--duration S] [--connections C] [--rounds R]
 #
 # For each N (default: 1000 and 100000) it generates a WXR of N articles
 # (bench/gen_wxr.py), imports it (timed) into a fresh SQLite file, and into a
@@ -17,6 +17,13 @@
 # each once uncached (CACHE_MAX_MIB=0) and once with the default cache (if
 # the build has no response cache, both rows measure the same thing). nginx
 # serves each response's body bytes, saved from the server, on another port.
+# Each row runs R rounds (default 3, as issue 12's own measurements did),
+# each round broadsheet then nginx; the table gives the median round of each
+# (req/s, p50 and p99 each their own median), CPU per request over all the
+# rounds, and the worst round's p99 ratio. Every round is in rounds.tsv,
+# printed after the table. Before the first row of a backend, the import's
+# dirty pages are written out (sync, and CHECKPOINT on PostgreSQL) so that
+# writeback does not share the cores with the measurements.
 # It prints requests/s, p50/p99, server CPU per request (utime+stime from
 # /proc/<pid>/stat before/after), RSS after the load, import time and, on
 # PostgreSQL, how long a worker then takes to fill the search index.
@@ -24,7 +31,7 @@
 # per backend and request; the goal is at most 1.5) and, with --pg,
 # PostgreSQL's EXPLAIN ANALYZE of the list, category, tag and cursor queries
 # at each N. --wxr-dir DIR keeps the generated WXRs there and reuses them.
-# --smoke: N=50, 1-second runs, 4 connections; proves the script works.
+# --smoke: N=50, 1-second runs, 4 connections, 1 round; proves the script works.
 # Needs: wrk, nginx (installed with apt-get when missing), python3, curl,
 # psql for --pg. Uses target/release/broadsheet (built when missing; BIN=… to override).
 set -euo pipefail
@@ -34,6 +41,7 @@ NS=()
 PG=""
 DURATION=10
 CONNS=32
+ROUNDS=3
 SMOKE=0
 WXR_DIR=""
 while [ $# -gt 0 ]; do
@@ -42,6 +50,7 @@ while [ $# -gt 0 ]; do
     --pg) PG="$2"; shift 2 ;;
     --duration) DURATION="$2"; shift 2 ;;
     --connections) CONNS="$2"; shift 2 ;;
+    --rounds) ROUNDS="$2"; shift 2 ;;
     --smoke) SMOKE=1; shift ;;
     --wxr-dir) WXR_DIR="$2"; shift 2 ;;
     *) echo "unknown argument $1" >&2; exit 2 ;;
@@ -51,6 +60,7 @@ if [ "$SMOKE" = 1 ]; then
   [ ${#NS[@]} -eq 0 ] && NS=(50)
   DURATION=1
   CONNS=4
+  ROUNDS=1
 fi
 [ ${#NS[@]} -eq 0 ] && NS=(1000 100000)
 
@@ -171,7 +181,13 @@ bench_backend() { # label url
     psql "$url" -qc "VACUUM (ANALYZE)" > /dev/null
     local t3; t3=$(date +%s.%N)
     printf 'vacuum_analyze_after_index_s\t%s\t-\t%.2f\n' "$LABEL" "$(echo "$t3 - $t2" | bc)" >> "$INFO"
+    # The checkpoint that would otherwise spread the import's writes over
+    # the next minutes of measurements.
+    psql "$url" -qc "CHECKPOINT" > /dev/null
   fi
+  local t4; t4=$(date +%s.%N)
+  sync
+  printf 'sync_after_import_s\t%s\t-\t%.2f\n' "$LABEL" "$(echo "$(date +%s.%N) - $t4" | bc)" >> "$INFO"
   for mode in uncached cached; do
     start_server "$url" "$mode"
     local base="http://127.0.0.1:$PORT/api/v1"
@@ -198,24 +214,29 @@ PY
     done
     [ -z "$NGINX_PID" ] && start_nginx "$docroot"
     for i in "${!names[@]}"; do
-      local before; before=$(cpu_ticks "$SERVER_PID")
-      read -r rps p50 p99 reqs errs < <(run_wrk "$base${paths[$i]}")
-      local after; after=$(cpu_ticks "$SERVER_PID")
-      if [[ "$url" == postgres* ]]; then
-        # Autovacuum workers running right after the measurement (they
-        # share the two cores), for reading a p99 outlier.
-        printf 'autovacuum_workers_after\t%s\t%s\t%s: %s\n' "$LABEL" "$mode" "${names[$i]}" \
-          "$(psql "$url" -Atc "SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'autovacuum worker'")" >> "$INFO"
-      fi
-      read -r nrps np50 np99 _ nerrs < <(run_wrk "http://127.0.0.1:$NGINX_PORT/e_${names[$i]}.json")
-      if [ "$nerrs" != 0 ]; then
-        echo "nginx answered $nerrs requests for e_${names[$i]}.json with an error or a non-2xx status" >&2
-        exit 1
-      fi
-      local cpu_ms; cpu_ms=$(python3 -c "print(f'{($after - $before) * 1000 / $CLK_TCK / max($reqs, 1):.3f}')")
+      local ticks=0 total=0 r
+      for r in $(seq 1 "$ROUNDS"); do
+        local before; before=$(cpu_ticks "$SERVER_PID")
+        read -r rps p50 p99 reqs errs < <(run_wrk "$base${paths[$i]}")
+        local after; after=$(cpu_ticks "$SERVER_PID")
+        ticks=$((ticks + after - before)); total=$((total + reqs))
+        if [[ "$url" == postgres* ]]; then
+          # Autovacuum workers running right after the measurement (they
+          # share the two cores), for reading a p99 outlier.
+          printf 'autovacuum_workers_after\t%s\t%s\t%s (round %s): %s\n' "$LABEL" "$mode" "${names[$i]}" "$r" \
+            "$(psql "$url" -Atc "SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'autovacuum worker'")" >> "$INFO"
+        fi
+        read -r nrps np50 np99 _ nerrs < <(run_wrk "http://127.0.0.1:$NGINX_PORT/e_${names[$i]}.json")
+        if [ "$nerrs" != 0 ]; then
+          echo "nginx answered $nerrs requests for e_${names[$i]}.json with an error or a non-2xx status" >&2
+          exit 1
+        fi
+        printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$LABEL" "$mode" "${names[$i]}" "$r" \
+          "$rps" "$p50" "$p99" "$errs" "$nrps" "$np50" "$np99" "$reqs" >> "$WORK/rounds.tsv"
+      done
+      local cpu_ms; cpu_ms=$(python3 -c "print(f'{$ticks * 1000 / $CLK_TCK / max($total, 1):.3f}')")
       local bytes; bytes=$(stat -c %s "$docroot/e_${names[$i]}.json")
-      printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$LABEL" "$mode" "${names[$i]}" "$bytes" \
-        "$rps" "$p50" "$p99" "$errs" "$nrps" "$np50" "$np99" "$cpu_ms" >> "$RESULTS"
+      printf '%s\t%s\t%s\t%s\t%s\n' "$LABEL" "$mode" "${names[$i]}" "$bytes" "$cpu_ms" >> "$RESULTS"
     done
     printf 'rss_after_load_mib\t%s\t%s\t%s\n' "$LABEL" "$mode" "$(rss_mib "$SERVER_PID")" >> "$INFO"
     kill "$NGINX_PID" 2>/dev/null || true; wait "$NGINX_PID" 2>/dev/null || true; NGINX_PID=""
@@ -263,18 +284,35 @@ done
 echo
 echo "broadsheet bench: load average $(cut -d' ' -f1-3 /proc/loadavg) at the end; $(nproc) CPUs, $(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo), wrk -t2 -c$CONNS -d${DURATION}s"
 echo "BENCH TABLE"
-python3 - "$RESULTS" "$INFO" <<'PY'
-import sys
-rows = [l.rstrip("\n").split("\t") for l in open(sys.argv[1]) if l.strip()]
+python3 - "$RESULTS" "$INFO" "$WORK/rounds.tsv" <<'PY'
+import statistics, sys
+# One row per request: the median round of each figure (a round is one wrk
+# run of broadsheet, then one of nginx), errors summed, and the worst
+# round's p99 ratio beside the ratio of the medians.
+rounds = {}
+for l in open(sys.argv[3]):
+    if l.strip():
+        b, mode, name, _r, *v = l.rstrip("\n").split("\t")
+        rounds.setdefault((b, mode, name), []).append([float(x) for x in v])
+rows = []
+for l in open(sys.argv[1]):
+    if not l.strip():
+        continue
+    b, mode, name, size, cpu = l.rstrip("\n").split("\t")
+    rs = rounds[(b, mode, name)]
+    med = lambda k: statistics.median(r[k] for r in rs)
+    worst = max(r[2] / r[6] if r[6] else 0 for r in rs)
+    rows.append([b, mode, name, size, f"{med(0):.2f}", f"{med(1):.3f}", f"{med(2):.3f}", str(int(sum(r[3] for r in rs))),
+                 f"{med(4):.2f}", f"{med(5):.3f}", f"{med(6):.3f}", cpu, len(rs), f"{worst:.1f}"])
 hdr = ["backend", "cache", "request", "bytes", "req/s", "p50 ms", "p99 ms", "errors", "nginx req/s",
-       "nginx p50", "nginx p99", "ratio", "p99/nginx", "CPU ms/req"]
+       "nginx p50", "nginx p99", "ratio", "p99/nginx", "CPU ms/req", "rounds", "worst p99/nginx"]
 out = []
 for r in rows:
-    b, mode, name, size, rps, p50, p99, errs, nrps, np50, np99, cpu = r
+    b, mode, name, size, rps, p50, p99, errs, nrps, np50, np99, cpu, n, worst = r
     ratio = float(rps) / float(nrps) if float(nrps) else 0
     p99r = float(p99) / float(np99) if float(np99) else 0
     out.append([b, mode, name, size, f"{float(rps):.0f}", p50, p99, errs, f"{float(nrps):.0f}", np50, np99,
-                f"{ratio:.3f}", f"{p99r:.1f}", cpu])
+                f"{ratio:.3f}", f"{p99r:.1f}", cpu, n, worst])
 w = [max(len(str(x)) for x in col) for col in zip(hdr, *out)]
 line = lambda r: "| " + " | ".join(str(x).ljust(n) for x, n in zip(r, w)) + " |"
 print(line(hdr))
@@ -285,6 +323,7 @@ print()
 for l in open(sys.argv[2]):
     k, b, mode, v = l.rstrip("\n").split("\t")
     print(f"{k} {b} {mode}: {v}")
+rows = [r[:12] for r in rows]
 # Growth: uncached p50 at the largest N over the smallest, per backend.
 p50 = {}
 for r in rows:
@@ -298,5 +337,7 @@ for (kind, name), by_n in sorted(p50.items()):
         ratio = by_n[hi] / by_n[lo] if by_n[lo] else 0
         print(f"growth {kind} {name}: p50 {by_n[lo]:.2f} ms at {lo}, {by_n[hi]:.2f} ms at {hi}, x{ratio:.2f}")
 PY
+echo "rounds (backend, cache, request, round, req/s, p50 ms, p99 ms, errors, nginx req/s, nginx p50, nginx p99, requests):"
+cat "$WORK/rounds.tsv"
 [ -f "$WORK/plans.txt" ] && cat "$WORK/plans.txt"
 echo "BENCH END"

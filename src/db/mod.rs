@@ -32,8 +32,64 @@ pub enum DbConnection {
     Sqlite(SqliteConnection),
 }
 
-/// The r2d2 pool every request draws from.
-pub type Pool = r2d2::Pool<ConnectionManager>;
+/// The r2d2 pool every request draws from, with the threads that run
+/// [`run`]'s work on it.
+///
+/// Derefs to the r2d2 pool (`get`, `state`, `max_size`).
+#[derive(Clone)]
+pub struct Pool {
+    inner: r2d2::Pool<ConnectionManager>,
+    /// One permit per connection, held by the waiting future: work past the
+    /// pool's size waits here, parked, rather than inside `pool.get()` on a
+    /// blocking thread of its own.
+    gate: Arc<tokio::sync::Semaphore>,
+    threads: Arc<DbThreads>,
+}
+
+/// The blocking threads of one pool: at most one per connection.
+///
+/// actix's `web::block` uses the blocking pool of the calling worker's
+/// runtime, one per worker, and a new thread starts whenever a task arrives
+/// while the last one's thread is not yet back: under `wrk -c32` it grew to
+/// about 32 threads for 10 connections, and with them the allocator's
+/// per-thread memory (see ARCHITECTURE.md, "Memory"). These threads belong
+/// to a runtime of their own, never driven (only its blocking pool is
+/// used), whose `max_blocking_threads` is the pool's size: a task that
+/// finds every thread busy waits in its queue for the next one.
+struct DbThreads(Option<tokio::runtime::Runtime>);
+
+impl DbThreads {
+    fn new(size: u32) -> anyhow::Result<Self> {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .max_blocking_threads(size as usize)
+            .thread_name("db")
+            .build()
+            .map_err(|e| anyhow::anyhow!("cannot start the database threads: {e}"))?;
+        Ok(Self(Some(rt)))
+    }
+
+    fn handle(&self) -> &tokio::runtime::Handle {
+        self.0.as_ref().expect("taken only on drop").handle()
+    }
+}
+
+impl Drop for DbThreads {
+    /// Dropping a runtime waits for its blocking tasks, and panics when that
+    /// happens on an async thread (where the last pool clone may be dropped);
+    /// the threads end by themselves once their current task is done.
+    fn drop(&mut self) {
+        if let Some(rt) = self.0.take() {
+            rt.shutdown_background();
+        }
+    }
+}
+
+impl std::ops::Deref for Pool {
+    type Target = r2d2::Pool<ConnectionManager>;
+    fn deref(&self) -> &Self::Target {
+        &self.inner
+    }
+}
 
 /// Migrations for SQLite, embedded from `migrations/sqlite`.
 pub const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
@@ -151,6 +207,9 @@ impl ManageConnection for ConnectionManager {
     }
 }
 
+/// How long a unit of work waits for a connection before it is a 503.
+pub const POOL_TIMEOUT: Duration = Duration::from_secs(5);
+
 /// Builds the pool, creating the SQLite file's folder if needed. Does not
 /// connect eagerly beyond r2d2's minimum; call [`migrate`] next.
 pub fn build_pool(url: &DatabaseUrl, size: u32, counter: Option<QueryCounter>) -> anyhow::Result<Pool> {
@@ -168,10 +227,11 @@ pub fn build_pool(url: &DatabaseUrl, size: u32, counter: Option<QueryCounter>) -
     let pool = r2d2::Pool::builder()
         .max_size(size)
         .min_idle(Some(min_idle))
-        .connection_timeout(Duration::from_secs(5))
+        .connection_timeout(POOL_TIMEOUT)
         .build(manager)
         .map_err(|e| anyhow::anyhow!("cannot connect to the {} database: {e}", url.backend_name()))?;
-    Ok(pool)
+    let gate = Arc::new(tokio::sync::Semaphore::new(size as usize));
+    Ok(Pool { inner: pool, gate, threads: Arc::new(DbThreads::new(size)?) })
 }
 
 /// SQLite's process-wide settings, applied once before its first connection.
@@ -219,8 +279,8 @@ pub fn migrate(conn: &mut DbConnection) -> anyhow::Result<Vec<String>> {
     Ok(applied.iter().map(|v| v.to_string()).collect())
 }
 
-/// Runs blocking database work `f` on actix's blocking thread pool with a
-/// pooled connection. A pool timeout becomes 503; diesel errors map through
+/// Runs blocking database work `f` on the pool's own threads (see [`Pool`])
+/// with a pooled connection. A pool timeout becomes 503; diesel errors map through
 /// `From<diesel::result::Error> for ApiError`. When `f` fails with a 500
 /// after the database reported an outage (diesel can replace the cause with
 /// a failed `ROLLBACK`, see [`outage`]), the answer is a 503 whose logged
@@ -236,33 +296,45 @@ where
 /// Like [`run`], then `render(result)` on the same blocking thread once the
 /// connection is back in the pool: for a read whose response is large (a
 /// list page), so the rows are turned into bytes off the async workers,
-/// without holding a connection, and on the thread that allocated them (a
-/// block freed on another thread goes back to its glibc arena under that
-/// arena's lock).
+/// without holding a connection, and on the thread that allocated them.
+///
+/// At most the pool's size of these run at once in this process (the
+/// [`Pool`]'s gate, awaited here without a thread); a unit of work that
+/// cannot start within [`POOL_TIMEOUT`] is a 503, as a pool timeout is.
 pub async fn run_then<T, U, F, R>(pool: &Pool, f: F, render: R) -> Result<U, ApiError>
 where
     F: FnOnce(&mut DbConnection) -> Result<T, ApiError> + Send + 'static,
     R: FnOnce(T) -> Result<U, ApiError> + Send + 'static,
     U: Send + 'static,
 {
-    let pool = pool.clone();
-    actix_web::web::block(move || {
-        let mut conn = pool.get().map_err(|e| ApiError::Unavailable(e.to_string()))?;
-        outage::start();
-        let result = f(&mut conn);
-        // Returned to the pool here, on this thread, where `has_broken` can
-        // still see what this unit of work ran into.
-        drop(conn);
-        let result = match (result, outage::finish()) {
-            (Err(ApiError::Internal(e)), Some(seen)) => {
-                Err(ApiError::Unavailable(format!("{} (then: {e:#})", seen.message)))
-            }
-            (result, _) => result,
-        };
-        render(result?)
-    })
-    .await
-    .map_err(|e| ApiError::Internal(anyhow::anyhow!("blocking task failed: {e}")))?
+    let permit = tokio::time::timeout(POOL_TIMEOUT, pool.gate.clone().acquire_owned())
+        .await
+        .map_err(|_| ApiError::Unavailable("timed out waiting for a database connection".into()))?
+        .map_err(|e| ApiError::Internal(anyhow::anyhow!("database gate closed: {e}")))?;
+    // The permit is let go when this future ends, after the task's thread
+    // is done with it.
+    let _permit = permit;
+    let task_pool = pool.inner.clone();
+    pool.threads
+        .handle()
+        .spawn_blocking(move || {
+            let pool = task_pool;
+            let mut conn = pool.get().map_err(|e| ApiError::Unavailable(e.to_string()))?;
+            outage::start();
+            let result = f(&mut conn);
+            // Returned to the pool here, on this thread, where `has_broken` can
+            // still see what this unit of work ran into.
+            drop(conn);
+            let result = match (result, outage::finish()) {
+                (Err(ApiError::Internal(e)), Some(seen)) => {
+                    Err(ApiError::Unavailable(format!("{} (then: {e:#})", seen.message)))
+                }
+                (result, _) => result,
+            };
+            render(result?)
+        })
+        .await
+        .map_err(|e| ApiError::Internal(anyhow::anyhow!("blocking task failed: {e}")))?
 }
 
 /// Like [`run`], for work that writes. On SQLite, writers in this process

@@ -24,6 +24,7 @@ use crate::helpers::{backend_tests, Backend, Response, TestApp, TestDb, PASSWORD
 backend_tests!(
     writes_to_a_read_only_database_answer_503_and_succeed_once_it_is_writable_again,
     the_pool_discards_connections_returned_mid_transaction_or_cut_off,
+    database_work_beyond_the_pool_size_waits_for_a_thread_and_starts_none,
 );
 
 /// Asserts a 503 `unavailable` problem with a `Retry-After` in seconds.
@@ -465,4 +466,37 @@ async fn the_pool_discards_connections_returned_mid_transaction_or_cut_off(backe
                 .unwrap_or_else(|e| panic!("checkout {i} handed out a connection the server had ended: {e}"));
         }
     }
+}
+
+/// Six times the pool's size of `db::run` calls at once: every one is
+/// answered, by no more threads than the pool has connections. actix's
+/// `web::block`, which ran them before, started one thread per waiting call
+/// (up to 512 per worker), each blocked inside `pool.get()`.
+async fn database_work_beyond_the_pool_size_waits_for_a_thread_and_starts_none(backend: Backend) {
+    let Some(db) = TestDb::create(backend) else { return };
+    let size = db.pool.max_size() as usize;
+    let threads = Arc::new(std::sync::Mutex::new(std::collections::HashSet::new()));
+    let running = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let most = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+
+    let calls = (0..size * 6).map(|i| {
+        let (threads, running, most) = (threads.clone(), running.clone(), most.clone());
+        broadsheet::db::run(&db.pool, move |c| {
+            let now = running.fetch_add(1, Ordering::SeqCst) + 1;
+            most.fetch_max(now, Ordering::SeqCst);
+            threads.lock().unwrap().insert(std::thread::current().id());
+            std::thread::sleep(Duration::from_millis(20));
+            let n: i64 = diesel::select(diesel::dsl::sql::<BigInt>(&format!("CAST({i} AS BIGINT)"))).get_result(c)?;
+            running.fetch_sub(1, Ordering::SeqCst);
+            Ok(n)
+        })
+    });
+    let answers = join_all(calls).await;
+
+    for (i, a) in answers.iter().enumerate() {
+        assert_eq!(a.as_ref().ok(), Some(&(i as i64)), "call {i} was not answered: {a:?}");
+    }
+    let used = threads.lock().unwrap().len();
+    assert!(used <= size, "{used} threads ran the work of a pool of {size} connections");
+    assert_eq!(most.load(Ordering::SeqCst), size, "the work ran {size} at a time");
 }
