@@ -50,8 +50,8 @@ pub struct Pool {
 ///
 /// actix's `web::block` uses the blocking pool of the calling worker's
 /// runtime, one per worker, and a new thread starts whenever a task arrives
-/// while the last one's thread is not yet back: under `wrk -c32` it grew to
-/// about 32 threads for 10 connections, and with them the allocator's
+/// while the last one's thread is not yet back: under `wrk -c32` the server
+/// had 44–64 threads for 10 connections, each with its allocator's
 /// per-thread memory (see ARCHITECTURE.md, "Memory"). These threads belong
 /// to a runtime of their own, never driven (only its blocking pool is
 /// used), whose `max_blocking_threads` is the pool's size: a task that
@@ -312,7 +312,8 @@ where
         .map_err(|_| ApiError::Unavailable("timed out waiting for a database connection".into()))?
         .map_err(|e| ApiError::Internal(anyhow::anyhow!("database gate closed: {e}")))?;
     // The permit is let go when this future ends, after the task's thread
-    // is done with it.
+    // is done with it (or when the request is dropped mid-way: the task then
+    // still runs, and the thread cap above keeps the count bounded).
     let _permit = permit;
     let task_pool = pool.inner.clone();
     pool.threads
