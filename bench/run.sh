@@ -323,7 +323,6 @@ print()
 for l in open(sys.argv[2]):
     k, b, mode, v = l.rstrip("\n").split("\t")
     print(f"{k} {b} {mode}: {v}")
-rows = [r[:12] for r in rows]
 # Growth: uncached p50 at the largest N over the smallest, per backend.
 p50 = {}
 for r in rows:
