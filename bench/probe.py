@@ -1,13 +1,16 @@
 #!/usr/bin/env python3
-"""An independent latency probe to run beside wrk (diagnostic, not part of run.sh).
+"""An independent latency probe to run beside wrk (bench/run.sh, cached rows).
 
     python3 bench/probe.py PATH SECONDS PORT
 
 One keep-alive HTTP/1.1 connection to 127.0.0.1:PORT, one GET of PATH every
 5 ms for SECONDS; prints the number of requests, p50, p99 and max latency in
-ms, and how many took over 10 ms. Used to check wrk's p99 (ARCHITECTURE.md,
-"Benchmark": some rounds' wrk latencies are inconsistent with wrk's own
-throughput). Reads responses by Content-Length only (no chunked bodies).
+ms, and how many took over 10 ms. Its p99 is what one client's requests
+took, with no correction for coordinated omission (wrk's p99 has it; see
+run_wrk in bench/run.sh). A response with `Connection: close` (nginx closes
+a keep-alive connection after 1,000 requests by default) is followed by a
+new connection, opened before the next request's clock starts. Reads
+responses by Content-Length only (no chunked bodies).
 """
 import socket
 import sys
@@ -16,8 +19,13 @@ import time
 
 def main() -> None:
     path, duration, port = sys.argv[1], float(sys.argv[2]), int(sys.argv[3])
-    s = socket.create_connection(("127.0.0.1", port))
-    s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+    def connect() -> socket.socket:
+        s = socket.create_connection(("127.0.0.1", port))
+        s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        return s
+
+    s = connect()
     request = f"GET {path} HTTP/1.1\r\nHost: probe\r\n\r\n".encode()
     end = time.time() + duration
     latencies = []
@@ -40,6 +48,9 @@ def main() -> None:
         while len(rest) < length:
             rest += s.recv(1 << 20)
         latencies.append((time.perf_counter() - t0) * 1000)
+        if any(line.lower() == b"connection: close" for line in head.split(b"\r\n")):
+            s.close()
+            s = connect()
         time.sleep(0.005)
     latencies.sort()
     n = len(latencies)

@@ -20,7 +20,8 @@
 # Each row runs R rounds (default 3, as issue 12's own measurements did),
 # each round broadsheet then nginx; the table gives the median round of each
 # (req/s, p50 and p99 each their own median), CPU per request over all the
-# rounds, and the worst round's p99 ratio. Every round is in rounds.tsv,
+# rounds, and the worst round's p99 ratio; on cached rows also the p99 of
+# bench/probe.py run beside wrk (see run_wrk). Every round is in rounds.tsv,
 # printed after the table. Before the first row of a backend, the import's
 # dirty pages are written out (sync, and CHECKPOINT on PostgreSQL) so that
 # writeback does not share the cores with the measurements.
@@ -98,10 +99,32 @@ INFO="$WORK/info.tsv"
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 rss_mib() { awk '/^VmRSS/ {printf "%.1f", $2 / 1024}' "/proc/$1/status"; }
 
-# wrk → "rps p50_ms p99_ms requests errors"
+# wrk → "rps p50_ms p99_ms requests errors probe_p99_ms"
+#
+# With a second argument `probe`, bench/probe.py runs beside wrk: one more
+# keep-alive connection, one request every 5 ms, timed from send to the last
+# byte. wrk's own p50/p99 are "corrected" for coordinated omission (wrk
+# 4.1.0's stats_correct, applied to every run): each response that took at
+# least twice the mean interval between one connection's requests (about
+# 1 ms at 30,000 req/s over 32 connections) adds a sample at every interval
+# below its own latency. One 50-ms pause of the machine, in all 32
+# connections at once, so adds about 1,500 samples spread up to 50 ms: a
+# p99 in the tens of milliseconds from a single stall, as some rounds showed
+# (ARCHITECTURE.md, "Benchmark"). The probe's p99 is uncorrected: what a
+# client's requests took. Its ~1,000 requests a round are not in the CPU
+# per request, so it runs only where CPU is not a goal (cached rows).
 run_wrk() {
+  local probe_pid=""
+  if [ "${2:-}" = probe ]; then
+    [[ "$1" =~ ^http://127\.0\.0\.1:([0-9]+)(/.*)$ ]]
+    python3 bench/probe.py "${BASH_REMATCH[2]}" "$DURATION" "${BASH_REMATCH[1]}" > "$WORK/probe.out" 2>&1 &
+    probe_pid=$!
+  else
+    echo "-" > "$WORK/probe.out"
+  fi
   wrk -t2 -c"$CONNS" -d"${DURATION}s" --latency "$1" > "$WORK/wrk.out" 2>&1 || true
-  python3 - "$WORK/wrk.out" <<'PY'
+  [ -n "$probe_pid" ] && { wait "$probe_pid" || true; }
+  python3 - "$WORK/wrk.out" "$WORK/probe.out" <<'PY'
 import re, sys
 t = open(sys.argv[1]).read()
 def ms(v, unit):
@@ -112,7 +135,9 @@ p = {k: ms(v, u) for k, v, u in re.findall(r"^\s+(50|99)%\s+([\d.]+)(us|ms|s|m)\
 err = sum(int(x) for x in re.findall(r"(?:connect|read|write|timeout) (\d+)", t))
 non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", t)
 err += int(non2xx.group(1)) if non2xx else 0
-print(rps.group(1) if rps else "0", f"{p.get('50', 0):.2f}", f"{p.get('99', 0):.2f}", req.group(1) if req else "0", err)
+probe = re.search(r"p99 ([\d.]+)", open(sys.argv[2]).read())
+print(rps.group(1) if rps else "0", f"{p.get('50', 0):.2f}", f"{p.get('99', 0):.2f}", req.group(1) if req else "0", err,
+      probe.group(1) if probe else "nan")
 PY
 }
 
@@ -217,7 +242,8 @@ PY
       local ticks=0 total=0 r
       for r in $(seq 1 "$ROUNDS"); do
         local before; before=$(cpu_ticks "$SERVER_PID")
-        read -r rps p50 p99 reqs errs < <(run_wrk "$base${paths[$i]}")
+        local probe=""; [ "$mode" = cached ] && probe=probe
+        read -r rps p50 p99 reqs errs pp99 < <(run_wrk "$base${paths[$i]}" $probe)
         local after; after=$(cpu_ticks "$SERVER_PID")
         ticks=$((ticks + after - before)); total=$((total + reqs))
         if [[ "$url" == postgres* ]]; then
@@ -226,13 +252,13 @@ PY
           printf 'autovacuum_workers_after\t%s\t%s\t%s (round %s): %s\n' "$LABEL" "$mode" "${names[$i]}" "$r" \
             "$(psql "$url" -Atc "SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'autovacuum worker'")" >> "$INFO"
         fi
-        read -r nrps np50 np99 _ nerrs < <(run_wrk "http://127.0.0.1:$NGINX_PORT/e_${names[$i]}.json")
+        read -r nrps np50 np99 _ nerrs npp99 < <(run_wrk "http://127.0.0.1:$NGINX_PORT/e_${names[$i]}.json" $probe)
         if [ "$nerrs" != 0 ]; then
           echo "nginx answered $nerrs requests for e_${names[$i]}.json with an error or a non-2xx status" >&2
           exit 1
         fi
-        printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$LABEL" "$mode" "${names[$i]}" "$r" \
-          "$rps" "$p50" "$p99" "$errs" "$nrps" "$np50" "$np99" "$reqs" >> "$WORK/rounds.tsv"
+        printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$LABEL" "$mode" "${names[$i]}" "$r" \
+          "$rps" "$p50" "$p99" "$errs" "$nrps" "$np50" "$np99" "$reqs" "$pp99" "$npp99" >> "$WORK/rounds.tsv"
       done
       local cpu_ms; cpu_ms=$(python3 -c "print(f'{$ticks * 1000 / $CLK_TCK / max($total, 1):.3f}')")
       local bytes; bytes=$(stat -c %s "$docroot/e_${names[$i]}.json")
@@ -302,17 +328,25 @@ for l in open(sys.argv[1]):
     rs = rounds[(b, mode, name)]
     med = lambda k: statistics.median(r[k] for r in rs)
     worst = max(r[2] / r[6] if r[6] else 0 for r in rs)
+    # The probe's p99 (cached rows only): the median round's, and the ratio.
+    probed = [r for r in rs if len(r) > 9 and r[8] == r[8] and r[9] == r[9] and r[9] > 0]
+    if probed:
+        pp99, npp99 = statistics.median(r[8] for r in probed), statistics.median(r[9] for r in probed)
+        probe = [f"{pp99:.2f}", f"{npp99:.2f}", f"{pp99 / npp99:.1f}"]
+    else:
+        probe = ["-", "-", "-"]
     rows.append([b, mode, name, size, f"{med(0):.2f}", f"{med(1):.3f}", f"{med(2):.3f}", str(int(sum(r[3] for r in rs))),
-                 f"{med(4):.2f}", f"{med(5):.3f}", f"{med(6):.3f}", cpu, len(rs), f"{worst:.1f}"])
+                 f"{med(4):.2f}", f"{med(5):.3f}", f"{med(6):.3f}", cpu, len(rs), f"{worst:.1f}", probe])
 hdr = ["backend", "cache", "request", "bytes", "req/s", "p50 ms", "p99 ms", "errors", "nginx req/s",
-       "nginx p50", "nginx p99", "ratio", "p99/nginx", "CPU ms/req", "rounds", "worst p99/nginx"]
+       "nginx p50", "nginx p99", "ratio", "p99/nginx", "CPU ms/req", "rounds", "worst p99/nginx",
+       "probe p99", "nginx probe p99", "probe p99/nginx"]
 out = []
 for r in rows:
-    b, mode, name, size, rps, p50, p99, errs, nrps, np50, np99, cpu, n, worst = r
+    b, mode, name, size, rps, p50, p99, errs, nrps, np50, np99, cpu, n, worst, probe = r
     ratio = float(rps) / float(nrps) if float(nrps) else 0
     p99r = float(p99) / float(np99) if float(np99) else 0
     out.append([b, mode, name, size, f"{float(rps):.0f}", p50, p99, errs, f"{float(nrps):.0f}", np50, np99,
-                f"{ratio:.3f}", f"{p99r:.1f}", cpu, n, worst])
+                f"{ratio:.3f}", f"{p99r:.1f}", cpu, n, worst, *probe])
 w = [max(len(str(x)) for x in col) for col in zip(hdr, *out)]
 line = lambda r: "| " + " | ".join(str(x).ljust(n) for x, n in zip(r, w)) + " |"
 print(line(hdr))
@@ -336,7 +370,7 @@ for (kind, name), by_n in sorted(p50.items()):
         ratio = by_n[hi] / by_n[lo] if by_n[lo] else 0
         print(f"growth {kind} {name}: p50 {by_n[lo]:.2f} ms at {lo}, {by_n[hi]:.2f} ms at {hi}, x{ratio:.2f}")
 PY
-echo "rounds (backend, cache, request, round, req/s, p50 ms, p99 ms, errors, nginx req/s, nginx p50, nginx p99, requests):"
+echo "rounds (backend, cache, request, round, req/s, p50 ms, p99 ms, errors, nginx req/s, nginx p50, nginx p99, requests, probe p99, nginx probe p99):"
 cat "$WORK/rounds.tsv"
 [ -f "$WORK/plans.txt" ] && cat "$WORK/plans.txt"
 echo "BENCH END"

@@ -498,6 +498,14 @@ struct Importer<'c> {
     pending: Vec<PendingPost>,
     /// The keys of `pending`.
     pending_keys: std::collections::HashSet<String>,
+    /// Whether articles from this source were in the database when the first
+    /// batch was written (`None` until then).
+    source_known: Option<bool>,
+    /// The keys of the posts this import wrote.
+    written_keys: std::collections::HashSet<String>,
+    /// Articles inserted by batch and not yet in `article_tallies` (see
+    /// [`Importer::tally`]).
+    untallied: Vec<i64>,
 }
 
 /// How many posts are written together: one multi-row `INSERT` per table on
@@ -618,6 +626,9 @@ impl<'c> Importer<'c> {
             page_parents: Vec::new(),
             pending: Vec::new(),
             pending_keys: std::collections::HashSet::new(),
+            source_known: None,
+            written_keys: std::collections::HashSet::new(),
+            untallied: Vec::new(),
         }
     }
 
@@ -1030,11 +1041,20 @@ impl<'c> Importer<'c> {
         let keys: Vec<&str> = pending.iter().map(|p| p.wp_id.as_str()).collect();
         let slugs: Vec<&str> = pending.iter().map(|p| p.base_slug.as_str()).collect();
         let source = &self.source;
+        let source_known = match self.source_known {
+            Some(known) => known,
+            None => *self.source_known.insert(crate::articles::repo::source_has_imports(self.conn, source)?),
+        };
+        // A first import of a source knows its keys: only those it wrote
+        // itself exist. (On PostgreSQL the look-up read every article of the
+        // source, once per batch, from a plan made while the table was
+        // small: 3.4 s of a 100,000-post import, 2026-12-05.)
         let (existing, taken) = custom_plans(self.conn, |c| {
-            Ok((
-                crate::articles::repo::imported_keys(c, source, &keys)?,
-                crate::articles::repo::taken_slugs(c, &slugs)?,
-            ))
+            let existing = match source_known {
+                true => crate::articles::repo::imported_keys(c, source, &keys)?,
+                false => keys.iter().filter(|k| self.written_keys.contains(**k)).map(|k| (*k).to_owned()).collect(),
+            };
+            Ok((existing, crate::articles::repo::taken_slugs(c, &slugs)?))
         })?;
         // A slug claimed by an earlier post of the batch (new or not) goes to
         // the earlier one, as when written one by one.
@@ -1047,25 +1067,36 @@ impl<'c> Importer<'c> {
             .collect();
         let batch: Vec<(&ArticleForm, &str)> =
             pending.iter().zip(&fresh).filter(|(_, f)| **f).map(|(p, _)| (&p.form, p.hash.as_str())).collect();
-        let relations: Vec<(&[i64], &[i64], &[i64])> = pending
+        let relations: Vec<_> = pending
             .iter()
             .zip(&fresh)
             .filter(|(_, f)| **f)
-            .map(|(p, _)| (&p.relations.0[..], &p.relations.1[..], &p.relations.2[..]))
+            .map(|(p, _)| (p.form.published_at, &p.relations.0[..], &p.relations.1[..], &p.relations.2[..]))
             .collect();
         let ids = if batch.is_empty() {
             None
         } else {
             self.conn
                 .transaction(|c| {
+                    // Counted in `tally`; a failed savepoint undoes the setting too.
+                    crate::articles::repo::defer_tallies(c, true)?;
                     let ids = crate::articles::repo::insert_imported_batch(c, &batch)?;
                     let rows: Vec<_> =
-                        ids.iter().zip(&relations).map(|(id, (a, cs, ts))| (*id, *a, *cs, *ts)).collect();
+                        ids.iter().zip(&relations).map(|(id, (at, a, cs, ts))| (*id, *at, *a, *cs, *ts)).collect();
                     crate::articles::repo::insert_relations_batch(c, &rows)?;
+                    crate::articles::repo::defer_tallies(c, false)?;
                     Ok::<_, diesel::result::Error>(ids)
                 })
                 .ok()
         };
+        if let Some(ids) = &ids {
+            self.untallied.extend(ids);
+        }
+        // One by one, a post may update an article of an earlier batch:
+        // counted first, the triggers move it between tallies that hold it.
+        if ids.is_none() || fresh.iter().any(|f| !f) {
+            self.tally()?;
+        }
         let mut ids = ids.map(Vec::into_iter);
         for (p, fresh) in pending.into_iter().zip(fresh) {
             match ids.as_mut().filter(|_| fresh).and_then(Iterator::next) {
@@ -1094,7 +1125,14 @@ impl<'c> Importer<'c> {
                     summary.warn(format!("post {wp_id}: slug `{base_slug}` is taken; using `{}`", form.slug));
                 }
                 let id = crate::articles::repo::insert_imported(c, &form, &hash)?;
-                crate::articles::repo::insert_relations(c, id, &relations.0, &relations.1, &relations.2)?;
+                crate::articles::repo::insert_relations(
+                    c,
+                    id,
+                    form.published_at,
+                    &relations.0,
+                    &relations.1,
+                    &relations.2,
+                )?;
                 summary.saved("articles", true);
                 return Ok(Some((id, form.slug.clone())));
             };
@@ -1146,6 +1184,19 @@ impl<'c> Importer<'c> {
         self.post_saved(article_id, slug, &wp_id, thumbnail, comments, comment_bodies);
     }
 
+    /// Adds the articles the batches inserted, and their links, to the list
+    /// tallies, in one statement (see
+    /// [`crate::articles::repo::tally_new_articles`]): counted batch by
+    /// batch, each tally row was updated once per batch, which on PostgreSQL
+    /// grows quadratically within one transaction.
+    fn tally(&mut self) -> Result<(), diesel::result::Error> {
+        if !self.untallied.is_empty() {
+            crate::articles::repo::tally_new_articles(self.conn, &self.untallied)?;
+            self.untallied.clear();
+        }
+        Ok(())
+    }
+
     /// What follows a saved post: its featured image (linked in `finish`) and comments.
     fn post_saved(
         &mut self,
@@ -1156,6 +1207,7 @@ impl<'c> Importer<'c> {
         comments: Vec<wxr::WxrComment>,
         comment_bodies: Vec<Result<String, String>>,
     ) {
+        self.written_keys.insert(wp_id.to_owned());
         if let Some(thumb) = thumbnail {
             self.thumbnails.push((article_id, slug, thumb));
         }
@@ -1337,6 +1389,7 @@ impl<'c> Importer<'c> {
     /// and featured images.
     fn finish(&mut self) -> Result<(), ImportError> {
         self.flush_posts()?;
+        self.tally()?;
         let mut parents: HashMap<i64, i64> = HashMap::new();
         for (id, key, parent) in std::mem::take(&mut self.category_parents) {
             let mut parent_id = self.categories.get(&parent).copied();

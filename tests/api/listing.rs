@@ -341,7 +341,8 @@ fn tallies_and_recount(db: &TestDb) -> (Vec<TallyRow>, Vec<TallyRow>) {
     (stored, counted)
 }
 
-fn assert_tallies_match(db: &TestDb, after: &str) {
+/// Asserts that `article_tallies` holds what a recount of `db` gives.
+pub fn assert_tallies_match(db: &TestDb, after: &str) {
     let (stored, counted) = tallies_and_recount(db);
     assert!(!counted.is_empty(), "{after}: nothing to count");
     assert_eq!(stored, counted, "{after}: the tallies differ from a recount");
