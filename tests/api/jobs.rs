@@ -90,6 +90,40 @@ impl Drop for Worker {
 
 /// Starts `broadsheet worker` (the built binary) on the app's database.
 fn worker(app: &TestApp, vars: &[(&str, &str)]) -> Worker {
+    worker_command(app, vars).stderr(Stdio::inherit()).spawn().map(Worker).expect("worker starts")
+}
+
+/// [`worker`] logging at `info`, with each line of its log also sent to
+/// the returned receiver (and printed, as [`worker`]'s log is).
+fn worker_with_log(app: &TestApp) -> (Worker, std::sync::mpsc::Receiver<String>) {
+    use std::io::BufRead;
+    let mut child = worker_command(app, &[("RUST_LOG", "info")]).stderr(Stdio::piped()).spawn().expect("worker starts");
+    let stderr = child.stderr.take().expect("piped stderr");
+    let (send, receive) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(stderr).lines().map_while(Result::ok) {
+            eprintln!("{line}");
+            let _ = send.send(line);
+        }
+    });
+    (Worker(child), receive)
+}
+
+/// Waits up to `secs` for a line of `log` that contains `text`.
+fn wait_for_line(log: &std::sync::mpsc::Receiver<String>, text: &str, secs: u64) -> bool {
+    let end = Instant::now() + Duration::from_secs(secs);
+    while let Some(left) = end.checked_duration_since(Instant::now()) {
+        match log.recv_timeout(left) {
+            Ok(line) if line.contains(text) => return true,
+            Ok(_) => {}
+            Err(_) => return false,
+        }
+    }
+    false
+}
+
+/// The `broadsheet worker` command for [`worker`], without its stderr set.
+fn worker_command(app: &TestApp, vars: &[(&str, &str)]) -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_broadsheet"));
     cmd.arg("worker")
         .env_clear()
@@ -102,12 +136,11 @@ fn worker(app: &TestApp, vars: &[(&str, &str)]) -> Worker {
         .env("RUST_LOG", "warn")
         .current_dir(std::env::temp_dir())
         .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::inherit());
+        .stdout(Stdio::null());
     for (k, v) in vars {
         cmd.env(k, v);
     }
-    Worker(cmd.spawn().expect("worker starts"))
+    cmd
 }
 
 fn sigterm(child: &Child) {
@@ -360,11 +393,15 @@ async fn a_job_whose_runner_was_killed_runs_again_once_after_the_lease(backend: 
 
 async fn sigterm_lets_a_running_job_finish_and_the_worker_exit(backend: Backend) {
     let Some(app) = TestApp::spawn(backend).await else { return };
-    let mut w = worker(&app, &[]);
+    let (mut w, log) = worker_with_log(&app);
     let id = probe(&app, json!({"sleep_ms": 1500, "sleep_attempts": 1}));
     eventually(20, "the worker to start the job", || !runs(&app, id).is_empty()).await;
 
     sigterm(&w);
+    // A job queued between the signal and its handling could be claimed by a
+    // poll already under way (seen once in CI, on a loaded machine): queued
+    // once the runner says it stopped claiming, it must stay queued.
+    assert!(wait_for_line(&log, "job runner stopping", 20), "the runner logs that it stops claiming");
     let later = probe(&app, json!({"label": "after SIGTERM"}));
     assert!(wait_exit(&mut w, 20), "exit status 0");
 
