@@ -68,6 +68,12 @@ pub struct Settings {
     pub database_url: DatabaseUrl,
     /// `DATABASE_POOL_SIZE`: connections in the r2d2 pool, 1–256; default 10.
     pub pool_size: u32,
+    /// `HTTP_WORKERS`: actix worker threads serving HTTP, 1–64; default two
+    /// per core. Two per core halved the p99 of a cached 143 KB list under
+    /// 32 busy connections (a worker writing a large body to one connection
+    /// keeps the others on that thread waiting), for 5–10 % fewer requests
+    /// per second and ~4 MiB more RSS (ARCHITECTURE.md, "Benchmark").
+    pub http_workers: usize,
     /// `BIND_ADDR`: socket address to listen on; default `127.0.0.1:8080`.
     pub bind_addr: SocketAddr,
     /// `PUBLIC_BASE_URL`: absolute origin used in links (`Link` headers);
@@ -795,6 +801,9 @@ impl Settings {
             })?,
         };
 
+        let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
+        let http_workers = parse_ranged("HTTP_WORKERS", non_empty("HTTP_WORKERS"), (2 * cores).min(64), 1, 64)?;
+
         let bind_raw = non_empty("BIND_ADDR").unwrap_or_else(|| "127.0.0.1:8080".into());
         let bind_addr: SocketAddr = bind_raw.trim().parse().map_err(|e| ConfigError {
             var: "BIND_ADDR",
@@ -1043,6 +1052,7 @@ impl Settings {
             authors_may_add_coauthors,
             database_url,
             pool_size,
+            http_workers,
             bind_addr,
             public_base_url: public_base_url.clone(),
             data_dir: non_empty("DATA_DIR").unwrap_or_else(|| "data".into()).into(),
@@ -1515,6 +1525,8 @@ mod tests {
         assert_eq!(s.bind_addr.to_string(), "127.0.0.1:8080");
         assert_eq!(s.public_base_url, "http://127.0.0.1:8080");
         assert_eq!(s.pool_size, 10);
+        let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
+        assert_eq!(s.http_workers, (2 * cores).min(64), "two HTTP workers per core");
     }
 
     #[test]
@@ -1531,6 +1543,8 @@ mod tests {
             ("DATABASE_URL", "sqlite://data/x.db?mode=ro"),
             ("DATABASE_POOL_SIZE", "0"),
             ("DATABASE_POOL_SIZE", "many"),
+            ("HTTP_WORKERS", "0"),
+            ("HTTP_WORKERS", "65"),
             ("JWT_SECRET", "too-short"),
             ("ACCESS_TOKEN_TTL_SECONDS", "5"),
             ("REFRESH_TOKEN_TTL_DAYS", "0"),

@@ -68,6 +68,7 @@ impl Application {
         }
         let metrics = Arc::new(crate::http::metrics::Metrics::default());
         let poll = (cache.clone(), pool.clone());
+        let workers = settings.http_workers;
         let state = web::Data::new(AppState { pool, settings, spec_json, routes, auth, limits, media, cache, metrics });
         let cors_settings = state.settings.clone();
         let server = HttpServer::new(move || {
@@ -114,6 +115,7 @@ impl Application {
         // socket buffer until the client's delayed ACK (~40 ms): that was the
         // cached `include=body` list's p99 (see README, "Benchmark").
         .tcp_nodelay(true)
+        .workers(workers)
         .listen(listener)?
         .run();
         Ok(Self { port, server, runner, cache: poll.0, pool: poll.1 })
