@@ -333,8 +333,8 @@ impl TestApp {
                 // Most tests post comments as an API client would, without
                 // a form; the form-token tests set `required` (the default).
                 "COMMENT_FORM_TOKEN" => Some("optional".into()),
-                // Dozens of test servers run at once: two threads each, as
-                // before the default became two per core.
+                // Dozens of test servers run at once: two threads each,
+                // whatever the machine's cores.
                 "HTTP_WORKERS" => Some("2".into()),
                 _ => None,
             })
