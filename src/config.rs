@@ -72,8 +72,8 @@ pub struct Settings {
     /// per core (actix's own default). Two per core halved the p99 of a
     /// cached 143 KB list under 32 busy connections, for 5–10 % fewer
     /// requests per second, ~4 MiB more RSS and a start 15–25 ms slower
-    /// (each worker builds its own `App`), which put the time to the first
-    /// 200 over 0.1 s (ARCHITECTURE.md, "Benchmark").
+    /// (not profiled; each worker builds its own `App`), which put the time
+    /// to the first 200 over 0.1 s (ARCHITECTURE.md, "Benchmark").
     pub http_workers: usize,
     /// `BIND_ADDR`: socket address to listen on; default `127.0.0.1:8080`.
     pub bind_addr: SocketAddr,
