@@ -68,12 +68,12 @@ pub struct Settings {
     pub database_url: DatabaseUrl,
     /// `DATABASE_POOL_SIZE`: connections in the r2d2 pool, 1–256; default 10.
     pub pool_size: u32,
-    /// `HTTP_WORKERS`: actix worker threads serving HTTP, 1–64; default one
-    /// per core (actix's own default). Two per core halved the p99 of a
-    /// cached 143 KB list under 32 busy connections, for 5–10 % fewer
-    /// requests per second, ~4 MiB more RSS and a start 15–25 ms slower
-    /// (not profiled; each worker builds its own `App`), which put the time
-    /// to the first 200 over 0.1 s (ARCHITECTURE.md, "Benchmark").
+    /// `HTTP_WORKERS`: actix worker threads serving HTTP, 1–64; default two
+    /// per core (actix's own default is one). Two per core halved the p99 of
+    /// a cached 143 KB list under 32 busy connections, for 5–10 % fewer
+    /// requests per second and ~4 MiB more RSS (ARCHITECTURE.md,
+    /// "Benchmark"). Each worker builds its own `App`; since 2026-12-05 that
+    /// is ~22 million instructions (actix's route regexes), not ~90 million.
     pub http_workers: usize,
     /// `BIND_ADDR`: socket address to listen on; default `127.0.0.1:8080`.
     pub bind_addr: SocketAddr,
@@ -803,7 +803,7 @@ impl Settings {
         };
 
         let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
-        let http_workers = parse_ranged("HTTP_WORKERS", non_empty("HTTP_WORKERS"), cores.min(64), 1, 64)?;
+        let http_workers = parse_ranged("HTTP_WORKERS", non_empty("HTTP_WORKERS"), (2 * cores).min(64), 1, 64)?;
 
         let bind_raw = non_empty("BIND_ADDR").unwrap_or_else(|| "127.0.0.1:8080".into());
         let bind_addr: SocketAddr = bind_raw.trim().parse().map_err(|e| ConfigError {
@@ -1527,7 +1527,7 @@ mod tests {
         assert_eq!(s.public_base_url, "http://127.0.0.1:8080");
         assert_eq!(s.pool_size, 10);
         let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
-        assert_eq!(s.http_workers, cores.min(64), "one HTTP worker per core");
+        assert_eq!(s.http_workers, (2 * cores).min(64), "two HTTP workers per core");
     }
 
     #[test]

@@ -93,7 +93,7 @@ pub fn to_json(spec: &utoipa::openapi::OpenApi) -> String {
 )]
 #[get("/openapi.json")]
 pub async fn get_openapi(state: web::Data<AppState>) -> HttpResponse {
-    HttpResponse::Ok().content_type("application/json").body(state.spec_json.as_str().to_owned())
+    HttpResponse::Ok().content_type("application/json").body(state.api.json().to_owned())
 }
 
 /// Interactive API docs (Swagger UI, served from assets embedded in the
@@ -115,9 +115,9 @@ pub fn openapi_spec() -> utoipa::openapi::OpenApi {
         .service(crate::health::health)
         .service(get_openapi)
         .service(docs)
-        .configure(crate::routes::configure_root)
+        .configure(|cfg| crate::routes::configure_root(cfg))
         .service(crate::http::metrics::get_metrics)
-        .service(scope::scope("/api/v1").configure(crate::routes::configure_api))
+        .service(scope::scope("/api/v1").configure(|cfg| crate::routes::configure_api(cfg)))
         .split_for_parts();
     let mut api = api;
     mark_every_property_required(&mut api);

@@ -2,7 +2,7 @@
 //! The server, the tests and `broadsheet openapi` all build from this one table.
 
 /// Registers every `/api/v1` route.
-pub fn configure_api(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
+pub fn configure_api(cfg: &mut impl crate::http::RouteConfig) {
     crate::auth::configure(cfg);
     crate::users::configure(cfg);
     crate::api_keys::configure(cfg);
@@ -22,7 +22,7 @@ pub fn configure_api(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) 
 
 /// Registers the routes served at the root rather than under `/api/v1`:
 /// feeds, sitemaps and `robots.txt`, where readers and crawlers look for them.
-pub fn configure_root(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
+pub fn configure_root(cfg: &mut impl crate::http::RouteConfig) {
     crate::feeds::configure(cfg);
     crate::sitemaps::configure(cfg);
 }

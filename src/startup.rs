@@ -13,6 +13,7 @@ use crate::config::Settings;
 use crate::db::Pool;
 use crate::error;
 use crate::http::middleware::{cors, head_as_get, http_cache, not_routed, reject_nul, route_table};
+use crate::http::state::{ApiDescription, RouteTable};
 use crate::http::{AppState, JSON_LIMIT};
 use crate::openapi::{docs, get_openapi, openapi_spec};
 
@@ -54,9 +55,6 @@ impl Application {
     ) -> anyhow::Result<Self> {
         let runner = settings.jobs.in_server.then(|| crate::jobs::Runner::new(pool.clone(), &settings, mailer.clone()));
         let port = listener.local_addr()?.port();
-        let spec = openapi_spec();
-        let routes = Arc::new(route_table(&spec));
-        let spec_json = Arc::new(crate::openapi::to_json(&spec));
         let auth = Arc::new(crate::auth::AuthState::from_settings(&settings, &pool)?);
         let limits = crate::http::Limits::from_settings(&settings)?;
         let media = crate::media::MediaState::from_settings(&settings)?;
@@ -69,7 +67,16 @@ impl Application {
         let metrics = Arc::new(crate::http::metrics::Metrics::default());
         let poll = (cache.clone(), pool.clone());
         let workers = settings.http_workers;
-        let state = web::Data::new(AppState { pool, settings, spec_json, routes, auth, limits, media, cache, metrics });
+        let state = web::Data::new(AppState {
+            pool,
+            settings,
+            api: ApiDescription::new(describe_api),
+            auth,
+            limits,
+            media,
+            cache,
+            metrics,
+        });
         let cors_settings = state.settings.clone();
         let server = HttpServer::new(move || {
             App::new()
@@ -101,14 +108,9 @@ impl Application {
                     utoipa_swagger_ui::SwaggerUi::new("/docs/{_:.*}")
                         .config(utoipa_swagger_ui::Config::new(["/openapi.json"]).try_it_out_enabled(true)),
                 )
-                .configure(|cfg| {
-                    let mut wrapped = utoipa_actix_web::service_config::ServiceConfig::new(cfg);
-                    crate::routes::configure_root(&mut wrapped);
-                })
-                .service(web::scope("/api/v1").configure(|cfg| {
-                    let mut wrapped = utoipa_actix_web::service_config::ServiceConfig::new(cfg);
-                    crate::routes::configure_api(&mut wrapped);
-                }))
+                // actix's own ServiceConfig: the spec's paths are not collected here.
+                .configure(crate::routes::configure_root)
+                .service(web::scope("/api/v1").configure(crate::routes::configure_api))
                 .default_service(web::to(not_routed))
         })
         // Nagle's algorithm holds the tail of a response larger than the
@@ -152,4 +154,10 @@ impl Application {
         }
         served
     }
+}
+
+/// The served OpenAPI document and its route table (see [`ApiDescription`]).
+fn describe_api() -> (String, RouteTable) {
+    let spec = openapi_spec();
+    (crate::openapi::to_json(&spec), route_table(&spec))
 }

@@ -7,6 +7,6 @@ pub mod handlers;
 pub mod repo;
 
 /// Registers the API-key routes under `/api/v1`.
-pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
+pub fn configure(cfg: &mut impl crate::http::RouteConfig) {
     cfg.service(handlers::list_api_keys).service(handlers::create_api_key).service(handlers::revoke_api_key);
 }

@@ -69,7 +69,7 @@ pub async fn refresh_keys(state: &crate::http::AppState, token: Option<&str>) ->
 }
 
 /// Registers `/auth` routes under `/api/v1`.
-pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
+pub fn configure(cfg: &mut impl crate::http::RouteConfig) {
     cfg.service(handlers::login)
         .service(handlers::refresh)
         .service(handlers::logout)

@@ -7,7 +7,7 @@ pub mod repo;
 
 /// Registers the author routes under `/api/v1`. `/authors/me` comes before
 /// `/authors/{author}` so it is never read as a slug.
-pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
+pub fn configure(cfg: &mut impl crate::http::RouteConfig) {
     cfg.service(handlers::list_authors)
         .service(handlers::create_author)
         .service(handlers::get_my_author)

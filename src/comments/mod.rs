@@ -24,7 +24,7 @@ pub mod repo;
 pub mod service;
 
 /// Registers comment routes under `/api/v1`.
-pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
+pub fn configure(cfg: &mut impl crate::http::RouteConfig) {
     // `list_article_comments` is registered with the article routes.
     cfg.service(handlers::get_comment_form_token)
         .service(handlers::get_avatar)

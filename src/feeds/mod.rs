@@ -14,7 +14,7 @@ pub mod service;
 pub mod write;
 
 /// Registers the feed routes (outside `/api/v1`: feed readers expect them at the root).
-pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
+pub fn configure(cfg: &mut impl crate::http::RouteConfig) {
     cfg.service(handlers::get_site_feed);
     cfg.service(handlers::get_scoped_feed);
 }

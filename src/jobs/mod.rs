@@ -190,6 +190,6 @@ pub fn enqueue(conn: &mut DbConnection, job: &NewJob) -> QueryResult<Option<i64>
 }
 
 /// Registers `/jobs` routes under `/api/v1`.
-pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
+pub fn configure(cfg: &mut impl crate::http::RouteConfig) {
     cfg.service(handlers::list_jobs).service(handlers::retry_job);
 }

@@ -17,7 +17,7 @@ pub mod service;
 pub use service::on_article_published;
 
 /// Registers `/mailings` and `/articles/{id}/newsletter` routes under `/api/v1`.
-pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
+pub fn configure(cfg: &mut impl crate::http::RouteConfig) {
     cfg.service(handlers::list_mailings)
         .service(handlers::get_mailing)
         .service(handlers::release_mailing)

@@ -14,7 +14,7 @@ use std::sync::Arc;
 use crate::config::Settings;
 
 /// Registers the media routes under `/api/v1`.
-pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
+pub fn configure(cfg: &mut impl crate::http::RouteConfig) {
     cfg.service(handlers::list_media)
         .service(handlers::upload_media)
         .service(handlers::get_media)

@@ -9,7 +9,7 @@ pub mod repo;
 pub mod service;
 
 /// Registers the page routes under `/api/v1`.
-pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
+pub fn configure(cfg: &mut impl crate::http::RouteConfig) {
     cfg.service(handlers::list_pages)
         .service(handlers::create_page)
         .service(handlers::get_page)

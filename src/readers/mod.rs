@@ -16,7 +16,7 @@ pub mod repo;
 pub mod service;
 
 /// Registers `/readers` routes under `/api/v1`.
-pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
+pub fn configure(cfg: &mut impl crate::http::RouteConfig) {
     cfg.service(handlers::preview_verification)
         .service(handlers::verify_reader)
         .service(handlers::preview_unsubscribe)

@@ -4,7 +4,7 @@ pub mod handlers;
 pub mod repo;
 
 /// Registers the series routes under `/api/v1`.
-pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
+pub fn configure(cfg: &mut impl crate::http::RouteConfig) {
     cfg.service(handlers::list_series)
         .service(handlers::create_series)
         .service(handlers::get_series)

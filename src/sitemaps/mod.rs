@@ -15,7 +15,7 @@ pub mod repo;
 pub mod service;
 
 /// Registers `/sitemap.xml`, `/sitemaps/{file}`, `/sitemap-news.xml` and `/robots.txt`.
-pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
+pub fn configure(cfg: &mut impl crate::http::RouteConfig) {
     cfg.service(handlers::get_sitemap_index);
     cfg.service(handlers::get_sitemap);
     cfg.service(handlers::get_news_sitemap);

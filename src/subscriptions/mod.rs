@@ -14,7 +14,7 @@ pub mod repo;
 pub mod service;
 
 /// Registers `/subscriptions` routes under `/api/v1`.
-pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
+pub fn configure(cfg: &mut impl crate::http::RouteConfig) {
     cfg.service(handlers::list_subscriptions)
         .service(handlers::export_subscriptions)
         .service(handlers::import_subscriptions)

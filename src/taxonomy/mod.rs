@@ -37,7 +37,7 @@ impl Kind {
 }
 
 /// Registers the categories and tags routes under `/api/v1`.
-pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
+pub fn configure(cfg: &mut impl crate::http::RouteConfig) {
     cfg.service(handlers::list_categories)
         .service(handlers::create_category)
         .service(handlers::get_category)

@@ -6,7 +6,7 @@ pub mod model;
 pub mod repo;
 
 /// Registers the user routes under `/api/v1`.
-pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
+pub fn configure(cfg: &mut impl crate::http::RouteConfig) {
     cfg.service(handlers::list_users)
         .service(handlers::get_user)
         .service(handlers::create_user)

@@ -134,7 +134,7 @@ pub fn emit(conn: &mut DbConnection, event: Event, data: serde_json::Value) -> d
 }
 
 /// Registers `/webhooks` routes under `/api/v1`.
-pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
+pub fn configure(cfg: &mut impl crate::http::RouteConfig) {
     cfg.service(handlers::list_webhooks)
         .service(handlers::create_webhook)
         .service(handlers::get_webhook)
