@@ -93,7 +93,7 @@ pub fn to_json(spec: &utoipa::openapi::OpenApi) -> String {
 )]
 #[get("/openapi.json")]
 pub async fn get_openapi(state: web::Data<AppState>) -> HttpResponse {
-    HttpResponse::Ok().content_type("application/json").body(state.api.json().to_owned())
+    HttpResponse::Ok().content_type("application/json").body(state.api.json().await.to_owned())
 }
 
 /// Interactive API docs (Swagger UI, served from assets embedded in the

@@ -53,7 +53,7 @@ fn segment_matches(t: &str, p: &str) -> bool {
 /// under another method, otherwise 404.
 pub async fn not_routed(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     let path = req.path();
-    match state.api.routes().iter().find(|(t, _)| template_matches(t, path)) {
+    match state.api.routes().await.iter().find(|(t, _)| template_matches(t, path)) {
         Some((_, methods)) => Err(ApiError::MethodNotAllowed { allowed: methods.clone() }),
         None => Err(ApiError::NotFound(format!("no resource at {path}"))),
     }

@@ -12,7 +12,7 @@ pub struct AppState {
     /// Runtime settings.
     pub settings: Settings,
     /// The OpenAPI document and the route table, built on first use.
-    pub api: ApiDescription,
+    pub api: Arc<ApiDescription>,
     /// Token keys and lifetimes.
     pub auth: Arc<crate::auth::AuthState>,
     /// The rate limiter (in process, or shared through Redis).
@@ -41,18 +41,34 @@ pub struct ApiDescription {
 
 impl ApiDescription {
     /// `build` returns the serialized document and its route table.
-    pub fn new(build: fn() -> (String, RouteTable)) -> Self {
-        Self { build, built: std::sync::OnceLock::new() }
+    pub fn new(build: fn() -> (String, RouteTable)) -> Arc<Self> {
+        Arc::new(Self { build, built: std::sync::OnceLock::new() })
     }
 
     /// The serialized document (the bytes of `openapi/openapi.json`).
-    pub fn json(&self) -> &str {
-        &self.get().0
+    pub async fn json(self: &Arc<Self>) -> &str {
+        &self.ready().await.0
     }
 
     /// `(path template, methods)` for every documented path.
-    pub fn routes(&self) -> &[(String, Vec<String>)] {
-        &self.get().1
+    pub async fn routes(self: &Arc<Self>) -> &[(String, Vec<String>)] {
+        &self.ready().await.1
+    }
+
+    /// The first caller builds it on a blocking thread (the ~60 million
+    /// instructions above stay off the async worker); concurrent callers
+    /// wait for that build.
+    async fn ready(self: &Arc<Self>) -> &(String, RouteTable) {
+        if self.built.get().is_none() {
+            let me = Arc::clone(self);
+            // If the build panicked there, `get` below tries again and the
+            // panic surfaces in this request.
+            let _ = actix_web::rt::task::spawn_blocking(move || {
+                me.get();
+            })
+            .await;
+        }
+        self.get()
     }
 
     fn get(&self) -> &(String, RouteTable) {
