@@ -68,12 +68,13 @@ pub struct Settings {
     pub database_url: DatabaseUrl,
     /// `DATABASE_POOL_SIZE`: connections in the r2d2 pool, 1–256; default 10.
     pub pool_size: u32,
-    /// `HTTP_WORKERS`: actix worker threads serving HTTP, 1–64; default two
-    /// per core (actix's own default is one). Two per core halved the p99 of
-    /// a cached 143 KB list under 32 busy connections, for 5–10 % fewer
-    /// requests per second and ~4 MiB more RSS (ARCHITECTURE.md,
-    /// "Benchmark"). Each worker builds its own `App`; since 2026-12-05 that
-    /// is ~22 million instructions (actix's route regexes), not ~90 million.
+    /// `HTTP_WORKERS`: actix worker threads serving HTTP, 1–64; default one
+    /// per core (actix's own default). Two per core halved the p99 of a
+    /// cached 143 KB list under 32 busy connections on one machine and made
+    /// no difference on another (ARCHITECTURE.md, "Benchmark"). Each worker
+    /// builds its own `App`: since 2026-12-05 ~22 million instructions
+    /// (actix's route regexes), not ~90 million, so more workers no longer
+    /// slow the start.
     pub http_workers: usize,
     /// `BIND_ADDR`: socket address to listen on; default `127.0.0.1:8080`.
     pub bind_addr: SocketAddr,
@@ -803,7 +804,7 @@ impl Settings {
         };
 
         let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
-        let http_workers = parse_ranged("HTTP_WORKERS", non_empty("HTTP_WORKERS"), (2 * cores).min(64), 1, 64)?;
+        let http_workers = parse_ranged("HTTP_WORKERS", non_empty("HTTP_WORKERS"), cores.min(64), 1, 64)?;
 
         let bind_raw = non_empty("BIND_ADDR").unwrap_or_else(|| "127.0.0.1:8080".into());
         let bind_addr: SocketAddr = bind_raw.trim().parse().map_err(|e| ConfigError {
@@ -1527,7 +1528,7 @@ mod tests {
         assert_eq!(s.public_base_url, "http://127.0.0.1:8080");
         assert_eq!(s.pool_size, 10);
         let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
-        assert_eq!(s.http_workers, (2 * cores).min(64), "two HTTP workers per core");
+        assert_eq!(s.http_workers, cores.min(64), "one HTTP worker per core");
     }
 
     #[test]
