@@ -212,8 +212,24 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             }
         }
     }
-    let pool_size =
-        if database_url == crate::config::DatabaseUrl::Sqlite(":memory:".into()) { 1 } else { settings.pool_size };
+    // One connection for an in-memory database (each would be a database of
+    // its own), and for a WordPress import into a SQLite file that downloads
+    // nothing: with no idle pooled connection beside the import's, SQLite
+    // lets the import leave WAL mode for its transaction when no other
+    // process has the file open (`db::sqlite_leave_wal`). Downloads store
+    // media through the pool from several tasks, so they keep the full pool.
+    let single_writer = matches!(
+        (&command, &database_url),
+        (
+            Command::Import { source: ImportSource::Wordpress { media: MediaMode::Link, .. } },
+            crate::config::DatabaseUrl::Sqlite(_)
+        )
+    );
+    let pool_size = if database_url == crate::config::DatabaseUrl::Sqlite(":memory:".into()) || single_writer {
+        1
+    } else {
+        settings.pool_size
+    };
     let pool = crate::db::build_pool(&database_url, pool_size, None)?;
     let mut conn = pool.get()?;
     let applied = crate::data_fixes::migrate(&mut conn)?;

@@ -375,6 +375,55 @@ where
     }
 }
 
+/// What `PRAGMA journal_mode` answers.
+#[derive(QueryableByName)]
+struct JournalMode {
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    journal_mode: String,
+}
+
+/// For a bulk write on SQLite (the WordPress import): takes the database out
+/// of WAL mode into a rollback journal, so that each page is written once,
+/// to the database file, instead of once to the WAL and again by the
+/// checkpoint after the commit (at 100,000 articles the checkpoint alone
+/// copied 2.2 GB for 9–14 s; ARCHITECTURE.md, "Benchmark"). Durability
+/// stays: the journal is on disk and `synchronous` is `FULL` until
+/// [`sqlite_back_to_wal`].
+///
+/// SQLite allows the switch only when no other connection, in this process
+/// or another, has the file open (a running server, an idle pooled
+/// connection); then, without waiting, this answers `false` and changes
+/// nothing, and the caller writes through the WAL as usual. `false` on
+/// PostgreSQL. Call outside a transaction.
+pub fn sqlite_leave_wal(conn: &mut DbConnection) -> QueryResult<bool> {
+    let DbConnection::Sqlite(c) = conn else { return Ok(false) };
+    c.batch_execute("PRAGMA busy_timeout = 0")?;
+    let mode = diesel::sql_query("PRAGMA journal_mode = DELETE").get_result::<JournalMode>(c);
+    c.batch_execute(&format!("PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}"))?;
+    let left = match mode {
+        Ok(m) => m.journal_mode.eq_ignore_ascii_case("delete"),
+        // "database is locked": another connection has the file open.
+        Err(diesel::result::Error::DatabaseError(_, info)) => {
+            tracing::debug!(error = info.message(), "the database stays in WAL mode");
+            false
+        }
+        Err(e) => return Err(e),
+    };
+    if left {
+        c.batch_execute("PRAGMA synchronous = FULL")?;
+    }
+    Ok(left)
+}
+
+/// Puts a database that [`sqlite_leave_wal`] took out of WAL mode back into
+/// it, with the settings every pooled connection has. If that fails (a
+/// connection opened meanwhile), the next connection the pool opens sets
+/// WAL mode again on its own ([`ConnectionManager`]).
+pub fn sqlite_back_to_wal(conn: &mut DbConnection) -> QueryResult<()> {
+    let DbConnection::Sqlite(c) = conn else { return Ok(()) };
+    c.batch_execute("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;")
+}
+
 /// The current UTC time as stored in `TIMESTAMP` columns (microsecond precision,
 /// the finest both backends keep).
 pub fn now() -> chrono::NaiveDateTime {

@@ -239,6 +239,15 @@ fn import_records(
         use diesel::connection::SimpleConnection;
         conn.batch_execute(&format!("PRAGMA cache_size = -{IMPORT_SQLITE_CACHE_KIB}"))?;
     }
+    // SQLite, when nothing else has the file open: a rollback journal for
+    // the import's one transaction, so the pages are written once rather
+    // than to the WAL and again by its checkpoint (`db::sqlite_leave_wal`).
+    let left_wal = !dry_run && crate::db::sqlite_leave_wal(conn)?;
+    if left_wal {
+        tracing::info!("import: writing with a rollback journal (no other connection has the database open)");
+    } else if sqlite && !dry_run {
+        tracing::info!("import: writing through the WAL (another connection has the database open)");
+    }
     let result = std::thread::scope(|scope| {
         let records_len = records.len() as u64;
         let rendered = render_ahead(scope, records, rewriter);
@@ -266,6 +275,11 @@ fn import_records(
     if sqlite {
         use diesel::connection::SimpleConnection;
         conn.batch_execute("PRAGMA cache_size = -2000")?;
+    }
+    if left_wal {
+        if let Err(e) = crate::db::sqlite_back_to_wal(conn) {
+            tracing::warn!(error = %e, "the database is left in rollback-journal mode; the next connection sets WAL mode");
+        }
     }
     match result {
         Err(ImportError::DryRun(mut summary)) => {

@@ -223,3 +223,61 @@ fn keys_rotate_prints_the_new_kid_and_never_a_secret() {
     assert!(rows.iter().all(|(_, secret, _)| !output.contains(secret.as_str())), "a secret was printed");
     assert!(rows[0].2.is_some() && rows[1].2.is_some() && rows[2].2.is_none(), "only the newest key is current");
 }
+
+/// Runs `broadsheet import wordpress <fixture>` on the SQLite file `db`,
+/// with the import's log on stderr.
+fn import_fixture(db: &std::path::Path) -> std::process::Output {
+    Command::new(BIN)
+        .args(["import", "wordpress", &crate::helpers::fixture()])
+        .env("DATABASE_URL", format!("sqlite://{}", db.display()))
+        .env("DATA_DIR", db.parent().unwrap().join("data"))
+        .env("RUST_LOG", "info")
+        .output()
+        .expect("runs")
+}
+
+/// Articles and comments in the SQLite file `db`, and its journal mode as
+/// the file's header states it (bytes 18–19 are 2 in WAL mode, 1 with a
+/// rollback journal; read from the file, since opening a pooled connection
+/// would itself set WAL mode).
+fn imported(db: &std::path::Path) -> (i64, i64, [u8; 2]) {
+    use broadsheet::db::schema::{articles, comments};
+    use diesel::prelude::*;
+    let header = std::fs::read(db).unwrap();
+    let mode = [header[18], header[19]];
+    let pool = broadsheet::db::build_pool(&broadsheet::config::DatabaseUrl::Sqlite(db.into()), 1, None).unwrap();
+    let mut conn = pool.get().unwrap();
+    let a = articles::table.count().get_result(&mut *conn).unwrap();
+    let c = comments::table.count().get_result(&mut *conn).unwrap();
+    (a, c, mode)
+}
+
+#[test]
+fn a_sqlite_import_with_the_file_to_itself_uses_a_rollback_journal_and_leaves_wal_mode_on() {
+    let dir = tempfile::tempdir().unwrap();
+    let alone = dir.path().join("alone.db");
+    let shared = dir.path().join("shared.db");
+    // The second database is held open by another connection for the whole
+    // import, as a running server would hold it.
+    let other = broadsheet::db::build_pool(&broadsheet::config::DatabaseUrl::Sqlite(shared.clone()), 1, None).unwrap();
+    broadsheet::db::migrate(&mut other.get().unwrap()).unwrap();
+    let held = other.get().unwrap();
+
+    let by_itself = import_fixture(&alone);
+    let beside = import_fixture(&shared);
+    drop(held);
+
+    let log = String::from_utf8_lossy(&by_itself.stderr);
+    assert!(by_itself.status.success(), "{log}");
+    assert!(log.contains("writing with a rollback journal"), "{log}");
+    let log2 = String::from_utf8_lossy(&beside.stderr);
+    assert!(beside.status.success(), "{log2}");
+    assert!(log2.contains("writing through the WAL"), "{log2}");
+    let (a1, c1, mode1) = imported(&alone);
+    let (a2, c2, mode2) = imported(&shared);
+    assert_eq!(mode1, [2, 2], "the import left the file out of WAL mode");
+    assert_eq!(mode2, [2, 2]);
+    assert!(a1 > 0 && c1 > 0, "nothing imported: {a1} articles, {c1} comments");
+    assert_eq!((a1, c1), (a2, c2), "the two journal modes imported different rows");
+    assert!(!dir.path().join("alone.db-journal").exists(), "a rollback journal was left behind");
+}
