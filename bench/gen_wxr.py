@@ -3,8 +3,10 @@
 
 Usage: gen_wxr.py N [--seed S]
 
-Deterministic for a given N and seed: 5 authors, 20 categories, 200 tags;
-each post has one author, one category, three tags, a ~6 KB body, and a
+Deterministic for a given N and seed: 5 authors, 20 categories, 200 tags
+and the tag `lead`; each post has one author, one category, three tags
+(every tenth post a fourth, `lead`: 100 posts at N=1,000, so that one tag's
+first page holds 20 articles at every N the bench uses), a ~6 KB body, and a
 publication date one hour after the previous one (ending in 2025), so the
 newest-first list and the filters have the same shape at every N.
 """
@@ -40,6 +42,7 @@ def main():
     for t in range(200):
         w(f'<wp:tag><wp:term_id>{1000 + t}</wp:term_id><wp:tag_slug>topic-{t}</wp:tag_slug>'
           f'<wp:tag_name>Topic {t}</wp:tag_name></wp:tag>\n')
+    w('<wp:tag><wp:term_id>2000</wp:term_id><wp:tag_slug>lead</wp:tag_slug><wp:tag_name>Lead</wp:tag_name></wp:tag>\n')
     start = datetime(2025, 12, 31, 12, 0, 0) - timedelta(hours=n)
     for i in range(n):
         when = start + timedelta(hours=i)
@@ -59,6 +62,8 @@ def main():
         w(f'<category domain="category" nicename="section-{cat}"><![CDATA[Section {cat}]]></category>\n')
         for t in sorted(tags):
             w(f'<category domain="post_tag" nicename="topic-{t}"><![CDATA[Topic {t}]]></category>\n')
+        if i % 10 == 0:
+            w('<category domain="post_tag" nicename="lead"><![CDATA[Lead]]></category>\n')
         w('</item>\n')
     w('</channel>\n</rss>\n')
 

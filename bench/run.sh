@@ -12,7 +12,7 @@
 #   body       GET /api/v1/articles?per_page=20&include=body
 #   single     GET /api/v1/articles/post-1
 #   filtered   GET /api/v1/articles?per_page=20&category=section-3
-#   tagged     GET /api/v1/articles?per_page=20&tag=topic-7
+#   tagged     GET /api/v1/articles?per_page=20&tag=lead
 #   cursor     GET /api/v1/articles?per_page=20&after=<cursor at the middle of the archive>
 # each once uncached (CACHE_MAX_MIB=0) and once with the default cache (if
 # the build has no response cache, both rows measure the same thing). nginx
@@ -166,7 +166,9 @@ start_nginx() { # dir with e_<name>.json files
   {
     echo "worker_processes 2; pid $WORK/nginx/nginx.pid; error_log $WORK/nginx/error.log; daemon off;"
     echo "events { worker_connections 1024; }"
-    echo "http { access_log off; default_type application/json; client_body_temp_path $WORK/nginx;"
+    # keepalive_requests: nginx closes a keep-alive connection after 1,000
+    # requests by default, and wrk then reconnects; broadsheet never does.
+    echo "http { access_log off; default_type application/json; keepalive_requests 100000000; client_body_temp_path $WORK/nginx;"
     echo "  proxy_temp_path $WORK/nginx; fastcgi_temp_path $WORK/nginx; uwsgi_temp_path $WORK/nginx; scgi_temp_path $WORK/nginx;"
     echo "  server { listen 127.0.0.1:$NGINX_PORT; root $1; }"
     echo "}"
@@ -229,7 +231,7 @@ PY
 )
     local names=(list body single filtered tagged cursor)
     local paths=("/articles?per_page=20" "/articles?per_page=20&include=body" "/articles/post-1"
-                 "/articles?per_page=20&category=section-3" "/articles?per_page=20&tag=topic-7"
+                 "/articles?per_page=20&category=section-3" "/articles?per_page=20&tag=lead"
                  "/articles?per_page=20&after=$cursor")
     [ "$mode" = uncached ] && echo "$cursor" > "$WORK/cursor-$LABEL"
     local docroot="$WORK/docroot"
@@ -299,7 +301,7 @@ for N in "${NS[@]}"; do
     for q in "list|SELECT articles.id FROM articles WHERE $PUB $ORDER" \
              "category|SELECT articles.id FROM articles WHERE $PUB AND $CAT $ORDER" \
              "category total (the tally lookup)|SELECT status, n FROM article_tallies WHERE kind = 'category' AND ref_id = (SELECT id FROM categories WHERE slug = 'section-3') AND status IN ('published', 'scheduled')" \
-             "tag|SELECT article_tags.article_id FROM article_tags INNER JOIN articles ON articles.id = article_tags.article_id WHERE article_tags.tag_id = (SELECT id FROM tags WHERE slug = 'topic-7') AND $PUB ORDER BY article_tags.published_at DESC, article_tags.article_id DESC LIMIT 21" \
+             "tag|SELECT article_tags.article_id FROM article_tags INNER JOIN articles ON articles.id = article_tags.article_id WHERE article_tags.tag_id = (SELECT id FROM tags WHERE slug = 'lead') AND $PUB ORDER BY article_tags.published_at DESC, article_tags.article_id DESC LIMIT 21" \
              "cursor|SELECT articles.id FROM articles WHERE $PUB AND (articles.published_at, articles.id) < ('$CTS', $CID) $ORDER"; do
       echo "plan postgres-$N ${q%%|*}:" >> "$WORK/plans.txt"
       psql "$PG_URL" -Atc "EXPLAIN ANALYZE ${q#*|}" | sed "s/^/  /" >> "$WORK/plans.txt"
@@ -308,7 +310,7 @@ for N in "${NS[@]}"; do
 done
 
 echo
-echo "broadsheet bench: load average $(cut -d' ' -f1-3 /proc/loadavg) at the end; $(nproc) CPUs, $(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo), wrk -t2 -c$CONNS -d${DURATION}s"
+echo "broadsheet bench: load average $(cut -d' ' -f1-3 /proc/loadavg) at the end; $(nproc) CPUs, $(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo), Linux $(uname -r), wrk -t2 -c$CONNS -d${DURATION}s"
 echo "BENCH TABLE"
 python3 - "$RESULTS" "$INFO" "$WORK/rounds.tsv" <<'PY'
 import statistics, sys
