@@ -145,7 +145,40 @@ async fn every_kind_of_write_is_seen_by_the_next_read(backend: Backend) {
         .await;
     assert_eq!(res.status.as_u16(), 200, "{}", String::from_utf8_lossy(&res.body));
     assert_eq!(app.get_ok(featured).await["data"]["featured_media"]["alt_text"], "A new alt text", "media not seen");
-    // Taxonomy has no write route: see the next scenario (a write behind the server's back).
+
+    // Taxonomy: a new tag is listed, a renamed one is served renamed. Each
+    // read is a stored entry before the write, so a stale hit would show.
+    let tags = "/api/v1/tags?per_page=100";
+    until_cached(&app, tags).await;
+    let made = app.authed("POST", "/api/v1/tags", &editor, Some(&json!({"name": "Flood watch"}))).await;
+    assert_eq!(made.status.as_u16(), 201, "{}", String::from_utf8_lossy(&made.body));
+    let listed = app.get_ok(tags).await;
+    assert!(
+        listed["data"].as_array().unwrap().iter().any(|t| t["slug"] == "flood-watch"),
+        "tag create not seen: {listed}"
+    );
+    let tag_path = format!("/api/v1/tags/{}", made.json()["data"]["id"]);
+    until_cached(&app, &tag_path).await;
+    let renamed = app.authed("PATCH", &tag_path, &editor, Some(&json!({"name": "Flood watch 2027"}))).await;
+    assert_eq!(renamed.status.as_u16(), 200, "{}", String::from_utf8_lossy(&renamed.body));
+    assert_eq!(app.get_ok(&tag_path).await["data"]["name"], "Flood watch 2027", "tag update not seen");
+
+    // Comments: an editor's comment is approved at once and listed under its
+    // article; marked as spam, it is gone from the next read.
+    let open = publish(&app, &editor, "Comments welcome").await;
+    let thread = format!("/api/v1/articles/{}/comments", open["slug"].as_str().unwrap());
+    until_cached(&app, &thread).await;
+    let res = app.authed("POST", &thread, &editor, Some(&json!({"body": "First, from the desk."}))).await;
+    assert_eq!(res.status.as_u16(), 201, "{}", String::from_utf8_lossy(&res.body));
+    let comment_id = res.json()["data"]["id"].clone();
+    let listed = app.get_ok(&thread).await;
+    assert_eq!(listed["data"].as_array().unwrap().len(), 1, "comment create not seen: {listed}");
+    until_cached(&app, &thread).await;
+    let res =
+        app.authed("PATCH", &format!("/api/v1/comments/{comment_id}"), &editor, Some(&json!({"status": "spam"}))).await;
+    assert_eq!(res.status.as_u16(), 200, "{}", String::from_utf8_lossy(&res.body));
+    let listed = app.get_ok(&thread).await;
+    assert!(listed["data"].as_array().unwrap().is_empty(), "comment moderation not seen: {listed}");
 }
 
 async fn a_write_behind_the_servers_back_is_seen_within_a_second(backend: Backend) {
