@@ -1,10 +1,10 @@
 #!/usr/bin/env python3
 """An independent latency probe to run beside wrk (bench/run.sh, cached rows).
 
-    python3 bench/probe.py PATH SECONDS PORT
+    python3 bench/probe.py PATH SECONDS PORT [INTERVAL_MS]
 
 One keep-alive HTTP/1.1 connection to 127.0.0.1:PORT, one GET of PATH every
-5 ms for SECONDS; prints the number of requests, p50, p99 and max latency in
+INTERVAL_MS (default 5) ms for SECONDS; prints the number of requests, p50, p99 and max latency in
 ms, and how many took over 10 ms. Its p99 is what one client's requests
 took, with no correction for coordinated omission (wrk's p99 has it; see
 run_wrk in bench/run.sh). A response with `Connection: close` (nginx closes
@@ -19,6 +19,7 @@ import time
 
 def main() -> None:
     path, duration, port = sys.argv[1], float(sys.argv[2]), int(sys.argv[3])
+    interval = float(sys.argv[4]) / 1000 if len(sys.argv) > 4 else 0.005
 
     def connect() -> socket.socket:
         s = socket.create_connection(("127.0.0.1", port))
@@ -51,7 +52,7 @@ def main() -> None:
         if any(line.lower() == b"connection: close" for line in head.split(b"\r\n")):
             s.close()
             s = connect()
-        time.sleep(0.005)
+        time.sleep(interval)
     latencies.sort()
     n = len(latencies)
     print(

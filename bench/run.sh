@@ -45,6 +45,7 @@ CONNS=32
 ROUNDS=3
 SMOKE=0
 WXR_DIR=""
+PROBE_INTERVAL_MS=5
 while [ $# -gt 0 ]; do
   case "$1" in
     --n) NS+=("$2"); shift 2 ;;
@@ -54,6 +55,7 @@ while [ $# -gt 0 ]; do
     --rounds) ROUNDS="$2"; shift 2 ;;
     --smoke) SMOKE=1; shift ;;
     --wxr-dir) WXR_DIR="$2"; shift 2 ;;
+    --probe-interval-ms) PROBE_INTERVAL_MS="$2"; shift 2 ;;
     *) echo "unknown argument $1" >&2; exit 2 ;;
   esac
 done
@@ -102,7 +104,7 @@ rss_mib() { awk '/^VmRSS/ {printf "%.1f", $2 / 1024}' "/proc/$1/status"; }
 # wrk → "rps p50_ms p99_ms requests errors probe_p99_ms"
 #
 # With a second argument `probe`, bench/probe.py runs beside wrk: one more
-# keep-alive connection, one request every 5 ms, timed from send to the last
+# keep-alive connection, one request every 5 ms (`--probe-interval-ms`), timed from send to the last
 # byte. wrk's own p50/p99 are "corrected" for coordinated omission (wrk
 # 4.1.0's stats_correct, applied to every run): each response that took at
 # least twice the mean interval between one connection's requests (about
@@ -117,7 +119,7 @@ run_wrk() {
   local probe_pid=""
   if [ "${2:-}" = probe ]; then
     [[ "$1" =~ ^http://127\.0\.0\.1:([0-9]+)(/.*)$ ]]
-    python3 bench/probe.py "${BASH_REMATCH[2]}" "$DURATION" "${BASH_REMATCH[1]}" > "$WORK/probe.out" 2>&1 &
+    python3 bench/probe.py "${BASH_REMATCH[2]}" "$DURATION" "${BASH_REMATCH[1]}" "$PROBE_INTERVAL_MS" > "$WORK/probe.out" 2>&1 &
     probe_pid=$!
   else
     echo "-" > "$WORK/probe.out"
