@@ -229,7 +229,17 @@ pub fn build_pool(url: &DatabaseUrl, size: u32, counter: Option<QueryCounter>) -
         .min_idle(Some(min_idle))
         .connection_timeout(POOL_TIMEOUT)
         .build(manager)
-        .map_err(|e| anyhow::anyhow!("cannot connect to the {} database: {e}", url.backend_name()))?;
+        .map_err(|e| {
+            // A SQLite file that another process holds for itself: a
+            // WordPress import writing with a rollback journal
+            // (`sqlite_leave_wal`) refuses every other connection until it ends.
+            let hint = if matches!(url, DatabaseUrl::Sqlite(_)) {
+                " (if an import into this file is running, start the server when it is done)"
+            } else {
+                ""
+            };
+            anyhow::anyhow!("cannot connect to the {} database: {e}{hint}", url.backend_name())
+        })?;
     let gate = Arc::new(tokio::sync::Semaphore::new(size as usize));
     Ok(Pool { inner: pool, gate, threads: Arc::new(DbThreads::new(size)?) })
 }

@@ -272,14 +272,14 @@ fn import_records(
             Ok(summary)
         })
     });
-    if sqlite {
-        use diesel::connection::SimpleConnection;
-        conn.batch_execute("PRAGMA cache_size = -2000")?;
-    }
     if left_wal {
         if let Err(e) = crate::db::sqlite_back_to_wal(conn) {
             tracing::warn!(error = %e, "the database is left in rollback-journal mode; the next connection sets WAL mode");
         }
+    }
+    if sqlite {
+        use diesel::connection::SimpleConnection;
+        conn.batch_execute("PRAGMA cache_size = -2000")?;
     }
     match result {
         Err(ImportError::DryRun(mut summary)) => {
