@@ -1,11 +1,12 @@
 #!/usr/bin/env python3
 """An independent latency probe to run beside wrk (bench/run.sh, cached rows).
 
-    python3 bench/probe.py PATH SECONDS PORT [INTERVAL_MS]
+    python3 bench/probe.py PATH SECONDS PORT [INTERVAL_MS [SAMPLES_FILE]]
 
 One keep-alive HTTP/1.1 connection to 127.0.0.1:PORT, one GET of PATH every
-INTERVAL_MS (default 5) ms for SECONDS; prints the number of requests, p50, p99 and max latency in
-ms, and how many took over 10 ms. Its p99 is what one client's requests
+INTERVAL_MS (default 1) ms for SECONDS; prints the number of requests, p50, p99 and max latency in
+ms, and how many took over 10 ms. With SAMPLES_FILE, every latency (ms) is
+appended to it, one per line, so that a row's rounds can be pooled. Its p99 is what one client's requests
 took, with no correction for coordinated omission (wrk's p99 has it; see
 run_wrk in bench/run.sh). A response with `Connection: close` (nginx closes
 a keep-alive connection after 1,000 requests by default) is followed by a
@@ -19,7 +20,8 @@ import time
 
 def main() -> None:
     path, duration, port = sys.argv[1], float(sys.argv[2]), int(sys.argv[3])
-    interval = float(sys.argv[4]) / 1000 if len(sys.argv) > 4 else 0.005
+    interval = float(sys.argv[4]) / 1000 if len(sys.argv) > 4 else 0.001
+    samples = sys.argv[5] if len(sys.argv) > 5 else None
 
     def connect() -> socket.socket:
         s = socket.create_connection(("127.0.0.1", port))
@@ -53,6 +55,9 @@ def main() -> None:
             s.close()
             s = connect()
         time.sleep(interval)
+    if samples:
+        with open(samples, "a") as f:
+            f.writelines(f"{x:.4f}\n" for x in latencies)
     latencies.sort()
     n = len(latencies)
     print(

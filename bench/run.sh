@@ -21,7 +21,8 @@
 # each round broadsheet then nginx; the table gives the median round of each
 # (req/s, p50 and p99 each their own median), CPU per request over all the
 # rounds, and the worst round's p99 ratio; on cached rows also the p99 of
-# bench/probe.py run beside wrk (see run_wrk). Every round is in rounds.tsv,
+# bench/probe.py run beside wrk (see run_wrk), over all the row's rounds'
+# requests pooled. Every round is in rounds.tsv,
 # printed after the table. Before the first row of a backend, the import's
 # dirty pages are written out (sync, and CHECKPOINT on PostgreSQL) so that
 # writeback does not share the cores with the measurements.
@@ -45,7 +46,7 @@ CONNS=32
 ROUNDS=3
 SMOKE=0
 WXR_DIR=""
-PROBE_INTERVAL_MS=5
+PROBE_INTERVAL_MS=1
 while [ $# -gt 0 ]; do
   case "$1" in
     --n) NS+=("$2"); shift 2 ;;
@@ -97,6 +98,7 @@ RESULTS="$WORK/results.tsv"
 : > "$RESULTS"
 INFO="$WORK/info.tsv"
 : > "$INFO"
+mkdir -p "$WORK/probe"
 
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 rss_mib() { awk '/^VmRSS/ {printf "%.1f", $2 / 1024}' "/proc/$1/status"; }
@@ -104,8 +106,11 @@ rss_mib() { awk '/^VmRSS/ {printf "%.1f", $2 / 1024}' "/proc/$1/status"; }
 # wrk → "rps p50_ms p99_ms requests errors probe_p99_ms"
 #
 # With a second argument `probe`, bench/probe.py runs beside wrk: one more
-# keep-alive connection, one request every 5 ms (`--probe-interval-ms`), timed from send to the last
-# byte. wrk's own p50/p99 are "corrected" for coordinated omission (wrk
+# keep-alive connection, one request every 1 ms (`--probe-interval-ms`),
+# timed from send to the last byte; a third argument names the file its
+# latencies are appended to (one per row and server, pooled over the rounds
+# for the table: ~4,500 requests a 5-s round, so a row's p99 is read from
+# ~13,500 requests, not the ~9th-worst of one round). wrk's own p50/p99 are "corrected" for coordinated omission (wrk
 # 4.1.0's stats_correct, applied to every run): each response that took at
 # least twice the mean interval between one connection's requests (about
 # 1 ms at 30,000 req/s over 32 connections) adds a sample at every interval
@@ -113,13 +118,13 @@ rss_mib() { awk '/^VmRSS/ {printf "%.1f", $2 / 1024}' "/proc/$1/status"; }
 # connections at once, so adds about 1,500 samples spread up to 50 ms: a
 # p99 in the tens of milliseconds from a single stall, as some rounds showed
 # (ARCHITECTURE.md, "Benchmark"). The probe's p99 is uncorrected: what a
-# client's requests took. Its ~1,000 requests a round are not in the CPU
+# client's requests took. Its ~4,500 requests a 5-s round are not in the CPU
 # per request, so it runs only where CPU is not a goal (cached rows).
 run_wrk() {
   local probe_pid=""
   if [ "${2:-}" = probe ]; then
     [[ "$1" =~ ^http://127\.0\.0\.1:([0-9]+)(/.*)$ ]]
-    python3 bench/probe.py "${BASH_REMATCH[2]}" "$DURATION" "${BASH_REMATCH[1]}" "$PROBE_INTERVAL_MS" > "$WORK/probe.out" 2>&1 &
+    python3 bench/probe.py "${BASH_REMATCH[2]}" "$DURATION" "${BASH_REMATCH[1]}" "$PROBE_INTERVAL_MS" "$3" > "$WORK/probe.out" 2>&1 &
     probe_pid=$!
   else
     echo "-" > "$WORK/probe.out"
@@ -247,7 +252,7 @@ PY
       for r in $(seq 1 "$ROUNDS"); do
         local before; before=$(cpu_ticks "$SERVER_PID")
         local probe=""; [ "$mode" = cached ] && probe=probe
-        read -r rps p50 p99 reqs errs pp99 < <(run_wrk "$base${paths[$i]}" $probe)
+        read -r rps p50 p99 reqs errs pp99 < <(run_wrk "$base${paths[$i]}" "$probe" "$WORK/probe/$LABEL.$mode.${names[$i]}.server")
         local after; after=$(cpu_ticks "$SERVER_PID")
         ticks=$((ticks + after - before)); total=$((total + reqs))
         if [[ "$url" == postgres* ]]; then
@@ -256,7 +261,7 @@ PY
           printf 'autovacuum_workers_after\t%s\t%s\t%s (round %s): %s\n' "$LABEL" "$mode" "${names[$i]}" "$r" \
             "$(psql "$url" -Atc "SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'autovacuum worker'")" >> "$INFO"
         fi
-        read -r nrps np50 np99 _ nerrs npp99 < <(run_wrk "http://127.0.0.1:$NGINX_PORT/e_${names[$i]}.json" $probe)
+        read -r nrps np50 np99 _ nerrs npp99 < <(run_wrk "http://127.0.0.1:$NGINX_PORT/e_${names[$i]}.json" "$probe" "$WORK/probe/$LABEL.$mode.${names[$i]}.nginx")
         if [ "$nerrs" != 0 ]; then
           echo "nginx answered $nerrs requests for e_${names[$i]}.json with an error or a non-2xx status" >&2
           exit 1
@@ -314,8 +319,8 @@ done
 echo
 echo "broadsheet bench: load average $(cut -d' ' -f1-3 /proc/loadavg) at the end; $(nproc) CPUs, $(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo), Linux $(uname -r), wrk -t2 -c$CONNS -d${DURATION}s"
 echo "BENCH TABLE"
-python3 - "$RESULTS" "$INFO" "$WORK/rounds.tsv" <<'PY'
-import statistics, sys
+python3 - "$RESULTS" "$INFO" "$WORK/rounds.tsv" "$WORK/probe" <<'PY'
+import os, statistics, sys
 # One row per request: the median round of each figure (a round is one wrk
 # run of broadsheet, then one of nginx), errors summed, and the worst
 # round's p99 ratio beside the ratio of the medians.
@@ -332,18 +337,22 @@ for l in open(sys.argv[1]):
     rs = rounds[(b, mode, name)]
     med = lambda k: statistics.median(r[k] for r in rs)
     worst = max(r[2] / r[6] if r[6] else 0 for r in rs)
-    # The probe's p99 (cached rows only): the median round's, and the ratio.
-    probed = [r for r in rs if len(r) > 9 and r[8] == r[8] and r[9] == r[9] and r[9] > 0]
-    if probed:
-        pp99, npp99 = statistics.median(r[8] for r in probed), statistics.median(r[9] for r in probed)
-        probe = [f"{pp99:.2f}", f"{npp99:.2f}", f"{pp99 / npp99:.1f}"]
+    # The probe's p99 (cached rows only) over every round's requests pooled,
+    # for broadsheet and for nginx, and the ratio.
+    def pooled_p99(side):
+        f = os.path.join(sys.argv[4], f"{b}.{mode}.{name}.{side}")
+        xs = sorted(float(x) for x in open(f)) if os.path.exists(f) else []
+        return (xs[int(len(xs) * 0.99)], len(xs)) if xs else (None, 0)
+    (pp99, pn), (npp99, nn) = pooled_p99("server"), pooled_p99("nginx")
+    if pp99 is not None and npp99:
+        probe = [f"{pp99:.2f}", f"{npp99:.2f}", f"{pp99 / npp99:.1f}", f"{pn}/{nn}"]
     else:
-        probe = ["-", "-", "-"]
+        probe = ["-", "-", "-", "-"]
     rows.append([b, mode, name, size, f"{med(0):.2f}", f"{med(1):.3f}", f"{med(2):.3f}", str(int(sum(r[3] for r in rs))),
                  f"{med(4):.2f}", f"{med(5):.3f}", f"{med(6):.3f}", cpu, len(rs), f"{worst:.1f}", probe])
 hdr = ["backend", "cache", "request", "bytes", "req/s", "p50 ms", "p99 ms", "errors", "nginx req/s",
        "nginx p50", "nginx p99", "ratio", "p99/nginx", "CPU ms/req", "rounds", "worst p99/nginx",
-       "probe p99", "nginx probe p99", "probe p99/nginx"]
+       "probe p99", "nginx probe p99", "probe p99/nginx", "probe requests"]
 out = []
 for r in rows:
     b, mode, name, size, rps, p50, p99, errs, nrps, np50, np99, cpu, n, worst, probe = r
