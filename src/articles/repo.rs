@@ -481,26 +481,45 @@ fn ordered<'a>(
     }
 }
 
-/// The tag of a list that pages through `article_tags_list_idx`: a public
-/// list (status filter `published`, whatever the caller may see otherwise)
-/// of exactly one tag and no other filter, newest first, by page number or
-/// by a cursor with a time. Such a page reads its rows off the tag's slice
-/// of the index in order and looks each article up by id for the public
+/// One tag or one category whose public list pages through its own links'
+/// index (`article_tags_list_idx`, `article_categories_list_idx`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum LinkList<'f> {
+    /// A tag, by slug.
+    Tag(&'f str),
+    /// A category with no subcategories, by id.
+    Category(i64),
+}
+
+/// The tag or category of a list that pages through its links' index: a
+/// public list (status filter `published`, whatever the caller may see
+/// otherwise) of exactly one tag, or of one category with no
+/// subcategories, and no other filter, newest first, by page number or by a
+/// cursor with a time. Such a page reads its rows off the term's slice of
+/// the index in order and looks each article up by id for the public
 /// predicate, so it costs its own rows whatever the size of the archive or
-/// of the tag. [`ids_query`] walked every article newest first and probed
-/// each against the tag's whole id list instead: 0.4 ms for a tag on 1,500
-/// of 100,000 articles against 0.04 ms this way (sqlite3 shell, 2026-12-03);
+/// of the term. [`ids_query`] walks every article newest first and probes
+/// each against the term's links instead: 0.4 ms for a tag on 1,500 of
+/// 100,000 articles against 0.04 ms this way (sqlite3 shell, 2026-12-03);
 /// PostgreSQL's planner did the same walk, 1,317 probes and 3.2 ms there
-/// (migration `2026-12-03-000230_postgres_tag_list`). `None` sends the list
-/// to [`ids_query`].
-fn tag_list<'f>(filter: &'f ArticleFilter, sort: Sort, at: &PageAt) -> Option<&'f str> {
+/// (migration `2026-12-03-000230_postgres_tag_list`); a category on 1 in 20
+/// articles took a fifth of its list's CPU in that walk (perf, 2026-12-06,
+/// migration `2026-12-06-000250_category_list_index`). A category with
+/// subcategories (several ids, whose links may name one article twice)
+/// keeps the walk. `None` sends the list to [`ids_query`].
+fn link_list<'f>(filter: &'f ArticleFilter, sort: Sort, at: &PageAt) -> Option<LinkList<'f>> {
     if sort != Sort::PublishedDesc {
         return None;
     }
+    if let PageAt::After(Some(cursor), _) = at {
+        if !matches!(cursor.key, CursorKey::Time(Some(_))) {
+            return None;
+        }
+    }
     let ArticleFilter {
         author: None,
-        categories: None,
-        tag: Some(tags),
+        categories,
+        tag,
         series: None,
         published_after: None,
         published_before: None,
@@ -510,14 +529,24 @@ fn tag_list<'f>(filter: &'f ArticleFilter, sort: Sort, at: &PageAt) -> Option<&'
     else {
         return None;
     };
-    if let PageAt::After(Some(cursor), _) = at {
-        if !matches!(cursor.key, CursorKey::Time(Some(_))) {
-            return None;
-        }
-    }
-    match tags.as_slice() {
-        [one] => Some(one),
+    match (categories.as_deref(), tag.as_deref()) {
+        (None, Some([one])) => Some(LinkList::Tag(one)),
+        (Some([one]), None) => Some(LinkList::Category(*one)),
         _ => None,
+    }
+}
+
+/// The ids query of a page of [`link_list`]'s term.
+fn link_ids_load(
+    conn: &mut DbConnection,
+    pg: bool,
+    link: LinkList<'_>,
+    at: &PageAt,
+    now: NaiveDateTime,
+) -> QueryResult<Vec<i64>> {
+    match link {
+        LinkList::Tag(slug) => tag_ids_query(pg, slug, at, now).load(conn),
+        LinkList::Category(id) => category_ids_query(pg, id, at, now).load(conn),
     }
 }
 
@@ -528,7 +557,7 @@ type TagIdsQuery<'a> = diesel::dsl::IntoBoxed<
 >;
 
 /// The ids of a page of one tag's public articles, newest first, read off
-/// `article_tags_list_idx` (see [`tag_list`]). The index holds a copy of
+/// `article_tags_list_idx` (see [`link_list`]). The index holds a copy of
 /// each article's `published_at`, kept by triggers (migrations
 /// `2026-12-03-000210_tag_list_index` for SQLite,
 /// `2026-12-03-000230_postgres_tag_list` for PostgreSQL), so it sorts exactly as
@@ -558,6 +587,50 @@ fn tag_ids_query<'a>(pg: bool, slug: &str, at: &PageAt, now: NaiveDateTime) -> T
     q.order((
         fixed_sql::<diesel::sql_types::Nullable<diesel::sql_types::Timestamp>>("article_tags.published_at").desc(),
         article_tags::article_id.desc(),
+    ))
+    .limit(per_page + 1)
+    .offset(offset)
+}
+
+type CategoryIdsQuery<'a> = diesel::dsl::IntoBoxed<
+    'a,
+    diesel::dsl::Select<
+        diesel::dsl::InnerJoin<article_categories::table, articles::table>,
+        article_categories::article_id,
+    >,
+    Backend,
+>;
+
+/// The ids of a page of one category's public articles, newest first, read
+/// off `article_categories_list_idx` (see [`link_list`]), as
+/// [`tag_ids_query`] reads a tag's (migration
+/// `2026-12-06-000250_category_list_index` on both backends).
+fn category_ids_query<'a>(pg: bool, id: i64, at: &PageAt, now: NaiveDateTime) -> CategoryIdsQuery<'a> {
+    let mut q = article_categories::table
+        .inner_join(articles::table)
+        .select(article_categories::article_id)
+        .into_boxed()
+        .filter(article_categories::category_id.eq(id))
+        .filter(public_sql(pg, now));
+    let (per_page, offset) = match at {
+        PageAt::Offset(p) => (p.per_page, p.offset()),
+        PageAt::After(cursor, per_page) => {
+            if let Some(Cursor { key: CursorKey::Time(Some(t)), id, .. }) = cursor {
+                q = q.filter(
+                    fixed_sql::<Bool>("(article_categories.published_at, article_categories.article_id) < (")
+                        .time(*t)
+                        .sql(", ")
+                        .int(*id)
+                        .sql(")"),
+                );
+            }
+            (*per_page, 0)
+        }
+    };
+    q.order((
+        fixed_sql::<diesel::sql_types::Nullable<diesel::sql_types::Timestamp>>("article_categories.published_at")
+            .desc(),
+        article_categories::article_id.desc(),
     ))
     .limit(per_page + 1)
     .offset(offset)
@@ -730,8 +803,13 @@ pub fn list(
         // One round trip for the page's rows: the ids query as a subquery,
         // the rows in the same order. (On SQLite a query costs no round trip,
         // and its planner keeps the two apart better.)
-        let mut rows = match tag_list(filter, sort, at) {
-            Some(slug) => rows_of_page(conn, tag_ids_query(pg, slug, at, now), pg, filter, sort, with_body)?,
+        let mut rows = match link_list(filter, sort, at) {
+            Some(LinkList::Tag(slug)) => {
+                rows_of_page(conn, tag_ids_query(pg, slug, at, now), pg, filter, sort, with_body)?
+            }
+            Some(LinkList::Category(id)) => {
+                rows_of_page(conn, category_ids_query(pg, id, at, now), pg, filter, sort, with_body)?
+            }
             None => rows_of_page(conn, ids_query(pg, vis, filter, sort, at, now), pg, filter, sort, with_body)?,
         };
         // A page by number may have asked for exactly its rows (see
@@ -740,8 +818,8 @@ pub fn list(
         rows.truncate(per_page as usize);
         return Ok((rows, more, total));
     }
-    let mut ids: Vec<i64> = match tag_list(filter, sort, at) {
-        Some(slug) => tag_ids_query(pg, slug, at, now).load(conn)?,
+    let mut ids: Vec<i64> = match link_list(filter, sort, at) {
+        Some(link) => link_ids_load(conn, pg, link, at, now)?,
         None => ids_query(pg, vis, filter, sort, at, now).load(conn)?,
     };
     let more = ids.len() as i64 > per_page;
@@ -923,8 +1001,9 @@ pub fn explain_list(
     now: NaiveDateTime,
 ) -> QueryResult<Vec<String>> {
     let pg = matches!(conn, DbConnection::Postgresql(_));
-    let mut lines = match tag_list(filter, sort, at) {
-        Some(slug) => explain(conn, pg, tag_ids_query(pg, slug, at, now))?,
+    let mut lines = match link_list(filter, sort, at) {
+        Some(LinkList::Tag(slug)) => explain(conn, pg, tag_ids_query(pg, slug, at, now))?,
+        Some(LinkList::Category(id)) => explain(conn, pg, category_ids_query(pg, id, at, now))?,
         None => explain(conn, pg, ids_query(pg, vis, filter, sort, at, now))?,
     };
     match Tally::of(vis, filter) {
@@ -1483,7 +1562,6 @@ pub fn insert_relations_batch(conn: &mut DbConnection, rows: &[NewRelations<'_>]
         for (pos, author) in dedup(author_ids).into_iter().enumerate() {
             bylines.push(format!("({article_id}, {author}, {pos})"));
         }
-        cats.extend(dedup(category_ids).into_iter().map(|c| format!("({article_id}, {c})")));
         // PostgreSQL: the time as a literal, to the microsecond it stores
         // (truncated, as diesel binds it). NULL (a draft) is filled by the
         // trigger, to NULL again.
@@ -1491,10 +1569,12 @@ pub fn insert_relations_batch(conn: &mut DbConnection, rows: &[NewRelations<'_>]
             Some(t) if pg => format!("TIMESTAMP '{}'", t.format("%Y-%m-%d %H:%M:%S%.6f")),
             _ => "NULL".to_owned(),
         };
-        tags.extend(dedup(tag_ids).into_iter().map(|t| match pg {
-            true => format!("({article_id}, {t}, {time})"),
-            false => format!("({article_id}, {t})"),
-        }));
+        let link = |term: i64| match pg {
+            true => format!("({article_id}, {term}, {time})"),
+            false => format!("({article_id}, {term})"),
+        };
+        cats.extend(dedup(category_ids).into_iter().map(link));
+        tags.extend(dedup(tag_ids).into_iter().map(link));
     }
     for (table, columns, rows) in [
         ("article_authors", "article_id, author_id, position", bylines),
@@ -1505,19 +1585,21 @@ pub fn insert_relations_batch(conn: &mut DbConnection, rows: &[NewRelations<'_>]
             continue;
         }
         let values = rows.join(", ");
-        let sql = if table == "article_tags" && pg {
-            // Tag links carry a copy of the article's time (see
-            // [`tag_ids_query`]); given here, the fill trigger has nothing to
+        let linked = table == "article_tags" || table == "article_categories";
+        let term = if table == "article_tags" { "tag_id" } else { "category_id" };
+        let sql = if linked && pg {
+            // Tag and category links carry a copy of the article's time (see
+            // [`link_list`]); given here, the fill trigger has nothing to
             // do. (A scalar subquery per row kept a cursor open per row until
             // the statement ended, and opening each walked all the others: a
             // third of the import's CPU. A join on `articles` was planned as
             // a hash join over the whole table, read again for every batch:
             // 35 ms of each batch of 500 at 100,000 articles, 2026-12-05.)
-            format!("INSERT INTO article_tags (article_id, tag_id, published_at) VALUES {values}")
-        } else if table == "article_tags" {
+            format!("INSERT INTO {table} (article_id, {term}, published_at) VALUES {values}")
+        } else if linked {
             // SQLite looks each article up by its key.
             format!(
-                "INSERT INTO article_tags (article_id, tag_id, published_at) SELECT v.column1, v.column2, \
+                "INSERT INTO {table} (article_id, {term}, published_at) SELECT v.column1, v.column2, \
                  a.published_at FROM (VALUES {values}) AS v JOIN articles a ON a.id = v.column1"
             )
         } else {

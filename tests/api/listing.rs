@@ -16,13 +16,16 @@ backend_tests!(
     pages_deeper_than_the_offset_limit_are_400_and_next_switches_to_the_cursor,
     list_totals_come_from_tallies_that_match_a_recount_after_every_kind_of_write,
     a_tag_list_holds_what_the_general_filter_finds_after_every_kind_of_write,
+    a_category_list_holds_what_the_general_filter_finds_after_every_kind_of_write,
 );
 
 /// (label, filter, sort, where the page starts).
 fn plan_cases(db: &TestDb) -> Vec<(String, ArticleFilter, Sort, PageAt)> {
     let c = &mut *db.conn();
     let markup = repo::category_and_descendants(c, "markup").expect("category tree");
-    assert!(!markup.is_empty(), "fixture has the `markup` category");
+    assert_eq!(markup.len(), 1, "fixture has the `markup` category, with no subcategories");
+    let parent = repo::category_and_descendants(c, "parent-category").expect("category tree");
+    assert!(parent.len() > 1, "fixture has `parent-category` with subcategories: {parent:?}");
     let first = PageAt::Offset(PageParams { page: 1, per_page: 20 });
     let deep = PageAt::Offset(PageParams { page: 3, per_page: 20 });
     let t = chrono::NaiveDate::from_ymd_opt(2012, 1, 1).unwrap().and_hms_opt(0, 0, 0).unwrap();
@@ -36,7 +39,7 @@ fn plan_cases(db: &TestDb) -> Vec<(String, ArticleFilter, Sort, PageAt)> {
         ("sort=title".to_owned(), none(), Sort::Title, first.clone()),
         (
             "category=markup".to_owned(),
-            ArticleFilter { categories: Some(markup), ..none() },
+            ArticleFilter { categories: Some(markup.clone()), ..none() },
             Sort::PublishedDesc,
             first.clone(),
         ),
@@ -87,6 +90,18 @@ fn plan_cases(db: &TestDb) -> Vec<(String, ArticleFilter, Sort, PageAt)> {
         ),
     ];
     cases.push((
+        "category=parent-category (and its subcategories)".to_owned(),
+        ArticleFilter { categories: Some(parent), ..none() },
+        Sort::PublishedDesc,
+        first.clone(),
+    ));
+    cases.push((
+        "category=markup&after=<cursor>".to_owned(),
+        ArticleFilter { categories: Some(markup), ..none() },
+        Sort::PublishedDesc,
+        cursor(Sort::PublishedDesc, CursorKey::Time(Some(t))),
+    ));
+    cases.push((
         "tag=template&after=<cursor>".to_owned(),
         ArticleFilter { tag: Some(vec!["template".into()]), ..none() },
         Sort::PublishedDesc,
@@ -116,6 +131,7 @@ async fn every_list_sort_and_main_filter_reads_an_index_in_order(backend: Backen
     }
 
     for (label, filter, sort, at) in plan_cases(&db) {
+        let one_category = filter.categories.as_ref().is_some_and(|c| c.len() == 1);
         // Act
         let lines = repo::explain_list(&mut conn, Visibility::Public, &filter, sort, &at, now)
             .unwrap_or_else(|e| panic!("{label}: EXPLAIN failed: {e}"));
@@ -140,6 +156,12 @@ async fn every_list_sort_and_main_filter_reads_an_index_in_order(backend: Backen
                         plan.contains("COVERING INDEX article_tags_list_idx (tag_id=?"),
                         "{label}: not paged through the tag's links:\n{plan}"
                     );
+                } else if one_category {
+                    // So does one category with no subcategories.
+                    assert!(
+                        plan.contains("COVERING INDEX article_categories_list_idx (category_id=?"),
+                        "{label}: not paged through the category's links:\n{plan}"
+                    );
                 } else {
                     assert!(
                         plan.contains("COVERING INDEX articles_"),
@@ -154,10 +176,21 @@ async fn every_list_sort_and_main_filter_reads_an_index_in_order(backend: Backen
                     "{label}: sorts:\n{plan}"
                 );
                 assert!(!plan.contains("Seq Scan on articles"), "{label}: scans the articles table:\n{plan}");
+                // The page is read off the links' index newest first (the
+                // general filter may use the same index, forwards, to
+                // look the links up, and so may the due count).
                 if filter.tag.is_some() {
                     assert!(
-                        plan.contains("using article_tags_list_idx on article_tags"),
+                        plan.contains("Index Only Scan Backward using article_tags_list_idx on article_tags"),
                         "{label}: not paged through the tag's links:\n{plan}"
+                    );
+                }
+                if one_category {
+                    assert!(
+                        plan.contains(
+                            "Index Only Scan Backward using article_categories_list_idx on article_categories"
+                        ),
+                        "{label}: not paged through the category's links:\n{plan}"
                     );
                 }
             }
@@ -552,4 +585,99 @@ async fn a_tag_list_holds_what_the_general_filter_finds_after_every_kind_of_writ
     let merged = app.authed("POST", "/api/v1/tags/spare/merge", &editor, Some(&json!({"into": "paged"}))).await;
     assert_eq!(merged.status.as_u16(), 200, "{}", String::from_utf8_lossy(&merged.body));
     check("merging a tag in", 6).await;
+}
+
+/// A list of one category with no subcategories (read off the category
+/// links' own index, which holds a copy of each article's time) equals the
+/// same list through the general filter, after each write that moves an
+/// article in or out of the category or in time; a category with a
+/// subcategory (the general walk) holds its own and its child's articles.
+async fn a_category_list_holds_what_the_general_filter_finds_after_every_kind_of_write(backend: Backend) {
+    // Arrange
+    let Some(app) = TestApp::with_fixture(backend).await else { return };
+    let editor = app.token_for("editor").await;
+    let category = |body: Value| {
+        let (app, editor) = (&app, &editor);
+        async move {
+            let res = app.authed("POST", "/api/v1/categories", editor, Some(&body)).await;
+            assert_eq!(res.status.as_u16(), 201, "POST category: {}", String::from_utf8_lossy(&res.body));
+            res.json()["data"]["id"].as_i64().unwrap()
+        }
+    };
+    let desk = category(json!({"name": "Paged desk"})).await;
+    let spare = category(json!({"name": "Spare desk"})).await;
+    let check = |path: &'static str, after: &'static str, want: usize| {
+        let app = &app;
+        async move {
+            let got = tag_ids_both_ways(app, path).await;
+            let oracle = tag_ids_both_ways(app, &format!("{path}&published_after=1900-01-01T00:00:00Z")).await;
+            assert_eq!(got, oracle, "{after}: {path} differs from the general filter's");
+            assert_eq!(got.len(), want, "{after}: {path}: {got:?}");
+            got
+        }
+    };
+    let fast = "/api/v1/articles?category=paged-desk";
+
+    // Act and assert: filed at creation, in several times, two sharing one
+    // time (the id breaks the tie), one not yet due and a draft.
+    let mut made = Vec::new();
+    for (i, when) in ["2020-01-01T00:00:00Z", "2021-06-01T00:00:00Z", "2021-06-01T00:00:00Z", "2019-03-01T00:00:00Z"]
+        .into_iter()
+        .enumerate()
+    {
+        let body =
+            json!({"title": format!("Desk {i}"), "status": "published", "published_at": when, "categories": [desk]});
+        made.push(app.create_article(&editor, body).await.0["id"].as_i64().unwrap());
+    }
+    let (later, _) = app
+        .create_article(
+            &editor,
+            json!({"title": "Desk later", "status": "scheduled", "published_at": "2999-01-01T00:00:00Z",
+                   "categories": [desk, spare]}),
+        )
+        .await;
+    let later = later["id"].as_i64().unwrap();
+    let (draft, _) = app.create_article(&editor, json!({"title": "Desk draft", "categories": [desk]})).await;
+    let draft = draft["id"].as_i64().unwrap();
+    let got = check(fast, "creating", 4).await;
+    assert_eq!(got, vec![made[2], made[1], made[0], made[3]], "newest first, the later id first on a tie");
+
+    // The article moves in time: the category's list follows.
+    patch_article(&app, &editor, made[3], json!({"published_at": "2022-01-01T00:00:00Z"})).await;
+    let got = check(fast, "moving an article in time", 4).await;
+    assert_eq!(got[0], made[3], "the moved article leads");
+    // Filed by an edit, and publishing the draft.
+    let (old, _) = app.create_article(&editor, json!({"title": "Desk by edit", "status": "published"})).await;
+    let old = old["id"].as_i64().unwrap();
+    patch_article(&app, &editor, old, json!({"categories": [desk]})).await;
+    check(fast, "filing by an edit", 5).await;
+    patch_article(&app, &editor, draft, json!({"status": "published"})).await;
+    check(fast, "publishing a draft", 6).await;
+    // Taken out of the category, and unpublished.
+    patch_article(&app, &editor, made[0], json!({"categories": [spare]})).await;
+    check(fast, "re-filing", 5).await;
+    patch_article(&app, &editor, made[1], json!({"status": "draft"})).await;
+    check(fast, "unpublishing", 4).await;
+    // The scheduled article comes due (the clock moved, not the data).
+    {
+        use broadsheet::db::schema::articles;
+        use diesel::prelude::*;
+        let past = chrono::NaiveDate::from_ymd_opt(2023, 1, 1).unwrap().and_hms_opt(0, 0, 0).unwrap();
+        diesel::update(articles::table.find(later))
+            .set(articles::published_at.eq(past))
+            .execute(&mut *app.db.conn())
+            .unwrap();
+    }
+    let got = check(fast, "a scheduled article coming due", 5).await;
+    assert_eq!(got, vec![draft, old, later, made[3], made[2]], "published just now, then by time");
+
+    // A subcategory: the parent's list takes the general walk and holds the
+    // child's articles too, once each; the child's list reads its own links.
+    let child = category(json!({"name": "Desk child", "parent_id": spare})).await;
+    patch_article(&app, &editor, made[2], json!({"categories": [desk, child]})).await;
+    let got = check("/api/v1/articles?category=spare-desk", "filing under a subcategory", 3).await;
+    assert_eq!(got, vec![later, made[2], made[0]], "the parent holds its own and its child's articles");
+    let got = check("/api/v1/articles?category=desk-child", "filing under a subcategory", 1).await;
+    assert_eq!(got, vec![made[2]]);
+    check(fast, "filing under a subcategory", 5).await;
 }
