@@ -550,6 +550,21 @@ fn link_ids_load(
     }
 }
 
+/// Where a page of [`link_list`]'s term starts: `(per_page, offset, the
+/// cursor's (time, id) to read below)`.
+fn link_window(at: &PageAt) -> (i64, i64, Option<(NaiveDateTime, i64)>) {
+    match at {
+        PageAt::Offset(p) => (p.per_page, p.offset(), None),
+        PageAt::After(cursor, per_page) => {
+            let after = match cursor {
+                Some(Cursor { key: CursorKey::Time(Some(t)), id, .. }) => Some((*t, *id)),
+                _ => None,
+            };
+            (*per_page, 0, after)
+        }
+    }
+}
+
 type TagIdsQuery<'a> = diesel::dsl::IntoBoxed<
     'a,
     diesel::dsl::Select<diesel::dsl::InnerJoin<article_tags::table, articles::table>, article_tags::article_id>,
@@ -569,21 +584,16 @@ fn tag_ids_query<'a>(pg: bool, slug: &str, at: &PageAt, now: NaiveDateTime) -> T
         .into_boxed()
         .filter(fixed_sql::<Bool>("article_tags.tag_id = (SELECT id FROM tags WHERE slug = ").text(slug).sql(")"))
         .filter(public_sql(pg, now));
-    let (per_page, offset) = match at {
-        PageAt::Offset(p) => (p.per_page, p.offset()),
-        PageAt::After(cursor, per_page) => {
-            if let Some(Cursor { key: CursorKey::Time(Some(t)), id, .. }) = cursor {
-                q = q.filter(
-                    fixed_sql::<Bool>("(article_tags.published_at, article_tags.article_id) < (")
-                        .time(*t)
-                        .sql(", ")
-                        .int(*id)
-                        .sql(")"),
-                );
-            }
-            (*per_page, 0)
-        }
-    };
+    let (per_page, offset, after) = link_window(at);
+    if let Some((t, id)) = after {
+        q = q.filter(
+            fixed_sql::<Bool>("(article_tags.published_at, article_tags.article_id) < (")
+                .time(t)
+                .sql(", ")
+                .int(id)
+                .sql(")"),
+        );
+    }
     q.order((
         fixed_sql::<diesel::sql_types::Nullable<diesel::sql_types::Timestamp>>("article_tags.published_at").desc(),
         article_tags::article_id.desc(),
@@ -612,21 +622,16 @@ fn category_ids_query<'a>(pg: bool, id: i64, at: &PageAt, now: NaiveDateTime) ->
         .into_boxed()
         .filter(article_categories::category_id.eq(id))
         .filter(public_sql(pg, now));
-    let (per_page, offset) = match at {
-        PageAt::Offset(p) => (p.per_page, p.offset()),
-        PageAt::After(cursor, per_page) => {
-            if let Some(Cursor { key: CursorKey::Time(Some(t)), id, .. }) = cursor {
-                q = q.filter(
-                    fixed_sql::<Bool>("(article_categories.published_at, article_categories.article_id) < (")
-                        .time(*t)
-                        .sql(", ")
-                        .int(*id)
-                        .sql(")"),
-                );
-            }
-            (*per_page, 0)
-        }
-    };
+    let (per_page, offset, after) = link_window(at);
+    if let Some((t, id)) = after {
+        q = q.filter(
+            fixed_sql::<Bool>("(article_categories.published_at, article_categories.article_id) < (")
+                .time(t)
+                .sql(", ")
+                .int(id)
+                .sql(")"),
+        );
+    }
     q.order((
         fixed_sql::<diesel::sql_types::Nullable<diesel::sql_types::Timestamp>>("article_categories.published_at")
             .desc(),
