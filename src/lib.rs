@@ -37,3 +37,4 @@ pub mod text;
 pub mod users;
 pub mod validate;
 pub mod webhooks;
+pub mod wire;

@@ -179,8 +179,10 @@ pub struct ArticleSummary {
     /// Status; public reads only ever show `published` (or `scheduled` whose time has come).
     pub status: ArticleStatus,
     /// RFC 3339 UTC; when the article went (or goes) public.
+    #[serde(serialize_with = "crate::wire::utc_opt")]
     pub published_at: Option<DateTime<Utc>>,
     /// RFC 3339 UTC; last modification.
+    #[serde(serialize_with = "crate::wire::utc")]
     pub updated_at: DateTime<Utc>,
     /// Pinned to the top of front pages.
     pub sticky: bool,

@@ -28,6 +28,7 @@ pub struct ArticleRow {
     pub excerpt: Option<String>,
     pub body_html: String,
     pub status: String,
+    #[diesel(deserialize_as = crate::db::time::MaybeTime)]
     pub published_at: Option<NaiveDateTime>,
     pub featured_media_id: Option<i64>,
     pub comment_status: String,
@@ -35,7 +36,9 @@ pub struct ArticleRow {
     pub password_protected: bool,
     pub import_source: Option<String>,
     pub import_key: Option<String>,
+    #[diesel(deserialize_as = crate::db::time::Time)]
     pub created_at: NaiveDateTime,
+    #[diesel(deserialize_as = crate::db::time::Time)]
     pub updated_at: NaiveDateTime,
     pub body_format: String,
     pub body_source: String,

@@ -51,9 +51,14 @@ impl<C: ValidGrouping<GB>, T, GB> ValidGrouping<GB> for AnyOf<C, T> {
     type IsAggregate = C::IsAggregate;
 }
 
-impl<C, T> QueryId for AnyOf<C, T> {
-    type QueryId = ();
-    const HAS_STATIC_QUERY_ID: bool = false;
+/// [`AnyOf`]'s query id: its SQL text depends on the column only, never on
+/// the values (one bind), so a statement holding it can be cached by type
+/// (see `db::load_direct`).
+pub struct AnyOfId<C>(std::marker::PhantomData<C>);
+
+impl<C: QueryId, T> QueryId for AnyOf<C, T> {
+    type QueryId = AnyOfId<C::QueryId>;
+    const HAS_STATIC_QUERY_ID: bool = C::HAS_STATIC_QUERY_ID;
 }
 
 impl<C: QueryFragment<Sqlite>, T> QueryFragment<Sqlite> for AnyOf<C, T> {

@@ -9,6 +9,7 @@
 pub mod cached;
 pub mod outage;
 pub mod schema;
+pub mod time;
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -252,19 +253,34 @@ pub fn build_pool(url: &DatabaseUrl, size: u32, counter: Option<QueryCounter>) -
 /// included, was 11 % of an uncached list request's CPU (perf, 2026-12-02);
 /// the mutex's own share was not measured apart. broadsheet never reads
 /// those statistics.
+///
+/// SQLite is built serialized (`SQLITE_THREADSAFE=1`): every API call, each
+/// `sqlite3_column_value` of every field included, locks and unlocks the
+/// connection's mutex, 4 % of an uncached SQLite list's CPU (callgrind,
+/// 2026-12-06: 1,233 fields a page). Multi-thread mode drops those locks; it
+/// only asks that no connection, nor its statements, is used by two threads
+/// at once, which diesel's `SqliteConnection` (`Send`, not `Sync`, checked
+/// out of the pool by one thread at a time) already guarantees.
 fn sqlite_global_config() {
     static ONCE: std::sync::Once = std::sync::Once::new();
     ONCE.call_once(|| {
         // SAFETY: `sqlite3_config` takes `SQLITE_CONFIG_MEMSTATUS` with one
-        // int argument. It must run before SQLite is initialized and while no
-        // other thread uses SQLite: every connection of this process is
-        // opened through a pool built here, after this `Once`. Called later,
-        // it returns SQLITE_MISUSE and changes nothing, which is harmless.
+        // int argument and `SQLITE_CONFIG_MULTITHREAD` with none. It must run
+        // before SQLite is initialized and while no other thread uses SQLite:
+        // every connection of this process is opened through a pool built
+        // here, after this `Once`. Called later, it returns SQLITE_MISUSE
+        // and changes nothing, which is harmless.
         let rc = unsafe {
             libsqlite3_sys::sqlite3_config(libsqlite3_sys::SQLITE_CONFIG_MEMSTATUS, 0 as std::os::raw::c_int)
         };
         if rc != libsqlite3_sys::SQLITE_OK {
             tracing::debug!(rc, "SQLite was already initialized; its memory statistics stay on");
+        }
+        // SAFETY: as above; see this function's docs for why no connection
+        // is shared between threads.
+        let rc = unsafe { libsqlite3_sys::sqlite3_config(libsqlite3_sys::SQLITE_CONFIG_MULTITHREAD) };
+        if rc != libsqlite3_sys::SQLITE_OK {
+            tracing::debug!(rc, "SQLite was already initialized; it stays serialized");
         }
     });
 }
@@ -432,6 +448,31 @@ pub fn sqlite_leave_wal(conn: &mut DbConnection) -> QueryResult<bool> {
 pub fn sqlite_back_to_wal(conn: &mut DbConnection) -> QueryResult<()> {
     let DbConnection::Sqlite(c) = conn else { return Ok(()) };
     c.batch_execute("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;")
+}
+
+/// Loads `query` through the connection's own backend rather than through
+/// the `MultiConnection` wrapper, for queries a hot path runs on every
+/// request. The wrapper writes each query's SQL text out again on every run
+/// (it needs the text to find the prepared statement, and to collect the
+/// binds), and diesel's SQLite query builder allocates a string for every
+/// quoted name: 8.8 % of an uncached SQLite list's CPU (callgrind,
+/// 2026-12-06). Run directly, a query whose type fixes its text
+/// (`QueryId::HAS_STATIC_QUERY_ID`, as `cached::any_of` keeps it) is found
+/// in the statement cache by its type, and its text is never built again.
+/// Rows and errors are the same as through the wrapper; the statement
+/// counter and outage watch see these queries too (they are on the inner
+/// connection).
+pub fn load_direct<Q, U>(conn: &mut DbConnection, query: Q) -> QueryResult<Vec<U>>
+where
+    Q: diesel::query_dsl::LoadQuery<'static, SqliteConnection, U>
+        + diesel::query_dsl::LoadQuery<'static, PgConnection, U>
+        + RunQueryDsl<SqliteConnection>
+        + RunQueryDsl<PgConnection>,
+{
+    match conn {
+        DbConnection::Sqlite(c) => RunQueryDsl::<SqliteConnection>::load(query, c),
+        DbConnection::Postgresql(c) => RunQueryDsl::<PgConnection>::load(query, c),
+    }
 }
 
 /// The current UTC time as stored in `TIMESTAMP` columns (microsecond precision,
