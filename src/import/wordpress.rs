@@ -301,17 +301,41 @@ fn import_records(
 /// import's transaction; the jobs spread it over the runners' connections
 /// while the imported articles are already listed. Until then an imported
 /// article is not found by `q=`. SQLite's FTS5 stays in the transaction.
+///
+/// On SQLite, FTS5 is filled by the articles' insert trigger within the
+/// transaction, but its segment merging waits until the end: every
+/// article's insert is a statement with triggers, so SQLite opens a
+/// statement savepoint and FTS5 writes its pending terms out as a small
+/// segment each time; with `automerge` on it then merged those as it went.
+/// Off for the import, FTS5's crisis merges still bound the segments per
+/// level (16), and [`queue_search_index`] turns it back on in the same
+/// transaction. A 100,000-article import took 53.1 s this way against
+/// 59.7–63.5 s (2026-12-06, ARCHITECTURE.md, "Benchmark").
 fn defer_search(conn: &mut DbConnection) -> Result<(), ImportError> {
     use diesel::connection::SimpleConnection;
-    if matches!(conn, DbConnection::Postgresql(_)) {
-        conn.batch_execute("SET LOCAL broadsheet.defer_search = 'on'")?;
+    match conn {
+        DbConnection::Postgresql(_) => conn.batch_execute("SET LOCAL broadsheet.defer_search = 'on'")?,
+        DbConnection::Sqlite(_) => {
+            conn.batch_execute("INSERT INTO articles_fts (articles_fts, rank) VALUES ('automerge', 0)")?
+        }
     }
     Ok(())
 }
 
+/// FTS5's own `automerge` default, which no migration changes; set back
+/// after an import (see [`defer_search`]).
+const FTS5_AUTOMERGE: i32 = 4;
+
 /// Queues the `search_index` chains in the import's transaction when it left
 /// any article unindexed, so the work exists exactly when the import commits.
+/// On SQLite, turns FTS5's `automerge` back on (see [`defer_search`]).
 fn queue_search_index(conn: &mut DbConnection) -> Result<(), ImportError> {
+    if matches!(conn, DbConnection::Sqlite(_)) {
+        use diesel::connection::SimpleConnection;
+        conn.batch_execute(&format!(
+            "INSERT INTO articles_fts (articles_fts, rank) VALUES ('automerge', {FTS5_AUTOMERGE})"
+        ))?;
+    }
     if crate::articles::repo::pending_search(conn)? > 0 {
         for _ in 0..crate::jobs::search_index::CHAINS {
             crate::jobs::enqueue(conn, &crate::jobs::search_index::job())?;

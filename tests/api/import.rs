@@ -65,6 +65,19 @@ async fn imported_articles_are_listed_at_once_and_searchable_after_the_search_in
             assert_eq!(pending, 0);
             assert_eq!(search(&app, "quetzalcoatl").await, (11, 11), "FTS5 is filled by the import");
             assert_eq!(queued_search_jobs(&app.db), 0, "SQLite queues no search jobs");
+            // The import turns FTS5's merging off while it writes; it must be
+            // back on (FTS5's default, 4) and the index whole after it.
+            let mut conn = app.db.conn();
+            let automerge: Vec<i32> = diesel::sql_query("SELECT v AS n FROM articles_fts_config WHERE k = 'automerge'")
+                .load::<Count>(&mut *conn)
+                .unwrap()
+                .into_iter()
+                .map(|c| c.n)
+                .collect();
+            assert_eq!(automerge, vec![4], "automerge left as the import set it");
+            diesel::sql_query("INSERT INTO articles_fts (articles_fts) VALUES ('integrity-check')")
+                .execute(&mut *conn)
+                .expect("the FTS5 index passes its integrity check");
         }
     }
     let ran = app.run_jobs().await;
@@ -299,4 +312,11 @@ async fn missing_and_duplicate_slugs_are_derived_and_suffixed(backend: Backend) 
             ("4".into(), "untitled".into(), "".into()),
         ]
     );
+}
+
+/// One integer column named `n`, for raw SQL reads.
+#[derive(diesel::QueryableByName)]
+struct Count {
+    #[diesel(sql_type = diesel::sql_types::Integer)]
+    n: i32,
 }
