@@ -305,6 +305,13 @@ impl BodyFormat {
 /// Words in an automatic excerpt, as WordPress's `excerpt_length`.
 pub const AUTO_EXCERPT_WORDS: usize = 55;
 
+/// Whether [`excerpt_of`] builds `row`'s excerpt from its body text: not
+/// password-protected, and no excerpt of its own (none, or only
+/// whitespace). Only then does a list row need its `body_text`.
+pub fn uses_auto_excerpt(row: &ArticleRow) -> bool {
+    !row.password_protected && row.excerpt.as_ref().is_none_or(|e| e.trim().is_empty())
+}
+
 /// The excerpt served for `row` and whether it is automatic: the written one
 /// when there is one, else the first [`AUTO_EXCERPT_WORDS`] words of the body
 /// text (plus `…` when cut). Nothing for a password-protected article.
@@ -312,8 +319,8 @@ pub fn excerpt_of(row: &ArticleRow) -> (Option<String>, bool) {
     if row.password_protected {
         return (None, false);
     }
-    if let Some(e) = row.excerpt.as_ref().filter(|e| !e.trim().is_empty()) {
-        return (Some(e.clone()), false);
+    if !uses_auto_excerpt(row) {
+        return (row.excerpt.clone(), false);
     }
     let mut words = row.body_text.split_whitespace();
     let head: Vec<&str> = words.by_ref().take(AUTO_EXCERPT_WORDS).collect();

@@ -31,7 +31,7 @@ use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use actix_web::body::{BoxBody, MessageBody};
+use actix_web::body::BoxBody;
 use actix_web::dev::{Service, ServiceRequest, ServiceResponse};
 use actix_web::http::header::{self, HeaderMap, HeaderName, HeaderValue};
 use actix_web::http::{Method, StatusCode};
@@ -618,12 +618,7 @@ impl Fill {
         }
         let route: Arc<str> = req.match_pattern().map_or_else(|| Arc::from(req.path()), Arc::from);
         let (head, body) = res.into_parts();
-        let body = match body.try_into_bytes() {
-            Ok(b) => b,
-            Err(body) => actix_web::body::to_bytes(body)
-                .await
-                .map_err(|_| actix_web::error::ErrorInternalServerError("response body"))?,
-        };
+        let body = super::middleware::body_bytes(body).await?;
         let etag = head.headers().get(header::ETAG).cloned().unwrap_or_else(|| HeaderValue::from_static("\"\""));
         let compress = body.len() >= MIN_COMPRESS_BYTES;
         let gzip =

@@ -203,9 +203,7 @@ where
         }
         let status = res.status();
         let headers = res.headers().clone();
-        let bytes = actix_web::body::to_bytes(res.into_body())
-            .await
-            .map_err(|_| actix_web::error::ErrorInternalServerError("response body"))?;
+        let bytes = body_bytes(res.into_body()).await?;
         // BLAKE3, not SHA-256: as collision-resistant, and several times
         // faster here (SHA-256 was 6 % of the CPU of an uncached list with
         // bodies, 2026-12-03). 128 bits of it, in hex.
@@ -221,6 +219,20 @@ where
         out.insert_header((header::CACHE_CONTROL, format!("public, max-age={max_age}")));
         let res = if matches(&etag) { out.finish() } else { out.body(bytes) };
         Ok(actix_web::dev::ServiceResponse::new(req, res))
+    }
+}
+
+/// A response body as one `Bytes`: the handler's own buffer when the body
+/// is already whole (a JSON body is), collected otherwise. Collecting always
+/// copied, in 32 KiB steps: 4.5 % of an uncached PostgreSQL list with
+/// bodies (143 KB; callgrind, 2026-12-06).
+pub(crate) async fn body_bytes(body: actix_web::body::BoxBody) -> Result<actix_web::web::Bytes, actix_web::Error> {
+    use actix_web::body::MessageBody;
+    match body.try_into_bytes() {
+        Ok(bytes) => Ok(bytes),
+        Err(body) => actix_web::body::to_bytes(body)
+            .await
+            .map_err(|_| actix_web::error::ErrorInternalServerError("response body")),
     }
 }
 
