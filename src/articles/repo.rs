@@ -1114,6 +1114,123 @@ pub fn pending_search(conn: &mut DbConnection) -> QueryResult<i64> {
     articles::table.filter(sql::<Bool>("articles.search IS NULL")).count().get_result(conn)
 }
 
+/// FTS5's own `automerge` default, which no migration changes; set back
+/// after a bulk write (see [`defer_fts`]).
+const FTS5_AUTOMERGE: i32 = 4;
+
+/// The article FTS5 triggers (migration `2026-12-02-000030_ownership`)
+/// that [`defer_fts`] replaces and [`index_deferred_fts`] puts back.
+const FTS_TRIGGERS: [&str; 3] = ["articles_fts_delete", "articles_fts_insert", "articles_fts_update"];
+
+/// What [`defer_fts`] changed in one SQLite transaction, for
+/// [`index_deferred_fts`] to undo.
+pub struct FtsDeferral {
+    /// The largest article id when the deferral began: rows above it are
+    /// indexed at the end.
+    max_id: i64,
+    /// The three triggers' own `CREATE TRIGGER` text, from `sqlite_master`.
+    triggers: Vec<(String, String)>,
+}
+
+#[derive(QueryableByName)]
+struct TriggerSql {
+    #[diesel(sql_type = Text)]
+    name: String,
+    #[diesel(sql_type = Text)]
+    sql: String,
+}
+
+#[derive(QueryableByName)]
+struct MaxId {
+    #[diesel(sql_type = BigInt)]
+    n: i64,
+}
+
+/// `create` (a `CREATE TRIGGER` statement without a `WHEN` clause) with
+/// `WHEN <when>` before its `BEGIN`; `None` for any other shape.
+fn guarded_trigger(create: &str, when: &str) -> Option<String> {
+    let upper = create.to_ascii_uppercase();
+    let begin = upper.find(" BEGIN")?;
+    if upper[..begin].contains(" WHEN ") {
+        return None;
+    }
+    Some(format!("{} WHEN {when}{}", &create[..begin], &create[begin..]))
+}
+
+/// SQLite, inside a bulk write's transaction (the WordPress import): stops
+/// FTS5 indexing each new article as it is inserted; [`index_deferred_fts`]
+/// indexes them in one statement before the commit.
+///
+/// Every article insert fired `articles_fts_insert`, a statement with a
+/// trigger: SQLite opened a statement journal and FTS5 wrote its pending
+/// terms out as a tiny segment at each statement's end, then merged those
+/// (2026-12-06: the trigger, the flushes and the statement journal were
+/// 41 % of the import's writer thread). The three FTS triggers are replaced
+/// for this transaction by copies guarded with the largest id at the start
+/// (`WHEN new.id <= N`, `WHEN old.id <= N`): rows that were there keep
+/// their index up to date through updates and deletes, as before; rows the
+/// transaction inserts are left alone even when it updates or deletes them
+/// again (FTS5 must never be told to delete terms it never indexed: an
+/// external-content index would be corrupt). FTS5's `automerge` is off
+/// meanwhile, so updates of older rows do not merge as they go.
+///
+/// A rollback (a failed or dry run) undoes all of it with the rest. `None`
+/// when the triggers are not the ones this expects (nothing is changed
+/// then but `automerge`, and the triggers index as usual).
+pub fn defer_fts(conn: &mut DbConnection) -> QueryResult<Option<FtsDeferral>> {
+    use diesel::connection::SimpleConnection;
+    // First a write, so the transaction holds the write lock before it
+    // reads the largest id.
+    conn.batch_execute("INSERT INTO articles_fts (articles_fts, rank) VALUES ('automerge', 0)")?;
+    let triggers: Vec<TriggerSql> = diesel::sql_query(format!(
+        "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND name IN ('{}') ORDER BY name",
+        FTS_TRIGGERS.join("', '")
+    ))
+    .load(conn)?;
+    let max_id = diesel::sql_query("SELECT coalesce(max(id), 0) AS n FROM articles").get_result::<MaxId>(conn)?.n;
+    let guarded: Option<Vec<String>> = triggers
+        .iter()
+        .map(|t| {
+            let row = if t.name == "articles_fts_insert" { "new" } else { "old" };
+            guarded_trigger(&t.sql, &format!("{row}.id <= {max_id}"))
+        })
+        .collect();
+    let Some(guarded) = guarded.filter(|g| g.len() == FTS_TRIGGERS.len()) else {
+        tracing::warn!("the articles' FTS5 triggers are not the expected ones; the import indexes row by row");
+        return Ok(None);
+    };
+    for (t, create) in triggers.iter().zip(&guarded) {
+        conn.batch_execute(&format!("DROP TRIGGER {};\n{create};", t.name))?;
+    }
+    Ok(Some(FtsDeferral { max_id, triggers: triggers.into_iter().map(|t| (t.name, t.sql)).collect() }))
+}
+
+/// Ends what [`defer_fts`] began, in the same transaction: FTS5's
+/// `automerge` back to its default, the rows inserted since indexed in one
+/// statement (with the insert trigger's own columns: a protected article's
+/// excerpt and body are not indexed), and the original triggers back.
+/// With `None`, only `automerge`.
+pub fn index_deferred_fts(conn: &mut DbConnection, deferral: Option<FtsDeferral>) -> QueryResult<()> {
+    use diesel::connection::SimpleConnection;
+    conn.batch_execute(&format!(
+        "INSERT INTO articles_fts (articles_fts, rank) VALUES ('automerge', {FTS5_AUTOMERGE})"
+    ))?;
+    let Some(FtsDeferral { max_id, triggers }) = deferral else { return Ok(()) };
+    diesel::sql_query(
+        "INSERT INTO articles_fts (rowid, title, excerpt, body_text) \
+         SELECT id, title, \
+             CASE WHEN password_protected THEN '' ELSE coalesce(excerpt, '') END, \
+             CASE WHEN password_protected THEN '' ELSE body_text END \
+         FROM articles WHERE id > ?",
+    )
+    .bind::<BigInt, _>(max_id)
+    .execute(conn)?;
+    for (name, create) in &triggers {
+        conn.batch_execute(&format!("DROP TRIGGER {name};\n{create};"))?;
+    }
+    Ok(())
+}
+
 /// The categories, tags and approved comment counts of a page's articles in
 /// one round trip (a `UNION ALL`, which diesel's `MultiConnection` cannot
 /// build): rows of `(part, article_id, id, slug, name)`, ordered by part, then

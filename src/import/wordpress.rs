@@ -252,7 +252,7 @@ fn import_records(
         let records_len = records.len() as u64;
         let rendered = render_ahead(scope, records, rewriter);
         conn.transaction::<Summary, ImportError, _>(|conn| {
-            defer_search(conn)?;
+            let fts = begin_search_deferral(conn)?;
             let mut state = Importer::new(conn, options);
             state.summary = summary;
             state.media = media;
@@ -268,7 +268,7 @@ fn import_records(
             if dry_run {
                 return Err(ImportError::DryRun(Box::new(summary)));
             }
-            queue_search_index(conn)?;
+            end_search_deferral(conn, fts)?;
             Ok(summary)
         })
     });
@@ -300,41 +300,35 @@ fn import_records(
 /// 83 s of a 131-s import of 100,000 articles, done on one core inside the
 /// import's transaction; the jobs spread it over the runners' connections
 /// while the imported articles are already listed. Until then an imported
-/// article is not found by `q=`. SQLite's FTS5 stays in the transaction.
+/// article is not found by `q=`.
 ///
-/// On SQLite, FTS5 is filled by the articles' insert trigger within the
-/// transaction, but its segment merging waits until the end: every
-/// article's insert is a statement with triggers, so SQLite opens a
-/// statement savepoint and FTS5 writes its pending terms out as a small
-/// segment each time; with `automerge` on it then merged those as it went.
-/// Off for the import, FTS5's crisis merges still bound the segments per
-/// level (16), and [`queue_search_index`] turns it back on in the same
-/// transaction. A 100,000-article import took 53.1 s this way against
-/// 59.7–63.5 s (2026-12-06, ARCHITECTURE.md, "Benchmark").
-fn defer_search(conn: &mut DbConnection) -> Result<(), ImportError> {
+/// On SQLite, FTS5 stays in the transaction, but the new articles are
+/// indexed in one statement at its end rather than one trigger at a time
+/// (`articles::repo::defer_fts`, undone by [`end_search_deferral`]).
+fn begin_search_deferral(conn: &mut DbConnection) -> Result<Option<crate::articles::repo::FtsDeferral>, ImportError> {
     use diesel::connection::SimpleConnection;
     match conn {
-        DbConnection::Postgresql(_) => conn.batch_execute("SET LOCAL broadsheet.defer_search = 'on'")?,
-        DbConnection::Sqlite(_) => {
-            conn.batch_execute("INSERT INTO articles_fts (articles_fts, rank) VALUES ('automerge', 0)")?
+        DbConnection::Postgresql(_) => {
+            conn.batch_execute("SET LOCAL broadsheet.defer_search = 'on'")?;
+            Ok(None)
         }
+        DbConnection::Sqlite(_) => Ok(crate::articles::repo::defer_fts(conn)?),
     }
-    Ok(())
 }
 
-/// FTS5's own `automerge` default, which no migration changes; set back
-/// after an import (see [`defer_search`]).
-const FTS5_AUTOMERGE: i32 = 4;
-
-/// Queues the `search_index` chains in the import's transaction when it left
-/// any article unindexed, so the work exists exactly when the import commits.
-/// On SQLite, turns FTS5's `automerge` back on (see [`defer_search`]).
-fn queue_search_index(conn: &mut DbConnection) -> Result<(), ImportError> {
+/// Ends [`begin_search_deferral`] in the import's transaction, so that the
+/// work exists exactly when the import commits: on PostgreSQL, queues the
+/// `search_index` chains when the import left any article unindexed; on
+/// SQLite, indexes the new articles and puts the FTS5 triggers back.
+fn end_search_deferral(
+    conn: &mut DbConnection,
+    fts: Option<crate::articles::repo::FtsDeferral>,
+) -> Result<(), ImportError> {
     if matches!(conn, DbConnection::Sqlite(_)) {
-        use diesel::connection::SimpleConnection;
-        conn.batch_execute(&format!(
-            "INSERT INTO articles_fts (articles_fts, rank) VALUES ('automerge', {FTS5_AUTOMERGE})"
-        ))?;
+        if fts.is_some() {
+            tracing::info!("import: indexing the new articles for search");
+        }
+        crate::articles::repo::index_deferred_fts(conn, fts)?;
     }
     if crate::articles::repo::pending_search(conn)? > 0 {
         for _ in 0..crate::jobs::search_index::CHAINS {
