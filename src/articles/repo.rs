@@ -1147,14 +1147,20 @@ struct MaxId {
 }
 
 /// `create` (a `CREATE TRIGGER` statement without a `WHEN` clause) with
-/// `WHEN <when>` before its `BEGIN`; `None` for any other shape.
+/// `WHEN <when>` before its `BEGIN` (the first whole word `BEGIN`, with
+/// white space on both sides); `None` for any other shape.
 fn guarded_trigger(create: &str, when: &str) -> Option<String> {
     let upper = create.to_ascii_uppercase();
-    let begin = upper.find(" BEGIN")?;
-    if upper[..begin].contains(" WHEN ") {
+    let bytes = upper.as_bytes();
+    let begin = upper.match_indices("BEGIN").map(|(i, _)| i).find(|&i| {
+        i > 0
+            && bytes[i - 1].is_ascii_whitespace()
+            && bytes.get(i + "BEGIN".len()).is_some_and(|b| b.is_ascii_whitespace())
+    })?;
+    if upper[..begin].split_ascii_whitespace().any(|w| w == "WHEN") {
         return None;
     }
-    Some(format!("{} WHEN {when}{}", &create[..begin], &create[begin..]))
+    Some(format!("{}WHEN {when} {}", &create[..begin], &create[begin..]))
 }
 
 /// SQLite, inside a bulk write's transaction (the WordPress import): stops
@@ -2131,4 +2137,29 @@ pub fn revoke_previews(conn: &mut DbConnection, article_id: i64, now: NaiveDateT
     diesel::update(p::table.filter(p::article_id.eq(article_id)).filter(p::revoked_at.is_null()))
         .set(p::revoked_at.eq(now))
         .execute(conn)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::guarded_trigger;
+
+    #[test]
+    fn a_trigger_gets_its_guard_before_its_own_begin() {
+        let cases: [(&str, Option<&str>); 5] = [
+            (
+                "CREATE TRIGGER t AFTER UPDATE OF begin_date, title ON articles BEGIN\n    SELECT 1;\nEND",
+                Some("CREATE TRIGGER t AFTER UPDATE OF begin_date, title ON articles WHEN old.id <= 7 BEGIN\n    SELECT 1;\nEND"),
+            ),
+            (
+                "CREATE TRIGGER t AFTER DELETE ON articles\nbegin SELECT 1; END",
+                Some("CREATE TRIGGER t AFTER DELETE ON articles\nWHEN old.id <= 7 begin SELECT 1; END"),
+            ),
+            ("CREATE TRIGGER t AFTER DELETE ON articles WHEN old.x BEGIN SELECT 1; END", None),
+            ("CREATE TRIGGER t AFTER DELETE ON articles\tWHEN\told.x BEGIN SELECT 1; END", None),
+            ("CREATE TRIGGER t AFTER DELETE ON articles", None),
+        ];
+        for (create, expected) in cases {
+            assert_eq!(guarded_trigger(create, "old.id <= 7").as_deref(), expected, "{create}");
+        }
+    }
 }
