@@ -130,7 +130,9 @@ fn sqlite_triggers(db: &TestDb) -> Vec<(String, String)> {
 // (`articles::repo::defer_fts`). The cases that could corrupt or miss the
 // index: an older article changed by a re-import, a post twice in one file
 // (inserted, then updated in the same transaction), a protected post (its
-// body is never indexed), a dry run and a failed import (both roll back).
+// body is never indexed), and a dry run (the transaction rolls back with
+// the replaced triggers in it). A truncated file is refused while it is
+// read, before the transaction begins; it is here to show it leaves nothing.
 // The search must answer the same on both backends once the jobs ran.
 async fn reimported_repeated_and_protected_posts_are_searched_as_they_stand(backend: Backend) {
     // Arrange: two posts imported before.
@@ -141,7 +143,7 @@ async fn reimported_repeated_and_protected_posts_are_searched_as_they_stand(back
     let triggers_before = (backend == Backend::Sqlite).then(|| sqlite_triggers(&app.db));
 
     // Act: post 1 changed; post 3 twice, the second time with another word;
-    // post 4 protected. Then a dry run and a failing import, each with a
+    // post 4 protected. Then a dry run and a truncated file, each with a
     // new word.
     let second = format!(
         "{WXR_HEAD}{}{}{}{}{}</channel></rss>",
@@ -172,8 +174,8 @@ async fn reimported_repeated_and_protected_posts_are_searched_as_they_stand(back
         ("secretword", 0, "a protected body"),
         ("drywords", 0, "a dry run's new post"),
         ("drychange", 0, "a dry run's change"),
-        ("lostword", 0, "a failed import's new post"),
-        ("lostchange", 0, "a failed import's change"),
+        ("lostword", 0, "a truncated file's new post"),
+        ("lostchange", 0, "a truncated file's change"),
     ];
     for (word, total, what) in expected {
         assert_eq!(search(&app, word).await, (total, total as usize), "{what} (`{word}`)");
