@@ -2,7 +2,7 @@
 # Benchmark: broadsheet's public reads against nginx serving the very same
 # response bytes, in the same run, with the same wrk settings.
 #
-#   bench/run.sh [--n N]... [--pg POSTGRES_ADMIN_URL] [--smoke] [--duration S] [--connections C] [--rounds R]
+#   bench/run.sh [--n N]... [--pg POSTGRES_ADMIN_URL] [--smoke] [--duration S] [--connections C] [--rounds R] [--no-pin]
 #
 # For each N (default: 1000 and 100000) it generates a WXR of N articles
 # (bench/gen_wxr.py), imports it (timed) into a fresh SQLite file, and into a
@@ -34,7 +34,16 @@
 # PostgreSQL's EXPLAIN ANALYZE of the list, category, tag and cursor queries
 # at each N. --wxr-dir DIR keeps the generated WXRs there and reuses them.
 # --smoke: N=50, 1-second runs, 4 connections, 1 round; proves the script works.
-# Needs: wrk, nginx (installed with apt-get when missing), python3, curl,
+# Placement: with two CPUs or more, the server under test (broadsheet, then
+# nginx) runs on the first half of the CPUs this script may use and the load
+# (wrk, one thread per CPU of its half, and the probe) on the other half,
+# through taskset; each server starts one worker per CPU it is given. Shared
+# cores let the kernel decide the tail: on 2 vCPUs, with HZ=250, a server
+# worker and a wrk thread ended up paired on each core, each running a whole
+# 4-ms tick while the other waited (perf sched; ARCHITECTURE.md, "Benchmark").
+# --no-pin runs everything on all CPUs, wrk with two threads, as before
+# 2026-12-06. The import and PostgreSQL are never pinned.
+# Needs: wrk, nginx (installed with apt-get when missing), python3, curl, taskset,
 # psql for --pg. Uses target/release/broadsheet (built when missing; BIN=… to override).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -47,6 +56,7 @@ ROUNDS=3
 SMOKE=0
 WXR_DIR=""
 PROBE_INTERVAL_MS=1
+PIN=auto
 while [ $# -gt 0 ]; do
   case "$1" in
     --n) NS+=("$2"); shift 2 ;;
@@ -57,6 +67,7 @@ while [ $# -gt 0 ]; do
     --smoke) SMOKE=1; shift ;;
     --wxr-dir) WXR_DIR="$2"; shift 2 ;;
     --probe-interval-ms) PROBE_INTERVAL_MS="$2"; shift 2 ;;
+    --no-pin) PIN=0; shift ;;
     *) echo "unknown argument $1" >&2; exit 2 ;;
   esac
 done
@@ -67,6 +78,29 @@ if [ "$SMOKE" = 1 ]; then
   ROUNDS=1
 fi
 [ ${#NS[@]} -eq 0 ] && NS=(1000 100000)
+
+# The CPUs this script may use, split in two halves (see "Placement" above).
+read -r SERVER_CPUS CLIENT_CPUS N_SERVER_CPUS N_CLIENT_CPUS < <(python3 -c '
+import os
+cpus = sorted(os.sched_getaffinity(0))
+half = len(cpus) // 2
+print(",".join(map(str, cpus[:half])) or "-", ",".join(map(str, cpus[half:])), half, len(cpus) - half)')
+if [ "$PIN" = auto ]; then
+  if [ "$N_SERVER_CPUS" -ge 1 ]; then PIN=1; else PIN=0; fi
+fi
+if [ "$PIN" = 1 ]; then
+  ON_SERVER=(taskset -c "$SERVER_CPUS")
+  ON_CLIENT=(taskset -c "$CLIENT_CPUS")
+  WRK_THREADS=$N_CLIENT_CPUS
+  NGINX_WORKERS=$N_SERVER_CPUS
+  PLACEMENT="servers on CPU $SERVER_CPUS, wrk and the probe on CPU $CLIENT_CPUS"
+else
+  ON_SERVER=()
+  ON_CLIENT=()
+  WRK_THREADS=2
+  NGINX_WORKERS=$(nproc)
+  PLACEMENT="not pinned"
+fi
 
 need() { command -v "$1" >/dev/null 2>&1; }
 if ! need wrk || ! need nginx && [ ! -x /usr/sbin/nginx ]; then
@@ -124,12 +158,12 @@ run_wrk() {
   local probe_pid=""
   if [ "${2:-}" = probe ]; then
     [[ "$1" =~ ^http://127\.0\.0\.1:([0-9]+)(/.*)$ ]]
-    python3 bench/probe.py "${BASH_REMATCH[2]}" "$DURATION" "${BASH_REMATCH[1]}" "$PROBE_INTERVAL_MS" "$3" > "$WORK/probe.out" 2>&1 &
+    "${ON_CLIENT[@]}" python3 bench/probe.py "${BASH_REMATCH[2]}" "$DURATION" "${BASH_REMATCH[1]}" "$PROBE_INTERVAL_MS" "$3" > "$WORK/probe.out" 2>&1 &
     probe_pid=$!
   else
     echo "-" > "$WORK/probe.out"
   fi
-  wrk -t2 -c"$CONNS" -d"${DURATION}s" --latency "$1" > "$WORK/wrk.out" 2>&1 || true
+  "${ON_CLIENT[@]}" wrk -t"$WRK_THREADS" -c"$CONNS" -d"${DURATION}s" --latency "$1" > "$WORK/wrk.out" 2>&1 || true
   [ -n "$probe_pid" ] && { wait "$probe_pid" || true; }
   python3 - "$WORK/wrk.out" "$WORK/probe.out" <<'PY'
 import re, sys
@@ -154,7 +188,7 @@ start_server() { # url cache_mode
              LOGIN_MAX_FAILURES_PER_CLIENT=20)
   [ "$2" = uncached ] && env+=(CACHE_MAX_MIB=0)
   local t0; t0=$(date +%s.%N)
-  env "${env[@]}" "$BIN" serve > "$WORK/server.log" 2>&1 &
+  env "${env[@]}" "${ON_SERVER[@]}" "$BIN" serve > "$WORK/server.log" 2>&1 &
   SERVER_PID=$!
   for _ in $(seq 1 1000); do
     curl -fs -o /dev/null "http://127.0.0.1:$PORT/api/v1/articles?per_page=1" && break
@@ -171,7 +205,7 @@ stop_server() { kill "$SERVER_PID" 2>/dev/null || true; wait "$SERVER_PID" 2>/de
 start_nginx() { # dir with e_<name>.json files
   mkdir -p "$WORK/nginx"
   {
-    echo "worker_processes 2; pid $WORK/nginx/nginx.pid; error_log $WORK/nginx/error.log; daemon off;"
+    echo "worker_processes $NGINX_WORKERS; pid $WORK/nginx/nginx.pid; error_log $WORK/nginx/error.log; daemon off;"
     echo "events { worker_connections 1024; }"
     # keepalive_requests: nginx closes a keep-alive connection after 1,000
     # requests by default, and wrk then reconnects; broadsheet never does.
@@ -180,7 +214,7 @@ start_nginx() { # dir with e_<name>.json files
     echo "  server { listen 127.0.0.1:$NGINX_PORT; root $1; }"
     echo "}"
   } > "$WORK/nginx/nginx.conf"
-  "$NGINX" -c "$WORK/nginx/nginx.conf" -p "$WORK/nginx" &
+  "${ON_SERVER[@]}" "$NGINX" -c "$WORK/nginx/nginx.conf" -p "$WORK/nginx" &
   NGINX_PID=$!
   for _ in $(seq 1 100); do curl -fs -o /dev/null "http://127.0.0.1:$NGINX_PORT/e_list.json" && break; sleep 0.05; done
   # The yardstick must serve the very bytes: same status, same body.
@@ -317,7 +351,7 @@ for N in "${NS[@]}"; do
 done
 
 echo
-echo "broadsheet bench: load average $(cut -d' ' -f1-3 /proc/loadavg) at the end; $(nproc) CPUs, $(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo), Linux $(uname -r), wrk -t2 -c$CONNS -d${DURATION}s"
+echo "broadsheet bench: load average $(cut -d' ' -f1-3 /proc/loadavg) at the end; $(nproc) CPUs, $(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo), Linux $(uname -r), wrk -t$WRK_THREADS -c$CONNS -d${DURATION}s; $PLACEMENT; nginx worker_processes $NGINX_WORKERS"
 echo "BENCH TABLE"
 python3 - "$RESULTS" "$INFO" "$WORK/rounds.tsv" "$WORK/probe" <<'PY'
 import os, statistics, sys
