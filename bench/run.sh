@@ -34,14 +34,15 @@
 # PostgreSQL's EXPLAIN ANALYZE of the list, category, tag and cursor queries
 # at each N. --wxr-dir DIR keeps the generated WXRs there and reuses them.
 # --smoke: N=50, 1-second runs, 4 connections, 1 round; proves the script works.
-# Placement: with two CPUs or more, the server under test (broadsheet, then
-# nginx) runs on the first half of the CPUs this script may use and the load
-# (wrk, one thread per CPU of its half, and the probe) on the other half,
-# through taskset; each server starts one worker per CPU it is given. Shared
+# Placement: with two CPUs or more, on the cached rows, the server under test
+# (broadsheet, then nginx) runs on the first half of the CPUs this script may
+# use and the load (wrk, one thread per CPU of its half, and the probe) on the
+# other half, through taskset; each server starts one worker per CPU it is
+# given. Uncached rows run unpinned (see place below). Shared
 # cores let the kernel decide the tail: on 2 vCPUs, with HZ=250, a server
 # worker and a wrk thread ended up paired on each core, each running a whole
 # 4-ms tick while the other waited (perf sched; ARCHITECTURE.md, "Benchmark").
-# --no-pin runs everything on all CPUs, wrk with two threads, as before
+# --no-pin runs every row on all CPUs, wrk with two threads, as before
 # 2026-12-06. The import and PostgreSQL are never pinned.
 # Needs: wrk, nginx (installed with apt-get when missing), python3, curl, taskset,
 # psql for --pg. Uses target/release/broadsheet (built when missing; BIN=… to override).
@@ -88,18 +89,28 @@ print(",".join(map(str, cpus[:half])) or "-", ",".join(map(str, cpus[half:])), h
 if [ "$PIN" = auto ]; then
   if [ "$N_SERVER_CPUS" -ge 1 ]; then PIN=1; else PIN=0; fi
 fi
+# place MODE: sets where the servers and the load run for MODE's rows.
+# Cached rows are pinned (see "Placement"); uncached rows are not: they
+# measure CPU per request and p50, and with the server on one CPU the
+# PostgreSQL backends (never pinned) shared the load generator's CPU, and
+# some of their statements took 50-190 ms (ARCHITECTURE.md, "Benchmark").
+place() {
+  if [ "$PIN" = 1 ] && [ "$1" = cached ]; then
+    ON_SERVER=(taskset -c "$SERVER_CPUS")
+    ON_CLIENT=(taskset -c "$CLIENT_CPUS")
+    WRK_THREADS=$N_CLIENT_CPUS
+    NGINX_WORKERS=$N_SERVER_CPUS
+  else
+    ON_SERVER=()
+    ON_CLIENT=()
+    WRK_THREADS=2
+    NGINX_WORKERS=$(nproc)
+  fi
+}
 if [ "$PIN" = 1 ]; then
-  ON_SERVER=(taskset -c "$SERVER_CPUS")
-  ON_CLIENT=(taskset -c "$CLIENT_CPUS")
-  WRK_THREADS=$N_CLIENT_CPUS
-  NGINX_WORKERS=$N_SERVER_CPUS
-  PLACEMENT="servers on CPU $SERVER_CPUS, wrk and the probe on CPU $CLIENT_CPUS"
+  PLACEMENT="cached rows: servers on CPU $SERVER_CPUS, wrk -t$N_CLIENT_CPUS and the probe on CPU $CLIENT_CPUS, nginx worker_processes $N_SERVER_CPUS; uncached rows: not pinned, wrk -t2, nginx worker_processes $(nproc)"
 else
-  ON_SERVER=()
-  ON_CLIENT=()
-  WRK_THREADS=2
-  NGINX_WORKERS=$(nproc)
-  PLACEMENT="not pinned"
+  PLACEMENT="not pinned, wrk -t2, nginx worker_processes $(nproc)"
 fi
 
 need() { command -v "$1" >/dev/null 2>&1; }
@@ -257,6 +268,7 @@ bench_backend() { # label url
   sync
   printf 'sync_after_import_s\t%s\t-\t%.2f\n' "$LABEL" "$(echo "$(date +%s.%N) - $t4" | bc)" >> "$INFO"
   for mode in uncached cached; do
+    place "$mode"
     start_server "$url" "$mode"
     local base="http://127.0.0.1:$PORT/api/v1"
     # A cursor at the middle of the archive: the article at offset N/2.
@@ -351,7 +363,7 @@ for N in "${NS[@]}"; do
 done
 
 echo
-echo "broadsheet bench: load average $(cut -d' ' -f1-3 /proc/loadavg) at the end; $(nproc) CPUs, $(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo), Linux $(uname -r), wrk -t$WRK_THREADS -c$CONNS -d${DURATION}s; $PLACEMENT; nginx worker_processes $NGINX_WORKERS"
+echo "broadsheet bench: load average $(cut -d' ' -f1-3 /proc/loadavg) at the end; $(nproc) CPUs, $(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo), Linux $(uname -r), wrk -c$CONNS -d${DURATION}s; $PLACEMENT"
 echo "BENCH TABLE"
 python3 - "$RESULTS" "$INFO" "$WORK/rounds.tsv" "$WORK/probe" <<'PY'
 import os, statistics, sys
