@@ -75,8 +75,14 @@ fn nul_path(v: &serde_json::Value, path: &str) -> Option<String> {
 fn integral_floats_as_integers(v: &mut serde_json::Value) {
     match v {
         serde_json::Value::Number(n) if !n.is_i64() && !n.is_u64() => {
-            if let Some(f) = n.as_f64().filter(|f| f.fract() == 0.0 && f.abs() < 9.0e15) {
-                // Below 2^53 every such f64 is exactly an i64.
+            // i64's range as doubles: -2^63 is one, 2^63 the first above it.
+            if let Some(f) =
+                n.as_f64().filter(|f| f.fract() == 0.0 && (i64::MIN as f64..-(i64::MIN as f64)).contains(f))
+            {
+                // Every such f64 is an integer that i64 holds exactly. Above
+                // 2^53 it is the double nearest to what was written (as any
+                // parser reading JSON numbers as doubles gets it); the spec's
+                // `int64` admits it, and an id that large names no row (422).
                 *v = serde_json::Value::from(f as i64);
             }
         }
@@ -174,6 +180,15 @@ mod tests {
         // `float_roundtrip` parses it exactly.
         let big: Ids = parse(br#"{"id": 2251799813685247.0, "ids": [], "ratio": 0}"#).expect("exact");
         assert_eq!(big.id, 2_251_799_813_685_247);
+        // 2^53 and beyond, up to i64's ends, written with a fraction: schema-valid
+        // `int64` values that the stateful phase sent as a byline id.
+        let huge: Ids = parse(br#"{"id": 9007199254740992.0, "ids": [-9.2e18, 9.2e18], "ratio": 0}"#).expect("int64");
+        assert_eq!(
+            (huge.id, huge.ids),
+            (9_007_199_254_740_992, vec![-9_200_000_000_000_000_000, 9_200_000_000_000_000_000])
+        );
+        let err = parse::<Ids>(br#"{"id": 1e19, "ids": [], "ratio": 1}"#).expect_err("beyond i64");
+        assert_eq!(err.problem().errors[0].field, "id");
         let err = parse::<Ids>(br#"{"id": 7.5, "ids": [], "ratio": 1}"#).expect_err("a fraction is not an id");
         assert_eq!(err.problem().errors[0].field, "id");
     }
